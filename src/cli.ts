@@ -1,0 +1,40 @@
+// The `infernet` entry. It is the composition root: the one place that names every part's commands.
+// Parts never import each other; each registers its commands here.
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { describeEnv } from './config/load.ts'
+import { commonSchema } from './config/common.ts'
+import { formatError, withGlobalOptions, type InfernetCommand } from './cli/command.ts'
+import { keysCommand } from './cli/commands/keys.ts'
+
+const commands: InfernetCommand[] = [
+  keysCommand,
+]
+
+const argv = hideBin(process.argv)
+const verbose = argv.includes('--verbose')
+
+const cli = withGlobalOptions(yargs(argv))
+  .scriptName('infernet')
+  .usage('$0 <command> [options]\n\nInfernet: a decentralized GPU network for LLM inference over Nostr relays.')
+  .command(commands)
+  .demandCommand(1, 'Name a command; `infernet --help` lists them.')
+  .recommendCommands()
+  .strict()
+  .epilogue(describeEnv(commonSchema))
+  .help()
+  .alias('h', 'help')
+  .version()
+  .wrap(Math.min(120, process.stdout.columns || 100))
+  .fail((msg, err) => {
+    if (err) throw err
+    process.stderr.write(`Error: ${msg}\n\nRun with --help for usage.\n`)
+    process.exit(2)
+  })
+
+try {
+  await cli.parseAsync()
+} catch (err) {
+  process.stderr.write(formatError(err, verbose) + '\n')
+  process.exit(1)
+}

@@ -1,0 +1,53 @@
+// Infernet event kinds. Each sits in the NIP-01 range that gives it the storage semantics it needs, and none
+// collides with a kind listed in the NIPs repository README (checked 2026-11; see nips/README.md).
+
+/** Addressable (30000-39999): a node's offer. The relay keeps the newest per (pubkey, d). */
+export const Capability = 33830
+export type Capability = typeof Capability
+
+/** Replaceable (10000-19999): a node's live state. One per node in storage, NIP-40 expiration. */
+export const Heartbeat = 13830
+export type Heartbeat = typeof Heartbeat
+
+/** Regular (1000-9999): a client's job, NIP-44 encrypted to one node. */
+export const JobRequest = 3830
+export type JobRequest = typeof JobRequest
+
+/** Regular: the node's signed end of a job (usage, output hash, amount due). */
+export const JobResult = 3831
+export type JobResult = typeof JobResult
+
+/** Regular with expiration: queued / processing / error / success / cancelled. */
+export const JobStatus = 3832
+export type JobStatus = typeof JobStatus
+
+/** Regular: a Compute Payment Receipt (EIP-712 voucher), NIP-44 encrypted to the node. */
+export const Receipt = 3833
+export type Receipt = typeof Receipt
+
+/** Ephemeral (20000-29999): encrypted output tokens sent through a relay. Never stored. */
+export const StreamChunk = 23830
+export type StreamChunk = typeof StreamChunk
+
+/** Ephemeral: a client asks the node to stop a job. */
+export const JobCancel = 23831
+export type JobCancel = typeof JobCancel
+
+/** NIP-98 HTTP Auth, reused for the node's stream endpoint. */
+export const HttpAuth = 27235
+export type HttpAuth = typeof HttpAuth
+
+export const infernetKinds = [Capability, Heartbeat, JobRequest, JobResult, JobStatus, Receipt, StreamChunk, JobCancel] as const
+
+export function isReplaceableKind(kind: number): boolean {
+  return kind === 0 || kind === 3 || (kind >= 10000 && kind < 20000)
+}
+export function isEphemeralKind(kind: number): boolean {
+  return kind >= 20000 && kind < 30000
+}
+export function isAddressableKind(kind: number): boolean {
+  return kind >= 30000 && kind < 40000
+}
+export function isRegularKind(kind: number): boolean {
+  return !isReplaceableKind(kind) && !isEphemeralKind(kind) && !isAddressableKind(kind)
+}

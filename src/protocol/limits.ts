@@ -1,0 +1,23 @@
+import * as kinds from './kinds.ts'
+
+/** Largest serialized event (bytes of JSON) accepted per kind. Documented in nips/README.md. */
+export const maxEventBytes: Record<number, number> = {
+  [kinds.Capability]: 16 * 1024,
+  [kinds.Heartbeat]: 4 * 1024,
+  [kinds.JobRequest]: 384 * 1024,
+  [kinds.JobResult]: 192 * 1024,
+  [kinds.JobStatus]: 4 * 1024,
+  [kinds.Receipt]: 8 * 1024,
+  [kinds.StreamChunk]: 32 * 1024,
+  [kinds.JobCancel]: 2 * 1024,
+  [kinds.HttpAuth]: 4 * 1024,
+}
+
+/** Largest plaintext job payload (messages + params), in UTF-8 bytes. Split over several NIP-44 payloads. */
+export const maxJobPayloadBytes = 256 * 1024
+/** NIP-44 v2 caps one payload's plaintext at 65535 bytes. */
+export const maxNip44PlaintextBytes = 65535
+/** Events dated further ahead than this are rejected (clock skew allowance). */
+export const maxFutureSeconds = 15 * 60
+/** Most tags any Infernet event may carry. */
+export const maxTags = 64
