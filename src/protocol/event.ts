@@ -22,6 +22,7 @@ export type RejectCode =
   | 'bad-tag'
   | 'bad-content'
   | 'undecryptable'
+  | 'replayed'
 
 export type Rejected = { ok: false; code: RejectCode; reason: string }
 export type Accepted<T> = { ok: true; event: NostrEvent; data: T }

@@ -1,0 +1,89 @@
+// Kind 3830: a client's job, NIP-44 encrypted to one node. Public tags say only who it is for and when it
+// expires; model, messages, parameters and bid are inside the ciphertext. See nips/job-request.md.
+import { z } from 'zod'
+import type { Signer } from '../signer.ts'
+import { isRejected, nowSeconds, reject, requireSingleTag, utf8Length, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
+import * as kinds from './kinds.ts'
+import { maxJobPayloadBytes } from './limits.ts'
+import { decryptLarge, encryptLarge } from './nip44.ts'
+import { checkSchema, hex64, modelId, price } from './schema.ts'
+
+/** Default lifetime of a job request: a node must start it before then, or never. */
+export const jobRequestTtlSeconds = 120
+
+export const chatMessage = z.object({ role: z.enum(['system', 'user', 'assistant', 'tool']), content: z.string() })
+export type ChatMessage = z.infer<typeof chatMessage>
+
+export const jobPayload = z.object({
+  v: z.literal(1),
+  model: modelId,
+  messages: z.array(chatMessage).min(1).max(1024),
+  /** OpenAI-style generation parameters; unknown ones are passed through to the backend. */
+  params: z
+    .object({
+      max_tokens: z.number().int().positive().max(1_000_000).optional(),
+      temperature: z.number().min(0).max(2).optional(),
+      top_p: z.number().min(0).max(1).optional(),
+      stop: z.array(z.string()).max(16).optional(),
+      seed: z.number().int().optional(),
+    })
+    .catchall(z.unknown())
+    .default({}),
+  /** The most the client pays per million tokens: the node refuses a job whose bid is below its price. */
+  bid: price,
+  /** 'direct': the client streams from the node's endpoint; 'relay': output comes back as chunk events. */
+  transport: z.enum(['direct', 'relay']),
+  /** The last message is a partial assistant reply to continue (stream resumption after a node failure). */
+  continue: z.boolean().optional(),
+})
+export type JobPayload = z.infer<typeof jobPayload>
+export type JobRequest = { id: string; client: string; node: string; createdAt: number; expiresAt: number }
+
+export async function buildJobRequest(
+  signer: Signer,
+  { node, payload, now = nowSeconds(), ttl = jobRequestTtlSeconds }: { node: string; payload: JobPayload; now?: number; ttl?: number },
+): Promise<NostrEvent> {
+  const plaintext = JSON.stringify(jobPayload.parse(payload))
+  const size = utf8Length(plaintext)
+  if (size > maxJobPayloadBytes) throw new RangeError(`job payload is ${size} bytes, limit is ${maxJobPayloadBytes}`)
+  return signer.signEvent({
+    kind: kinds.JobRequest,
+    created_at: now,
+    tags: [['p', node], ['expiration', String(now + ttl)]],
+    content: encryptLarge(plaintext, signer.conversationKey(node)),
+  })
+}
+
+/** Public checks: any relay, coordinator or node can run these without the node's key. */
+export function parseJobRequest(input: unknown, options: ValidateOptions = {}): ValidationResult<JobRequest> {
+  const base = validateEvent(input, kinds.JobRequest, options)
+  if (!base.ok) return base
+  const p = requireSingleTag(base.event, 'p', /^[0-9a-f]{64}$/)
+  if (isRejected(p)) return p
+  const exp = requireSingleTag(base.event, 'expiration', /^\d+$/)
+  if (isRejected(exp)) return exp
+  if (base.event.content.length === 0) return reject('bad-content', 'job request content is empty')
+  return { ok: true, event: base.event, data: { id: base.event.id, client: base.event.pubkey, node: p[1]!, createdAt: base.event.created_at, expiresAt: Number(exp[1]) } }
+}
+
+/** The node's side: decrypt with its signer and check the payload schema. */
+export function decryptJobRequest(event: NostrEvent, signer: Signer): ValidationResult<JobPayload> {
+  let plaintext: string
+  try {
+    plaintext = decryptLarge(event.content, signer.conversationKey(event.pubkey))
+  } catch (err) {
+    return reject('undecryptable', `job payload cannot be decrypted (${(err as Error).message})`)
+  }
+  if (utf8Length(plaintext) > maxJobPayloadBytes) return reject('too-large', `job payload exceeds ${maxJobPayloadBytes} bytes`)
+  let raw: unknown
+  try {
+    raw = JSON.parse(plaintext)
+  } catch {
+    return reject('bad-content', 'job payload is not valid JSON')
+  }
+  const checked = checkSchema(raw, jobPayload, 'job payload')
+  if (!checked.ok) return checked
+  return { ok: true, event, data: checked.data }
+}
+
+export const jobId = hex64
