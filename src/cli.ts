@@ -6,9 +6,11 @@ import { describeEnv } from './config/load.ts'
 import { commonSchema } from './config/common.ts'
 import { formatError, withGlobalOptions, type InfernetCommand } from './cli/command.ts'
 import { keysCommand } from './cli/commands/keys.ts'
+import { relayCommand } from '../relay/cli.ts'
 
 const commands: InfernetCommand[] = [
   keysCommand,
+  relayCommand,
 ]
 
 const argv = hideBin(process.argv)
