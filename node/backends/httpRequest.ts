@@ -1,0 +1,172 @@
+// The thin I/O edge every HTTP adapter goes through. One request = one AbortController that is aborted by
+// the caller's signal, by the idle timer, or when the consumer stops reading (which closes the socket, so
+// the backend stops generating). `timeoutMs` bounds the time to response headers and every gap between
+// body chunks; time the consumer spends between reads is not counted. Failures come out as BackendError.
+import { BackendError, errorText, matchBackendReason, parseRetryAfter } from '../errors/backend.ts'
+import type { BackendErrorReason } from '../errors/backend.ts'
+
+export type HttpRequestParameters = {
+  fetch: typeof fetch
+  url: string
+  method?: 'GET' | 'POST' | undefined
+  body?: unknown
+  timeoutMs: number
+  signal?: AbortSignal | undefined
+  backend: string
+}
+
+export type HttpRequestReturnType = {
+  response: Response
+  /** Body split into lines (\n or \r\n), each gap between chunks bounded by timeoutMs. */
+  lines(): AsyncGenerator<string, void, undefined>
+  /** Whole body as JSON (bounded by timeoutMs per chunk). */
+  json(): Promise<unknown>
+  /** Aborts the request and closes the socket; safe to call twice. */
+  close(): void
+}
+
+/** Extracts a human message from the error bodies the supported servers send. */
+export function errorMessageFromBody(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>
+    const err = body.error
+    if (typeof err === 'string') return err
+    if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') return (err as { message: string }).message
+    if (typeof body.message === 'string') return body.message
+    if (typeof body.detail === 'string') return body.detail
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 500)
+}
+
+export async function httpRequest(parameters: HttpRequestParameters): Promise<HttpRequestReturnType> {
+  const { fetch, url, method = 'GET', body, timeoutMs, signal, backend } = parameters
+  const controller = new AbortController()
+  let state: 'open' | 'timeout' | 'cancelled' | 'closed' = 'open'
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const disarm = () => {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+  }
+  const arm = () => {
+    disarm()
+    timer = setTimeout(() => {
+      if (state !== 'open') return
+      state = 'timeout'
+      controller.abort(new Error(`no data from backend for ${timeoutMs} ms`))
+    }, timeoutMs)
+  }
+  const onAbort = () => {
+    if (state !== 'open') return
+    state = 'cancelled'
+    disarm()
+    controller.abort(signal?.reason)
+  }
+  const close = () => {
+    disarm()
+    signal?.removeEventListener('abort', onAbort)
+    if (state === 'open') state = 'closed'
+    controller.abort()
+  }
+  const fail = (phase: 'connect' | 'body', err: unknown, status?: number): BackendError => {
+    close()
+    if (err instanceof BackendError) return err
+    let reason: BackendErrorReason
+    if (state === 'timeout') reason = 'timeout'
+    else if (state === 'cancelled') reason = 'cancelled'
+    else if (phase === 'body') reason = 'stream-error'
+    else reason = matchBackendReason({ message: errorText(err) }) ?? 'unavailable'
+    return new BackendError({ reason, backend, url, status, details: reason === 'timeout' ? `no data for ${timeoutMs} ms` : errorText(err), cause: err })
+  }
+
+  if (signal?.aborted) throw new BackendError({ reason: 'cancelled', backend, url })
+  signal?.addEventListener('abort', onAbort, { once: true })
+  arm()
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method,
+      signal: controller.signal,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' } }),
+    })
+  } catch (err) {
+    throw fail('connect', err)
+  }
+
+  async function* lines(): AsyncGenerator<string, void, undefined> {
+    if (!response.body) return
+    const reader = response.body.getReader()
+    const decoder = new TextDecoder()
+    let buffer = ''
+    let finished = false
+    try {
+      for (;;) {
+        arm()
+        let chunk: ReadableStreamReadResult<Uint8Array>
+        try {
+          chunk = await reader.read()
+        } catch (err) {
+          throw fail('body', err, response.status)
+        }
+        disarm()
+        if (chunk.done) break
+        buffer += decoder.decode(chunk.value, { stream: true })
+        let nl: number
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.endsWith('\r', nl) ? buffer.slice(0, nl - 1) : buffer.slice(0, nl)
+          buffer = buffer.slice(nl + 1)
+          yield line
+        }
+      }
+      buffer += decoder.decode()
+      if (buffer) yield buffer
+      finished = true
+    } finally {
+      if (!finished) close()
+      else {
+        disarm()
+        signal?.removeEventListener('abort', onAbort)
+      }
+    }
+  }
+
+  const text = async (): Promise<string> => {
+    let out = ''
+    for await (const line of lines()) out += line + '\n'
+    return out
+  }
+
+  if (!response.ok) {
+    let message = ''
+    try {
+      message = errorMessageFromBody(await text())
+    } catch (err) {
+      if (err instanceof BackendError && (err.reason === 'cancelled' || err.reason === 'timeout')) throw err
+    }
+    close()
+    const reason = matchBackendReason({ status: response.status, message }) ?? (response.status >= 500 ? 'unavailable' : 'bad-request')
+    throw new BackendError({
+      reason,
+      backend,
+      url,
+      status: response.status,
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      details: message || `HTTP ${response.status}`,
+    })
+  }
+
+  return {
+    response,
+    lines,
+    close,
+    json: async () => {
+      const t = await text()
+      try {
+        return JSON.parse(t) as unknown
+      } catch (err) {
+        throw new BackendError({ reason: 'internal', backend, url, details: `invalid JSON from backend: ${t.slice(0, 200)}`, cause: err })
+      }
+    },
+  }
+}

@@ -1,0 +1,151 @@
+// Adapter for Ollama's native API (docs/api.md):
+//   GET  /api/version -> {"version":"0.5.7"}                                     (health)
+//   GET  /api/tags    -> {"models":[{"name":"llama3:latest","model":"llama3:latest","size":4661224676,...}]}
+//   GET  /api/ps      -> {"models":[{"name":"llama3:latest","model":"llama3:latest","size":..,"size_vram":..,"expires_at":..}]}
+//   POST /api/chat    -> NDJSON: {"model","created_at","message":{"role":"assistant","content":"Hi"},"done":false}
+//                        ... then {"done":true,"done_reason":"stop","prompt_eval_count":26,"eval_count":298,...};
+//                        an in-stream failure is a line {"error":"..."}; an unknown model is 404 {"error":"model \"x\" not found, try pulling it first"}
+//   POST /api/pull    -> NDJSON {"status":"pulling manifest"} {"status":"downloading ...","digest","total","completed"} ... {"status":"success"}
+// Model ids: Ollama treats `name` and `name:latest` as one model; the public id drops a `:latest` suffix.
+// continueFinal: Ollama continues a trailing assistant message by itself, so messages are sent as-is.
+import { BackendError, matchBackendReason } from '../errors/backend.ts'
+import { httpRequest } from './httpRequest.ts'
+import type { Backend, BackendHealth, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
+import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
+
+/** `llama3:latest` -> `llama3`; other tags are kept. */
+export function toPublicOllamaId(name: string): string {
+  return name.endsWith(':latest') ? name.slice(0, -':latest'.length) : name
+}
+
+/** Pure: our request -> the /api/chat body. Unknown `extra` fields become Ollama `options` (num_ctx, top_k, ...). */
+export function toOllamaChatBody(request: ChatRequest): Record<string, unknown> {
+  const options: Record<string, unknown> = { ...request.extra }
+  if (request.maxTokens !== undefined) options.num_predict = request.maxTokens
+  if (request.temperature !== undefined) options.temperature = request.temperature
+  if (request.topP !== undefined) options.top_p = request.topP
+  if (request.stop !== undefined) options.stop = request.stop
+  if (request.seed !== undefined) options.seed = request.seed
+  return { model: request.model, messages: request.messages, stream: true, ...(Object.keys(options).length ? { options } : {}) }
+}
+
+type OllamaModel = { name: string; model?: string; size?: number; details?: { parameter_size?: string } }
+type OllamaChatLine = {
+  message?: { content?: string }
+  done?: boolean
+  done_reason?: string
+  prompt_eval_count?: number
+  eval_count?: number
+  error?: string
+}
+
+export function createOllamaBackend(parameters: HttpBackendParameters = {}): Backend {
+  const { fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const baseUrl = (parameters.baseUrl ?? 'http://127.0.0.1:11434').replace(/\/+$/, '')
+  const request = (path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal | undefined } = {}) =>
+    httpRequest({ fetch: fetchFn, url: baseUrl + path, timeoutMs, backend: 'ollama', ...init })
+  const get = async (path: string, options?: RequestOptions) => (await request(path, { signal: options?.signal })).json()
+
+  const loadedNames = async (options?: RequestOptions): Promise<string[]> => {
+    const body = (await get('/api/ps', options)) as { models?: OllamaModel[] }
+    return (body.models ?? []).map((m) => m.name ?? m.model)
+  }
+
+  const listModels = async (options?: RequestOptions): Promise<ModelInfo[]> => {
+    const body = (await get('/api/tags', options)) as { models?: OllamaModel[] }
+    let loaded = new Set<string>()
+    try {
+      loaded = new Set((await loadedNames(options)).map(toPublicOllamaId))
+    } catch (err) {
+      if (err instanceof BackendError && err.reason === 'cancelled') throw err
+    }
+    return (body.models ?? []).map((m) => {
+      const backendId = m.name ?? m.model ?? ''
+      const id = toPublicOllamaId(backendId)
+      return { id, backendId, sizeBytes: m.size, loaded: loaded.has(id) }
+    })
+  }
+
+  return {
+    kind: 'ollama',
+    baseUrl,
+    async health(options): Promise<BackendHealth> {
+      try {
+        const body = (await get('/api/version', options)) as { version?: unknown }
+        return { ok: true, version: typeof body.version === 'string' ? body.version : undefined }
+      } catch (err) {
+        if (err instanceof BackendError) {
+          return { ok: false, reason: `${err.reason}: ${err.details ?? err.shortMessage}`, ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) }
+        }
+        return { ok: false, reason: String(err) }
+      }
+    },
+    listModels,
+    async loadedModels(options) {
+      return (await loadedNames(options)).map(toPublicOllamaId)
+    },
+    async resolveModel(publicId) {
+      const wanted = toPublicOllamaId(publicId)
+      return (await listModels()).find((m) => m.id === wanted)
+    },
+    async *chat(chatRequest, options): AsyncGenerator<ChatChunk, void, undefined> {
+      const res = await request('/api/chat', { method: 'POST', body: toOllamaChatBody(chatRequest), signal: options?.signal })
+      let counted = 0
+      let final: OllamaChatLine | undefined
+      try {
+        for await (const line of res.lines()) {
+          if (!line.trim()) continue
+          let record: OllamaChatLine
+          try {
+            record = JSON.parse(line) as OllamaChatLine
+          } catch (err) {
+            throw new BackendError({ reason: 'stream-error', backend: 'ollama', url: baseUrl, details: `unparseable NDJSON line: ${line.slice(0, 200)}`, cause: err })
+          }
+          if (record.error !== undefined) {
+            const matched = matchBackendReason({ message: record.error })
+            throw new BackendError({ reason: matched === 'model-not-found' ? matched : 'stream-error', backend: 'ollama', url: baseUrl, details: record.error })
+          }
+          const text = record.message?.content
+          if (text) {
+            counted++
+            yield { type: 'delta', text }
+          }
+          if (record.done) final = record
+        }
+      } finally {
+        res.close()
+      }
+      if (!final) throw new BackendError({ reason: 'stream-error', backend: 'ollama', url: baseUrl, details: 'stream ended before the done record' })
+      yield {
+        type: 'done',
+        usage: {
+          promptTokens: final.prompt_eval_count ?? estimatePromptTokens(chatRequest.messages),
+          completionTokens: final.eval_count ?? counted,
+        },
+        finishReason: normalizeFinishReason(final.done_reason),
+      }
+    },
+    async pull(model, options = {}) {
+      const res = await request('/api/pull', { method: 'POST', body: { model, stream: true }, signal: options.signal })
+      let success = false
+      try {
+        for await (const line of res.lines()) {
+          if (!line.trim()) continue
+          const p = JSON.parse(line) as { status?: string; completed?: number; total?: number; error?: string }
+          if (p.error !== undefined) {
+            throw new BackendError({ reason: matchBackendReason({ message: p.error }) ?? 'stream-error', backend: 'ollama', url: baseUrl, details: p.error })
+          }
+          if (p.status === 'success') success = true
+          options.onProgress?.({
+            status: p.status ?? '',
+            ...(p.completed === undefined ? {} : { completed: p.completed }),
+            ...(p.total === undefined ? {} : { total: p.total }),
+          })
+        }
+      } finally {
+        res.close()
+      }
+      if (!success) throw new BackendError({ reason: 'stream-error', backend: 'ollama', url: baseUrl, details: `pull of ${model} ended without success` })
+    },
+  }
+}

@@ -1,0 +1,170 @@
+// Adapter for servers that speak OpenAI's /v1/chat/completions with SSE streaming (vLLM, SGLang, Modular MAX,
+// llama.cpp's llama-server). It only translates formats: our ChatRequest -> OpenAI body, SSE chunks ->
+// normalized ChatChunks. Each server gets a thin variant (vllm.ts, sglang.ts, max.ts, llamacpp.ts) that
+// sets its health and model-list endpoints and how it continues a final assistant message.
+import { BackendError, matchBackendReason } from '../errors/backend.ts'
+import { httpRequest } from './httpRequest.ts'
+import { createSseParser } from './sse.ts'
+import type { Backend, BackendHealth, BackendKind, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
+import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
+
+export type OpenAICompatibleParameters = HttpBackendParameters & {
+  kind: BackendKind
+  defaultBaseUrl: string
+  /** GET path that answers 200 when the server can serve, 503 while loading. */
+  healthPath: string
+  /** Optional GET path answering `{ version }`. */
+  versionPath?: string | undefined
+  /** Body fields that make the server continue the last (assistant) message instead of starting a new one. */
+  continueFinalFields?: Record<string, unknown> | undefined
+  /** Extra model discovery when /v1/models is empty or missing (SGLang's /get_model_info). */
+  fallbackModels?: ((get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
+}
+
+type OpenAIChunk = {
+  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null
+  error?: unknown
+  object?: string
+  message?: string
+}
+
+/** Pure: our request -> the OpenAI chat.completions body (stream with usage). */
+export function toOpenAIChatBody(request: ChatRequest, continueFinalFields: Record<string, unknown> = {}): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...request.extra, model: request.model, messages: request.messages, stream: true, stream_options: { include_usage: true } }
+  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens
+  if (request.temperature !== undefined) body.temperature = request.temperature
+  if (request.topP !== undefined) body.top_p = request.topP
+  if (request.stop !== undefined) body.stop = request.stop
+  if (request.seed !== undefined) body.seed = request.seed
+  if (request.continueFinal) Object.assign(body, continueFinalFields)
+  return body
+}
+
+function errorMessage(err: unknown): string {
+  if (typeof err === 'string') return err
+  if (err && typeof err === 'object') {
+    const m = (err as { message?: unknown }).message
+    if (typeof m === 'string') return m
+  }
+  return JSON.stringify(err)
+}
+
+export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParameters): Backend {
+  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, fallbackModels, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const baseUrl = (parameters.baseUrl ?? defaultBaseUrl).replace(/\/+$/, '')
+  const request = (path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal | undefined } = {}) =>
+    httpRequest({ fetch: fetchFn, url: baseUrl + path, timeoutMs, backend: kind, ...init })
+  const get = async (path: string, options?: RequestOptions) => (await request(path, { signal: options?.signal })).json()
+
+  const listModels = async (options?: RequestOptions): Promise<ModelInfo[]> => {
+    let models: ModelInfo[] = []
+    try {
+      const body = (await get('/v1/models', options)) as { data?: { id: string; max_model_len?: number; meta?: { n_ctx_train?: number; size?: number } }[] }
+      models = (body.data ?? []).map((m) => ({
+        id: m.id,
+        backendId: m.id,
+        loaded: true,
+        contextLength: m.max_model_len ?? m.meta?.n_ctx_train,
+        sizeBytes: m.meta?.size,
+      }))
+    } catch (err) {
+      if (!fallbackModels || (err instanceof BackendError && err.reason === 'cancelled')) throw err
+    }
+    if (models.length === 0 && fallbackModels) models = await fallbackModels(get, options)
+    return models
+  }
+
+  const backend: Backend = {
+    kind,
+    baseUrl,
+    async health(options): Promise<BackendHealth> {
+      try {
+        const res = await request(healthPath, { signal: options?.signal })
+        res.close()
+      } catch (err) {
+        if (err instanceof BackendError) {
+          if (err.reason === 'loading') return { ok: false, reason: 'loading', retryAfterMs: err.retryAfterMs ?? 1000 }
+          return { ok: false, reason: `${err.reason}: ${err.details ?? err.shortMessage}`, ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) }
+        }
+        return { ok: false, reason: String(err) }
+      }
+      if (!versionPath) return { ok: true }
+      try {
+        const v = (await get(versionPath, options)) as { version?: unknown }
+        return { ok: true, version: typeof v.version === 'string' ? v.version : undefined }
+      } catch {
+        return { ok: true }
+      }
+    },
+    listModels,
+    async loadedModels(options) {
+      // These servers serve exactly the models they list; all of them are in memory.
+      return (await listModels(options)).map((m) => m.id)
+    },
+    async resolveModel(publicId) {
+      return (await listModels()).find((m) => m.id === publicId)
+    },
+    async *chat(chatRequest, options): AsyncGenerator<ChatChunk, void, undefined> {
+      const res = await request('/v1/chat/completions', { method: 'POST', body: toOpenAIChatBody(chatRequest, continueFinalFields), signal: options?.signal })
+      const parser = createSseParser()
+      let countedCompletion = 0
+      let usage: { promptTokens: number; completionTokens: number } | undefined
+      let finishReason: string | undefined
+      let sawDone = false
+      const handle = (event: { event: string; data: string }): ChatChunk | undefined => {
+        if (event.data === '[DONE]') {
+          sawDone = true
+          return undefined
+        }
+        if (sawDone) return undefined
+        let chunk: OpenAIChunk
+        try {
+          chunk = JSON.parse(event.data) as OpenAIChunk
+        } catch (err) {
+          throw new BackendError({ reason: 'stream-error', backend: kind, url: baseUrl, details: `unparseable SSE data: ${event.data.slice(0, 200)}`, cause: err })
+        }
+        if (event.event === 'error' || chunk.error !== undefined || chunk.object === 'error') {
+          const message = errorMessage(chunk.error ?? chunk)
+          const matched = matchBackendReason({ message })
+          throw new BackendError({ reason: matched === 'model-not-found' ? matched : 'stream-error', backend: kind, url: baseUrl, details: message })
+        }
+        if (chunk.usage && typeof chunk.usage.completion_tokens === 'number') {
+          usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens }
+        }
+        const choice = chunk.choices?.[0]
+        if (choice?.finish_reason) finishReason = normalizeFinishReason(choice.finish_reason)
+        const text = choice?.delta?.content
+        if (typeof text === 'string' && text.length > 0) {
+          countedCompletion++
+          return { type: 'delta', text }
+        }
+        return undefined
+      }
+      try {
+        for await (const line of res.lines()) {
+          const event = parser.push(line)
+          if (!event) continue
+          const out = handle(event)
+          if (out) yield out
+        }
+        const last = parser.end()
+        if (last) {
+          const out = handle(last)
+          if (out) yield out
+        }
+      } finally {
+        res.close()
+      }
+      if (!sawDone && !finishReason) {
+        throw new BackendError({ reason: 'stream-error', backend: kind, url: baseUrl, details: 'stream ended before the final chunk' })
+      }
+      yield {
+        type: 'done',
+        usage: usage ?? { promptTokens: estimatePromptTokens(chatRequest.messages), completionTokens: countedCompletion },
+        finishReason: finishReason ?? 'stop',
+      }
+    },
+  }
+  return backend
+}

@@ -1,0 +1,65 @@
+// The one interface every backend adapter implements. The daemon and executor only see these normalized
+// shapes; backends differ only inside node/backends/ ("the API does not change with the backend").
+export type BackendKind = 'ollama' | 'vllm' | 'sglang' | 'max' | 'llamacpp' | 'demo'
+
+export type ChatMessage = { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
+
+export type ChatRequest = {
+  /** Public model id as the network knows it. */
+  model: string
+  messages: ChatMessage[]
+  maxTokens?: number | undefined
+  temperature?: number | undefined
+  topP?: number | undefined
+  stop?: string[] | undefined
+  seed?: number | undefined
+  /** The last message is a partial assistant message to continue (stream resumption). */
+  continueFinal?: boolean | undefined
+  /** Unknown OpenAI fields passed through. */
+  extra?: Record<string, unknown> | undefined
+}
+
+export type Usage = { promptTokens: number; completionTokens: number }
+
+export type ChatChunk =
+  | { type: 'delta'; text: string }
+  /** Always last; usage is counted by the adapter if the backend omits it. */
+  | { type: 'done'; usage: Usage; finishReason: string }
+
+export type ModelInfo = {
+  id: string
+  backendId: string
+  sizeBytes?: number | undefined
+  loaded?: boolean | undefined
+  contextLength?: number | undefined
+}
+
+export type BackendHealth = { ok: true; version?: string | undefined } | { ok: false; reason: string; retryAfterMs?: number | undefined }
+
+export type RequestOptions = { signal?: AbortSignal | undefined }
+
+export type PullProgress = { status: string; completed?: number; total?: number }
+
+export interface Backend {
+  readonly kind: BackendKind
+  readonly baseUrl: string
+  health(options?: RequestOptions): Promise<BackendHealth>
+  listModels(options?: RequestOptions): Promise<ModelInfo[]>
+  /** Public ids currently in memory. */
+  loadedModels(options?: RequestOptions): Promise<string[]>
+  /** 'llama3' and 'llama3:latest' are the same model on Ollama. */
+  resolveModel(publicId: string): Promise<ModelInfo | undefined>
+  chat(request: ChatRequest, options?: RequestOptions): AsyncIterable<ChatChunk>
+  pull?(
+    model: string,
+    options?: { signal?: AbortSignal | undefined; onProgress?: ((p: PullProgress) => void) | undefined },
+  ): Promise<void>
+}
+
+/** What every HTTP adapter constructor takes. */
+export type HttpBackendParameters = {
+  baseUrl?: string | undefined
+  fetch?: typeof fetch | undefined
+  /** Bounds the time to first byte and every idle gap between chunks. Default 60 000 ms. */
+  timeoutMs?: number | undefined
+}

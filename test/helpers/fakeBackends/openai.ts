@@ -1,0 +1,216 @@
+// A fake OpenAI-compatible inference server on node:http (127.0.0.1, port 0) that speaks the exact wire
+// format of vLLM, SGLang, Modular MAX or llama.cpp's llama-server (`flavor`). Every higher-level test and
+// benchmark uses it in place of a GPU.
+//
+// Endpoints (all flavors):
+//   POST /v1/chat/completions  stream:true -> text/event-stream, one event per token:
+//       data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":..,"model":m,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
+//       data: {... "choices":[{"index":0,"delta":{"content":"Hello"},"logprobs":null,"finish_reason":null}]}   (per token)
+//       data: {... "choices":[{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"stop"|"length"}]}
+//       data: {... "choices":[],"usage":{"prompt_tokens":P,"completion_tokens":C,"total_tokens":P+C}}  (if stream_options.include_usage and usage fault not false)
+//       data: [DONE]
+//     stream:false -> one chat.completion JSON with usage.
+//     Unknown model (not llamacpp, which serves whatever it loaded) -> 404: vllm/sglang
+//       {"object":"error","message":"The model `x` does not exist.","type":"NotFoundError","param":null,"code":404};
+//       max {"error":{"message":..,"type":"invalid_request_error","code":"model_not_found"}}.
+//     max_tokens / max_completion_tokens truncate the reply with finish_reason "length".
+//   GET  /v1/models -> {"object":"list","data":[{"id","object":"model","created","owned_by", ...}]}:
+//       vllm/sglang add "root" and "max_model_len"; llamacpp adds "meta":{"n_ctx_train","size"}.
+// Per flavor:
+//   vllm:     GET /health -> 200 empty; GET /version -> {"version":"0.8.5"}
+//   sglang:   GET /health -> 200 empty; GET /get_model_info -> {"model_path","tokenizer_path","is_generation":true}
+//   max:      GET /v1/health -> 200 {}
+//   llamacpp: GET /health -> 200 {"status":"ok"}
+// Faults (options.faults or setFaults):
+//   loading503: N  first N chat requests -> 503 + Retry-After: 1; body: llamacpp {"error":{"code":503,"message":"Loading model","type":"unavailable_error"}},
+//                  others {"object":"error","message":"The model is still loading","type":"ServiceUnavailableError","param":null,"code":503}
+//                  (max: {"error":{...}}). Health answers 503 with the same body while N > 0.
+//   pingEveryMs    `: ping` SSE comment lines at that interval while a stream is open
+//   midStreamErrorAfter: N   N tokens, then: llamacpp `error: {"code":500,"message":..,"type":"server_error"}`;
+//                  others `data: {"error":{"object":"error","message":..,"type":"InternalServerError","param":null,"code":500}}` then `data: [DONE]`
+//   dropAfter: N   N tokens, then the socket is destroyed (no final chunk, no [DONE])
+//   hang           chat requests are accepted and never answered
+//   usage: false   no usage chunk even when include_usage is asked
+import { createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { splitTokens } from '../../../node/backends/splitTokens.ts'
+import { createPacer, defaultFakeReply, fakePromptTokens, readJsonBody, sendJson, streamEnding } from './pacer.ts'
+import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
+
+export type OpenAIFlavor = 'vllm' | 'sglang' | 'max' | 'llamacpp'
+export type StartFakeOpenAIOptions = FakeBackendOptions & { flavor: OpenAIFlavor }
+
+const owners: Record<OpenAIFlavor, string> = { vllm: 'vllm', sglang: 'sglang', max: 'modular', llamacpp: 'llamacpp' }
+
+export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<FakeBackendServer> {
+  const { flavor, models = ['fake-model'], reply = defaultFakeReply, ttftMs = 0, tokensPerSecond = 0 } = options
+  let faults: FakeFaults = { ...options.faults }
+  let loadingLeft = faults.loading503 ?? 0
+  const stats: FakeStats = { requests: 0, chats: 0, activeStreams: 0, cancelled: 0, lastChatBody: undefined }
+  const pacer = createPacer()
+  const sockets = new Set<Socket>()
+  const created = Math.floor(Date.now() / 1000)
+  let seq = 0
+
+  const loadingBody = () =>
+    flavor === 'llamacpp'
+      ? { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } }
+      : flavor === 'max'
+        ? { error: { message: 'The model is still loading', type: 'service_unavailable', code: 503 } }
+        : { object: 'error', message: 'The model is still loading', type: 'ServiceUnavailableError', param: null, code: 503 }
+
+  const health = (res: ServerResponse, ok: unknown) => {
+    if (loadingLeft > 0) return sendJson(res, 503, loadingBody(), { 'retry-after': '1' })
+    if (ok === undefined) {
+      res.writeHead(200, { 'content-length': 0 })
+      return res.end()
+    }
+    sendJson(res, 200, ok)
+  }
+
+  const listModels = () => ({
+    object: 'list',
+    data: models.map((id) => ({
+      id,
+      object: 'model',
+      created,
+      owned_by: owners[flavor],
+      ...(flavor === 'vllm' || flavor === 'sglang' ? { root: id, parent: null, max_model_len: 32768 } : {}),
+      ...(flavor === 'llamacpp' ? { meta: { vocab_type: 2, n_vocab: 128256, n_ctx_train: 131072, n_embd: 4096, n_params: 8030261248, size: 4912898304 } } : {}),
+    })),
+  })
+
+  const chat = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readJsonBody(req)
+    stats.chats++
+    stats.lastChatBody = body
+    const f = faults
+    if (f.hang) {
+      stats.activeStreams++
+      res.on('close', () => {
+        stats.activeStreams--
+        stats.cancelled++
+      })
+      return
+    }
+    if (loadingLeft > 0) {
+      loadingLeft--
+      return sendJson(res, 503, loadingBody(), { 'retry-after': '1' })
+    }
+    const model = String(body.model ?? '')
+    if (flavor !== 'llamacpp' && !models.includes(model)) {
+      const message = `The model \`${model}\` does not exist.`
+      return sendJson(res, 404, flavor === 'max' ? { error: { message, type: 'invalid_request_error', code: 'model_not_found' } } : { object: 'error', message, type: 'NotFoundError', param: null, code: 404 })
+    }
+    let tokens = splitTokens(typeof reply === 'function' ? reply(body) : reply)
+    const maxTokens = (body.max_tokens ?? body.max_completion_tokens) as number | undefined
+    let finish = 'stop'
+    if (typeof maxTokens === 'number' && tokens.length > maxTokens) {
+      tokens = tokens.slice(0, maxTokens)
+      finish = 'length'
+    }
+    const promptTokens = fakePromptTokens(body.messages)
+    const id = `chatcmpl-${++seq}`
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`
+    const choice = (delta: Record<string, unknown>, finishReason: string | null = null) => ({ index: 0, delta, logprobs: null, finish_reason: finishReason })
+
+    if (body.stream !== true) {
+      return sendJson(res, 200, {
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, logprobs: null, finish_reason: finish }],
+        usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length },
+      })
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    res.flushHeaders()
+    stats.activeStreams++
+    let dropped = false
+    let ping: ReturnType<typeof setInterval> | undefined
+    let ttft: ReturnType<typeof setTimeout> | undefined
+    let removeFromPacer: (() => void) | undefined
+    res.on('close', () => {
+      stats.activeStreams--
+      if (!res.writableFinished && !dropped) stats.cancelled++
+      clearInterval(ping)
+      clearTimeout(ttft)
+      removeFromPacer?.()
+    })
+    if (f.pingEveryMs) ping = setInterval(() => res.write(': ping\n\n'), f.pingEveryMs)
+    const { mode, limit } = streamEnding(tokens.length, f)
+    const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true && f.usage !== false
+    ttft = setTimeout(() => {
+      res.write(chunk([choice({ role: 'assistant', content: '' })]))
+      removeFromPacer = pacer.add({
+        total: limit,
+        tokensPerSecond,
+        write: (from, to) => {
+          let out = ''
+          for (let i = from; i < to; i++) out += chunk([choice({ content: tokens[i] })])
+          res.write(out)
+        },
+        onEnd: () => {
+          clearInterval(ping)
+          if (mode === 'drop') {
+            dropped = true
+            res.socket?.destroy()
+            return
+          }
+          if (mode === 'error') {
+            const message = 'CUDA error: an illegal memory access was encountered'
+            if (flavor === 'llamacpp') res.end(`error: ${JSON.stringify({ code: 500, message, type: 'server_error' })}\n\n`)
+            else res.end(`data: ${JSON.stringify({ error: { object: 'error', message, type: 'InternalServerError', param: null, code: 500 } })}\n\ndata: [DONE]\n\n`)
+            return
+          }
+          let out = chunk([choice({ content: '' }, finish)])
+          if (includeUsage) out += chunk([], { usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length } })
+          res.end(out + 'data: [DONE]\n\n')
+        },
+      })
+    }, ttftMs)
+  }
+
+  const server = createServer((req, res) => {
+    stats.requests++
+    const path = (req.url ?? '/').split('?')[0]
+    const route = `${req.method} ${path}`
+    const fail = (err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: String(err) } })
+      else res.destroy()
+    }
+    if (route === 'POST /v1/chat/completions') return void chat(req, res).catch(fail)
+    if (route === 'GET /v1/models') return sendJson(res, 200, listModels())
+    if (flavor === 'vllm' && route === 'GET /health') return health(res, undefined)
+    if (flavor === 'vllm' && route === 'GET /version') return sendJson(res, 200, { version: '0.8.5' })
+    if (flavor === 'sglang' && route === 'GET /health') return health(res, undefined)
+    if (flavor === 'sglang' && route === 'GET /get_model_info') return sendJson(res, 200, { model_path: models[0], tokenizer_path: models[0], is_generation: true })
+    if (flavor === 'max' && route === 'GET /v1/health') return health(res, {})
+    if (flavor === 'llamacpp' && route === 'GET /health') return health(res, { status: 'ok' })
+    sendJson(res, 404, { detail: 'Not Found' })
+  })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    setFaults(next) {
+      faults = { ...next }
+      loadingLeft = faults.loading503 ?? 0
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        pacer.stop()
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
