@@ -101,7 +101,6 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
     res.flushHeaders()
     stats.activeStreams++
     let dropped = false
-    let ttft: ReturnType<typeof setTimeout> | undefined
     let removeFromPacer: (() => void) | undefined
     res.on('close', () => {
       stats.activeStreams--
@@ -110,7 +109,7 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
       removeFromPacer?.()
     })
     const { mode, limit } = streamEnding(tokens.length, f)
-    ttft = setTimeout(() => {
+    const ttft = setTimeout(() => {
       removeFromPacer = pacer.add({
         total: limit,
         tokensPerSecond,

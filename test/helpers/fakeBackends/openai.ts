@@ -132,7 +132,6 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     stats.activeStreams++
     let dropped = false
     let ping: ReturnType<typeof setInterval> | undefined
-    let ttft: ReturnType<typeof setTimeout> | undefined
     let removeFromPacer: (() => void) | undefined
     res.on('close', () => {
       stats.activeStreams--
@@ -144,7 +143,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     if (f.pingEveryMs) ping = setInterval(() => res.write(': ping\n\n'), f.pingEveryMs)
     const { mode, limit } = streamEnding(tokens.length, f)
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true && f.usage !== false
-    ttft = setTimeout(() => {
+    const ttft = setTimeout(() => {
       res.write(chunk([choice({ role: 'assistant', content: '' })]))
       removeFromPacer = pacer.add({
         total: limit,
