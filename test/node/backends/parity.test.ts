@@ -1,0 +1,25 @@
+// "Switching backend changes nothing a client sees": the same request through every adapter, each against
+// its own fake speaking its own wire format, gives the same normalized chunks.
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { createBackend } from '../../../node/backends/index.ts'
+import type { BackendKind, ChatChunk, ChatRequest } from '../../../node/backends/types.ts'
+import { startFakeOllama } from '../../helpers/fakeBackends/ollama.ts'
+import { startFakeOpenAI } from '../../helpers/fakeBackends/openai.ts'
+import type { FakeBackendServer } from '../../helpers/fakeBackends/pacer.ts'
+import { collect } from './collect.ts'
+
+test('same request through every backend yields the same normalized chunks', async () => {
+  const reply = (body: Record<string, unknown>) => `You said ${(body.messages as { content: string }[]).length} messages. Café ünïcode ✓ and "quotes"\nnew line.`
+  const fakes: [BackendKind, FakeBackendServer][] = [
+    ['ollama', await startFakeOllama({ models: ['m'], reply })],
+    ...(await Promise.all((['vllm', 'sglang', 'max', 'llamacpp'] as const).map(async (flavor) => [flavor, await startFakeOpenAI({ flavor, models: ['m'], reply })] as [BackendKind, FakeBackendServer]))),
+  ]
+  after(() => Promise.all(fakes.map(([, f]) => f.close())))
+  const request: ChatRequest = { model: 'm', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi there' }], maxTokens: 6 }
+  const results: ChatChunk[][] = []
+  for (const [kind, fake] of fakes) results.push((await collect(createBackend({ kind, baseUrl: fake.url }).chat(request))).chunks)
+  for (const r of results.slice(1)) assert.deepEqual(r, results[0])
+  assert.equal(results[0]?.length, 7)
+  assert.deepEqual(results[0]?.at(-1), { type: 'done', usage: { promptTokens: 13, completionTokens: 6 }, finishReason: 'length' })
+})
