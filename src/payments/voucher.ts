@@ -138,10 +138,24 @@ export type SignedReceiptJson = {
   jobCount: string
   jobsHash: string
   signature: string
+  /** The domain the payer signed for (informative: lets a node name a wrong chain or contract). */
+  chainId?: number | undefined
+  contract?: string | undefined
 }
 
-export function receiptToJson(r: SignedReceipt): SignedReceiptJson {
-  return { payer: r.payer, payee: r.payee, token: r.token, epoch: r.epoch, cumulative: r.cumulative.toString(), jobCount: r.jobCount.toString(), jobsHash: r.jobsHash, signature: r.signature }
+export function receiptToJson(r: SignedReceipt, domain?: SettlementDomain | undefined): SignedReceiptJson {
+  const json: SignedReceiptJson = { payer: r.payer, payee: r.payee, token: r.token, epoch: r.epoch, cumulative: r.cumulative.toString(), jobCount: r.jobCount.toString(), jobsHash: r.jobsHash, signature: r.signature }
+  if (domain) Object.assign(json, { chainId: domain.chainId, contract: domain.verifyingContract })
+  return json
+}
+
+/** The optional `chainId` / `contract` of the JSON form, when present and well-formed. */
+export function claimedDomainFromJson(value: unknown): Partial<SettlementDomain> {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>
+  const out: Partial<SettlementDomain> = {}
+  if (typeof v.chainId === 'number' && Number.isInteger(v.chainId)) out.chainId = v.chainId
+  if (typeof v.contract === 'string' && isAddress(v.contract, { strict: false })) out.verifyingContract = getAddress(v.contract)
+  return out
 }
 
 /** Parses the JSON form; throws TypeError with the field at fault. */

@@ -1,0 +1,8 @@
+// Kept free of imports so `infernet --help` stays light.
+/** yargs options shared by deposit, balance, withdraw and payout. */
+export const paymentsCliOptions = {
+  rpc: { type: 'string', describe: 'Chain JSON-RPC URL (env INFERNET_CHAIN_RPC)' },
+  'chain-id': { type: 'number', describe: 'Chain id (env INFERNET_CHAIN_ID)' },
+  contract: { type: 'string', describe: 'Settlement contract address (env INFERNET_SETTLEMENT_ADDRESS)' },
+  token: { type: 'string', describe: 'ERC-20 token address; omit for the native coin (env INFERNET_TOKEN)' },
+} as const
