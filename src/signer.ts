@@ -2,7 +2,9 @@
 // Everything that signs (node, client, gateway) takes a Signer, so a hardware or remote signer can replace it.
 import type { Event as NostrEvent, EventTemplate } from 'nostr-tools/core'
 import { finalizeEvent, getPublicKey } from 'nostr-tools/pure'
+import type { Nostr } from 'nostr-wasm'
 import { getConversationKey } from './protocol/nip44.ts'
+import { loadNostrWasm } from './protocol/verify.ts'
 
 export type Signer = {
   readonly pubkey: string
@@ -11,13 +13,26 @@ export type Signer = {
   conversationKey(peerPubkey: string): Uint8Array
 }
 
-export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096 }: { cacheSize?: number } = {}): Signer {
+export type LocalSignerOptions = {
+  cacheSize?: number | undefined
+  /** libsecp256k1 (WASM) for signing; much faster than the pure-JS default (see bench/protocol). */
+  wasm?: Nostr | undefined
+}
+
+export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, wasm }: LocalSignerOptions = {}): Signer {
   const pubkey = getPublicKey(secretKey)
   const cache = new Map<string, Uint8Array>()
+  const sign = wasm
+    ? (template: EventTemplate): NostrEvent => {
+        const event = { ...template, pubkey, id: '', sig: '' }
+        wasm.finalizeEvent(event, secretKey)
+        return event
+      }
+    : (template: EventTemplate): NostrEvent => finalizeEvent(template, secretKey)
   return {
     pubkey,
     async signEvent(template) {
-      return finalizeEvent(template, secretKey)
+      return sign(template)
     },
     conversationKey(peerPubkey) {
       let key = cache.get(peerPubkey)
@@ -29,4 +44,9 @@ export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096 }: {
       return key
     },
   }
+}
+
+/** A local signer backed by libsecp256k1 (WASM): for processes that sign on a hot path (node chunk events). */
+export async function createFastSigner(secretKey: Uint8Array, options: Omit<LocalSignerOptions, 'wasm'> = {}): Promise<Signer> {
+  return createLocalSigner(secretKey, { ...options, wasm: await loadNostrWasm() })
 }
