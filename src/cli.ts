@@ -6,10 +6,18 @@ import { describeEnv } from './config/load.ts'
 import { commonSchema } from './config/common.ts'
 import { formatError, withGlobalOptions, type InfernetCommand } from './cli/command.ts'
 import { keysCommand } from './cli/commands/keys.ts'
+import { payoutCommand } from '../node/payout/command.ts'
+import { depositCommand } from '../client/payments/commands/deposit.ts'
+import { balanceCommand } from '../client/payments/commands/balance.ts'
+import { withdrawCommand } from '../client/payments/commands/withdraw.ts'
 import { relayCommand } from '../relay/cli.ts'
 
 const commands: InfernetCommand[] = [
   keysCommand,
+  payoutCommand,
+  depositCommand,
+  balanceCommand,
+  withdrawCommand,
   relayCommand,
 ]
 

@@ -1,0 +1,105 @@
+// The payment commands as a user runs them: `node bin/infernet.js …` against anvil.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { hexToBytes, keccak256, toHex } from 'viem'
+import { createReceiptBook } from '../../client/payments/receiptBook.ts'
+import { createReceiptWallet, receiptWalletPath } from '../../node/wallet/receiptWallet.ts'
+import { identityFromSecretKey, keyPath, saveIdentity } from '../../src/keys/identity.ts'
+import { startTestChain } from './chain.ts'
+import type { Actor, TestChain } from './chain.ts'
+
+let chain: TestChain
+let dir: string
+let client: Actor
+let node: Actor
+const homes = { client: '', node: '' }
+
+before(async () => {
+  chain = await startTestChain()
+  dir = mkdtempSync(join(tmpdir(), 'infernet-cli-'))
+  client = await chain.actor()
+  node = await chain.actor()
+  for (const [name, actor] of [['client', client], ['node', node]] as const) {
+    homes[name] = join(dir, name)
+    saveIdentity(keyPath(homes[name]), identityFromSecretKey(hexToBytes(actor.key)))
+  }
+})
+after(async () => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+  await chain?.stop()
+})
+
+function cli(home: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/infernet.js', ...args],
+      {
+        env: { ...process.env, INFERNET_HOME: home, INFERNET_CHAIN_RPC: chain.anvil.rpcUrl, INFERNET_CHAIN_ID: String(chain.anvil.chainId), INFERNET_SETTLEMENT_ADDRESS: chain.settlement, ...env },
+        timeout: 30_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
+  })
+}
+
+const json = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!)
+
+test('deposit, balance, withdraw (request, pending, complete) through the CLI', async () => {
+  const dep = await cli(homes.client, ['deposit', '5000', '--node', node.address, '--json'])
+  assert.equal(dep.code, 0, dep.stderr)
+  assert.equal(json(dep.stdout).step, 'deposited')
+  assert.equal(json(dep.stdout).deposit, '5000')
+
+  const bal = await cli(homes.client, ['balance', '--json'])
+  assert.equal(bal.code, 0, bal.stderr)
+  const channels = json(bal.stdout).channels
+  assert.equal(channels.length, 1)
+  assert.equal(channels[0].node, node.address)
+  assert.equal(channels[0].available, '5000')
+
+  const table = await cli(homes.client, ['balance'])
+  assert.match(table.stdout, /NODE\s+TOKEN\s+DEPOSIT/)
+
+  const w1 = await cli(homes.client, ['withdraw', '--node', node.address, '--json'])
+  assert.equal(w1.code, 0, w1.stderr)
+  assert.equal(json(w1.stdout).step, 'requested')
+  const w2 = await cli(homes.client, ['withdraw', '--node', node.address, '--json'])
+  assert.equal(json(w2.stdout).step, 'pending')
+  await chain.increaseTime(chain.withdrawDelay + 1)
+  const w3 = await cli(homes.client, ['withdraw', '--node', node.address, '--json'])
+  assert.equal(w3.code, 0, w3.stderr)
+  assert.deepEqual([json(w3.stdout).step, json(w3.stdout).amount, json(w3.stdout).newEpoch], ['withdrawn', '5000', 1])
+})
+
+test('payout through the CLI: dry run, then one transaction; nothing left after', async () => {
+  const payer = await chain.actor()
+  const { deposit } = await import('../../src/payments/contract.ts')
+  await deposit(payer.client, { address: chain.settlement, payee: node.address, amount: 1_000n })
+  const wallet = createReceiptWallet({ path: receiptWalletPath(homes.node), payee: node.address, domain: chain.domain, client: node.client })
+  const book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 1_000n })
+  for (let i = 0; i < 3; i++) assert.equal((await wallet.accept(await book.pay({ payee: node.address, jobId: keccak256(toHex(i)), amount: 100n }), { amountDue: 100n })).ok, true)
+  wallet.close()
+  const dry = await cli(homes.node, ['payout', '--dry-run', '--json'])
+  assert.equal(dry.code, 0, dry.stderr)
+  assert.equal(json(dry.stdout).totals[0].amount, '300')
+  assert.equal(json(dry.stdout).totals[0].transactions.length, 0)
+  const real = await cli(homes.node, ['payout'])
+  assert.equal(real.code, 0, real.stderr)
+  assert.match(real.stdout, /redeemed 300 native/)
+  const again = await cli(homes.node, ['payout', '--json'])
+  assert.equal(json(again.stdout).rows[0].status, 'nothing')
+})
+
+test('RPC down: the command says so, exits non-zero, and changes nothing', async () => {
+  const res = await cli(homes.client, ['deposit', '10', '--node', node.address], { INFERNET_CHAIN_RPC: 'http://127.0.0.1:9' })
+  assert.equal(res.code, 1)
+  assert.match(res.stderr, /did not answer; nothing was changed/)
+  const bad = await cli(homes.client, ['deposit', '10', '--node', 'npub1xyz'])
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /payout address/)
+})
