@@ -1,0 +1,53 @@
+// The node's offer (kind 33830) from its config and what the backend serves. Pure: the daemon and
+// `infernet setup` both build it here, so re-running setup and starting the daemon announce the same thing.
+import type { z } from 'zod'
+import type { CapabilityContent, gpuInfo } from '../src/protocol/capability.ts'
+import type { NodeConfig } from './config.ts'
+import { nodePrice } from './config.ts'
+import type { Backend, ModelInfo } from './backends/types.ts'
+
+export type GpuInfo = z.infer<typeof gpuInfo>
+export type GpuSample = { utilization: number | null; vramFreeMiB: number | null }
+
+/** What the node knows about its GPUs; node/gpu/detect.ts provides the real one, tests pass a fixed one. */
+export type GpuProbe = {
+  detect(): Promise<GpuInfo[]>
+  sample?(): Promise<GpuSample[]>
+}
+
+export const noGpuProbe: GpuProbe = { detect: async () => [] }
+
+export const softwareVersion = 'infernet-node/0.1.0'
+
+/** Models the node serves: the configured list (only those the backend has), else everything it lists. */
+export async function servedModels(backend: Backend, configured: string[]): Promise<ModelInfo[]> {
+  if (configured.length > 0) {
+    const found = await Promise.all(configured.map((id) => backend.resolveModel(id).catch(() => undefined)))
+    return found.flatMap((m, i) => (m ? [{ ...m, id: configured[i]! }] : []))
+  }
+  return backend.listModels()
+}
+
+export type CapabilityInput = {
+  config: Pick<NodeConfig, 'backend' | 'priceIn' | 'priceOut' | 'maxConcurrency' | 'maxPromptBytes' | 'name' | 'region'>
+  models: ModelInfo[]
+  gpus: GpuInfo[]
+  /** Base URL of the stream endpoint, or null when clients cannot reach it. */
+  stream: string | null
+}
+
+export function buildCapabilityContent({ config, models, gpus, stream }: CapabilityInput): CapabilityContent {
+  return {
+    v: 1,
+    ...(config.name ? { name: config.name } : {}),
+    software: softwareVersion,
+    backend: config.backend,
+    models: models.slice(0, 64).map((m) => ({ id: m.id, ...(m.contextLength ? { contextLength: m.contextLength } : {}) })),
+    price: nodePrice(config),
+    gpus: gpus.slice(0, 16),
+    ...(config.region ? { region: config.region } : {}),
+    stream,
+    maxConcurrency: config.maxConcurrency,
+    maxPromptBytes: config.maxPromptBytes,
+  }
+}

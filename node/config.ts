@@ -1,0 +1,96 @@
+// Every setting of the node agent (`infernet setup`, `infernet start`): key, environment variable, default and
+// description. Only this module and the CLI entry read the environment. Settings live in
+// `$INFERNET_HOME/node.json` (written by `infernet setup`); precedence: defaults < node.json < env < flags.
+import { join } from 'node:path'
+import { commonSchema } from '../src/config/common.ts'
+import { key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../src/config/load.ts'
+import type { Price } from '../src/protocol/schema.ts'
+import type { BackendKind } from './backends/types.ts'
+
+const backendKindsList: readonly BackendKind[] = ['ollama', 'vllm', 'sglang', 'max', 'llamacpp', 'demo']
+
+const backendKind = (raw: unknown): BackendKind => {
+  const s = String(raw).trim().toLowerCase()
+  if (!(backendKindsList as readonly string[]).includes(s)) throw new Error(`expected one of ${backendKindsList.join(', ')}, got "${s}"`)
+  return s as BackendKind
+}
+const amountString = (raw: unknown): string => parsers.bigint(raw).toString()
+const positiveInt = (raw: unknown): number => {
+  const n = parsers.int(raw)
+  if (n < 1) throw new Error(`expected a positive integer, got ${n}`)
+  return n
+}
+const nonNegativeInt = (raw: unknown): number => {
+  const n = parsers.int(raw)
+  if (n < 0) throw new Error(`expected a non-negative integer, got ${n}`)
+  return n
+}
+const optionalUrl = (raw: unknown): string => {
+  const s = String(raw ?? '').trim()
+  if (s === '') return ''
+  const u = new URL(s)
+  if (!['http:', 'https:'].includes(u.protocol)) throw new Error(`expected an http(s):// URL, got "${s}"`)
+  return s.replace(/\/+$/, '')
+}
+
+export const nodeSchema = {
+  relays: commonSchema.relays,
+  logLevel: commonSchema.logLevel,
+  backend: key('INFERNET_BACKEND', 'ollama' as BackendKind, `Inference backend: ${backendKindsList.join(', ')}`, backendKind),
+  backendUrl: key('INFERNET_BACKEND_URL', '', 'Backend base URL (empty = the backend\'s default local port)', parsers.string),
+  backendTimeoutMs: key('INFERNET_BACKEND_TIMEOUT_MS', 60_000, 'Longest wait for the backend\'s first byte and between chunks, in ms', positiveInt),
+  models: key('INFERNET_MODELS', [] as string[], 'Models to serve (comma-separated; empty = every model the backend lists)', parsers.list),
+  priceIn: key('INFERNET_PRICE_IN', '0', 'Price per million input tokens, in base units of the payment token (0 = free)', amountString),
+  priceOut: key('INFERNET_PRICE_OUT', '0', 'Price per million output tokens, in base units of the payment token (0 = free)', amountString),
+  host: key('INFERNET_NODE_HOST', '127.0.0.1', 'Address the stream endpoint binds', parsers.string),
+  port: key('INFERNET_NODE_PORT', 8790, 'TCP port of the stream endpoint (0 = any free port)', parsers.port),
+  publicUrl: key('INFERNET_PUBLIC_URL', '', 'Public http(s):// base URL of the stream endpoint announced in the capability (empty = the local URL)', optionalUrl),
+  announceStream: key('INFERNET_ANNOUNCE_STREAM', true, 'Announce a stream URL (false = stream null: clients use the relay transport)', parsers.bool),
+  maxConcurrency: key('INFERNET_MAX_CONCURRENCY', 4, 'Jobs run at once (slots)', positiveInt),
+  maxQueue: key('INFERNET_MAX_QUEUE', 16, 'Jobs waiting for a slot before new ones are refused with "busy"', nonNegativeInt),
+  maxPromptBytes: key('INFERNET_MAX_PROMPT_BYTES', 128 * 1024, 'Largest prompt (UTF-8 bytes of all messages) accepted', positiveInt),
+  jobTimeoutMs: key('INFERNET_JOB_TIMEOUT_MS', 10 * 60_000, 'Longest a job may run before it is stopped with a backend error', positiveInt),
+  heartbeatInterval: key('INFERNET_HEARTBEAT_INTERVAL', 30, 'Seconds between heartbeats', positiveInt),
+  capabilityTtl: key('INFERNET_CAPABILITY_TTL', 3600, 'Lifetime of the capability event in seconds (republished at half)', positiveInt),
+  relayChunkMs: key('INFERNET_RELAY_CHUNK_MS', 50, 'Relay transport: batch output into one chunk event per this many ms', positiveInt),
+  name: key('INFERNET_NODE_NAME', '', 'Display name in the capability event', parsers.string),
+  region: key('INFERNET_REGION', '', 'Region hint in the capability event (e.g. eu-west)', parsers.string),
+}
+
+export type NodeConfig = ConfigValues<typeof nodeSchema>
+
+/** Every default, for tests and callers that build a config in code. */
+export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
+  const values = Object.fromEntries(Object.entries(nodeSchema).map(([k, spec]) => [k, spec.default])) as NodeConfig
+  return { ...values, ...overrides }
+}
+
+export function nodeConfigPath(home: string): string {
+  return join(home, 'node.json')
+}
+
+/** Where the daemon keeps its state: dedupe database, pid file, log file. */
+export function nodeDataDir(home: string): string {
+  return join(home, 'node')
+}
+export function pidFilePath(home: string): string {
+  return join(nodeDataDir(home), 'node.pid')
+}
+export function logFilePath(home: string): string {
+  return join(nodeDataDir(home), 'node.log')
+}
+
+export function loadNodeConfig(home: string, options: Omit<LoadConfigOptions, 'file'> = {}): NodeConfig {
+  return loadConfig(nodeSchema, { ...options, file: nodeConfigPath(home) }).values
+}
+
+export function nodePrice(config: Pick<NodeConfig, 'priceIn' | 'priceOut'>): Price {
+  return { input: config.priceIn, output: config.priceOut }
+}
+
+/** "IN,OUT" -> price; throws on anything else. */
+export function parsePriceFlag(value: string): { priceIn: string; priceOut: string } {
+  const parts = value.split(',').map((s) => s.trim())
+  if (parts.length !== 2) throw new Error(`--price expects IN,OUT (per million tokens), got "${value}"`)
+  return { priceIn: amountString(parts[0]), priceOut: amountString(parts[1]) }
+}

@@ -1,0 +1,414 @@
+// The job executor: intake -> dedupe -> decrypt/checks -> payment -> slot or queue -> backend -> stream -> result.
+// Every job id runs at most once (the dedupe store is claimed before anything is decrypted or run). Output goes
+// to the direct-channel sinks attached to the job, and through the relay as signed ephemeral chunk events when
+// the client asked for the relay transport or no direct sink is attached. Every end frees the slot.
+import { BackendError } from '../errors/backend.ts'
+import type { Logger } from '../../src/log.ts'
+import { getExpiration, type NostrEvent } from '../../src/protocol/event.ts'
+import type { NodeFrame } from '../../src/protocol/frames.ts'
+import type { JobPayload } from '../../src/protocol/jobRequest.ts'
+import { buildJobResult } from '../../src/protocol/jobResult.ts'
+import { buildJobStatus, type JobErrorCode, type JobStatusName } from '../../src/protocol/jobStatus.ts'
+import { amountDue } from '../../src/protocol/price.ts'
+import type { Price } from '../../src/protocol/schema.ts'
+import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
+import type { Signer } from '../../src/signer.ts'
+import type { Backend, ChatRequest, ModelInfo } from '../backends/types.ts'
+import type { RollingMetrics } from '../metrics.ts'
+import type { PaymentGate } from '../paymentGate.ts'
+import type { DedupeStore } from './dedupeStore.ts'
+import { checkJobEvent, checkJobPayload } from './intake.ts'
+import { Scheduler } from './scheduler.ts'
+
+/** One direct-channel listener (a WebSocket connection's view of one job, or one SSE response). */
+export type JobSink = {
+  send(frame: NodeFrame): void
+  /** Called once when the job is over for this sink (SSE ends its response). */
+  end?: (() => void) | undefined
+}
+
+export type ExecutorConfig = {
+  price: Price
+  maxConcurrency: number
+  maxQueue: number
+  maxPromptBytes: number
+  jobTimeoutMs: number
+  relayChunkMs: number
+  /** Served model ids; empty = whatever the backend resolves. */
+  models: string[]
+}
+
+export type ExecutorParameters = {
+  signer: Signer
+  backend: Backend
+  config: ExecutorConfig
+  dedupe: DedupeStore
+  payment: PaymentGate
+  metrics: RollingMetrics
+  /** Publishes a signed event to the relays (status, result); must not throw. */
+  publish: (event: NostrEvent) => void
+  /** Sends an ephemeral event (chunk) to the relays, fire-and-forget. */
+  sendEphemeral: (event: NostrEvent) => void
+  logger: Logger
+  now?: (() => number) | undefined
+}
+
+type AbortReason = 'cancelled' | 'timeout' | 'shutdown'
+
+type Job = {
+  id: string
+  client: string
+  expiresAt: number
+  payload: JobPayload
+  model: ModelInfo
+  sinks: Map<JobSink, { seq: number }>
+  viaRelay: boolean
+  abort: AbortController
+  abortReason: AbortReason | undefined
+  output: string
+  pending: string
+  flushScheduled: boolean
+  relayPending: string
+  relaySeq: number
+  relayTimer: ReturnType<typeof setTimeout> | undefined
+  relayUsed: boolean
+  relayChain: Promise<void>
+  state: 'queued' | 'running' | 'ended'
+}
+
+export type SubmitOrigin = { via: 'direct'; sink: JobSink } | { via: 'relay' }
+
+export type ExecutorStats = { running: number; queued: number; slots: { free: number; total: number }; dedupeSize: number }
+
+export type Executor = {
+  submit(input: unknown, origin: SubmitOrigin): Promise<void>
+  /** Cancels a job if `client` is its author; returns whether a live job was cancelled. */
+  cancel(jobId: string, client: string): boolean
+  /** A sink went away (client disconnected): a job left with no listener and not asked through a relay stops. */
+  detach(jobId: string, sink: JobSink): void
+  stats(): ExecutorStats
+  stop(): Promise<void>
+}
+
+export function createExecutor(parameters: ExecutorParameters): Executor {
+  const { signer, backend, config, dedupe, payment, metrics, publish, sendEphemeral, logger } = parameters
+  const now = parameters.now ?? Date.now
+  const nowSec = () => Math.floor(now() / 1000)
+  const scheduler = new Scheduler<Job>(config.maxConcurrency, config.maxQueue)
+  const jobs = new Map<string, Job>()
+  const running = new Set<Promise<void>>()
+  const modelCache = new Map<string, { info: ModelInfo | undefined; until: number }>()
+  let stopped = false
+
+  const log = logger
+
+  async function resolveModel(id: string): Promise<ModelInfo | undefined> {
+    if (config.models.length > 0 && !config.models.includes(id)) return undefined
+    const hit = modelCache.get(id)
+    if (hit && hit.until > now()) return hit.info
+    const info = await backend.resolveModel(id).catch(() => undefined)
+    modelCache.set(id, { info, until: now() + (info ? 30_000 : 2_000) })
+    return info
+  }
+
+  function status(job: { id: string; client: string }, name: JobStatusName, content: { code?: JobErrorCode; message?: string; queuePosition?: number } = {}) {
+    void buildJobStatus(signer, { job: job.id, client: job.client, status: name, content, now: nowSec() }).then(publish, (err: Error) =>
+      log.warn('cannot build status event', { job: job.id.slice(0, 12), error: err.message }),
+    )
+  }
+
+  function refuse(origin: SubmitOrigin, job: { id: string; client: string } | undefined, code: JobErrorCode, message: string, retryable = false) {
+    if (origin.via === 'direct') {
+      origin.sink.send({ type: 'error', ...(job ? { job: job.id } : {}), code, message, retryable })
+      origin.sink.end?.()
+    }
+    if (job) status(job, 'error', { code, message: message.slice(0, 1024) })
+    log.info('job refused', { job: job?.id.slice(0, 12), code })
+  }
+
+  function attach(job: Job, sink: JobSink) {
+    const state = { seq: 0 }
+    job.sinks.set(sink, state)
+    sink.send({ type: 'accepted', job: job.id, queuePosition: job.state === 'queued' ? scheduler.queue.indexOf(job) + 1 : 0 })
+    // A listener that joins late first gets everything streamed so far, so its output hash still matches.
+    const sofar = job.output.slice(0, job.output.length - job.pending.length)
+    if (sofar) sink.send({ type: 'chunk', job: job.id, seq: state.seq++, c: encryptDelta(signer.conversationKey(job.client), sofar) })
+  }
+
+  async function submit(input: unknown, origin: SubmitOrigin): Promise<void> {
+    if (stopped) return refuse(origin, undefined, 'internal', 'node is shutting down', true)
+    const checked = checkJobEvent(input, { node: signer.pubkey, now: nowSec() })
+    if (!checked.ok) {
+      // A job we cannot trust to be from its claimed author gets no public status event.
+      const trusted = checked.code === 'expired'
+      const ev = input as NostrEvent
+      return refuse(origin, trusted ? { id: ev.id, client: ev.pubkey } : undefined, checked.code, checked.message)
+    }
+    const { event, request } = checked
+    const ref = { id: event.id, client: event.pubkey }
+    const live = jobs.get(event.id)
+    if (live) {
+      if (origin.via === 'direct') attach(live, origin.sink)
+      else live.viaRelay = true
+      log.debug('duplicate joined live job', { job: event.id.slice(0, 12), via: origin.via })
+      return
+    }
+    if (!dedupe.claim(event.id, request.expiresAt, nowSec())) {
+      if (origin.via === 'direct') refuse(origin, undefined, 'duplicate', `job ${event.id.slice(0, 12)}… already ran on this node`)
+      return
+    }
+    const payloadCheck = checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
+    if (!payloadCheck.ok) {
+      dedupe.finish(event.id, payloadCheck.code)
+      return refuse(origin, ref, payloadCheck.code, payloadCheck.message)
+    }
+    const payload = payloadCheck.payload
+    const model = await resolveModel(payload.model)
+    if (!model) {
+      dedupe.finish(event.id, 'unknown-model')
+      return refuse(origin, ref, 'unknown-model', `this node does not serve model "${payload.model}"`)
+    }
+    const auth = await payment.authorize(event.pubkey, event.id, { model: payload.model, price: config.price })
+    if (!auth.ok) {
+      dedupe.finish(event.id, 'payment')
+      return refuse(origin, ref, 'payment', auth.reason)
+    }
+    if (jobs.has(event.id) || stopped) return
+    const job: Job = {
+      id: event.id,
+      client: event.pubkey,
+      expiresAt: getExpiration(event) ?? request.expiresAt,
+      payload,
+      model,
+      sinks: new Map(),
+      viaRelay: origin.via === 'relay',
+      abort: new AbortController(),
+      abortReason: undefined,
+      output: '',
+      pending: '',
+      flushScheduled: false,
+      relayPending: '',
+      relaySeq: 0,
+      relayTimer: undefined,
+      relayUsed: false,
+      relayChain: Promise.resolve(),
+      state: 'queued',
+    }
+    const admission = scheduler.admit(job)
+    if (admission.kind === 'busy') {
+      dedupe.finish(event.id, 'busy')
+      return refuse(origin, ref, 'busy', `all ${config.maxConcurrency} slots and ${config.maxQueue} queue places are taken`, true)
+    }
+    jobs.set(job.id, job)
+    if (origin.via === 'direct') attach(job, origin.sink)
+    if (admission.kind === 'queued') {
+      status(job, 'queued', { queuePosition: admission.position })
+      log.info('job queued', { job: job.id.slice(0, 12), position: admission.position })
+    } else start(job)
+  }
+
+  function start(job: Job) {
+    job.state = 'running'
+    const p = run(job).finally(() => running.delete(p))
+    running.add(p)
+  }
+
+  function outputToRelay(job: Job): boolean {
+    return job.payload.transport === 'relay' || job.sinks.size === 0
+  }
+
+  function flushDirect(job: Job) {
+    job.flushScheduled = false
+    if (!job.pending) return
+    const text = job.pending
+    job.pending = ''
+    if (job.sinks.size === 0) return
+    const c = encryptDelta(signer.conversationKey(job.client), text)
+    for (const [sink, state] of job.sinks) sink.send({ type: 'chunk', job: job.id, seq: state.seq++, c })
+  }
+
+  function flushRelay(job: Job): Promise<void> {
+    if (job.relayTimer) clearTimeout(job.relayTimer)
+    job.relayTimer = undefined
+    if (!job.relayPending) return job.relayChain
+    const text = job.relayPending
+    job.relayPending = ''
+    const seq = job.relaySeq++
+    job.relayUsed = true
+    // Chained so chunks leave in order even though signing is async.
+    job.relayChain = job.relayChain.then(() =>
+      buildStreamChunk(signer, { job: job.id, client: job.client, seq, text, now: nowSec() }).then(sendEphemeral, (err: Error) =>
+        log.warn('cannot build chunk event', { job: job.id.slice(0, 12), error: err.message }),
+      ),
+    )
+    return job.relayChain
+  }
+
+  function onDelta(job: Job, text: string) {
+    if (!text) return
+    if (outputToRelay(job)) {
+      // Relay output covers everything from the first token, so a late direct listener is not needed.
+      job.relayPending += text
+      if (!job.relayUsed && job.relaySeq === 0) void flushRelay(job)
+      else if (!job.relayTimer) job.relayTimer = setTimeout(() => void flushRelay(job), config.relayChunkMs)
+    }
+    if (job.sinks.size > 0) {
+      job.pending += text
+      // Deltas that arrive in the same turn of the event loop go out as one frame (one encryption).
+      if (!job.flushScheduled) {
+        job.flushScheduled = true
+        setImmediate(() => flushDirect(job))
+      }
+    }
+    job.output += text
+  }
+
+  function broadcast(job: Job, frame: NodeFrame, end = false) {
+    for (const sink of job.sinks.keys()) {
+      sink.send(frame)
+      if (end) sink.end?.()
+    }
+  }
+
+  async function run(job: Job): Promise<void> {
+    const started = now()
+    let ttftMs = -1
+    const timer = setTimeout(() => {
+      job.abortReason ??= 'timeout'
+      job.abort.abort()
+    }, config.jobTimeoutMs)
+    try {
+      if (job.expiresAt <= nowSec()) {
+        endWithError(job, 'expired', 'job request expired while it waited in the queue')
+        return
+      }
+      status(job, 'processing')
+      broadcast(job, { type: 'status', job: job.id, status: 'processing' })
+      log.info('job started', { job: job.id.slice(0, 12), model: job.payload.model, via: job.viaRelay ? 'relay' : 'direct' })
+      const p = job.payload.params
+      const request: ChatRequest = {
+        model: job.model.backendId,
+        messages: job.payload.messages,
+        ...(p.max_tokens !== undefined ? { maxTokens: p.max_tokens } : {}),
+        ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+        ...(p.top_p !== undefined ? { topP: p.top_p } : {}),
+        ...(p.stop !== undefined ? { stop: p.stop } : {}),
+        ...(p.seed !== undefined ? { seed: p.seed } : {}),
+        ...(job.payload.continue ? { continueFinal: true } : {}),
+      }
+      let usage = { promptTokens: 0, completionTokens: 0 }
+      let finishReason = 'stop'
+      let done = false
+      for await (const chunk of backend.chat(request, { signal: job.abort.signal })) {
+        if (job.abort.signal.aborted) break
+        if (chunk.type === 'delta') {
+          if (ttftMs < 0 && chunk.text) ttftMs = now() - started
+          onDelta(job, chunk.text)
+        } else {
+          usage = chunk.usage
+          finishReason = chunk.finishReason
+          done = true
+        }
+      }
+      if (job.abort.signal.aborted || !done) throw new BackendError({ reason: job.abort.signal.aborted ? 'cancelled' : 'stream-error', backend: backend.kind })
+      flushDirect(job)
+      if (job.relayPending || job.relayUsed) await flushRelay(job)
+      const durationMs = now() - started
+      const amount = amountDue(usage, config.price)
+      const result = await buildJobResult(signer, {
+        job: job.id,
+        client: job.client,
+        model: job.payload.model,
+        usage,
+        amount,
+        output: job.output,
+        finishReason,
+        ttftMs: Math.max(0, ttftMs),
+        durationMs,
+        includeText: job.relayUsed || job.payload.transport === 'relay',
+        now: nowSec(),
+      })
+      job.state = 'ended'
+      broadcast(job, { type: 'result', job: job.id, event: result }, true)
+      publish(result)
+      status(job, 'success')
+      dedupe.finish(job.id, 'success')
+      metrics.record({ ttftMs: Math.max(0, ttftMs), completionTokens: usage.completionTokens, durationMs })
+      log.info('job done', { job: job.id.slice(0, 12), tokens: usage.completionTokens, ms: Math.round(durationMs) })
+      await payment.settle(job.client, job.id, amount).catch((err: Error) => log.warn('settle failed', { job: job.id.slice(0, 12), error: err.message }))
+    } catch (err) {
+      metrics.recordFailure()
+      if (job.abortReason === 'cancelled') endWithError(job, 'cancelled', 'the client cancelled the job', false, 'cancelled')
+      else if (job.abortReason === 'shutdown') endWithError(job, 'internal', 'the node shut down during the job', true)
+      else if (job.abortReason === 'timeout') endWithError(job, 'backend', `the job ran past ${config.jobTimeoutMs} ms`, true)
+      else if (err instanceof BackendError) endWithError(job, 'backend', err.shortMessage, err.retryable)
+      else {
+        log.error('job failed', { job: job.id.slice(0, 12), error: (err as Error).message })
+        endWithError(job, 'internal', 'the node failed while running the job', true)
+      }
+    } finally {
+      clearTimeout(timer)
+      if (job.relayTimer) clearTimeout(job.relayTimer)
+      finishJob(job)
+    }
+  }
+
+  function endWithError(job: Job, code: JobErrorCode, message: string, retryable = false, statusName: JobStatusName = 'error') {
+    job.state = 'ended'
+    flushDirect(job)
+    broadcast(job, { type: 'error', job: job.id, code, message, retryable }, true)
+    status(job, statusName, statusName === 'error' ? { code, message } : { code, message })
+    dedupe.finish(job.id, code)
+    log.info('job ended', { job: job.id.slice(0, 12), code })
+  }
+
+  function finishJob(job: Job) {
+    job.state = 'ended'
+    jobs.delete(job.id)
+    for (const next of scheduler.release(job.id)) start(next)
+  }
+
+  function cancelJob(job: Job, reason: AbortReason) {
+    if (job.state === 'queued') {
+      job.abortReason = reason
+      endWithError(job, reason === 'cancelled' ? 'cancelled' : 'internal', reason === 'cancelled' ? 'the client cancelled the job' : 'the node shut down', reason !== 'cancelled', reason === 'cancelled' ? 'cancelled' : 'error')
+      finishJob(job)
+      return
+    }
+    job.abortReason ??= reason
+    job.abort.abort()
+  }
+
+  return {
+    submit,
+    cancel(jobId, client) {
+      const job = jobs.get(jobId)
+      if (!job || job.client !== client || job.state === 'ended') return false
+      log.info('job cancel requested', { job: jobId.slice(0, 12) })
+      cancelJob(job, 'cancelled')
+      return true
+    },
+    detach(jobId, sink) {
+      const job = jobs.get(jobId)
+      if (!job || !job.sinks.delete(sink)) return
+      if (job.sinks.size === 0 && !job.viaRelay && job.state !== 'ended') {
+        log.info('client went away, stopping job', { job: jobId.slice(0, 12) })
+        cancelJob(job, 'cancelled')
+      }
+    },
+    stats() {
+      return {
+        running: scheduler.running.size,
+        queued: scheduler.queue.length,
+        slots: { free: scheduler.freeSlots, total: config.maxConcurrency },
+        dedupeSize: dedupe.size(),
+      }
+    },
+    async stop() {
+      stopped = true
+      for (const job of [...scheduler.queue]) cancelJob(job, 'shutdown')
+      for (const job of [...scheduler.running.values()]) cancelJob(job, 'shutdown')
+      await Promise.allSettled([...running])
+    },
+  }
+}

@@ -1,0 +1,142 @@
+// Test nodes. `startNode` runs the real daemon in-process (stream server on 127.0.0.1 port 0, temp home, its
+// own key); `spawnNodeProcess` runs `node bin/infernet.js start --json` as a child process (for kill -9 and
+// restart tests). Callers must `stop()` what they start (use `after`/`t.after`).
+//
+//   const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '0', output: '0' } })
+//   node.pubkey, node.streamUrl (http://127.0.0.1:PORT, the capability's `stream`), node.daemon.stats(), await node.stop()
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { generateSecretKey } from 'nostr-tools/pure'
+import WebSocket from 'ws'
+import { createLogger } from '../../src/log.ts'
+import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
+import type { Price } from '../../src/protocol/schema.ts'
+import { createLocalSigner, type Signer } from '../../src/signer.ts'
+import { createBackend } from '../../node/backends/index.ts'
+import type { Backend, BackendKind } from '../../node/backends/types.ts'
+import type { GpuProbe } from '../../node/capability.ts'
+import { defaultNodeConfig, type NodeConfig } from '../../node/config.ts'
+import { createNodeDaemon, type NodeDaemon } from '../../node/daemon.ts'
+import type { PaymentGate } from '../../node/paymentGate.ts'
+
+export type StartNodeOptions = {
+  relays: string[]
+  backend: { kind: BackendKind; baseUrl?: string | undefined; timeoutMs?: number | undefined } | Backend
+  price?: Price | undefined
+  /** Models to serve; default every model the backend lists. */
+  models?: string[] | undefined
+  maxConcurrency?: number | undefined
+  maxQueue?: number | undefined
+  /** Node home (dedupe database under <home>/node); default a fresh temp dir removed on stop. */
+  home?: string | undefined
+  signer?: Signer | undefined
+  payment?: PaymentGate | undefined
+  gpu?: GpuProbe | undefined
+  /** Any other config key (maxPromptBytes, jobTimeoutMs, heartbeatInterval, announceStream, ...). */
+  config?: Partial<NodeConfig> | undefined
+  /** Log to stderr at this level (default silent). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | undefined
+}
+
+export type TestNode = { pubkey: string; signer: Signer; streamUrl: string; daemon: NodeDaemon; home: string; stop(): Promise<void> }
+
+export async function startNode(options: StartNodeOptions): Promise<TestNode> {
+  const ownHome = options.home === undefined
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'infernet-node-'))
+  const signer = options.signer ?? createLocalSigner(generateSecretKey())
+  const backend = 'chat' in options.backend ? options.backend : createBackend({ kind: options.backend.kind, baseUrl: options.backend.baseUrl, timeoutMs: options.backend.timeoutMs })
+  const config = defaultNodeConfig({
+    backend: backend.kind,
+    port: 0,
+    relays: options.relays,
+    ...(options.price ? { priceIn: options.price.input, priceOut: options.price.output } : {}),
+    ...(options.models ? { models: options.models } : {}),
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+    ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+    ...options.config,
+  })
+  const daemon = createNodeDaemon({
+    signer,
+    backend,
+    relays: options.relays,
+    config,
+    home,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    payment: options.payment,
+    gpu: options.gpu,
+    logger: options.logLevel ? createLogger({ component: 'node', level: options.logLevel }) : undefined,
+  })
+  await daemon.start()
+  return {
+    pubkey: signer.pubkey,
+    signer,
+    streamUrl: daemon.streamUrl,
+    daemon,
+    home,
+    async stop() {
+      await daemon.stop()
+      if (ownHome) rmSync(home, { recursive: true, force: true })
+    },
+  }
+}
+
+export type SpawnNodeOptions = {
+  relays: string[]
+  backendUrl: string
+  backendKind: BackendKind
+  /** Keep the same home across restarts to keep the key and the dedupe database. */
+  home: string
+  env?: Record<string, string> | undefined
+  args?: string[] | undefined
+}
+
+export type SpawnedNode = { pubkey: string; streamUrl: string; child: ChildProcess; stop(signal?: NodeJS.Signals): Promise<void> }
+
+/** Runs `node bin/infernet.js start --json --port 0 ...` and waits for its ready line. */
+export async function spawnNodeProcess(options: SpawnNodeOptions): Promise<SpawnedNode> {
+  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+  const args = [bin, 'start', '--json', '--home', options.home, '--port', '0', '--backend', options.backendKind, '--backend-url', options.backendUrl, ...options.relays.flatMap((r) => ['--relay', r]), ...(options.args ?? [])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INFERNET_LOG_LEVEL: 'warn', ...options.env } })
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000)
+  })
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve()
+    else child.once('exit', () => resolve())
+  })
+  const ready = await new Promise<{ url: string; pubkey: string }>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`node process did not print its ready line within 30s\n${stderr}`))
+    }, 30_000)
+    lines.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { ready?: boolean; url?: string; pubkey?: string }
+        if (msg.ready && msg.url && msg.pubkey) {
+          clearTimeout(timer)
+          resolve({ url: msg.url, pubkey: msg.pubkey })
+        }
+      } catch {
+        // not the ready line
+      }
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`node process exited (${code ?? signal}) before it was ready\n${stderr}`))
+    })
+  })
+  return {
+    pubkey: ready.pubkey,
+    streamUrl: ready.url,
+    child,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      await exited
+    },
+  }
+}
