@@ -1,0 +1,120 @@
+// Typed errors of the client SDK. Each says what happened, then what the caller can check or change.
+// Docs: nips/client.md.
+import { BaseError } from '../src/errors/base.ts'
+
+const docsPath = 'client.md'
+
+export class NoNodeForModelError extends BaseError {
+  override name = 'NoNodeForModelError'
+  override code = 'no-node-for-model'
+  readonly model: string
+  constructor({ model, reason, known = [] }: { model: string; reason?: string | undefined; known?: string[] | undefined }) {
+    super(`No live node serves model "${model}"${reason ? ` (${reason})` : ''}.`, {
+      docsPath,
+      metaMessages: [
+        'Check that:',
+        '- the model id is spelled as nodes announce it (`infernet models` lists them),',
+        '- the relays (or the coordinator) you use are the ones the nodes publish to,',
+        '- your maxPrice / routing policy (pin, region) does not exclude every node.',
+        ...(known.length ? [`Models on offer now: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''}`] : []),
+      ],
+    })
+    this.model = model
+  }
+}
+
+export type CandidateFailure = { node: string; reason: string }
+
+export class AllCandidatesFailedError extends BaseError {
+  override name = 'AllCandidatesFailedError'
+  override code = 'all-candidates-failed'
+  readonly failures: CandidateFailure[]
+  constructor({ model, failures }: { model: string; failures: CandidateFailure[] }) {
+    super(`Every node tried for model "${model}" failed (${failures.length} tried).`, {
+      docsPath,
+      metaMessages: [
+        ...failures.map((f) => `- node ${f.node.slice(0, 12)}…: ${f.reason}`),
+        'Retry later, raise acceptTimeoutMs if nodes are slow to accept, or widen the routing policy.',
+      ],
+    })
+    this.failures = failures
+  }
+}
+
+export class BudgetExceededError extends BaseError {
+  override name = 'BudgetExceededError'
+  override code = 'budget-exceeded'
+  readonly budget: bigint
+  readonly spent: bigint
+  readonly needed: bigint
+  constructor({ budget, spent, needed }: { budget: bigint; spent: bigint; needed: bigint }) {
+    super(`This job could cost up to ${needed} but only ${budget - spent} of the budget ${budget} is left.`, {
+      docsPath,
+      metaMessages: ['Raise `budget`, lower max_tokens, or pick cheaper nodes (routing: "cheapest", maxPrice).'],
+    })
+    this.budget = budget
+    this.spent = spent
+    this.needed = needed
+  }
+}
+
+export class RequestTooLargeError extends BaseError {
+  override name = 'RequestTooLargeError'
+  override code = 'request-too-large'
+  constructor({ bytes, limit, model }: { bytes: number; limit: number; model: string }) {
+    super(`The prompt is ${bytes} bytes; the largest any node serving "${model}" accepts is ${limit} bytes.`, {
+      docsPath,
+      metaMessages: ['Shorten the conversation (drop old messages) or split the task.'],
+    })
+  }
+}
+
+export class ResultVerificationError extends BaseError {
+  override name = 'ResultVerificationError'
+  override code = 'result-verification'
+  readonly node: string
+  readonly job: string
+  constructor({ node, job, reason }: { node: string; job: string; reason: string }) {
+    super(`The result of job ${job.slice(0, 12)}… from node ${node.slice(0, 12)}… failed verification: ${reason}.`, {
+      docsPath,
+      metaMessages: [
+        'The node was not paid and is excluded for the rest of this session.',
+        'Do not trust the text streamed for this job; retry the request (another node will be picked).',
+      ],
+    })
+    this.node = node
+    this.job = job
+  }
+}
+
+export class CancelledError extends BaseError {
+  override name = 'CancelledError'
+  override code = 'cancelled'
+  constructor({ job }: { job?: string | undefined } = {}) {
+    super(`The request was cancelled${job ? ` (job ${job.slice(0, 12)}…)` : ''}.`, { docsPath, metaMessages: ['The node was told to stop; nothing is owed for the cancelled job.'] })
+  }
+}
+
+/** A node failed after tokens were delivered and the stream could not continue elsewhere. */
+export class StreamInterruptedError extends BaseError {
+  override name = 'StreamInterruptedError'
+  override code = 'stream-interrupted'
+  readonly deliveredChars: number
+  constructor({ node, reason, deliveredChars, resume }: { node: string; reason: string; deliveredChars: number; resume: boolean }) {
+    super(`Node ${node.slice(0, 12)}… failed mid-stream after ${deliveredChars} characters: ${reason}.`, {
+      docsPath,
+      metaMessages: resume
+        ? ['No other node could continue the stream. Retry the request.']
+        : ['Resumption is off (`resume: false`); turn it on to continue on another node automatically.'],
+    })
+    this.deliveredChars = deliveredChars
+  }
+}
+
+export class ClientClosedError extends BaseError {
+  override name = 'ClientClosedError'
+  override code = 'client-closed'
+  constructor() {
+    super('The Infernet client is closed.', { docsPath, metaMessages: ['Create a new InfernetClient.'] })
+  }
+}

@@ -1,0 +1,191 @@
+// The client's own view of the market, built from capability (33830) and heartbeat (13830) events. Pure state
+// plus one subscription; every event is validated before it counts. A node is live for a model when its
+// heartbeat is fresh (younger than 3 intervals, not expired), its capability has not expired, its backend is
+// healthy, both events list the model, and it has a free slot or a short queue (fewer queued jobs than slots).
+import { npubEncode } from 'nostr-tools/nip19'
+import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
+import { parseCapability, modelPrice, type Capability } from '../src/protocol/capability.ts'
+import type { NostrEvent } from '../src/protocol/event.ts'
+import { parseHeartbeat, type Heartbeat } from '../src/protocol/heartbeat.ts'
+import * as kinds from '../src/protocol/kinds.ts'
+import type { Price } from '../src/protocol/schema.ts'
+
+/** What a coordinator measured about a node (GET /api/v1/nodes); absent when discovered from relays only. */
+export type NodeStats = { jobs: number; successRate: number | null; avgTtftMs: number | null; avgTps: number | null }
+
+export type MarketNode = {
+  pubkey: string
+  npub: string
+  name: string | undefined
+  models: string[]
+  /** The node's default price per million tokens (a model may override it: see `priceFor`). */
+  price: Price
+  region: string | undefined
+  stream: string | null
+  tps: number | null
+  ttftMs: number | null
+  load: { busy: number; total: number; queue: number } | null
+  /** Unix seconds of the newest heartbeat (or capability when no heartbeat was seen). */
+  lastSeen: number
+  live: boolean
+  capability: Capability
+  capabilityEvent: NostrEvent
+  heartbeat: Heartbeat | undefined
+  heartbeatEvent: NostrEvent | undefined
+  stats?: NodeStats | undefined
+  /** Coordinator's score, when the node came from one. */
+  score?: number | undefined
+}
+
+export type MarketModel = { id: string; nodes: number; minPrice: Price; maxTps: number | null; freeSlots: number }
+
+export type NodeEntry = { capability?: { data: Capability; event: NostrEvent }; heartbeat?: { data: Heartbeat; event: NostrEvent } }
+
+export function priceFor(node: Pick<MarketNode, 'capability'>, model: string): Price {
+  return modelPrice(node.capability, model)
+}
+
+export function heartbeatFresh(hb: Heartbeat, now: number): boolean {
+  return now - hb.createdAt < 3 * hb.interval && hb.expiresAt > now
+}
+
+/** Liveness as documented at the top of this file; `model` narrows it to one model. */
+export function isLive(entry: Required<NodeEntry>, now: number, model?: string): boolean {
+  const cap = entry.capability.data
+  const hb = entry.heartbeat.data
+  if (cap.expiresAt <= now || !heartbeatFresh(hb, now) || !hb.backendHealthy) return false
+  if (hb.slots.free === 0 && hb.queue >= hb.slots.total) return false
+  if (model === undefined) return true
+  return cap.models.some((m) => m.id === model) && hb.models.includes(model)
+}
+
+export function toMarketNode(entry: NodeEntry & { capability: NonNullable<NodeEntry['capability']> }, now: number, model?: string): MarketNode {
+  const cap = entry.capability.data
+  const hb = entry.heartbeat?.data
+  return {
+    pubkey: cap.pubkey,
+    npub: npubEncode(cap.pubkey),
+    name: cap.name,
+    models: cap.models.map((m) => m.id),
+    price: cap.price,
+    region: cap.region,
+    stream: cap.stream,
+    tps: hb?.tps ?? null,
+    ttftMs: hb?.ttftMs ?? null,
+    load: hb ? { busy: hb.slots.total - hb.slots.free, total: hb.slots.total, queue: hb.queue } : null,
+    lastSeen: Math.max(hb?.createdAt ?? 0, cap.createdAt),
+    live: entry.heartbeat ? isLive(entry as Required<NodeEntry>, now, model) : false,
+    capability: cap,
+    capabilityEvent: entry.capability.event,
+    heartbeat: hb,
+    heartbeatEvent: entry.heartbeat?.event,
+  }
+}
+
+export function summarizeModels(nodes: MarketNode[]): MarketModel[] {
+  const byModel = new Map<string, MarketModel>()
+  for (const node of nodes) {
+    if (!node.live) continue
+    for (const id of node.models) {
+      if (node.heartbeat && !node.heartbeat.models.includes(id)) continue
+      const price = priceFor(node, id)
+      const m = byModel.get(id) ?? { id, nodes: 0, minPrice: price, maxTps: null, freeSlots: 0 }
+      m.nodes++
+      if (BigInt(price.output) < BigInt(m.minPrice.output) || (price.output === m.minPrice.output && BigInt(price.input) < BigInt(m.minPrice.input))) m.minPrice = price
+      if (node.tps !== null && (m.maxTps === null || node.tps > m.maxTps)) m.maxTps = node.tps
+      m.freeSlots += node.heartbeat?.slots.free ?? 0
+      byModel.set(id, m)
+    }
+  }
+  return [...byModel.values()].sort((a, b) => b.nodes - a.nodes || a.id.localeCompare(b.id))
+}
+
+export type MarketParameters = { pool: RelayPool; clock: () => number }
+
+/** Live market fed by one relay subscription to every capability and heartbeat. */
+export class Market {
+  readonly entries = new Map<string, NodeEntry>()
+  #sub: Subscription | undefined
+  #loaded: Promise<void> | undefined
+  readonly #pool: RelayPool
+  readonly #clock: () => number
+
+  constructor({ pool, clock }: MarketParameters) {
+    this.#pool = pool
+    this.#clock = clock
+  }
+
+  #now(): number {
+    return Math.floor(this.#clock() / 1000)
+  }
+
+  /** Applies one event; returns true when it changed the market (valid and newer than what we had). */
+  apply(event: NostrEvent): boolean {
+    const now = this.#now()
+    if (event.kind === kinds.Capability) {
+      const parsed = parseCapability(event, { now })
+      if (!parsed.ok) return false
+      const entry = this.entries.get(event.pubkey) ?? {}
+      if (entry.capability && entry.capability.data.createdAt > parsed.data.createdAt) return false
+      entry.capability = { data: parsed.data, event }
+      this.entries.set(event.pubkey, entry)
+      return true
+    }
+    if (event.kind === kinds.Heartbeat) {
+      const parsed = parseHeartbeat(event, { now })
+      if (!parsed.ok) return false
+      const entry = this.entries.get(event.pubkey) ?? {}
+      if (entry.heartbeat && entry.heartbeat.data.createdAt > parsed.data.createdAt) return false
+      entry.heartbeat = { data: parsed.data, event }
+      this.entries.set(event.pubkey, entry)
+      return true
+    }
+    return false
+  }
+
+  /** Subscribes once; resolves at the first EOSE from every connected relay or after `timeoutMs`. */
+  load({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#loaded) return this.#loaded
+    this.#loaded = new Promise<void>((resolve) => {
+      const pending = new Set(this.#pool.status().filter((r) => r.connected).map((r) => r.url))
+      const timer = setTimeout(resolve, timeoutMs)
+      const done = (relay: string) => {
+        pending.delete(relay)
+        if (pending.size === 0) {
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      this.#sub = this.#pool.subscribe([{ kinds: [kinds.Capability, kinds.Heartbeat] }], {
+        onEvent: (event) => void this.apply(event),
+        onEose: done,
+        onClosed: done,
+        // A heartbeat replaces the previous one; the same id twice is harmless, and reconnects re-send.
+        dedupe: false,
+      })
+      if (pending.size === 0) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    return this.#loaded
+  }
+
+  nodes({ model, liveOnly = false }: { model?: string | undefined; liveOnly?: boolean | undefined } = {}): MarketNode[] {
+    const now = this.#now()
+    const out: MarketNode[] = []
+    for (const entry of this.entries.values()) {
+      if (!entry.capability) continue
+      if (entry.capability.data.expiresAt <= now) continue
+      const node = toMarketNode(entry as NodeEntry & { capability: NonNullable<NodeEntry['capability']> }, now, model)
+      if (model !== undefined && !node.models.includes(model)) continue
+      if (liveOnly && !node.live) continue
+      out.push(node)
+    }
+    return out.sort((a, b) => Number(b.live) - Number(a.live) || b.lastSeen - a.lastSeen)
+  }
+
+  close(): void {
+    this.#sub?.close()
+  }
+}

@@ -1,0 +1,230 @@
+// One job on one node: build the encrypted request, send it over the direct channel (WebSocket) when the node
+// announces a reachable stream endpoint, through relays otherwise (or when the socket cannot be opened), and
+// turn what comes back into deltas and one outcome. Timeouts: no acceptance within `acceptTimeoutMs`, no
+// first token within `firstTokenTimeoutMs` after acceptance, or no progress for `stallTimeoutMs` mid-stream.
+// Whatever ends the attempt early, the node is told to cancel, so it never runs a job the client abandoned.
+import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
+import type { Logger } from '../src/log.ts'
+import { buildAuthEvent } from '../src/protocol/auth.ts'
+import type { NostrEvent } from '../src/protocol/event.ts'
+import { buildJobCancel } from '../src/protocol/jobCancel.ts'
+import { buildJobRequest, type JobPayload } from '../src/protocol/jobRequest.ts'
+import { decryptJobResult } from '../src/protocol/jobResult.ts'
+import { parseJobStatus } from '../src/protocol/jobStatus.ts'
+import * as kinds from '../src/protocol/kinds.ts'
+import { decryptDelta, parseStreamChunk } from '../src/protocol/streamChunk.ts'
+import type { NodeFrame } from '../src/protocol/frames.ts'
+import type { Signer } from '../src/signer.ts'
+import type { DirectChannels, DirectConnection } from './directChannel.ts'
+import type { MarketNode } from './market.ts'
+
+export type AttemptPhase = 'before-first-token' | 'mid-stream'
+
+export type AttemptOutcome =
+  | { ok: true; job: string; transport: 'direct' | 'relay'; text: string; resultEvent: NostrEvent }
+  | { ok: false; job: string; transport: 'direct' | 'relay'; text: string; phase: AttemptPhase; reason: string; code?: string | undefined; cancelled?: boolean | undefined }
+
+export type RunAttemptParameters = {
+  signer: Signer
+  pool: RelayPool
+  channels: DirectChannels
+  node: MarketNode
+  payload: Omit<JobPayload, 'transport'>
+  acceptTimeoutMs: number
+  firstTokenTimeoutMs: number
+  stallTimeoutMs: number
+  /** Unix seconds for created_at. */
+  now: number
+  logger: Logger
+  onDelta(text: string): void
+  /** Called once the job event is built, before it is sent (lets the caller cancel by job id). */
+  onJob?: ((job: string) => void) | undefined
+  signal?: AbortSignal | undefined
+}
+
+type Sink = {
+  accepted(): void
+  chunk(seq: number, text: string): void
+  result(event: NostrEvent): void
+  error(code: string | undefined, message: string): void
+}
+
+export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcome> {
+  const { signer, node, logger } = p
+  let conn: DirectConnection | undefined
+  if (node.stream) {
+    const candidate = p.channels.get(node.stream)
+    try {
+      await candidate.open(p.acceptTimeoutMs)
+      conn = candidate
+    } catch (err) {
+      logger.info('direct channel unreachable, using relays', { node: node.pubkey.slice(0, 12), error: (err as Error).message })
+    }
+  }
+  const transport = conn ? 'direct' : 'relay'
+  const event = await buildJobRequest(signer, { node: node.pubkey, payload: { ...p.payload, transport }, now: p.now })
+  const job = event.id
+  p.onJob?.(job)
+  const log = logger.child(`[job ${job.slice(0, 12)}]`)
+  const key = signer.conversationKey(node.pubkey)
+
+  return new Promise<AttemptOutcome>((resolve) => {
+    let text = ''
+    let accepted = false
+    let gotToken = false
+    let settled = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const cleanups: (() => void)[] = []
+    // Relay chunks may arrive out of order: buffer by seq and deliver in order.
+    const pending = new Map<number, string>()
+    let nextSeq = 0
+
+    const arm = (ms: number, reason: string) => {
+      clearTimeout(timer)
+      timer = setTimeout(() => fail(reason, undefined, true), ms)
+    }
+    const finish = (outcome: AttemptOutcome) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      for (const c of cleanups.splice(0)) c()
+      resolve(outcome)
+    }
+    const fail = (reason: string, code?: string, tellNode = false, cancelled = false) => {
+      if (settled) return
+      if (tellNode) sendCancel()
+      finish({ ok: false, job, transport, text, phase: gotToken ? 'mid-stream' : 'before-first-token', reason, code, cancelled })
+    }
+    const deliver = (delta: string) => {
+      if (!delta) return
+      if (!gotToken) {
+        gotToken = true
+      }
+      text += delta
+      arm(p.stallTimeoutMs, `no output for ${p.stallTimeoutMs} ms mid-stream`)
+      p.onDelta(delta)
+    }
+    const sendCancel = () => {
+      if (conn && conn.send({ type: 'cancel', job })) return
+      void buildJobCancel(signer, { job, node: node.pubkey, now: p.now })
+        .then((ev) => p.pool.publish(ev))
+        .catch((err: unknown) => log.debug('cancel not published', { error: (err as Error).message }))
+    }
+
+    const sink: Sink = {
+      accepted() {
+        if (accepted) return
+        accepted = true
+        if (!gotToken) arm(p.firstTokenTimeoutMs, `no first token within ${p.firstTokenTimeoutMs} ms of acceptance`)
+      },
+      chunk(seq, delta) {
+        sink.accepted()
+        if (transport === 'direct') {
+          if (seq < nextSeq) return
+          nextSeq = seq + 1
+          deliver(delta)
+          return
+        }
+        if (seq < nextSeq || pending.has(seq)) return
+        pending.set(seq, delta)
+        while (pending.has(nextSeq)) {
+          const d = pending.get(nextSeq)!
+          pending.delete(nextSeq)
+          nextSeq++
+          deliver(d)
+        }
+      },
+      result(resultEvent) {
+        if (transport === 'relay' && resultEvent.pubkey === node.pubkey) {
+          // Chunks through relays can be lost; the relay-transport result carries the whole text.
+          const content = decryptJobResult(resultEvent, signer)
+          const full = content.ok ? content.data.text : undefined
+          if (full !== undefined && full.startsWith(text) && full.length > text.length) deliver(full.slice(text.length))
+        }
+        finish({ ok: true, job, transport, text, resultEvent })
+      },
+      error(code, message) {
+        fail(`node error ${code ?? 'unknown'}: ${message}`, code, false, code === 'cancelled')
+      },
+    }
+
+    const onAbort = () => fail('cancelled by the caller', 'cancelled', true, true)
+    if (p.signal) {
+      if (p.signal.aborted) return onAbort()
+      p.signal.addEventListener('abort', onAbort, { once: true })
+      cleanups.push(() => p.signal!.removeEventListener('abort', onAbort))
+    }
+    arm(p.acceptTimeoutMs, `not accepted within ${p.acceptTimeoutMs} ms`)
+
+    if (conn) {
+      const c = conn
+      cleanups.push(
+        c.register(job, {
+          onFrame: (frame: NodeFrame) => handleFrame(frame, sink, key, log),
+          onClosed: (reason) => fail(`direct channel closed (${reason})`),
+        }),
+      )
+      void buildAuthEvent(signer, { url: c.url, method: 'WS', payloadHash: job, now: p.now }).then((auth) => {
+        if (settled) return
+        if (!c.send({ type: 'job', event, auth })) fail('direct channel closed before the job was sent')
+      })
+      return
+    }
+
+    const sub: Subscription = p.pool.subscribe([{ kinds: [kinds.StreamChunk, kinds.JobStatus, kinds.JobResult], '#e': [job], authors: [node.pubkey] }], {
+      onEvent: (ev) => handleRelayEvent(ev, sink, key, log, p.now),
+    })
+    cleanups.push(() => sub.close())
+    p.pool.publish(event).catch((err: unknown) => fail(`no relay took the job (${(err as Error).message.split('\n')[0]})`))
+  })
+}
+
+function handleFrame(frame: NodeFrame, sink: Sink, key: Uint8Array, log: Logger): void {
+  switch (frame.type) {
+    case 'accepted':
+      return sink.accepted()
+    case 'chunk': {
+      let delta: string
+      try {
+        delta = decryptDelta(key, frame.c)
+      } catch {
+        return sink.error('invalid', 'chunk cannot be decrypted with the node-client key')
+      }
+      return sink.chunk(frame.seq, delta)
+    }
+    case 'result':
+      return sink.result(frame.event as NostrEvent)
+    case 'error':
+      return sink.error(frame.code, frame.message)
+    case 'status':
+      if (frame.status === 'error' || frame.status === 'cancelled') return sink.error(frame.code ?? frame.status, frame.message ?? frame.status)
+      if (frame.status === 'queued' || frame.status === 'processing') return sink.accepted()
+      return
+    case 'receipt-ack':
+      if (!frame.accepted) log.warn('node refused a receipt', { reason: frame.reason })
+      return
+  }
+}
+
+function handleRelayEvent(ev: NostrEvent, sink: Sink, key: Uint8Array, log: Logger, now: number): void {
+  if (ev.kind === kinds.StreamChunk) {
+    const parsed = parseStreamChunk(ev, { now })
+    if (!parsed.ok) return log.debug('dropped chunk', { reason: parsed.reason })
+    let delta: string
+    try {
+      delta = decryptDelta(key, ev.content)
+    } catch {
+      return log.debug('dropped undecryptable chunk')
+    }
+    return sink.chunk(parsed.data.seq, delta)
+  }
+  if (ev.kind === kinds.JobStatus) {
+    const parsed = parseJobStatus(ev, { now })
+    if (!parsed.ok) return
+    const s = parsed.data
+    if (s.status === 'queued' || s.status === 'processing') return sink.accepted()
+    if (s.status === 'error' || s.status === 'cancelled') return sink.error(s.code ?? s.status, s.message ?? s.status)
+    return
+  }
+  if (ev.kind === kinds.JobResult) return sink.result(ev)
+}
