@@ -1,6 +1,6 @@
 // Slots and a bounded FIFO queue. Pure bookkeeping: the daemon asks `admit`, runs what it is told to run, and
 // calls `release` when a job ends; `release` hands back the next queued job, if any.
-export type Admission<T> = { kind: 'run' } | { kind: 'queued'; position: number } | { kind: 'busy' }
+export type Admission = { kind: 'run' } | { kind: 'queued'; position: number } | { kind: 'busy' }
 
 export class Scheduler<T extends { id: string }> {
   readonly running = new Map<string, T>()
@@ -10,7 +10,7 @@ export class Scheduler<T extends { id: string }> {
     readonly maxQueue: number,
   ) {}
 
-  admit(job: T): Admission<T> {
+  admit(job: T): Admission {
     if (this.running.size < this.maxConcurrency) {
       this.running.set(job.id, job)
       return { kind: 'run' }
