@@ -89,7 +89,6 @@ export class BackendError extends BaseError {
       metaMessages: hints[reason],
       details,
       cause,
-      docsPath: 'backends.md',
     })
     this.reason = reason
     this.code = `backend-${reason}`

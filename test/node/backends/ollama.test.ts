@@ -136,3 +136,13 @@ describe('ollama adapter against the fake', async () => {
     }
   })
 })
+
+test('an idle gap after the headers (slow first token, no keep-alive) -> timeout', async () => {
+  const slow = await startFakeOllama({ ttftMs: 1000 })
+  try {
+    await rejectsWith(collect(createOllamaBackend({ baseUrl: slow.url, timeoutMs: 100 }).chat(request)), 'timeout')
+    await waitFor(() => slow.stats.cancelled === 1)
+  } finally {
+    await slow.close()
+  }
+})

@@ -23,3 +23,18 @@ test('same request through every backend yields the same normalized chunks', asy
   assert.equal(results[0]?.length, 7)
   assert.deepEqual(results[0]?.at(-1), { type: 'done', usage: { promptTokens: 13, completionTokens: 6 }, finishReason: 'length' })
 })
+
+test('64 concurrent streams through one adapter all complete intact', async () => {
+  const reply = Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ')
+  const fake = await startFakeOpenAI({ flavor: 'vllm', models: ['m'], reply, tokensPerSecond: 2000 })
+  after(() => fake.close())
+  const backend = createBackend({ kind: 'vllm', baseUrl: fake.url })
+  const results = await Promise.all(Array.from({ length: 64 }, () => collect(backend.chat({ model: 'm', messages: [{ role: 'user', content: 'go' }] }))))
+  for (const r of results) {
+    assert.equal(r.text, reply)
+    assert.equal(r.done.usage.completionTokens, 200)
+  }
+  assert.equal(fake.stats.chats, 64)
+  assert.equal(fake.stats.activeStreams, 0)
+  assert.equal(fake.stats.cancelled, 0)
+})

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { errorMessageFromBody } from '../../../node/backends/httpRequest.ts'
+import { createSseParser } from '../../../node/backends/sse.ts'
+import { toOpenAIChatBody } from '../../../node/backends/openaiCompatible.ts'
+import { BackendError, matchBackendReason, parseRetryAfter } from '../../../node/errors/backend.ts'
+
+test('SSE parser: data lines, multi-line data, comments, event names, llama.cpp error lines', () => {
+  const p = createSseParser()
+  const lines = [': ping', '', 'data: {"a":1}', '', 'data: line1', 'data:line2', '', 'event: custom', 'data: x', '', 'error: {"code":500}', '', 'data: [DONE]']
+  const events = lines.map((l) => p.push(l)).filter(Boolean)
+  assert.deepEqual(events, [
+    { event: 'message', data: '{"a":1}' },
+    { event: 'message', data: 'line1\nline2' },
+    { event: 'custom', data: 'x' },
+    { event: 'error', data: '{"code":500}' },
+  ])
+  assert.deepEqual(p.end(), { event: 'message', data: '[DONE]' })
+  assert.equal(p.end(), undefined)
+})
+
+test('error bodies of every server give their message', () => {
+  assert.equal(errorMessageFromBody('{"error":"model \\"x\\" not found, try pulling it first"}'), 'model "x" not found, try pulling it first')
+  assert.equal(errorMessageFromBody('{"object":"error","message":"The model `x` does not exist.","code":404}'), 'The model `x` does not exist.')
+  assert.equal(errorMessageFromBody('{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}'), 'Loading model')
+  assert.equal(errorMessageFromBody('{"detail":"Not Found"}'), 'Not Found')
+  assert.equal(errorMessageFromBody('plain text'), 'plain text')
+})
+
+test('static matchers classify upstream failures', () => {
+  assert.equal(matchBackendReason({ status: 404, message: 'model "x" not found, try pulling it first' }), 'model-not-found')
+  assert.equal(matchBackendReason({ status: 404, message: 'The model `x` does not exist.' }), 'model-not-found')
+  assert.equal(matchBackendReason({ status: 503, message: 'Loading model' }), 'loading')
+  assert.equal(matchBackendReason({ status: 503, message: '' }), 'loading')
+  assert.equal(matchBackendReason({ status: 503, message: 'server busy, please try again.  maximum pending requests exceeded' }), 'unavailable')
+  assert.equal(matchBackendReason({ status: 400, message: 'max_tokens must be at least 1' }), 'bad-request')
+  assert.equal(matchBackendReason({ status: 500, message: 'boom' }), 'unavailable')
+  assert.equal(matchBackendReason({ message: 'fetch failed: connect ECONNREFUSED 127.0.0.1:1: ECONNREFUSED' }), 'unavailable')
+  assert.equal(matchBackendReason({ message: 'something else' }), undefined)
+})
+
+test('BackendError: code, retryable, redacted URL, hints', () => {
+  const e = new BackendError({ reason: 'loading', backend: 'vllm', url: 'http://user:pw@gpu:8000/v1', status: 503, retryAfterMs: 2000 })
+  assert.equal(e.code, 'backend-loading')
+  assert.equal(e.retryable, true)
+  assert.equal(e.retryAfterMs, 2000)
+  assert.doesNotMatch(e.message, /pw/)
+  assert.match(e.shortMessage, /^Backend is loading the model\. \(vllm at http:\/\/\*\*\*@gpu:8000\/v1, HTTP 503\)$/)
+  assert.equal(new BackendError({ reason: 'bad-request' }).retryable, false)
+  assert.equal(parseRetryAfter('3'), 3000)
+  assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 5_000), 5000)
+  assert.equal(parseRetryAfter('soon'), undefined)
+})
+
+test('toOpenAIChatBody: extra fields cannot override stream or model', () => {
+  const body = toOpenAIChatBody({ model: 'm', messages: [], extra: { stream: false, model: 'x', logit_bias: { 1: 2 } }, continueFinal: true }, { continue_final_message: true })
+  assert.equal(body.stream, true)
+  assert.equal(body.model, 'm')
+  assert.deepEqual(body.logit_bias, { 1: 2 })
+  assert.equal(body.continue_final_message, true)
+})
