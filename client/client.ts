@@ -79,7 +79,14 @@ export type ChatParameters = {
   signal?: AbortSignal | undefined
 }
 
-export type ChatJob = { id: string; node: string; outcome: 'ok' | 'failed-before-first-token' | 'failed-mid-stream'; reason?: string | undefined }
+export type ChatJob = {
+  id: string
+  node: string
+  outcome: 'ok' | 'failed-before-first-token' | 'failed-mid-stream'
+  reason?: string | undefined
+  /** How the job travelled: straight to the node's stream endpoint, or through relays. */
+  transport?: 'direct' | 'relay' | undefined
+}
 
 export type ChatResult = {
   text: string
@@ -349,7 +356,7 @@ export class InfernetClient {
       jobId = outcome.job
       if (!outcome.ok) {
         const outcomeName = outcome.phase === 'mid-stream' ? 'failed-mid-stream' : 'failed-before-first-token'
-        jobs.push({ id: jobId, node: node.pubkey, outcome: outcomeName, reason: outcome.reason })
+        jobs.push({ id: jobId, node: node.pubkey, outcome: outcomeName, reason: outcome.reason, transport: outcome.transport })
         if (outcome.cancelled && signal.aborted) throw new CancelledError({ job: jobId })
         this.#record(node.pubkey, false)
         failures.push({ node: node.pubkey, reason: outcome.reason })
@@ -379,7 +386,7 @@ export class InfernetClient {
         throw new ResultVerificationError({ node: node.pubkey, job: jobId, reason: verified.reason })
       }
       this.#record(node.pubkey, true)
-      jobs.push({ id: jobId, node: node.pubkey, outcome: 'ok' })
+      jobs.push({ id: jobId, node: node.pubkey, outcome: 'ok', transport: outcome.transport })
       const r = verified.result
       const cost = await this.#pay(node, jobId, r.amount)
       if (cost < r.amount) throw new BudgetExceededError({ budget: this.#budget ?? 0n, spent: this.#spent - cost, needed: r.amount })
