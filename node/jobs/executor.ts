@@ -102,11 +102,17 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
 
   const log = logger
 
-  async function resolveModel(id: string): Promise<ModelInfo | undefined> {
+  /** The backend's model for a public id (cached briefly); an Error when the backend cannot be asked. */
+  async function resolveModel(id: string): Promise<ModelInfo | undefined | Error> {
     if (config.models.length > 0 && !config.models.includes(id)) return undefined
     const hit = modelCache.get(id)
     if (hit && hit.until > now()) return hit.info
-    const info = await backend.resolveModel(id).catch(() => undefined)
+    let info: ModelInfo | undefined
+    try {
+      info = await backend.resolveModel(id)
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err))
+    }
     modelCache.set(id, { info, until: now() + (info ? 30_000 : 2_000) })
     return info
   }
@@ -117,9 +123,10 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     )
   }
 
-  function refuse(origin: SubmitOrigin, job: { id: string; client: string } | undefined, code: JobErrorCode, message: string, retryable = false) {
+  /** Ends a job before it ran: error frame (with the job id when known) and, for a `job` we trust, an error status. */
+  function refuse(origin: SubmitOrigin, job: { id: string; client: string } | undefined, code: JobErrorCode, message: string, retryable = false, frameJob = job?.id) {
     if (origin.via === 'direct') {
-      origin.sink.send({ type: 'error', ...(job ? { job: job.id } : {}), code, message, retryable })
+      origin.sink.send({ type: 'error', ...(frameJob ? { job: frameJob } : {}), code, message, retryable })
       origin.sink.end?.()
     }
     if (job) status(job, 'error', { code, message: message.slice(0, 1024) })
@@ -142,7 +149,8 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       // A job we cannot trust to be from its claimed author gets no public status event.
       const trusted = checked.code === 'expired'
       const ev = input as NostrEvent
-      return refuse(origin, trusted ? { id: ev.id, client: ev.pubkey } : undefined, checked.code, checked.message)
+      const id = typeof ev?.id === 'string' && /^[0-9a-f]{64}$/.test(ev.id) ? ev.id : undefined
+      return refuse(origin, trusted ? { id: ev.id, client: ev.pubkey } : undefined, checked.code, checked.message, false, id)
     }
     const { event, request } = checked
     const ref = { id: event.id, client: event.pubkey }
@@ -154,7 +162,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       return
     }
     if (!dedupe.claim(event.id, request.expiresAt, nowSec())) {
-      if (origin.via === 'direct') refuse(origin, undefined, 'duplicate', `job ${event.id.slice(0, 12)}… already ran on this node`)
+      if (origin.via === 'direct') refuse(origin, undefined, 'duplicate', `job ${event.id.slice(0, 12)}… already ran on this node`, false, event.id)
       return
     }
     const payloadCheck = checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
@@ -164,6 +172,10 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     }
     const payload = payloadCheck.payload
     const model = await resolveModel(payload.model)
+    if (model instanceof Error) {
+      dedupe.finish(event.id, 'backend')
+      return refuse(origin, ref, 'backend', `the backend cannot be reached (${model instanceof BackendError ? model.shortMessage : model.message})`, true)
+    }
     if (!model) {
       dedupe.finish(event.id, 'unknown-model')
       return refuse(origin, ref, 'unknown-model', `this node does not serve model "${payload.model}"`)

@@ -1,0 +1,267 @@
+// Bad input and failing backends: the node answers with the right error frame and status event, frees the
+// slot, keeps running, and never runs a job twice.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import WebSocket from 'ws'
+import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../../src/net/relayPool.ts'
+import { buildAuthEvent } from '../../src/protocol/auth.ts'
+import type { NostrEvent } from '../../src/protocol/event.ts'
+import { wsUrl, type NodeFrame } from '../../src/protocol/frames.ts'
+import { buildJobCancel } from '../../src/protocol/jobCancel.ts'
+import { parseJobStatus } from '../../src/protocol/jobStatus.ts'
+import * as kinds from '../../src/protocol/kinds.ts'
+import { encryptLarge } from '../../src/protocol/nip44.ts'
+import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
+import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
+import { testPubkey, testSigner } from '../helpers/keys.ts'
+import { startNode, type TestNode } from '../helpers/node.ts'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { connectWs, jobEvent, payload, postSse, type WsClient } from './directClient.ts'
+
+const price = { input: '1000', output: '2000' }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function until(pred: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(10)
+  }
+}
+
+describe('node faults', () => {
+  let relay: TestRelay
+  let fake: FakeBackendServer
+  let node: TestNode
+  let ws: WsClient
+  let pool: RelayPool
+  const client = testSigner('faults-client')
+  const seen: NostrEvent[] = []
+
+  before(async () => {
+    relay = await startRelay()
+    fake = await startFakeOllama({ models: ['llama3'], tokensPerSecond: 2000 })
+    node = await startNode({
+      relays: [relay.url],
+      backend: { kind: 'ollama', baseUrl: fake.url, timeoutMs: 400 },
+      price,
+      maxConcurrency: 1,
+      maxQueue: 1,
+      config: { maxPromptBytes: 1000 },
+    })
+    ws = await connectWs(node.streamUrl, client)
+    pool = createRelayPool({ urls: [relay.url], WebSocket: WebSocket as unknown as WebSocketConstructor })
+    await pool.ready()
+    pool.subscribe([{ kinds: [kinds.JobStatus], '#p': [client.pubkey] }], { onEvent: (e) => seen.push(e) })
+  })
+  after(async () => {
+    pool.close()
+    await ws.close()
+    await node.stop()
+    await fake.close()
+    await relay.close()
+  })
+
+  const errorStatus = async (job: string, code: string) => {
+    await until(() => seen.some((e) => e.tags.some((t) => t[1] === job) && e.tags.some((t) => t[0] === 'status' && (t[1] === 'error' || t[1] === 'cancelled'))))
+    const st = seen.map((e) => parseJobStatus(e)).find((s) => s.ok && s.data.job === job && (s.data.status === 'error' || s.data.status === 'cancelled'))
+    assert.ok(st?.ok)
+    assert.equal(st.data.code, code)
+  }
+
+  const expectError = async (event: NostrEvent, code: string, auth?: NostrEvent): Promise<NodeFrame> => {
+    const chatsBefore = fake.stats.chats
+    await ws.submit(event, auth)
+    const f = await ws.end(event.id)
+    assert.equal(f.type, 'error', JSON.stringify(f))
+    assert.equal((f as { code: string }).code, code, JSON.stringify(f))
+    if (code !== 'backend' && code !== 'cancelled') assert.equal(fake.stats.chats, chatsBefore, 'the backend was not called')
+    return f
+  }
+
+  it('refuses a tampered payload and a bad signature without a status event', async () => {
+    const good = await jobEvent(client, node.pubkey)
+    await expectError({ ...good, content: good.content.slice(0, -4) + 'AAAA' }, 'invalid')
+    const other = await jobEvent(client, node.pubkey)
+    await expectError({ ...other, sig: other.sig.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) }, 'invalid')
+    await sleep(100)
+    assert.equal(seen.filter((e) => e.tags.some((t) => t[1] === good.id || t[1] === other.id)).length, 0)
+  })
+
+  it('refuses an undecryptable payload with an error status', async () => {
+    const plaintext = JSON.stringify(payload())
+    const now = Math.floor(Date.now() / 1000)
+    const event = await client.signEvent({
+      kind: kinds.JobRequest,
+      created_at: now,
+      tags: [['p', node.pubkey], ['expiration', String(now + 60)]],
+      content: encryptLarge(plaintext, client.conversationKey(testPubkey('someone-else'))),
+    })
+    await expectError(event, 'undecryptable')
+    await errorStatus(event.id, 'undecryptable')
+  })
+
+  it('refuses expired jobs, unknown models, oversize prompts and low bids', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    await expectError(await jobEvent(client, node.pubkey, {}, { now: now - 100, ttl: 10 }), 'expired')
+    await expectError(await jobEvent(client, node.pubkey, { model: 'nope' }), 'unknown-model')
+    await expectError(await jobEvent(client, node.pubkey, { messages: [{ role: 'user', content: 'x'.repeat(2000) }] }), 'too-large')
+    const low = await jobEvent(client, node.pubkey, { bid: { input: '999', output: '2000' } })
+    await expectError(low, 'bid-too-low')
+    await errorStatus(low.id, 'bid-too-low')
+  })
+
+  it('refuses a replayed auth event on WS and SSE', async () => {
+    const event = await jobEvent(client, node.pubkey)
+    const auth = await buildAuthEvent(client, { url: wsUrl(node.streamUrl), method: 'WS', payloadHash: event.id })
+    await ws.submit(event, auth)
+    assert.equal((await ws.end(event.id)).type, 'result')
+    const again = await jobEvent(client, node.pubkey)
+    const f = await expectError(again, 'invalid', auth)
+    assert.match((f as { message: string }).message, /payload/)
+    // an auth event signed by someone else than the job's author
+    const stranger = testSigner('stranger')
+    const third = await jobEvent(client, node.pubkey)
+    await expectError(third, 'invalid', await buildAuthEvent(stranger, { url: wsUrl(node.streamUrl), method: 'WS', payloadHash: third.id }))
+    // SSE: the same Authorization header twice
+    const sseJob = await jobEvent(client, node.pubkey)
+    const first = await postSse(node.streamUrl, client, sseJob)
+    assert.equal(first.frames.at(-1)?.type, 'result')
+    const { sseUrl } = await import('../../src/protocol/frames.ts')
+    const { encodeAuthHeader } = await import('../../src/protocol/auth.ts')
+    const header = encodeAuthHeader(await buildAuthEvent(client, { url: sseUrl(node.streamUrl), method: 'POST', body: JSON.stringify(sseJob), now: Math.floor(Date.now() / 1000) + 1 }))
+    const ok = await postSse(node.streamUrl, client, sseJob, { authHeader: header })
+    assert.equal(ok.frames.at(-1)?.type, 'error')
+    assert.equal((ok.frames.at(-1) as { code: string }).code, 'duplicate')
+    const replayed = await postSse(node.streamUrl, client, sseJob, { authHeader: header })
+    assert.equal(replayed.status, 401)
+    assert.match(JSON.stringify(replayed.body), /already used/)
+  })
+
+  it('queues beyond the slots, then refuses with busy', async () => {
+    fake.setFaults({})
+    const slow = testSigner('slow-client')
+    const wsSlow = await connectWs(node.streamUrl, slow)
+    try {
+      const a = await jobEvent(slow, node.pubkey, { messages: [{ role: 'user', content: 'a' }] })
+      const b = await jobEvent(slow, node.pubkey)
+      const c = await jobEvent(slow, node.pubkey)
+      // hold the slot: hang the backend for the first job only
+      fake.setFaults({ hang: true })
+      await wsSlow.submit(a)
+      await wsSlow.waitFor((f) => f.type === 'status' && f.job === a.id)
+      await until(() => fake.stats.activeStreams === 1)
+      fake.setFaults({})
+      await wsSlow.submit(b)
+      const acc = await wsSlow.waitFor((f) => f.type === 'accepted' && f.job === b.id)
+      assert.deepEqual(acc, { type: 'accepted', job: b.id, queuePosition: 1 })
+      await wsSlow.submit(c)
+      const busy = await wsSlow.end(c.id)
+      assert.equal(busy.type, 'error')
+      assert.equal((busy as { code: string }).code, 'busy')
+      assert.equal((busy as { retryable: boolean }).retryable, true)
+      // the hung job times out (backend error), the queued one then runs
+      const endA = await wsSlow.end(a.id)
+      assert.equal((endA as { code: string }).code, 'backend')
+      assert.equal((await wsSlow.end(b.id)).type, 'result')
+      assert.equal(node.daemon.stats().slots.free, 1)
+    } finally {
+      await wsSlow.close()
+    }
+  })
+
+  it('answers backend errors (503 loading, dies mid-stream, down) and keeps serving', async () => {
+    fake.setFaults({ loading503: 1 })
+    const a = await jobEvent(client, node.pubkey)
+    const fa = await expectError(a, 'backend')
+    assert.equal((fa as { retryable: boolean }).retryable, true)
+    await errorStatus(a.id, 'backend')
+    fake.setFaults({ dropAfter: 3 })
+    await expectError(await jobEvent(client, node.pubkey), 'backend')
+    fake.setFaults({ midStreamErrorAfter: 2 })
+    await expectError(await jobEvent(client, node.pubkey), 'backend')
+    fake.setFaults({})
+    const ok = await jobEvent(client, node.pubkey)
+    await ws.submit(ok)
+    assert.equal((await ws.end(ok.id)).type, 'result')
+    assert.equal(node.daemon.stats().running, 0)
+  })
+
+  it('stops the backend request when the client disconnects or cancels', async () => {
+    fake.setFaults({ hang: true })
+    const c2 = await connectWs(node.streamUrl, client)
+    const a = await jobEvent(client, node.pubkey)
+    await c2.submit(a)
+    await c2.waitFor((f) => f.type === 'status' && f.job === a.id)
+    await until(() => fake.stats.activeStreams === 1)
+    const cancelledBefore = fake.stats.cancelled
+    await c2.close()
+    await until(() => fake.stats.cancelled === cancelledBefore + 1)
+    await until(() => node.daemon.stats().running === 0)
+    await errorStatus(a.id, 'cancelled')
+    // cancel frame
+    const b = await jobEvent(client, node.pubkey)
+    await ws.submit(b)
+    await ws.waitFor((f) => f.type === 'status' && f.job === b.id)
+    ws.send({ type: 'cancel', job: b.id })
+    const end = await ws.end(b.id)
+    assert.equal((end as { code: string }).code, 'cancelled')
+    // cancel event through the relay, for a relay-transport job
+    const c = await jobEvent(client, node.pubkey, { transport: 'relay' })
+    await pool.publish(c)
+    await until(() => fake.stats.activeStreams === 1)
+    await pool.publish(await buildJobCancel(client, { job: c.id, node: node.pubkey }))
+    await errorStatus(c.id, 'cancelled')
+    await until(() => node.daemon.stats().running === 0)
+    fake.setFaults({})
+  })
+
+  it('never runs a job twice across a restart (same home)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'infernet-restart-'))
+    const signer = testSigner('restart-node')
+    try {
+      const n1 = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price, home, signer })
+      const c1 = await connectWs(n1.streamUrl, client)
+      const job = await jobEvent(client, n1.pubkey)
+      await c1.submit(job)
+      assert.equal((await c1.end(job.id)).type, 'result')
+      await c1.close()
+      await n1.stop()
+      const n2 = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price, home, signer })
+      const chats = fake.stats.chats
+      const c2 = await connectWs(n2.streamUrl, client)
+      await c2.submit(job, await buildAuthEvent(client, { url: wsUrl(n2.streamUrl), method: 'WS', payloadHash: job.id }))
+      const end = await c2.end(job.id)
+      assert.equal((end as { code: string }).code, 'duplicate')
+      assert.equal(fake.stats.chats, chats)
+      await c2.close()
+      await n2.stop()
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+
+  it('reports a backend that is down', async () => {
+    const dead = await startFakeOllama({ models: ['llama3'] })
+    const n = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: dead.url, timeoutMs: 400 }, price })
+    try {
+      await dead.close()
+      const c = await connectWs(n.streamUrl, client)
+      const job = await jobEvent(client, n.pubkey)
+      await c.submit(job)
+      const end = await c.end(job.id)
+      assert.equal(end.type, 'error')
+      assert.equal((end as { code: string }).code, 'backend')
+      assert.equal((end as { retryable: boolean }).retryable, true)
+      await c.close()
+      const hb = await n.daemon.heartbeat()
+      assert.ok(hb)
+      assert.equal(JSON.parse(hb.content).backendHealthy, false)
+    } finally {
+      await n.stop()
+    }
+  })
+})
