@@ -1,0 +1,24 @@
+# One image for every Infernet process: `docker run infernet relay|coordinator|start|...`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY src ./src
+COPY relay ./relay
+COPY node ./node
+COPY client ./client
+COPY nips ./nips
+COPY tsconfig.json ./
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production INFERNET_HOME=/data
+COPY --from=build /app /app
+RUN ln -s /app/bin/infernet.js /usr/local/bin/infernet && mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+ENTRYPOINT ["node", "/app/bin/infernet.js"]
+CMD ["--help"]
