@@ -1,4 +1,5 @@
 // Entry point of the backend adapters: pick one by kind, or detect which server runs locally.
+import { BackendError } from '../errors/backend.ts'
 import { createDemoBackend } from './demo.ts'
 import { httpRequest } from './httpRequest.ts'
 import { createLlamacppBackend } from './llamacpp.ts'
@@ -74,8 +75,9 @@ export async function detectBackend(params: { fetch?: typeof fetch; timeoutMs?: 
         }
         res.close()
         return check(body)
-      } catch {
-        return false
+      } catch (err) {
+        // A llama-server still loading its model answers /health with 503 "Loading model": it is there.
+        return kind === 'llamacpp' && err instanceof BackendError && err.reason === 'loading'
       }
     }),
   )

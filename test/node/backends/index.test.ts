@@ -30,4 +30,6 @@ test('detectBackend probes default ports and tells servers apart (fetch routed t
   assert.deepEqual(await detectBackend({ fetch: routed('8000', fakes.max.url), timeoutMs: 500 }), { kind: 'max', baseUrl: 'http://127.0.0.1:8000' })
   assert.deepEqual(await detectBackend({ fetch: routed('30000', fakes.sglang.url), timeoutMs: 500 }), { kind: 'sglang', baseUrl: 'http://127.0.0.1:30000' })
   assert.deepEqual(await detectBackend({ fetch: routed('8080', fakes.llamacpp.url), timeoutMs: 500 }), { kind: 'llamacpp', baseUrl: 'http://127.0.0.1:8080' })
+  fakes.llamacpp.setFaults({ loading503: 1 })
+  assert.deepEqual(await detectBackend({ fetch: routed('8080', fakes.llamacpp.url), timeoutMs: 500 }), { kind: 'llamacpp', baseUrl: 'http://127.0.0.1:8080' })
 })
