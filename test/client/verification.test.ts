@@ -100,8 +100,9 @@ test('paid node: cumulative CPR receipts signed by the receipt book and sent thr
       assert.ok(parseReceiptEvent(e).ok)
       const voucher = decryptReceiptEvent(e, node.signer)
       assert.ok(voucher.ok)
-      assert.equal((voucher.data as { payer: string }).payer, account.address)
-      return BigInt((voucher.data as { cumulative: string }).cumulative)
+      const data = voucher.data as Record<string, unknown>
+      assert.equal(data.payer, account.address)
+      return BigInt(String(data.cumulative))
     })
     .sort((a, b) => (a < b ? -1 : 1))
   assert.deepEqual(cumulatives, [first.cost, first.cost + second.cost])
