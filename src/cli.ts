@@ -11,6 +11,7 @@ import { depositCommand } from '../client/payments/commands/deposit.ts'
 import { balanceCommand } from '../client/payments/commands/balance.ts'
 import { withdrawCommand } from '../client/payments/commands/withdraw.ts'
 import { relayCommand } from '../relay/cli.ts'
+import { nodeCommands } from '../node/cli.ts'
 
 const commands: InfernetCommand[] = [
   keysCommand,
@@ -19,6 +20,7 @@ const commands: InfernetCommand[] = [
   balanceCommand,
   withdrawCommand,
   relayCommand,
+  ...nodeCommands,
 ]
 
 const argv = hideBin(process.argv)

@@ -1,0 +1,87 @@
+// The node commands as a user runs them: `infernet setup --yes` against a fake Ollama publishes a capability that
+// parses; `infernet start --json` prints its ready line; `status --json` asks the daemon; `stop` ends it.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { after, before, describe, it } from 'node:test'
+import WebSocket from 'ws'
+import { createRelayPool, type WebSocketConstructor } from '../../src/net/relayPool.ts'
+import { parseCapability } from '../../src/protocol/capability.ts'
+import * as kinds from '../../src/protocol/kinds.ts'
+import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
+import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
+import { spawnNodeProcess } from '../helpers/node.ts'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { testSigner } from '../helpers/keys.ts'
+import { connectWs, jobEvent } from './directClient.ts'
+
+const run = promisify(execFile)
+const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+
+describe('node CLI', () => {
+  let relay: TestRelay
+  let fake: FakeBackendServer
+  let home: string
+
+  before(async () => {
+    relay = await startRelay()
+    fake = await startFakeOllama({ models: ['llama3'] })
+    home = mkdtempSync(join(tmpdir(), 'infernet-cli-'))
+  })
+  after(async () => {
+    await fake.close()
+    await relay.close()
+    rmSync(home, { recursive: true, force: true })
+  })
+
+  it('setup --yes writes the config and publishes a capability; re-running keeps the key', async () => {
+    const args = [bin, 'setup', '--yes', '--json', '--home', home, '--relay', relay.url, '--backend', 'ollama', '--backend-url', fake.url, '--price', '10,20']
+    const { stdout } = await run(process.execPath, args, { env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' } })
+    const summary = JSON.parse(stdout.trim()) as { pubkey: string; capability: { id: string } | null; models: string[] }
+    assert.deepEqual(summary.models, ['llama3'])
+    assert.ok(summary.capability)
+    const config = JSON.parse(readFileSync(join(home, 'node.json'), 'utf8'))
+    assert.equal(config.priceIn, '10')
+    assert.equal(config.backendUrl, fake.url)
+    const pool = createRelayPool({ urls: [relay.url], WebSocket: WebSocket as unknown as WebSocketConstructor })
+    try {
+      await pool.ready()
+      const [cap] = await pool.query([{ kinds: [kinds.Capability], authors: [summary.pubkey] }])
+      const parsed = parseCapability(cap)
+      assert.ok(parsed.ok, JSON.stringify(parsed))
+      assert.deepEqual(parsed.data.price, { input: '10', output: '20' })
+      assert.deepEqual(parsed.data.models.map((m) => m.id), ['llama3'])
+      assert.equal(parsed.data.backend, 'ollama')
+    } finally {
+      pool.close()
+    }
+    const again = await run(process.execPath, [...args.slice(0, -2), '--price', '0,0'], { env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' } })
+    assert.equal(JSON.parse(again.stdout.trim()).pubkey, summary.pubkey)
+    assert.equal(JSON.parse(readFileSync(join(home, 'node.json'), 'utf8')).priceOut, '0')
+  })
+
+  it('start --json serves jobs; status --json reports it; stop ends it', async () => {
+    const node = await spawnNodeProcess({ relays: [relay.url], backendUrl: fake.url, backendKind: 'ollama', home })
+    try {
+      const client = testSigner('cli-client')
+      const ws = await connectWs(node.streamUrl, client)
+      const job = await jobEvent(client, node.pubkey, { bid: { input: '0', output: '0' } })
+      await ws.submit(job)
+      assert.equal((await ws.end(job.id)).type, 'result')
+      await ws.close()
+      const status = await run(process.execPath, [bin, 'status', '--json', '--home', home])
+      const s = JSON.parse(status.stdout) as { pubkey: string; jobs: { done: number }; slots: { total: number } }
+      assert.equal(s.pubkey, node.pubkey)
+      assert.equal(s.jobs.done, 1)
+      const stop = await run(process.execPath, [bin, 'stop', '--home', home])
+      assert.match(stop.stdout, /Stopped node/)
+      assert.ok(node.child.exitCode === 0 || node.child.signalCode !== null || (await new Promise((r) => node.child.once('exit', r)), true))
+      assert.equal(existsSync(join(home, 'node', 'node.pid')), false)
+    } finally {
+      await node.stop()
+    }
+  })
+})
