@@ -11,9 +11,13 @@ import { depositCommand } from '../client/payments/commands/deposit.ts'
 import { balanceCommand } from '../client/payments/commands/balance.ts'
 import { withdrawCommand } from '../client/payments/commands/withdraw.ts'
 import { relayCommand } from '../relay/cli.ts'
+import { chatCommand, modelsCommand, nodesCommand } from '../client/cli.ts'
 import { nodeCommands } from '../node/cli.ts'
 
-const commands: InfernetCommand[] = [
+const commands: InfernetCommand[  chatCommand,
+  nodesCommand,
+  modelsCommand,
+] = [
   keysCommand,
   payoutCommand,
   depositCommand,

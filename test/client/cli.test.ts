@@ -1,0 +1,70 @@
+// The client commands as a user runs them: `infernet chat`, `infernet nodes`, `infernet models`, as child
+// processes against a real relay and node on loopback.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { promisify } from 'node:util'
+import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
+import { startNode } from '../helpers/node.ts'
+import { startRelay } from '../helpers/relay.ts'
+
+const run = promisify(execFile)
+const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+
+test('infernet chat / nodes / models', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const fake = await startFakeOllama({ models: ['llama3'], reply: 'Hi there, from the command line.' })
+  t.after(() => fake.close())
+  const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '3', output: '7' }, config: { name: 'cli-node' } })
+  t.after(() => node.stop())
+  const home = mkdtempSync(join(tmpdir(), 'infernet-client-cli-'))
+  t.after(() => rmSync(home, { recursive: true, force: true }))
+  const env = { ...process.env, INFERNET_HOME: home, INFERNET_LOG_LEVEL: 'warn' }
+  const cli = (...args: string[]) => run(process.execPath, [bin, ...args, '--relay', relay.url], { env, timeout: 30_000 })
+
+  const [chatJson, chatText, nodesTable, modelsJson] = await Promise.all([
+    cli('chat', 'hello', '--json', '--max-tokens', '50'),
+    cli('chat', 'hello', '--model', 'llama3', '--system', 'be brief'),
+    cli('nodes'),
+    cli('models', '--json'),
+  ])
+
+  const lines = chatJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as { delta?: string; result?: { text: string; node: string; cost: string; model: string } })
+  const result = lines.pop()!.result!
+  assert.equal(lines.map((l) => l.delta).join(''), 'Hi there, from the command line.')
+  assert.equal(result.text, 'Hi there, from the command line.')
+  assert.equal(result.node, node.pubkey)
+  assert.equal(result.model, 'llama3')
+  assert.equal(typeof result.cost, 'string')
+
+  assert.equal(chatText.stdout, 'Hi there, from the command line.\n')
+  assert.match(chatText.stderr, /llama3 on [0-9a-f]{12}…/)
+  assert.equal((fake.stats.lastChatBody as { messages: { role: string }[] }).messages[0]!.role, 'system')
+
+  const [header, row] = nodesTable.stdout.trim().split('\n')
+  assert.match(header!, /NODE\s+NAME\s+MODELS\s+PRICE\s+TPS\s+LOAD\s+REGION\s+SEEN\s+LIVE/)
+  assert.match(row!, /npub1\S+…\S{4}\s+cli-node\s+llama3\s+3\/7\s+-\s+0\/4 q0\s+-\s+\d+s ago\s+yes/)
+
+  const { models } = JSON.parse(modelsJson.stdout) as { models: { id: string; nodes: number; minPrice: { input: string; output: string } }[] }
+  assert.deepEqual(models.map((m) => [m.id, m.nodes, m.minPrice]), [['llama3', 1, { input: '3', output: '7' }]])
+})
+
+test('infernet chat: a model nobody serves exits non-zero with a typed message', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const home = mkdtempSync(join(tmpdir(), 'infernet-client-cli-'))
+  t.after(() => rmSync(home, { recursive: true, force: true }))
+  await assert.rejects(
+    run(process.execPath, [bin, 'chat', 'hello', '--model', 'nope', '--relay', relay.url], { env: { ...process.env, INFERNET_HOME: home, INFERNET_LOG_LEVEL: 'warn' }, timeout: 30_000 }),
+    (err: { code: number; stderr: string; stdout: string }) => {
+      assert.equal(err.code, 1)
+      assert.match(err.stderr, /Error: No live node serves model "nope"/)
+      assert.equal(err.stdout, '')
+      return true
+    },
+  )
+})
