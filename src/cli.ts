@@ -14,10 +14,7 @@ import { relayCommand } from '../relay/cli.ts'
 import { chatCommand, modelsCommand, nodesCommand } from '../client/cli.ts'
 import { nodeCommands } from '../node/cli.ts'
 
-const commands: InfernetCommand[  chatCommand,
-  nodesCommand,
-  modelsCommand,
-] = [
+const commands: InfernetCommand[] = [
   keysCommand,
   payoutCommand,
   depositCommand,
@@ -25,6 +22,9 @@ const commands: InfernetCommand[  chatCommand,
   withdrawCommand,
   relayCommand,
   ...nodeCommands,
+  chatCommand,
+  nodesCommand,
+  modelsCommand,
 ]
 
 const argv = hideBin(process.argv)
