@@ -11,8 +11,9 @@ import { depositCommand } from '../client/payments/commands/deposit.ts'
 import { balanceCommand } from '../client/payments/commands/balance.ts'
 import { withdrawCommand } from '../client/payments/commands/withdraw.ts'
 import { relayCommand } from '../relay/cli.ts'
-import { chatCommand, modelsCommand, nodesCommand } from '../client/cli.ts'
 import { nodeCommands } from '../node/cli.ts'
+import { coordinatorCommand } from './coordinator/cli.ts'
+import { chatCommand, modelsCommand, nodesCommand } from '../client/cli.ts'
 
 const commands: InfernetCommand[] = [
   keysCommand,
@@ -22,6 +23,7 @@ const commands: InfernetCommand[] = [
   withdrawCommand,
   relayCommand,
   ...nodeCommands,
+  coordinatorCommand,
   chatCommand,
   nodesCommand,
   modelsCommand,

@@ -1,0 +1,36 @@
+// Every setting of `infernet coordinator`: key, environment variable, default and description. Only this module
+// and the CLI entry read the environment or flags.
+import { key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../config/load.ts'
+
+export const coordinatorSchema = {
+  host: key('INFERNET_COORDINATOR_HOST', '127.0.0.1', 'Address to bind (another host requires API keys)', parsers.string),
+  port: key('INFERNET_COORDINATOR_PORT', 8787, 'TCP port (0 = any free port)', parsers.port),
+  db: key('INFERNET_COORDINATOR_DB', '', 'SQLite cache file (empty = <home>/coordinator.db; ":memory:" = no file)', parsers.string),
+  apiKeys: key('INFERNET_COORDINATOR_API_KEYS', [] as string[], 'API keys accepted by the gateway (comma-separated; no budget, no rate limit)', parsers.list, true),
+  keysFile: key('INFERNET_COORDINATOR_KEYS_FILE', '', 'JSON file [{ key, name, budget, ratePerMinute }] of gateway API keys', parsers.string),
+  logLevel: key('INFERNET_COORDINATOR_LOG_LEVEL', 'info', 'Log level: debug, info, warn, error, silent', parsers.string),
+  flushMs: key('INFERNET_COORDINATOR_FLUSH_MS', 50, 'Milliseconds between index write batches (one SQLite transaction each)', parsers.int),
+  statsWindowSeconds: key('INFERNET_COORDINATOR_STATS_WINDOW', 7 * 24 * 3600, 'Backfill job results/statuses/receipts this far back on start', parsers.int),
+  maxBodyBytes: key('INFERNET_COORDINATOR_MAX_BODY', 1024 * 1024, 'Largest HTTP request body, in bytes (413 beyond)', parsers.int),
+  topK: key('INFERNET_COORDINATOR_TOP_K', 4, 'Routing spreads load by weighted random choice among this many best nodes', parsers.int),
+  acceptTimeoutMs: key('INFERNET_COORDINATOR_ACCEPT_TIMEOUT_MS', 5000, 'Gateway: fail over when a node does not accept a job within this time', parsers.int),
+  maxPriceInput: key('INFERNET_COORDINATOR_MAX_PRICE_IN', '', 'Gateway: the most it bids per million input tokens (base units; empty = no limit)', parsers.string),
+  maxPriceOutput: key('INFERNET_COORDINATOR_MAX_PRICE_OUT', '', 'Gateway: the most it bids per million output tokens (base units; empty = no limit)', parsers.string),
+  gateway: key('INFERNET_COORDINATOR_GATEWAY', true, 'Serve the OpenAI-compatible gateway under /v1', parsers.bool),
+}
+
+export type CoordinatorConfig = ConfigValues<typeof coordinatorSchema>
+
+export function defaultCoordinatorConfig(): CoordinatorConfig {
+  return Object.fromEntries(Object.entries(coordinatorSchema).map(([k, spec]) => [k, spec.default])) as CoordinatorConfig
+}
+
+export function resolveCoordinatorConfig(partial: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
+  const config = defaultCoordinatorConfig()
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (config as Record<string, unknown>)[k] = v
+  return config
+}
+
+export function loadCoordinatorConfig(options: LoadConfigOptions = {}): CoordinatorConfig {
+  return loadConfig(coordinatorSchema, options).values
+}

@@ -1,0 +1,128 @@
+// The coordinator's SQLite cache (better-sqlite3, WAL). Everything here can be rebuilt from relays: delete the
+// file and the indexer refills it. Writes come in batches, one transaction per indexer tick.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type { NostrEvent } from '../protocol/event.ts'
+import type { NodeStats } from './marketNode.ts'
+
+export type JobRow = {
+  id: string
+  client: string | null
+  node: string | null
+  model: string | null
+  status: string
+  code: string | null
+  message: string | null
+  outcome: string | null
+  result_id: string | null
+  prompt_tokens: number | null
+  completion_tokens: number | null
+  amount: string | null
+  ttft_ms: number | null
+  duration_ms: number | null
+  created_at: number
+  updated_at: number
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS node_events (pubkey TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (pubkey, kind));
+CREATE TABLE IF NOT EXISTS node_stats (pubkey TEXT PRIMARY KEY, jobs INTEGER NOT NULL, successes INTEGER NOT NULL, failures INTEGER NOT NULL,
+  ttft_sum REAL NOT NULL, ttft_n INTEGER NOT NULL, tps_sum REAL NOT NULL, tps_n INTEGER NOT NULL, receipts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, client TEXT, node TEXT, model TEXT, status TEXT NOT NULL, code TEXT, message TEXT,
+  outcome TEXT, result_id TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, amount TEXT, ttft_ms INTEGER, duration_ms INTEGER,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS job_events (id TEXT PRIMARY KEY, job TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job, created_at);
+CREATE TABLE IF NOT EXISTS receipts (id TEXT PRIMARY KEY, node TEXT NOT NULL, client TEXT NOT NULL, job TEXT, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS api_usage (key_id TEXT PRIMARY KEY, spent TEXT NOT NULL, requests INTEGER NOT NULL);
+`
+
+export type CoordinatorDb = ReturnType<typeof openCoordinatorDb>
+
+export function openCoordinatorDb(path: string) {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.exec(schema)
+  const st = {
+    putNodeEvent: db.prepare('INSERT OR REPLACE INTO node_events (pubkey, kind, created_at, json) VALUES (?, ?, ?, ?)'),
+    nodeEvents: db.prepare('SELECT json FROM node_events ORDER BY kind DESC'),
+    putStats: db.prepare(
+      'INSERT OR REPLACE INTO node_stats (pubkey, jobs, successes, failures, ttft_sum, ttft_n, tps_sum, tps_n, receipts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    allStats: db.prepare('SELECT * FROM node_stats'),
+    getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+    putJob: db.prepare(
+      `INSERT OR REPLACE INTO jobs (id, client, node, model, status, code, message, outcome, result_id, prompt_tokens, completion_tokens, amount, ttft_ms, duration_ms, created_at, updated_at)
+       VALUES (@id, @client, @node, @model, @status, @code, @message, @outcome, @result_id, @prompt_tokens, @completion_tokens, @amount, @ttft_ms, @duration_ms, @created_at, @updated_at)`,
+    ),
+    putJobEvent: db.prepare('INSERT OR IGNORE INTO job_events (id, job, kind, created_at, json) VALUES (?, ?, ?, ?, ?)'),
+    jobEvents: db.prepare('SELECT json FROM job_events WHERE job = ? ORDER BY created_at, kind DESC'),
+    putReceipt: db.prepare('INSERT OR IGNORE INTO receipts (id, node, client, job, created_at) VALUES (?, ?, ?, ?, ?)'),
+    getUsage: db.prepare('SELECT spent, requests FROM api_usage WHERE key_id = ?'),
+    putUsage: db.prepare('INSERT OR REPLACE INTO api_usage (key_id, spent, requests) VALUES (?, ?, ?)'),
+    countJobs: db.prepare('SELECT outcome, COUNT(*) AS n FROM jobs GROUP BY outcome'),
+  }
+  return {
+    db,
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn)()
+    },
+    putNodeEvent(event: NostrEvent): void {
+      st.putNodeEvent.run(event.pubkey, event.kind, event.created_at, JSON.stringify(event))
+    },
+    nodeEvents(): NostrEvent[] {
+      return (st.nodeEvents.all() as { json: string }[]).map((r) => JSON.parse(r.json) as NostrEvent)
+    },
+    putStats(pubkey: string, s: NodeStats): void {
+      st.putStats.run(pubkey, s.jobs, s.successes, s.failures, s.ttftSumMs, s.ttftCount, s.tpsSum, s.tpsCount, s.receipts)
+    },
+    allStats(): { pubkey: string; stats: NodeStats }[] {
+      return (st.allStats.all() as Record<string, number | string>[]).map((r) => ({
+        pubkey: r.pubkey as string,
+        stats: {
+          jobs: r.jobs as number,
+          successes: r.successes as number,
+          failures: r.failures as number,
+          ttftSumMs: r.ttft_sum as number,
+          ttftCount: r.ttft_n as number,
+          tpsSum: r.tps_sum as number,
+          tpsCount: r.tps_n as number,
+          receipts: r.receipts as number,
+        },
+      }))
+    },
+    getJob(id: string): JobRow | undefined {
+      return st.getJob.get(id) as JobRow | undefined
+    },
+    putJob(row: JobRow): void {
+      st.putJob.run(row)
+    },
+    putJobEvent(job: string, event: NostrEvent): void {
+      st.putJobEvent.run(event.id, job, event.kind, event.created_at, JSON.stringify(event))
+    },
+    jobEvents(job: string): NostrEvent[] {
+      return (st.jobEvents.all(job) as { json: string }[]).map((r) => JSON.parse(r.json) as NostrEvent)
+    },
+    putReceipt(id: string, node: string, client: string, job: string | undefined, createdAt: number): boolean {
+      return st.putReceipt.run(id, node, client, job ?? null, createdAt).changes > 0
+    },
+    getUsage(keyId: string): { spent: bigint; requests: number } {
+      const r = st.getUsage.get(keyId) as { spent: string; requests: number } | undefined
+      return r ? { spent: BigInt(r.spent), requests: r.requests } : { spent: 0n, requests: 0 }
+    },
+    putUsage(keyId: string, spent: bigint, requests: number): void {
+      st.putUsage.run(keyId, spent.toString(), requests)
+    },
+    jobCounts(): Record<string, number> {
+      const out: Record<string, number> = {}
+      for (const r of st.countJobs.all() as { outcome: string | null; n: number }[]) out[r.outcome ?? 'open'] = r.n
+      return out
+    },
+    close(): void {
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,178 @@
+// Pure translation between OpenAI's wire format and the Infernet client SDK: requests in, chunks, completions,
+// usage, model lists and error bodies out. No I/O here; gateway/routes.ts calls these.
+import type { MarketModel } from '../market.ts'
+import { CoordinatorError, errors } from '../errors.ts'
+
+export type ChatMessage = { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
+
+export type GatewayChatRequest = {
+  model: string
+  messages: ChatMessage[]
+  max_tokens?: number | undefined
+  temperature?: number | undefined
+  top_p?: number | undefined
+  stop?: string[] | undefined
+  seed?: number | undefined
+  /** Fields we do not know, passed through to the node's backend. */
+  extra: Record<string, unknown>
+  stream: boolean
+  includeUsage: boolean
+}
+
+export type GatewayUsage = { promptTokens: number; completionTokens: number }
+export type GatewayResult = { text: string; usage: GatewayUsage; model: string; finishReason: string; node: string; cost: bigint }
+
+/** Fields OpenAI defines that we read or may drop silently; everything else goes to `extra`. */
+const handled = new Set(['model', 'messages', 'prompt', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'stream', 'stream_options', 'n', 'user', 'echo'])
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function optionalNumber(body: Record<string, unknown>, name: string, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number | undefined {
+  const v = body[name]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw errors.invalidRequest(`${name} must be ${integer ? 'an integer' : 'a number'}`, name)
+  if (v < min || v > max) throw errors.invalidRequest(`${name} must be between ${min} and ${max}`, name)
+  return v
+}
+
+function messageContent(content: unknown, index: number): string {
+  if (typeof content === 'string') return content
+  if (content === null || content === undefined) return ''
+  if (Array.isArray(content)) {
+    return content
+      .map((part, j) => {
+        if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return part.text
+        throw errors.invalidRequest(`messages[${index}].content[${j}]: only text parts are supported`, `messages[${index}].content`)
+      })
+      .join('')
+  }
+  throw errors.invalidRequest(`messages[${index}].content must be a string or an array of text parts`, `messages[${index}].content`)
+}
+
+function common(body: Record<string, unknown>): Omit<GatewayChatRequest, 'messages'> {
+  if (typeof body.model !== 'string' || body.model === '') throw errors.invalidRequest('you must provide a model parameter', 'model')
+  const n = body.n
+  if (n !== undefined && n !== null && n !== 1) throw errors.invalidRequest('only n = 1 is supported', 'n')
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw errors.invalidRequest('stream must be a boolean', 'stream')
+  const streamOptions = body.stream_options
+  if (streamOptions !== undefined && streamOptions !== null && !isObject(streamOptions)) throw errors.invalidRequest('stream_options must be an object', 'stream_options')
+  const maxTokens = optionalNumber(body, 'max_completion_tokens', { min: 1, max: 1_000_000, integer: true }) ?? optionalNumber(body, 'max_tokens', { min: 1, max: 1_000_000, integer: true })
+  let stop: string[] | undefined
+  if (typeof body.stop === 'string') stop = [body.stop]
+  else if (Array.isArray(body.stop)) {
+    if (!body.stop.every((s) => typeof s === 'string') || body.stop.length > 16) throw errors.invalidRequest('stop must be a string or an array of at most 16 strings', 'stop')
+    stop = body.stop as string[]
+  } else if (body.stop !== undefined && body.stop !== null) throw errors.invalidRequest('stop must be a string or an array of strings', 'stop')
+  const extra: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(body)) if (!handled.has(k)) extra[k] = v
+  return {
+    model: body.model,
+    max_tokens: maxTokens,
+    temperature: optionalNumber(body, 'temperature', { min: 0, max: 2 }),
+    top_p: optionalNumber(body, 'top_p', { min: 0, max: 1 }),
+    stop,
+    seed: optionalNumber(body, 'seed', { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    extra,
+    stream: body.stream === true,
+    includeUsage: isObject(streamOptions) && streamOptions.include_usage === true,
+  }
+}
+
+const roles = new Set(['system', 'user', 'assistant', 'tool'])
+
+export function fromChatCompletionRequest(body: unknown): GatewayChatRequest {
+  if (!isObject(body)) throw errors.invalidRequest('the request body must be a JSON object')
+  const base = common(body)
+  if (!Array.isArray(body.messages) || body.messages.length === 0) throw errors.invalidRequest('messages must be a non-empty array', 'messages')
+  if (body.messages.length > 1024) throw errors.invalidRequest('at most 1024 messages are supported', 'messages')
+  const messages = body.messages.map((m, i): ChatMessage => {
+    if (!isObject(m)) throw errors.invalidRequest(`messages[${i}] must be an object`, `messages[${i}]`)
+    const role = m.role === 'developer' ? 'system' : m.role
+    if (typeof role !== 'string' || !roles.has(role)) throw errors.invalidRequest(`messages[${i}].role must be one of system, developer, user, assistant, tool`, `messages[${i}].role`)
+    return { role: role as ChatMessage['role'], content: messageContent(m.content, i) }
+  })
+  return { ...base, messages }
+}
+
+/** Legacy completions: the prompt becomes a single user message. */
+export function fromCompletionRequest(body: unknown): GatewayChatRequest {
+  if (!isObject(body)) throw errors.invalidRequest('the request body must be a JSON object')
+  const base = common(body)
+  let prompt = body.prompt
+  if (Array.isArray(prompt) && prompt.length === 1) prompt = prompt[0]
+  if (typeof prompt !== 'string') throw errors.invalidRequest('prompt must be a string (one prompt per request)', 'prompt')
+  return { ...base, messages: [{ role: 'user', content: prompt }] }
+}
+
+export function finishReason(reason: string): 'stop' | 'length' | 'content_filter' {
+  return reason === 'length' ? 'length' : reason === 'content_filter' ? 'content_filter' : 'stop'
+}
+
+export function toUsage(usage: GatewayUsage) {
+  return { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens }
+}
+
+export type ChunkParameters = { id: string; created: number; model: string; delta?: string | undefined; role?: boolean | undefined; finish?: string | undefined; usage?: GatewayUsage | undefined }
+
+export function toChatCompletionChunk({ id, created, model, delta, role, finish, usage }: ChunkParameters) {
+  if (usage) return { id, object: 'chat.completion.chunk' as const, created, model, choices: [], usage: toUsage(usage) }
+  return {
+    id,
+    object: 'chat.completion.chunk' as const,
+    created,
+    model,
+    choices: [{ index: 0, delta: finish ? {} : { ...(role ? { role: 'assistant' as const } : {}), content: delta ?? '' }, logprobs: null, finish_reason: finish ? finishReason(finish) : null }],
+  }
+}
+
+export function toChatCompletion({ id, created, result }: { id: string; created: number; result: GatewayResult }) {
+  return {
+    id,
+    object: 'chat.completion' as const,
+    created,
+    model: result.model,
+    choices: [{ index: 0, message: { role: 'assistant' as const, content: result.text, refusal: null }, logprobs: null, finish_reason: finishReason(result.finishReason) }],
+    usage: toUsage(result.usage),
+    system_fingerprint: `infernet:${result.node.slice(0, 16)}`,
+  }
+}
+
+export function toCompletionChunk({ id, created, model, delta, finish, usage }: ChunkParameters) {
+  if (usage) return { id, object: 'text_completion' as const, created, model, choices: [], usage: toUsage(usage) }
+  return { id, object: 'text_completion' as const, created, model, choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish ? finishReason(finish) : null }] }
+}
+
+export function toCompletion({ id, created, result }: { id: string; created: number; result: GatewayResult }) {
+  return {
+    id,
+    object: 'text_completion' as const,
+    created,
+    model: result.model,
+    choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: finishReason(result.finishReason) }],
+    usage: toUsage(result.usage),
+  }
+}
+
+export function toModelList(models: MarketModel[], created = 0) {
+  return { object: 'list' as const, data: models.map((m) => ({ id: m.id, object: 'model' as const, created, owned_by: 'infernet' })) }
+}
+
+export type OpenAIErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } }
+
+/** OpenAI's error object and status for any error; unknown errors become a 500 naming the request id. */
+export function toOpenAIError(err: unknown, requestId: string): { status: number; body: OpenAIErrorBody; retryAfterSeconds: number | undefined } {
+  if (err instanceof CoordinatorError) {
+    return {
+      status: err.status,
+      body: { error: { message: err.shortMessage, type: err.type, param: err.param ?? null, code: err.code } },
+      retryAfterSeconds: err.retryAfterSeconds,
+    }
+  }
+  return {
+    status: 500,
+    body: { error: { message: `The server had an error while processing your request (request id ${requestId}).`, type: 'server_error', param: null, code: 'internal_error' } },
+    retryAfterSeconds: undefined,
+  }
+}

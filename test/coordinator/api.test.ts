@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { createCoordinator, type Coordinator } from '../../src/coordinator/app.ts'
+import { buildJobRequest } from '../../src/protocol/jobRequest.ts'
+import { buildJobStatus } from '../../src/protocol/jobStatus.ts'
+import { tempDir } from '../helpers/coordinator.ts'
+import { testSigner } from '../helpers/keys.ts'
+import { fakeNode, resultEvent } from './fixtures.ts'
+
+describe('REST API (app.request)', () => {
+  const dir = tempDir()
+  let coord: Coordinator
+  const nodes: Awaited<ReturnType<typeof fakeNode>>[] = []
+
+  before(async () => {
+    coord = createCoordinator({ relays: [], dbPath: `${dir.path}/c.db`, config: { gateway: false, maxBodyBytes: 64 * 1024 }, random: () => 0 })
+    nodes.push(await fakeNode('api-cheap', { name: 'cheap', price: { input: '0', output: '0' }, models: ['llama3', 'qwen2'] }))
+    nodes.push(await fakeNode('api-dear', { name: 'dear', price: { input: '2000000', output: '4000000' }, stream: 'http://127.0.0.1:9/' }))
+    nodes.push(await fakeNode('api-full', { name: 'full', free: 0 }))
+    for (const n of nodes) for (const e of n.events) assert.ok(coord.indexer.ingest(e))
+    coord.indexer.flush()
+  })
+  after(async () => {
+    await coord.close()
+    dir.remove()
+  })
+
+  const get = async (path: string) => {
+    const res = await coord.app.request(path)
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } }
+  }
+  const post = async (path: string, body: string) => {
+    const res = await coord.app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } }
+  }
+
+  it('GET /api/v1/nodes lists candidates best first with the signed events and stats', async () => {
+    const { status, body } = await get('/api/v1/nodes?model=llama3')
+    assert.equal(status, 200)
+    const list = body.nodes as { pubkey: string; npub: string; capability: { id: string; sig: string }; heartbeat: { kind: number } | null; stats: unknown; score: number }[]
+    assert.deepEqual(list.map((n) => n.pubkey), [nodes[0]!.pubkey, nodes[1]!.pubkey], 'the full node is not a candidate; cheaper first')
+    assert.equal(list[0]!.capability.id, nodes[0]!.events[0]!.id)
+    assert.equal(list[0]!.heartbeat!.kind, 13830)
+    assert.ok(list[0]!.npub.startsWith('npub1'))
+    assert.deepEqual(list[0]!.stats, { jobs: 0, successRate: null, avgTtftMs: null, avgTps: null })
+    assert.ok(list[0]!.score > list[1]!.score)
+    const capped = await get('/api/v1/nodes?model=llama3&maxPriceIn=1000000&maxPriceOut=1000000')
+    assert.equal((capped.body.nodes as unknown[]).length, 1)
+    assert.equal((await get('/api/v1/nodes?model=llama3&limit=1')).body.nodes instanceof Array, true)
+    assert.equal(((await get('/api/v1/nodes')).body.nodes as unknown[]).length, 3, 'without a model: every live node')
+    assert.equal((await get('/api/v1/nodes?limit=0')).body.error!.code, 'invalid_request')
+    assert.equal((await get('/api/v1/nodes?policy=random')).body.error!.code, 'invalid_request')
+    assert.equal((await get('/api/v1/nodes?model=llama3&maxPriceIn=-1')).status, 400)
+  })
+
+  it('GET /api/v1/models aggregates the live market', async () => {
+    const { body } = await get('/api/v1/models')
+    const models = body.models as { id: string; nodes: number; minPrice: { input: string } }[]
+    assert.deepEqual(models.map((m) => [m.id, m.nodes, m.minPrice.input]), [['llama3', 3, '0'], ['qwen2', 1, '0']])
+  })
+
+  it('POST /api/v1/jobs with a route query answers the chosen node; errors are specific', async () => {
+    const ok = await post('/api/v1/jobs', JSON.stringify({ model: 'llama3', policy: 'cheapest' }))
+    assert.equal(ok.status, 200)
+    assert.equal((ok.body.node as { pubkey: string }).pubkey, nodes[0]!.pubkey)
+    assert.equal((ok.body.alternatives as unknown[]).length, 1)
+    assert.equal((await post('/api/v1/jobs', JSON.stringify({ model: 'nope' }))).body.error!.code, 'model_not_found')
+    const busy = await post('/api/v1/jobs', JSON.stringify({ model: 'llama3', exclude: [nodes[0]!.pubkey, nodes[1]!.pubkey] }))
+    assert.equal(busy.status, 503)
+    assert.equal(busy.body.error!.code, 'no_capacity')
+    assert.equal(busy.headers.get('retry-after'), '5')
+    assert.equal((await post('/api/v1/jobs', '{"model":')).body.error!.code, 'invalid_json')
+    assert.equal((await post('/api/v1/jobs', '')).body.error!.code, 'invalid_json')
+    assert.equal((await post('/api/v1/jobs', '[1,2]')).status, 400)
+    assert.equal((await post('/api/v1/jobs', JSON.stringify({ model: 7 }))).body.error!.code, 'invalid_request')
+    assert.equal((await post('/api/v1/jobs', JSON.stringify({ model: 'llama3', maxPrice: 'cheap' }))).status, 400)
+    const huge = await post('/api/v1/jobs', JSON.stringify({ model: 'x'.repeat(100 * 1024) }))
+    assert.equal(huge.status, 413)
+    assert.equal(huge.body.error!.code, 'payload_too_large')
+  })
+
+  it('POST /api/v1/jobs with a job request event validates it and checks the node', async () => {
+    const client = testSigner('api-client')
+    const payload = { v: 1 as const, model: 'llama3', messages: [{ role: 'user' as const, content: 'hi' }], params: {}, bid: { input: '0', output: '0' }, transport: 'relay' as const }
+    const forged = { ...(await buildJobRequest(client, { node: nodes[0]!.pubkey, payload })), content: 'AAAA' }
+    const bad = await post('/api/v1/jobs', JSON.stringify(forged))
+    assert.equal(bad.status, 400)
+    assert.equal(bad.body.error!.code, 'invalid_event')
+    assert.match(bad.body.error!.message, /invalid: id/)
+    const stranger = await buildJobRequest(client, { node: testSigner('nobody').pubkey, payload })
+    assert.equal((await post('/api/v1/jobs', JSON.stringify(stranger))).body.error!.code, 'node_not_found')
+    // A known node, but this coordinator has no relays to publish to.
+    const good = await buildJobRequest(client, { node: nodes[0]!.pubkey, payload })
+    const res = await post('/api/v1/jobs', JSON.stringify(good))
+    assert.equal(res.status, 502)
+    assert.equal(res.body.error!.code, 'publish_failed')
+  })
+
+  it('GET /api/v1/jobs/:id and its SSE stream follow indexed status and result events', async () => {
+    const client = testSigner('api-client').pubkey
+    const node = nodes[0]!.signer
+    const job = 'b'.repeat(64)
+    assert.equal((await get(`/api/v1/jobs/${job}`)).body.error!.code, 'job_not_found')
+    assert.equal((await get('/api/v1/jobs/xyz')).status, 400)
+    coord.indexer.ingest(await buildJobStatus(node, { job, client, status: 'processing' }))
+    coord.indexer.flush()
+    assert.equal((await get(`/api/v1/jobs/${job}`)).body.status, 'processing')
+    const res = await coord.app.request(`/api/v1/jobs/${job}/stream`)
+    assert.equal(res.headers.get('content-type'), 'text/event-stream')
+    const reader = res.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read()
+        if (done) break
+        text += decoder.decode(value)
+      }
+    }
+    await readUntil('event: status')
+    coord.indexer.ingest(await resultEvent(node, { job, client }))
+    await readUntil('event: result')
+    await readUntil('\n\n')
+    assert.match(text, /"status":"processing"/)
+    assert.match(text, /"finishReason":"stop"/)
+    const final = await get(`/api/v1/jobs/${job}`)
+    assert.equal(final.body.status, 'success')
+    assert.deepEqual(final.body.usage, { promptTokens: 10, completionTokens: 50 })
+    assert.equal((final.body.result as { kind: number }).kind, 3831)
+  })
+
+  it('serves /healthz, /metrics, the status page, and JSON 404s', async () => {
+    assert.deepEqual((await get('/healthz')).body, { ok: true, relays: 0, nodes: 3 })
+    const metrics = await (await coord.app.request('/metrics')).text()
+    assert.match(metrics, /infernet_coordinator_live_nodes 3/)
+    assert.match(metrics, /infernet_coordinator_model_nodes\{model="llama3"\} 3/)
+    const html = await (await coord.app.request('/')).text()
+    assert.match(html, /<td>llama3<\/td>/)
+    assert.match(html, /<td>cheap<\/td>/)
+    assert.match(html, /<td>4000000<\/td>/)
+    assert.equal((await get('/api/v1/nope')).body.error!.code, 'not_found')
+  })
+})

@@ -1,0 +1,118 @@
+// Test coordinators: in-process (`startCoordinator`, port 0 on 127.0.0.1) and as a spawned
+// `infernet coordinator --json` process (`spawnCoordinatorProcess`, for kill/restart tests). Close what you start.
+//
+//   const coord = await startCoordinator({ relays: [relay.url] })
+//   await fetch(`${coord.url}/api/v1/nodes?model=llama3`); coord.coordinator.market; await coord.close()
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import WebSocket from 'ws'
+import { keyPath, loadOrCreateIdentity } from '../../src/keys/identity.ts'
+import { createLogger } from '../../src/log.ts'
+import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
+import { createLocalSigner, type Signer } from '../../src/signer.ts'
+import type { ApiKeySpec } from '../../src/coordinator/apiKeys.ts'
+import { createCoordinator, type Coordinator } from '../../src/coordinator/app.ts'
+import type { CoordinatorConfig } from '../../src/coordinator/config.ts'
+import type { GatewayNetwork } from '../../src/coordinator/gateway/network.ts'
+import { startCoordinatorServer } from '../../src/coordinator/server.ts'
+
+export type StartCoordinatorOptions = {
+  relays: string[]
+  /** SQLite cache; default a file in a fresh temp dir (removed on close). */
+  dbPath?: string | undefined
+  apiKeys?: (ApiKeySpec | string)[] | undefined
+  /** INFERNET_HOME holding the gateway's key; default a fresh temp dir. */
+  home?: string | undefined
+  signer?: Signer | undefined
+  network?: GatewayNetwork | undefined
+  config?: Partial<CoordinatorConfig> | undefined
+  random?: (() => number) | undefined
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | undefined
+}
+
+export type TestCoordinator = { url: string; coordinator: Coordinator; signer: Signer; close(): Promise<void> }
+
+export async function startCoordinator(options: StartCoordinatorOptions): Promise<TestCoordinator> {
+  const tmp = mkdtempSync(join(tmpdir(), 'infernet-coord-'))
+  const home = options.home ?? tmp
+  const signer = options.signer ?? createLocalSigner(loadOrCreateIdentity(keyPath(home)).identity.secretKey)
+  const coordinator = createCoordinator({
+    relays: options.relays,
+    dbPath: options.dbPath ?? join(tmp, 'coordinator.db'),
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    signer,
+    network: options.network,
+    apiKeys: options.apiKeys?.map((k) => (typeof k === 'string' ? { key: k } : k)),
+    config: { flushMs: 10, ...options.config },
+    random: options.random,
+    logger: options.logLevel ? createLogger({ component: 'coordinator', level: options.logLevel }) : undefined,
+  })
+  const server = await startCoordinatorServer({ coordinator, host: '127.0.0.1', port: 0 })
+  return {
+    url: server.url,
+    coordinator,
+    signer,
+    async close() {
+      await server.close()
+      rmSync(tmp, { recursive: true, force: true })
+    },
+  }
+}
+
+export type SpawnedCoordinator = { url: string; child: ChildProcess; stop(signal?: NodeJS.Signals): Promise<void> }
+
+/** Runs `node bin/infernet.js coordinator --port 0 --json` and waits for its ready line. */
+export async function spawnCoordinatorProcess(options: { relays: string[]; dbPath: string; home: string; args?: string[] | undefined; env?: Record<string, string> | undefined }): Promise<SpawnedCoordinator> {
+  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+  const relayArgs = options.relays.flatMap((r) => ['--relay', r])
+  const child = spawn(process.execPath, [bin, 'coordinator', '--home', options.home, '--host', '127.0.0.1', '--port', '0', '--db', options.dbPath, ...relayArgs, '--json', ...(options.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, INFERNET_COORDINATOR_LOG_LEVEL: 'warn', INFERNET_COORDINATOR_FLUSH_MS: '10', ...options.env },
+  })
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000)
+  })
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve()
+    else child.once('exit', () => resolve())
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`coordinator did not print its ready line within 20s\n${stderr}`))
+    }, 20_000)
+    lines.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { ready?: boolean; url?: string }
+        if (msg.ready && msg.url) {
+          clearTimeout(timer)
+          resolve(msg.url)
+        }
+      } catch {
+        // not the ready line
+      }
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`coordinator exited (${code ?? signal}) before it was ready\n${stderr}`))
+    })
+  })
+  return {
+    url,
+    child,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      await exited
+    },
+  }
+}
+
+export function tempDir(prefix = 'infernet-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix))
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+}
