@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { CancelledError } from '../../client/errors.ts'
-import { createTestClient } from '../helpers/client.ts'
+import { createTestClient, waitForLive } from '../helpers/client.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
 import { startNode } from '../helpers/node.ts'
@@ -28,6 +28,7 @@ for (const mode of ['direct + stream.cancel()', 'relay + AbortSignal'] as const)
     t.after(() => node.stop())
     const client = createTestClient({ relays: [relay.url] })
     t.after(() => client.close())
+    await waitForLive(client, [node.pubkey])
     const controller = new AbortController()
     const stream = client.chat({ model: 'llama3', messages: [{ role: 'user', content: 'talk' }], signal: controller.signal })
     let text = ''

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
+import { createTestClient, waitForLive } from '../helpers/client.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import { startNode } from '../helpers/node.ts'
 import { startRelay } from '../helpers/relay.ts'
@@ -21,6 +22,9 @@ test('infernet chat / nodes / models', async (t) => {
   t.after(() => fake.close())
   const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '3', output: '7' }, config: { name: 'cli-node' } })
   t.after(() => node.stop())
+  const watcher = createTestClient({ relays: [relay.url] })
+  t.after(() => watcher.close())
+  await waitForLive(watcher, [node.pubkey])
   const home = mkdtempSync(join(tmpdir(), 'infernet-client-cli-'))
   t.after(() => rmSync(home, { recursive: true, force: true }))
   const env = { ...process.env, INFERNET_HOME: home, INFERNET_LOG_LEVEL: 'warn' }

@@ -10,7 +10,7 @@ import WebSocket from 'ws'
 import { createRelayPool, type WebSocketConstructor } from '../../src/net/relayPool.ts'
 import * as kinds from '../../src/protocol/kinds.ts'
 import { NoNodeForModelError } from '../../client/errors.ts'
-import { createTestClient } from '../helpers/client.ts'
+import { createTestClient, waitForLive } from '../helpers/client.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import { startNode } from '../helpers/node.ts'
 import { startRelay } from '../helpers/relay.ts'
@@ -28,7 +28,7 @@ test('market from relays: nodes, models, prices, load; unknown model is a typed 
   t.after(() => b.stop())
   const client = createTestClient({ relays: [relay.url] })
   t.after(() => client.close())
-  await client.ready()
+  await waitForLive(client, [a.pubkey, b.pubkey])
 
   const nodes = await client.nodes()
   assert.deepEqual(new Set(nodes.map((n) => n.pubkey)), new Set([a.pubkey, b.pubkey]))
@@ -65,6 +65,9 @@ test('coordinator path: candidates come from GET /api/v1/nodes, tampered entries
   t.after(() => node.stop())
 
   // The coordinator stand-in: reads the node's signed events from the relay and serves them.
+  const watcher = createTestClient({ relays: [relay.url], name: 'watcher' })
+  t.after(() => watcher.close())
+  await waitForLive(watcher, [node.pubkey])
   const pool = createRelayPool({ urls: [relay.url], WebSocket: WebSocket as unknown as WebSocketConstructor })
   t.after(() => pool.close())
   await pool.ready()
@@ -110,6 +113,7 @@ test('relay transport: a node without a stream URL is reached through relays', a
   t.after(() => node.stop())
   const client = createTestClient({ relays: [relay.url] })
   t.after(() => client.close())
+  await waitForLive(client, [node.pubkey])
   const [listed] = await client.nodes({ model: 'llama3' })
   assert.equal(listed!.stream, null)
   const stream = client.chat({ model: 'llama3', messages: [{ role: 'user', content: 'hello' }] })

@@ -4,9 +4,12 @@ import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { StreamInterruptedError } from '../../client/errors.ts'
 import type { Price } from '../../src/protocol/schema.ts'
-import { createTestClient } from '../helpers/client.ts'
+import { createTestClient, waitForLive } from '../helpers/client.ts'
 import { startFakeOllama, type StartFakeOllamaOptions } from '../helpers/fakeBackends/ollama.ts'
-import { startNode } from '../helpers/node.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawnNodeProcess, startNode } from '../helpers/node.ts'
 import { startRelay } from '../helpers/relay.ts'
 import { startLyingNode } from './lyingNode.ts'
 
@@ -36,6 +39,7 @@ test('a node that never accepts is skipped after acceptTimeoutMs', async (t) => 
   const good = await nodeWith(t, relay.url, dear)
   const client = createTestClient({ relays: [relay.url], routing: 'cheapest', acceptTimeoutMs: 500 })
   t.after(() => client.close())
+  await waitForLive(client, [silent.pubkey, good.node.pubkey])
   const result = await client.complete({ model: 'llama3', messages })
   assert.equal(silent.jobs, 1)
   assert.equal(result.node, good.node.pubkey)
@@ -51,6 +55,7 @@ test('a backend answering 503 fails over without the caller noticing', async (t)
   const good = await nodeWith(t, relay.url, dear)
   const client = createTestClient({ relays: [relay.url], routing: 'cheapest' })
   t.after(() => client.close())
+  await waitForLive(client, [bad.node.pubkey, good.node.pubkey])
   const stream = client.chat({ model: 'llama3', messages })
   let text = ''
   for await (const d of stream) text += d.text
@@ -69,7 +74,7 @@ test('a node that is gone (socket refused, heartbeat still fresh) is skipped', a
   const good = await nodeWith(t, relay.url, dear)
   const client = createTestClient({ relays: [relay.url], routing: 'cheapest', acceptTimeoutMs: 500 })
   t.after(() => client.close())
-  await client.ready()
+  await waitForLive(client, [gone.node.pubkey, good.node.pubkey])
   await gone.node.stop()
   const result = await client.complete({ model: 'llama3', messages })
   assert.equal(result.node, good.node.pubkey)
@@ -94,6 +99,7 @@ test('mid-stream failure: the stream continues on another node with the delivere
   })
   const client = createTestClient({ relays: [relay.url], routing: 'cheapest' })
   t.after(() => client.close())
+  await waitForLive(client, [dropping.node.pubkey, continuing.node.pubkey])
   const stream = client.chat({ model: 'llama3', messages })
   const deltas: string[] = []
   for await (const d of stream) deltas.push(d.text)
@@ -116,6 +122,7 @@ test('mid-stream failure with resume off ends with a clean StreamInterruptedErro
   const other = await nodeWith(t, relay.url, dear)
   const client = createTestClient({ relays: [relay.url], routing: 'cheapest', resume: false })
   t.after(() => client.close())
+  await waitForLive(client, [dropping.node.pubkey, other.node.pubkey])
   const stream = client.chat({ model: 'llama3', messages })
   let text = ''
   await assert.rejects(
@@ -127,4 +134,38 @@ test('mid-stream failure with resume off ends with a clean StreamInterruptedErro
   await assert.rejects(stream.result, StreamInterruptedError)
   assert.ok(text.length > 0 && reply.startsWith(text) && text.length < reply.length)
   assert.equal(other.fake.stats.chats, 0)
+})
+
+test('a node process killed (SIGKILL) mid-stream: the stream resumes on another node', async (t) => {
+  const relay = await relayFor(t)
+  const slow = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 30 })
+  t.after(() => slow.close())
+  const home = mkdtempSync(join(tmpdir(), 'infernet-client-kill-'))
+  t.after(() => rmSync(home, { recursive: true, force: true }))
+  const doomed = await spawnNodeProcess({ relays: [relay.url], backendUrl: slow.url, backendKind: 'ollama', home, args: ['--price', '0,0'] })
+  t.after(() => doomed.stop('SIGKILL'))
+  const continuing = await nodeWith(t, relay.url, dear, {
+    reply: (body) => {
+      const msgs = body.messages as { role: string; content: string }[]
+      const last = msgs[msgs.length - 1]!
+      return last.role === 'assistant' ? reply.slice(last.content.length) : reply
+    },
+  })
+  const client = createTestClient({ relays: [relay.url], routing: 'cheapest' })
+  t.after(() => client.close())
+  await waitForLive(client, [doomed.pubkey, continuing.node.pubkey])
+  const stream = client.chat({ model: 'llama3', messages })
+  let text = ''
+  let killed = false
+  for await (const d of stream) {
+    text += d.text
+    if (!killed && text.length > 10) {
+      killed = true
+      doomed.child.kill('SIGKILL')
+    }
+  }
+  const result = await stream.result
+  assert.equal(text, reply)
+  assert.equal(result.resumed, true)
+  assert.deepEqual(result.jobs.map((j) => [j.node, j.outcome]), [[doomed.pubkey, 'failed-mid-stream'], [continuing.node.pubkey, 'ok']])
 })

@@ -14,7 +14,7 @@ import { createRelayPool, type WebSocketConstructor } from '../../src/net/relayP
 import * as kinds from '../../src/protocol/kinds.ts'
 import { decryptReceiptEvent, parseReceiptEvent } from '../../src/protocol/receipt.ts'
 import type { Price } from '../../src/protocol/schema.ts'
-import { createTestClient } from '../helpers/client.ts'
+import { createTestClient, waitForLive } from '../helpers/client.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import { testSigner } from '../helpers/keys.ts'
 import { startNode } from '../helpers/node.ts'
@@ -84,6 +84,7 @@ test('paid node: cumulative CPR receipts signed by the receipt book and sent thr
   const receipts: ReceiptIssuer = { issue: (r) => inner.issue({ ...r, payment }) }
   const client = createTestClient({ relays: [relay.url], signer, receipts })
   t.after(() => client.close())
+  await waitForLive(client, [node.pubkey])
 
   const first = await client.complete({ model: 'llama3', messages })
   const second = await client.complete({ model: 'llama3', messages })
@@ -117,6 +118,7 @@ test('budget: a job that could overspend is refused before it is sent', async (t
   t.after(() => node.stop())
   const client = createTestClient({ relays: [relay.url], budget: 100n })
   t.after(() => client.close())
+  await waitForLive(client, [node.pubkey])
 
   const first = await client.complete({ model: 'llama3', messages, max_tokens: 40 })
   assert.ok(first.cost > 0n && first.cost <= 100n)

@@ -20,3 +20,15 @@ export function createTestClient({ name = 'client', signer, ...params }: CreateT
     signer: signer ?? testSigner(name),
   })
 }
+
+/** Waits until every given node is live on the client's market (heartbeats are published asynchronously). */
+export async function waitForLive(client: InfernetClient, pubkeys: string[], { model, timeoutMs = 5000 }: { model?: string; timeoutMs?: number } = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const live = new Set((await client.nodes(model === undefined ? {} : { model })).filter((n) => n.live).map((n) => n.pubkey))
+    const missing = pubkeys.filter((p) => !live.has(p))
+    if (missing.length === 0) return
+    if (Date.now() > deadline) throw new Error(`nodes not live on the market within ${timeoutMs} ms: ${missing.map((p) => p.slice(0, 12)).join(', ')}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
