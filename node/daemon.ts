@@ -10,6 +10,7 @@ import { buildHeartbeat } from '../src/protocol/heartbeat.ts'
 import { parseJobCancel } from '../src/protocol/jobCancel.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import type { Signer } from '../src/signer.ts'
+import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../src/protocol/verify.ts'
 import type { Backend } from './backends/types.ts'
 import { buildCapabilityContent, noGpuProbe, servedModels, type GpuInfo, type GpuProbe } from './capability.ts'
 import { nodeDataDir, nodePrice, type NodeConfig } from './config.ts'
@@ -33,6 +34,8 @@ export type NodeDaemonParameters = {
   WebSocket?: WebSocketConstructor | undefined
   payment?: PaymentGate | undefined
   gpu?: GpuProbe | undefined
+  /** Schnorr verifier for incoming events; default libsecp256k1 (WASM), @noble if it cannot load. */
+  verify?: SignatureVerifier | undefined
 }
 
 export type NodeStats = {
@@ -157,6 +160,12 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
       startedAt = nowSec()
       const dbPath = parameters.dbPath ?? (parameters.home ? join(nodeDataDir(parameters.home), 'jobs.sqlite') : ':memory:')
       dedupe = createDedupeStore({ path: dbPath })
+      const verify =
+        parameters.verify ??
+        (await loadWasmVerifier().catch((err: Error) => {
+          logger.warn('libsecp256k1 (WASM) unavailable, verifying with @noble', { error: err.message })
+          return verifySignature
+        }))
       pool = createRelayPool({ urls: relays, WebSocket: parameters.WebSocket, logger: logger.child('[relays]') })
       executor = createExecutor({
         signer,
@@ -177,6 +186,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
         sendEphemeral: (e) => void pool?.send(e),
         logger,
         now: () => clock.now(),
+        verify,
       })
       server = await startStreamServer({
         host: config.host,
@@ -188,6 +198,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
         status: () => daemon.stats(),
         logger: logger.child('[stream]'),
         now: () => clock.now(),
+        verify,
       })
       announced = config.announceStream ? config.publicUrl || server.url : null
       gpus = await gpu.detect().catch(() => [])

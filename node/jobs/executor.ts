@@ -13,6 +13,7 @@ import { amountDue } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
 import type { Signer } from '../../src/signer.ts'
+import type { SignatureVerifier } from '../../src/protocol/verify.ts'
 import type { Backend, ChatRequest, ModelInfo } from '../backends/types.ts'
 import type { RollingMetrics } from '../metrics.ts'
 import type { PaymentGate } from '../paymentGate.ts'
@@ -51,6 +52,8 @@ export type ExecutorParameters = {
   sendEphemeral: (event: NostrEvent) => void
   logger: Logger
   now?: (() => number) | undefined
+  /** Schnorr verifier (libsecp256k1 WASM in the daemon; @noble by default). */
+  verify?: SignatureVerifier | undefined
 }
 
 type AbortReason = 'cancelled' | 'timeout' | 'shutdown'
@@ -144,7 +147,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
 
   async function submit(input: unknown, origin: SubmitOrigin): Promise<void> {
     if (stopped) return refuse(origin, undefined, 'internal', 'node is shutting down', true)
-    const checked = checkJobEvent(input, { node: signer.pubkey, now: nowSec() })
+    const checked = checkJobEvent(input, { node: signer.pubkey, now: nowSec(), verify: parameters.verify })
     if (!checked.ok) {
       // A job we cannot trust to be from its claimed author gets no public status event.
       const trusted = checked.code === 'expired'
@@ -294,8 +297,9 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         endWithError(job, 'expired', 'job request expired while it waited in the queue')
         return
       }
-      status(job, 'processing')
       broadcast(job, { type: 'status', job: job.id, status: 'processing' })
+      // Signed after the backend request is on its way, so signing does not add to the time to first token.
+      setImmediate(() => status(job, 'processing'))
       log.info('job started', { job: job.id.slice(0, 12), model: job.payload.model, via: job.viaRelay ? 'relay' : 'direct' })
       const p = job.payload.params
       const request: ChatRequest = {

@@ -7,11 +7,15 @@ import type { JobErrorCode } from '../../src/protocol/jobStatus.ts'
 import { bidCovers } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import type { Signer } from '../../src/signer.ts'
+import type { SignatureVerifier } from '../../src/protocol/verify.ts'
 
 export type IntakeError = { ok: false; code: JobErrorCode; message: string }
 
-export function checkJobEvent(input: unknown, { node, now }: { node: string; now: number }): { ok: true; event: NostrEvent; request: JobRequest } | IntakeError {
-  const parsed = parseJobRequest(input, { now })
+export function checkJobEvent(
+  input: unknown,
+  { node, now, verify }: { node: string; now: number; verify?: SignatureVerifier | undefined },
+): { ok: true; event: NostrEvent; request: JobRequest } | IntakeError {
+  const parsed = parseJobRequest(input, { now, verify })
   if (!parsed.ok) return { ok: false, code: parsed.code === 'expired' ? 'expired' : parsed.code === 'too-large' ? 'too-large' : 'invalid', message: parsed.reason }
   if (parsed.data.node !== node) return { ok: false, code: 'invalid', message: 'invalid: job request is addressed to another node' }
   return { ok: true, event: parsed.event, request: parsed.data }

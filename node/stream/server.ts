@@ -17,6 +17,7 @@ import * as kinds from '../../src/protocol/kinds.ts'
 import { maxEventBytes } from '../../src/protocol/limits.ts'
 import type { Executor, JobSink } from '../jobs/executor.ts'
 import type { PaymentGate } from '../paymentGate.ts'
+import type { SignatureVerifier } from '../../src/protocol/verify.ts'
 
 export type StreamServerParameters = {
   host: string
@@ -31,6 +32,7 @@ export type StreamServerParameters = {
   logger: Logger
   now?: (() => number) | undefined
   pingMs?: number | undefined
+  verify?: SignatureVerifier | undefined
 }
 
 export type StreamServer = { url: string; close(): Promise<void> }
@@ -89,7 +91,7 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
     const authEvent = decodeAuthHeader(req.headers.authorization)
     if ('ok' in authEvent) return json(res, 401, { type: 'error', code: 'invalid', message: authEvent.reason })
     const url = boundUrl(req, 'sse', authEvent)!
-    const auth = verifyAuthEvent(authEvent, { url, method: 'POST', body }, { replay, now: nowSec() })
+    const auth = verifyAuthEvent(authEvent, { url, method: 'POST', body }, { replay, now: nowSec(), verify: parameters.verify })
     if (!auth.ok) return json(res, 401, { type: 'error', code: 'invalid', message: auth.reason })
     let event: NostrEvent
     try {
@@ -177,7 +179,7 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
       if (frame.type === 'job') {
         const { event } = frame
         const url = boundUrl(req, 'ws', frame.auth)!
-        const auth = verifyAuthEvent(frame.auth, { url, method: 'WS', payloadHash: event.id }, { replay, now: nowSec() })
+        const auth = verifyAuthEvent(frame.auth, { url, method: 'WS', payloadHash: event.id }, { replay, now: nowSec(), verify: parameters.verify })
         if (!auth.ok) return send({ type: 'error', job: event.id, code: 'invalid', message: auth.reason })
         if (auth.data.pubkey !== event.pubkey) return send({ type: 'error', job: event.id, code: 'invalid', message: 'invalid: auth event and job request have different authors' })
         if (sinks.has(event.id)) return send({ type: 'error', job: event.id, code: 'duplicate', message: 'job already submitted on this connection' })

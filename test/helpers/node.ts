@@ -14,7 +14,7 @@ import WebSocket from 'ws'
 import { createLogger } from '../../src/log.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import type { Price } from '../../src/protocol/schema.ts'
-import { createLocalSigner, type Signer } from '../../src/signer.ts'
+import { createFastSigner, type Signer } from '../../src/signer.ts'
 import { createBackend } from '../../node/backends/index.ts'
 import type { Backend, BackendKind } from '../../node/backends/types.ts'
 import type { GpuProbe } from '../../node/capability.ts'
@@ -46,7 +46,7 @@ export type TestNode = { pubkey: string; signer: Signer; streamUrl: string; daem
 export async function startNode(options: StartNodeOptions): Promise<TestNode> {
   const ownHome = options.home === undefined
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'infernet-node-'))
-  const signer = options.signer ?? createLocalSigner(generateSecretKey())
+  const signer = options.signer ?? (await createFastSigner(generateSecretKey()))
   const backend = 'chat' in options.backend ? options.backend : createBackend({ kind: options.backend.kind, baseUrl: options.backend.baseUrl, timeoutMs: options.backend.timeoutMs })
   const config = defaultNodeConfig({
     backend: backend.kind,
