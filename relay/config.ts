@@ -42,6 +42,7 @@ export const relaySchema = {
   shadowBlockedPubkeys: key('INFERNET_RELAY_SHADOW_PUBKEYS', [] as string[], 'Authors whose events are acknowledged but dropped (shadow reject)', parsers.list),
   maxBufferedBytes: key('INFERNET_RELAY_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 'Cut off a client whose unsent output exceeds this many bytes', parsers.int),
   expirationPurgeSeconds: key('INFERNET_RELAY_PURGE_INTERVAL', 60, 'Seconds between purges of NIP-40 expired events', parsers.int),
+  verifyThreads: key('INFERNET_RELAY_VERIFY_THREADS', -1, 'Worker threads for signature checks (-1 = cores minus 2, at most 6, none below 4 cores; 0 = main thread)', parsers.int),
   writeBatchMax: key('INFERNET_RELAY_WRITE_BATCH', 2000, 'Most events committed in one SQLite transaction', parsers.int),
 }
 

@@ -27,6 +27,7 @@ import { defaultPolicies } from './policies/defaultPolicies.ts'
 import type { EventStore, StoredEvent, WriteOutcome } from './store/types.ts'
 import { createSubscriptionIndex, type Subscription } from './subscriptions.ts'
 import { createWriter } from './writer.ts'
+import { createVerifyPool, resolveVerifyThreads, type VerifyPool } from './verifyPool.ts'
 
 /** The transport side of one client connection. */
 export type ConnectionTransport = {
@@ -45,6 +46,10 @@ export type RelayConnection = ConnectionInfo & {
   readonly authed: Set<string>
   readonly subs: Map<string, Subscription<RelayConnection>>
   closed: boolean
+  /** EVENT messages being verified/written; later REQ/COUNT/CLOSE/AUTH wait for them. */
+  readonly pendingEvents: Set<Promise<void>>
+  /** Serializes the non-EVENT messages of the connection. */
+  chain: Promise<void>
 }
 
 export type CreateRelayParameters = {
@@ -55,8 +60,8 @@ export type CreateRelayParameters = {
   /** Milliseconds since the epoch. */
   clock?: (() => number) | undefined
   logger?: Logger | undefined
-  /** Schnorr check of sig over id; swappable for a faster or batched one. */
-  verify?: ((event: NostrEvent) => boolean) | undefined
+  /** Schnorr check of sig over id; defaults to a worker pool (config.verifyThreads) or the main thread. */
+  verify?: ((event: NostrEvent) => boolean | Promise<boolean>) | undefined
 }
 
 export type Relay = {
@@ -76,8 +81,11 @@ export type Relay = {
 }
 
 export function createRelay(parameters: CreateRelayParameters): Relay {
-  const { store, clock = Date.now, logger = silentLogger, verify = verifySignature } = parameters
+  const { store, clock = Date.now, logger = silentLogger } = parameters
   const config = resolveRelayConfig(parameters.config)
+  const threads = parameters.verify ? 0 : resolveVerifyThreads(config.verifyThreads)
+  const pool: VerifyPool | undefined = threads > 0 ? createVerifyPool({ threads }) : undefined
+  const verify = parameters.verify ?? pool?.verify ?? verifySignature
   const policies = parameters.policies ?? defaultPolicies(config, { now: clock })
   const metrics = createMetrics()
   const writer = createWriter({ store, now: clock, batchMax: config.writeBatchMax })
@@ -138,7 +146,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
   // ---- event stages -----------------------------------------------------------------------------------------
   type EventVerdict = { type: 'reject'; id: string | undefined; reason: string } | { type: 'shadow'; id: string } | { type: 'accept'; event: NostrEvent }
 
-  const checkEvent = (input: unknown, conn: RelayConnection, size: number): EventVerdict => {
+  const checkEvent = async (input: unknown, conn: RelayConnection, size: number): Promise<EventVerdict> => {
     const rawId = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined
     const id = typeof rawId === 'string' && /^[0-9a-f]{64}$/.test(rawId) ? rawId : undefined
     const shape = checkShape(input)
@@ -152,7 +160,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
       if (decision?.action === 'reject') return { type: 'reject', id: event.id, reason: decision.reason }
       if (decision?.action === 'shadowReject') shadow = true
     }
-    if (!verify(event)) return { type: 'reject', id: event.id, reason: 'invalid: signature does not verify' }
+    if (!(await verify(event))) return { type: 'reject', id: event.id, reason: 'invalid: signature does not verify' }
     return shadow ? { type: 'shadow', id: event.id } : { type: 'accept', event }
   }
 
@@ -166,7 +174,8 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
 
   const handleEvent = async (conn: RelayConnection, input: unknown, size: number) => {
     metrics.eventsReceived++
-    const verdict = checkEvent(input, conn, size)
+    const verdict = await checkEvent(input, conn, size)
+    if (conn.closed) return
     if (verdict.type === 'reject') {
       countReject(metrics, verdict.reason)
       if (verdict.id) send(conn, okMessage(verdict.id, false, verdict.reason))
@@ -305,7 +314,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
     return conn.transport.host === undefined || conn.transport.host === url.host
   }
 
-  const handleAuth = (conn: RelayConnection, input: unknown) => {
+  const handleAuth = async (conn: RelayConnection, input: unknown) => {
     const shape = checkShape(input)
     const rawId = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined
     if (shape) {
@@ -324,7 +333,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
     if (challenge !== conn.challenge) return fail('invalid: AUTH challenge does not match')
     const relayTag = event.tags.find((t) => t[0] === 'relay')?.[1]
     if (relayTag === undefined || !relayHostMatches(conn, relayTag)) return fail('invalid: AUTH relay tag does not name this relay')
-    if (getEventHash(event) !== event.id || !verify(event)) return fail('invalid: AUTH event id or signature does not verify')
+    if (getEventHash(event) !== event.id || !(await verify(event))) return fail('invalid: AUTH event id or signature does not verify')
     conn.authed.add(event.pubkey)
     logger.debug(`[conn ${conn.id}] authenticated`, { pubkey: event.pubkey })
     send(conn, okMessage(event.id, true, ''))
@@ -371,11 +380,29 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
         return
       }
       const msg = parseClientMessage(text, { maxFilters: config.maxFilters, maxSubIdLength: config.maxSubIdLength })
-      await dispatch(conn, msg, size)
+      // EVENTs are checked concurrently (signatures in the pool); any other message waits for the EVENTs and
+      // messages before it, so a REQ sees the writes its connection sent first and AUTH applies to what follows.
+      if (msg.type === 'event') {
+        const p: Promise<void> = conn.chain.then(() => dispatch(conn, msg, size)).catch((err: unknown) => internalError(conn, err))
+        conn.pendingEvents.add(p)
+        void p.finally(() => conn.pendingEvents.delete(p))
+        await p
+      } else {
+        const before = [...conn.pendingEvents]
+        conn.chain = conn.chain
+          .then(() => Promise.all(before))
+          .then(() => dispatch(conn, msg, size))
+          .catch((err: unknown) => internalError(conn, err))
+        await conn.chain
+      }
     } catch (err) {
-      logger.error(`[conn ${conn.id}] internal error`, { error: (err as Error).message })
-      send(conn, noticeMessage('error: internal error while handling the message'))
+      internalError(conn, err)
     }
+  }
+
+  function internalError(conn: RelayConnection, err: unknown) {
+    logger.error(`[conn ${conn.id}] internal error`, { error: (err as Error).message })
+    send(conn, noticeMessage('error: internal error while handling the message'))
   }
 
   // ---- connections ----------------------------------------------------------------------------------------
@@ -402,6 +429,8 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
       authed: new Set(),
       subs: new Map(),
       closed: false,
+      pendingEvents: new Set(),
+      chain: Promise.resolve(),
     }
     connections.add(conn)
     openPerIp.set(transport.ip, openFromIp + 1)
@@ -485,6 +514,8 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
       if (closing) return
       closing = true
       if (purgeTimer) clearInterval(purgeTimer)
+      // Finish what is in flight: signature checks, then the writes they lead to.
+      await Promise.allSettled([...connections].flatMap((c) => [...c.pendingEvents]))
       writer.flushNow()
       await Promise.allSettled([...pendingWrites])
       // Let the OK messages of those writes go out before the sockets close.
@@ -498,6 +529,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
         }
       }
       store.close()
+      await pool?.close()
     },
   }
 }

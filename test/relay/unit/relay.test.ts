@@ -164,3 +164,28 @@ describe('relay over WebSocket', () => {
     assert.match(metrics, /^relay_connections_open \d+$/m)
   })
 })
+
+describe('signature checks in the worker pool', () => {
+  it('accepts valid and rejects forged events, keeping read-after-write order per connection', async () => {
+    const relay = await startRelay({ config: { verifyThreads: 2 } })
+    const c = await connect(relay.url)
+    try {
+      const events = Array.from({ length: 40 }, (_, i) => sign(alice, { created_at: 3000 + i, tags: [['t', 'pool']], content: `p${i}` }))
+      const forged = { ...sign(bob, { content: 'forged' }), pubkey: getPublicKey(alice) }
+      const forgedId = sign(alice, { content: 'forged' })
+      const badSig = { ...forgedId, sig: forgedId.sig.replace(/^./, forgedId.sig[0] === 'f' ? 'e' : 'f') }
+      for (const e of events) c.send(['EVENT', e])
+      c.send(['EVENT', forged])
+      c.send(['EVENT', badSig])
+      // Sent without waiting for OKs: the REQ must still see all 40 writes.
+      c.send(['REQ', 'pool', { '#t': ['pool'] }])
+      assert.equal((await collect(c, 'pool')).length, 40)
+      assert.match((await c.ok(forged.id))[3], /^invalid: /)
+      assert.match((await c.ok(badSig.id))[3], /^invalid: signature/)
+      for (const e of events) assert.equal((await c.ok(e.id))[2], true)
+    } finally {
+      await c.close()
+      await relay.close()
+    }
+  })
+})
