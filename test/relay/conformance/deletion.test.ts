@@ -47,6 +47,16 @@ conformance('NIP-09 deletion', {}, ({ test, client }) => {
     assert.deepEqual(ids(r2.events), [newer.id])
   })
 
+  test('an a-tag deletion request with an empty d removes a replaceable event', async (t) => {
+    const c = await client(t)
+    const a = author()
+    const base = now() - 100
+    const list = a.sign({ kind: 10002, created_at: base })
+    assert.equal((await c.publish(list)).ok, true)
+    assert.equal((await c.publish(a.sign({ kind: 5, created_at: base + 1, tags: [['a', `10002:${a.pubkey}:`]] }))).ok, true)
+    assert.deepEqual((await c.req('repl-del', [{ authors: [a.pubkey], kinds: [10002] }])).events, [])
+  })
+
   test('the deletion request itself is stored and served', { differs: { 'third-party': keepsRequestDiffers } }, async (t) => {
     const c = await client(t)
     const a = author()

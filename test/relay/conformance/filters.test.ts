@@ -60,6 +60,17 @@ conformance('NIP-01 filters', {}, ({ test, client }) => {
     assert.deepEqual((await c.req('none', [{ authors: [a.pubkey], '#t': ['cpu'] }])).events, [])
   })
 
+  test('tag filters are case-sensitive single letters: #T is not #t', async (t) => {
+    const c = await client(t)
+    const a = author()
+    const upper = a.sign({ tags: [['T', 'Case']] })
+    const lower = a.sign({ tags: [['t', 'Case']] })
+    await publishAll(c, [upper, lower])
+    assert.deepEqual(ids((await c.req('T', [{ authors: [a.pubkey], '#T': ['Case'] }])).events), [upper.id])
+    assert.deepEqual(ids((await c.req('t-lower', [{ authors: [a.pubkey], '#t': ['Case'] }])).events), [lower.id])
+    assert.deepEqual((await c.req('t-value', [{ authors: [a.pubkey], '#t': ['case'] }])).events, [], 'values match exactly')
+  })
+
   test('conditions inside one filter are ANDed', async (t) => {
     const c = await client(t)
     const a = author()

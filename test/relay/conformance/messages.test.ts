@@ -1,5 +1,6 @@
 // NIP-01 message flow: EVENT/OK, REQ/EVENT/EOSE, CLOSE, CLOSED, NOTICE, and NIP-45 COUNT.
 import assert from 'node:assert/strict'
+import { verifyEvent } from 'nostr-tools/pure'
 import { conformance } from './targets.ts'
 import { author, ids, prefixOf, sorted, standardPrefixes, withBadSignature } from './fixtures.ts'
 
@@ -46,6 +47,17 @@ conformance('NIP-01 messages', {}, ({ test, client }) => {
     assert.deepEqual(eose, ['EOSE', 'sub-a'])
     assert.deepEqual(sorted([(first[2] as { id: string }).id, (second[2] as { id: string }).id]), sorted(ids(stored)))
     assert.deepEqual(first[2], stored.find((e) => e.id === (first[2] as { id: string }).id), 'events come back byte-for-byte equal')
+  })
+
+  test('content with escapes, control characters and non-BMP text round-trips exactly', async (t) => {
+    const c = await client(t)
+    const a = author()
+    const content = 'line\nquote" backslash\\ tab\t cr\r nul\u0000 bell\u0007 ls\u2028 emoji 🙂 中文'
+    const e = a.sign({ content, tags: [['t', 'ünïcode'], ['x', '', 'empty value']] })
+    assert.equal((await c.publish(e)).ok, true)
+    const r = await c.req('unicode', [{ ids: [e.id] }])
+    assert.deepEqual(r.events, [e])
+    assert.equal(verifyEvent(structuredClone(r.events[0]!)), true, 'still verifies as served')
   })
 
   test('REQ matching nothing still gets EOSE', async (t) => {

@@ -2,6 +2,9 @@
 // per relay. A test names the relays it is for (`only`) and the relays known to differ from the NIP text
 // (`differs`: relay -> reason naming the section of relay/CONFORMANCE.md); those are skipped with that reason,
 // so a known difference stays visible in every test run instead of being hidden.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import type { RelayConfig } from '../../../relay/config.ts'
 import { connect, type NostrClient } from '../../helpers/nostrClient.ts'
@@ -20,7 +23,18 @@ export type RelayTarget = {
 export const targets: RelayTarget[] = [
   {
     name: 'ours',
-    start: (config) => startRelay(config ? { config } : {}),
+    // The production store (SQLite, in a temp dir): the memory store is checked against it by relay's oracle test.
+    async start(config) {
+      const dir = mkdtempSync(join(tmpdir(), 'relay-conformance-'))
+      const relay = await startRelay({ dbPath: join(dir, 'relay.db'), ...(config ? { config } : {}) })
+      return {
+        url: relay.url,
+        async close() {
+          await relay.close()
+          rmSync(dir, { recursive: true, force: true })
+        },
+      }
+    },
   },
   {
     name: 'third-party',
