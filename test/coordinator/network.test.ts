@@ -1,0 +1,120 @@
+// Coordinators on a real network: real relay, real node daemons (fake Ollama backends). Routing as documented,
+// two coordinators agreeing on the market, failover before the first token through the gateway, and a
+// coordinator killed (cache deleted) and restarted that rebuilds its index from relays and routes again.
+import assert from 'node:assert/strict'
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import OpenAI from 'openai'
+import { spawnCoordinatorProcess, startCoordinator, tempDir } from '../helpers/coordinator.ts'
+import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
+import { spawnNodeProcess, startNode } from '../helpers/node.ts'
+import { startRelay } from '../helpers/relay.ts'
+
+const reply = 'Routed by the coordinator, served by a node.'
+type NodesBody = { nodes: { pubkey: string; score: number; stats: { jobs: number; successRate: number | null } }[] }
+
+async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const nodesOf = async (url: string, query = 'model=llama3'): Promise<NodesBody['nodes']> => ((await (await fetch(`${url}/api/v1/nodes?${query}`)).json()) as NodesBody).nodes
+
+test('routing follows the documented policy, and two coordinators on the same relays agree on the market and its stats', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const fake = await startFakeOllama({ models: ['llama3'], reply })
+  t.after(() => fake.close())
+  const cheap = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '0', output: '0' } })
+  t.after(() => cheap.stop())
+  const dear = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '5000000', output: '5000000' } })
+  t.after(() => dear.stop())
+  const a = await startCoordinator({ relays: [relay.url] })
+  t.after(() => a.close())
+  const b = await startCoordinator({ relays: [relay.url] })
+  t.after(() => b.close())
+
+  for (const c of [a, b]) await waitFor(async () => (await nodesOf(c.url)).length === 2, 'both nodes indexed')
+  const cheapest = await nodesOf(a.url, 'model=llama3&policy=cheapest')
+  assert.deepEqual(cheapest.map((n) => n.pubkey), [cheap.pubkey, dear.pubkey])
+  const capped = await nodesOf(a.url, 'model=llama3&maxPriceIn=1000000&maxPriceOut=1000000')
+  assert.deepEqual(capped.map((n) => n.pubkey), [cheap.pubkey])
+
+  // A job through coordinator A's gateway; its result event reaches B through the relay.
+  const openai = new OpenAI({ apiKey: 'unused', baseURL: `${a.url}/v1`, maxRetries: 0 })
+  const res = await openai.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }] })
+  assert.equal(res.choices[0]!.message.content, reply)
+  for (const c of [a, b]) {
+    await waitFor(async () => (await nodesOf(c.url)).reduce((sum, n) => sum + n.stats.jobs, 0) === 1, 'the job result indexed')
+  }
+  const [fromA, fromB] = [await nodesOf(a.url), await nodesOf(b.url)]
+  assert.deepEqual(fromA, fromB, 'same candidates, same order, same scores and stats')
+  const [modelsA, modelsB] = await Promise.all([a.url, b.url].map(async (u) => (await fetch(`${u}/api/v1/models`)).json()))
+  assert.deepEqual(modelsA, modelsB)
+})
+
+test('a node killed before the first token is failed over transparently by the gateway', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const fake = await startFakeOllama({ models: ['llama3'], reply })
+  t.after(() => fake.close())
+  const home = tempDir('infernet-node-home-')
+  t.after(() => home.remove())
+  // The doomed node is free, so every ranking puts it first.
+  const doomed = await spawnNodeProcess({ relays: [relay.url], backendUrl: fake.url, backendKind: 'ollama', home: home.path, env: { INFERNET_PRICE_IN: '0', INFERNET_PRICE_OUT: '0' } })
+  t.after(() => doomed.stop('SIGKILL'))
+  const survivor = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '1', output: '1' } })
+  t.after(() => survivor.stop())
+  const coord = await startCoordinator({ relays: [relay.url], config: { acceptTimeoutMs: 1000 } })
+  t.after(() => coord.close())
+  await waitFor(async () => (await nodesOf(coord.url)).length === 2, 'both nodes indexed')
+  await doomed.stop('SIGKILL')
+  // Its heartbeat is still fresh: the coordinator still offers it, first.
+  assert.equal((await nodesOf(coord.url, 'model=llama3&policy=cheapest'))[0]!.pubkey, doomed.pubkey)
+  const openai = new OpenAI({ apiKey: 'unused', baseURL: `${coord.url}/v1`, maxRetries: 0 })
+  const stream = await openai.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }], stream: true })
+  let text = ''
+  for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+  assert.equal(text, reply)
+  const res = await openai.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'again' }] })
+  assert.equal(res.system_fingerprint, `infernet:${survivor.pubkey.slice(0, 16)}`)
+})
+
+test('a coordinator killed with its cache deleted rebuilds the market from relays and routes again', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const fake = await startFakeOllama({ models: ['llama3'], reply })
+  t.after(() => fake.close())
+  const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url } })
+  t.after(() => node.stop())
+  const dir = tempDir()
+  t.after(() => dir.remove())
+  const dbPath = join(dir.path, 'coordinator.db')
+  const first = await spawnCoordinatorProcess({ relays: [relay.url], dbPath, home: dir.path })
+  t.after(() => first.stop('SIGKILL'))
+  await waitFor(async () => (await nodesOf(first.url)).length === 1, 'the node indexed')
+  await first.stop('SIGKILL')
+  assert.ok(existsSync(dbPath))
+  for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true })
+
+  const second = await spawnCoordinatorProcess({ relays: [relay.url], dbPath, home: dir.path })
+  t.after(() => second.stop())
+  const nodes = await waitFor(async () => {
+    const n = await nodesOf(second.url)
+    return n.length === 1 && n
+  }, 'the market rebuilt from relays')
+  assert.equal(nodes[0]!.pubkey, node.pubkey)
+  const routed = (await (await fetch(`${second.url}/api/v1/jobs`, { method: 'POST', body: JSON.stringify({ model: 'llama3' }) })).json()) as { node: { pubkey: string } }
+  assert.equal(routed.node.pubkey, node.pubkey)
+  const openai = new OpenAI({ apiKey: 'unused', baseURL: `${second.url}/v1`, maxRetries: 0 })
+  const res = await openai.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }] })
+  assert.equal(res.choices[0]!.message.content, reply)
+  await second.stop('SIGTERM')
+  assert.equal(second.child.exitCode, 0, 'SIGTERM is a graceful stop')
+})

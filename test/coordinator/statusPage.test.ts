@@ -1,0 +1,54 @@
+// The status page in headless Chromium (Debian's package, driven by playwright-core): visible nodes, models and
+// prices, and the polling script picking up a node that joins after the page loaded.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { test } from 'node:test'
+import { chromium } from 'playwright-core'
+import { startCoordinator } from '../helpers/coordinator.ts'
+import { fakeNode } from './fixtures.ts'
+
+const executablePath = '/usr/bin/chromium'
+
+function ensureChromium(): string | undefined {
+  if (existsSync(executablePath)) return undefined
+  const script = new URL('../../scripts/ensureChromium.sh', import.meta.url).pathname
+  const r = spawnSync('bash', [script], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 })
+  if (existsSync(executablePath)) return undefined
+  return `chromium is not installed and scripts/ensureChromium.sh could not install it: ${r.stderr?.toString().trim().split('\n').pop() ?? r.error?.message}`
+}
+
+const skip = ensureChromium()
+
+test('the status page shows nodes, models and prices, and updates itself', { skip }, async (t) => {
+  const coord = await startCoordinator({ relays: [], config: { gateway: false } })
+  t.after(() => coord.close())
+  const ingest = async (name: string, o: Parameters<typeof fakeNode>[1]) => {
+    for (const e of (await fakeNode(name, o)).events) assert.ok(coord.coordinator.indexer.ingest(e))
+    coord.coordinator.indexer.flush()
+  }
+  await ingest('page-a', { name: 'gpu-box-alpha', models: ['llama3:8b'], price: { input: '150000', output: '600000' }, region: 'eu-west' })
+  await ingest('page-b', { name: 'gpu-box-beta', models: ['qwen2.5:7b'], price: { input: '90000', output: '300000' }, region: 'us-east' })
+
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  t.after(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+  await page.goto(coord.url)
+  const body = await page.locator('body').innerText()
+  for (const visible of ['gpu-box-alpha', 'gpu-box-beta', 'llama3:8b', 'qwen2.5:7b', '600000', '90000', 'eu-west', 'live nodes', 'tokens/s']) {
+    assert.ok(body.includes(visible), `page shows ${visible}`)
+  }
+  assert.equal(await page.locator('#nodes').innerText(), '2')
+  const shot = await page.screenshot({ fullPage: true, ...(process.env.INFERNET_SCREENSHOT ? { path: process.env.INFERNET_SCREENSHOT } : {}) })
+  assert.deepEqual([...shot.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG screenshot')
+  assert.ok(shot.length > 5000)
+
+  // A node joins: the polling script redraws without a reload.
+  await ingest('page-c', { name: 'gpu-box-gamma', models: ['mistral'], price: { input: '1', output: '2' } })
+  await page.waitForFunction(() => document.querySelector('#nodes')?.textContent === '3', undefined, { timeout: 10_000 })
+  await page.locator('#node-table', { hasText: 'gpu-box-gamma' }).waitFor({ timeout: 5000 })
+  assert.ok((await page.locator('#model-table').innerText()).includes('mistral'))
+})
