@@ -145,7 +145,8 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
     backendHealthy = content.backendHealthy
     const event = await buildHeartbeat(signer, content, { now: nowSec() })
     lastHeartbeatAt = nowSec()
-    publish(event)
+    // Awaited (not fire-and-forget) so that once start() resolves the node is visible as live on its relays.
+    await pool.publish(event).catch((err: Error) => logger.warn('heartbeat not accepted by any relay', { error: err.message }))
     return event
   }
 

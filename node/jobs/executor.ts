@@ -77,6 +77,7 @@ type Job = {
   relayUsed: boolean
   relayChain: Promise<void>
   state: 'queued' | 'running' | 'ended'
+  processingSent: boolean
 }
 
 export type SubmitOrigin = { via: 'direct'; sink: JobSink } | { via: 'relay' }
@@ -208,6 +209,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       relayUsed: false,
       relayChain: Promise.resolve(),
       state: 'queued',
+      processingSent: false,
     }
     const admission = scheduler.admit(job)
     if (admission.kind === 'busy') {
@@ -267,15 +269,20 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       if (!job.relayUsed && job.relaySeq === 0) void flushRelay(job)
       else if (!job.relayTimer) job.relayTimer = setTimeout(() => void flushRelay(job), config.relayChunkMs)
     }
+    const first = job.output === ''
+    job.output += text
     if (job.sinks.size > 0) {
       job.pending += text
-      // Deltas that arrive in the same turn of the event loop go out as one frame (one encryption).
-      if (!job.flushScheduled) {
+      if (first) {
+        // The first token goes out at once: nothing else the node does may add to the time to first token.
+        flushDirect(job)
+      } else if (!job.flushScheduled) {
+        // Later deltas that arrive in the same turn of the event loop go out as one frame (one encryption).
         job.flushScheduled = true
         setImmediate(() => flushDirect(job))
       }
     }
-    job.output += text
+    if (first) setImmediate(() => sendProcessing(job))
   }
 
   function broadcast(job: Job, frame: NodeFrame, end = false) {
@@ -288,6 +295,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
   async function run(job: Job): Promise<void> {
     const started = now()
     let ttftMs = -1
+    let processingTimer: ReturnType<typeof setTimeout> | undefined
     const timer = setTimeout(() => {
       job.abortReason ??= 'timeout'
       job.abort.abort()
@@ -298,8 +306,9 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         return
       }
       broadcast(job, { type: 'status', job: job.id, status: 'processing' })
-      // Signed after the backend request is on its way, so signing does not add to the time to first token.
-      setImmediate(() => status(job, 'processing'))
+      // The processing status event is signed and published once the first token is out (or after 20 ms
+      // without one), so signing and publishing never delay the first token.
+      processingTimer = setTimeout(() => sendProcessing(job), 20)
       log.info('job started', { job: job.id.slice(0, 12), model: job.payload.model, via: job.viaRelay ? 'relay' : 'direct' })
       const p = job.payload.params
       const request: ChatRequest = {
@@ -345,6 +354,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         now: nowSec(),
       })
       job.state = 'ended'
+      sendProcessing(job)
       broadcast(job, { type: 'result', job: job.id, event: result }, true)
       publish(result)
       status(job, 'success')
@@ -364,12 +374,20 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       }
     } finally {
       clearTimeout(timer)
+      clearTimeout(processingTimer)
       if (job.relayTimer) clearTimeout(job.relayTimer)
       finishJob(job)
     }
   }
 
+  function sendProcessing(job: Job) {
+    if (job.processingSent) return
+    job.processingSent = true
+    status(job, 'processing')
+  }
+
   function endWithError(job: Job, code: JobErrorCode, message: string, retryable = false, statusName: JobStatusName = 'error') {
+    if (job.state === 'running') sendProcessing(job)
     job.state = 'ended'
     flushDirect(job)
     broadcast(job, { type: 'error', job: job.id, code, message, retryable }, true)

@@ -202,6 +202,17 @@ describe('node faults', () => {
     await until(() => fake.stats.cancelled === cancelledBefore + 1)
     await until(() => node.daemon.stats().running === 0)
     await errorStatus(a.id, 'cancelled')
+    // SSE: closing the request cancels the job
+    const sseJob = await jobEvent(client, node.pubkey)
+    const abort = new AbortController()
+    const sse = postSse(node.streamUrl, client, sseJob, { signal: abort.signal })
+    await until(() => fake.stats.activeStreams === 1)
+    const beforeSse = fake.stats.cancelled
+    abort.abort()
+    await sse.catch(() => undefined)
+    await until(() => fake.stats.cancelled === beforeSse + 1)
+    await until(() => node.daemon.stats().running === 0)
+    await errorStatus(sseJob.id, 'cancelled')
     // cancel frame
     const b = await jobEvent(client, node.pubkey)
     await ws.submit(b)
