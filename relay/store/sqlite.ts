@@ -36,10 +36,10 @@ CREATE TABLE IF NOT EXISTS events (
   dtag TEXT,
   json TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_created ON events (created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_created ON events (created_at DESC);
 CREATE INDEX IF NOT EXISTS events_pubkey ON events (pubkey, created_at DESC);
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, created_at DESC);
-CREATE INDEX IF NOT EXISTS events_address ON events (kind, pubkey, dtag) WHERE dtag IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_pubkey_kind ON events (pubkey, kind, created_at DESC);
 CREATE INDEX IF NOT EXISTS events_expires ON events (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS tags (
   name TEXT NOT NULL,
@@ -86,11 +86,13 @@ function filterSql(filter: Filter, now: number): { from: string; where: string; 
     params.push(...filter.ids)
   }
   if (filter.authors) {
-    conds.push(`e.pubkey IN (${list(filter.authors)})`)
+    conds.push(filter.authors.length === 1 ? 'e.pubkey = ?' : `e.pubkey IN (${list(filter.authors)})`)
     params.push(...filter.authors)
   }
   if (filter.kinds) {
-    conds.push(`e.kind IN (${list(filter.kinds)})`)
+    // With several authors, keep the planner on the author indexes (kinds are rarely selective).
+    const col = filter.authors && filter.kinds.length > 1 ? '+e.kind' : 'e.kind'
+    conds.push(filter.kinds.length === 1 ? `${col} = ?` : `${col} IN (${list(filter.kinds)})`)
     params.push(...filter.kinds)
   }
   if (filter.since !== undefined) {
@@ -128,8 +130,8 @@ export function createSqliteStore({ path, cacheKiB = 16 * 1024 }: CreateSqliteSt
     exists: db.prepare<[string], { seq: number }>('SELECT seq FROM events WHERE id = ?'),
     insert: db.prepare('INSERT INTO events (id, pubkey, kind, created_at, expires_at, dtag, json) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertTag: db.prepare('INSERT OR IGNORE INTO tags (name, value, created_at, event) VALUES (?, ?, ?, ?)'),
-    byAddress: db.prepare<[number, string, string], { seq: number; id: string; created_at: number }>(
-      'SELECT seq, id, created_at FROM events WHERE kind = ? AND pubkey = ? AND dtag = ?',
+    byAddress: db.prepare<[string, number, string], { seq: number; id: string; created_at: number }>(
+      'SELECT seq, id, created_at FROM events WHERE pubkey = ? AND kind = ? AND dtag = ?',
     ),
     byIdForDelete: db.prepare<[string], { seq: number; pubkey: string; kind: number }>('SELECT seq, pubkey, kind FROM events WHERE id = ?'),
     deleteEvent: db.prepare('DELETE FROM events WHERE seq = ?'),
@@ -159,7 +161,7 @@ export function createSqliteStore({ path, cacheKiB = 16 * 1024 }: CreateSqliteSt
       const address = eventAddress(event)!
       const until = st.deletedAddress.get(address)?.until
       if (until !== undefined && event.created_at <= until) return { status: 'rejected', reason: deletedReason }
-      const current = st.byAddress.all(event.kind, event.pubkey, dtag)
+      const current = st.byAddress.all(event.pubkey, event.kind, dtag)
       for (const row of current) {
         if (compareEvents(row, event) < 0) return { status: 'duplicate', reason: newerReason }
       }
@@ -176,7 +178,7 @@ export function createSqliteStore({ path, cacheKiB = 16 * 1024 }: CreateSqliteSt
         const [kindText, pubkey, ...rest] = address.split(':')
         if (pubkey !== event.pubkey) continue
         st.upsertDeletedAddress.run(address, event.created_at)
-        for (const row of st.byAddress.all(Number(kindText), pubkey, rest.join(':'))) {
+        for (const row of st.byAddress.all(pubkey, Number(kindText), rest.join(':'))) {
           if (row.created_at <= event.created_at) removeSeq(row.seq)
         }
       }
@@ -202,7 +204,32 @@ export function createSqliteStore({ path, cacheKiB = 16 * 1024 }: CreateSqliteSt
     return stmt
   }
 
+  /**
+   * A limited filter with several authors (or, lacking authors and a tag to drive it, several kinds) runs as one
+   * query per value, each walking its index in created_at order and stopping at the limit, then merges: SQLite
+   * would otherwise collect and sort every row matching the IN list.
+   */
+  const splitQuery = (filter: Filter, now: number): Row[] | undefined => {
+    if (filter.limit === undefined || filter.ids) return undefined
+    const hasTagDriver = Object.values(filter.tags ?? {}).some((v) => v.length === 1)
+    let parts: Filter[] | undefined
+    const authors = filter.authors ? [...new Set(filter.authors)] : undefined
+    const kinds = filter.kinds ? [...new Set(filter.kinds)] : undefined
+    if (authors && authors.length > 1 && authors.length <= 256) {
+      parts = authors.map((a) => ({ ...filter, authors: [a] }))
+    } else if (!authors && !hasTagDriver && kinds && kinds.length > 1 && kinds.length <= 256) {
+      parts = kinds.map((k) => ({ ...filter, kinds: [k] }))
+    }
+    if (!parts) return undefined
+    const rows = parts.flatMap((part) => rowsFor(part, now, true))
+    return rows.sort(compareEvents).slice(0, filter.limit)
+  }
+
   const rowsFor = (filter: Filter, now: number, limit: boolean): Row[] => {
+    if (limit) {
+      const split = splitQuery(filter, now)
+      if (split) return split
+    }
     const { from, where, params, order } = filterSql(filter, now)
     const sql = `SELECT e.seq AS seq, e.id AS id, e.created_at AS created_at, e.kind AS kind, e.json AS json FROM ${from} WHERE ${where} ORDER BY ${order}${limit && filter.limit !== undefined ? ' LIMIT ?' : ''}`
     return prepare(sql).all(...(limit && filter.limit !== undefined ? [...params, filter.limit] : params))
