@@ -1,7 +1,9 @@
 // Pieces the node commands share: flags -> config keys, the pid file, the GPU probe.
 import { existsSync, readFileSync } from 'node:fs'
 import { resolveHome } from '../../src/config/common.ts'
-import type { GpuInfo, GpuProbe, GpuSample } from '../capability.ts'
+import type { GpuProbe, GpuSample } from '../capability.ts'
+import { detectGpus } from '../gpu/detect.ts'
+import { sampleGpuUsage } from '../gpu/sampleGpuUsage.ts'
 import { loadNodeConfig, parsePriceFlag, pidFilePath, type NodeConfig } from '../config.ts'
 import type { NodeCommandArguments } from '../cli.ts'
 
@@ -50,35 +52,17 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * The GPU probe from node/gpu/detect.ts when that module is present (loaded lazily, by path, so the node runs
- * without it), else a probe that reports no GPU.
- */
-export async function loadGpuProbe(): Promise<GpuProbe> {
-  try {
-    const mod = (await import(new URL('../gpu/detect.ts', import.meta.url).href)) as Record<string, unknown>
-    const detect = (mod.detectGpus ?? mod.detect) as (() => Promise<unknown>) | undefined
-    const sample = (mod.sampleGpus ?? mod.sampleGpuUsage ?? mod.sample) as (() => Promise<unknown>) | undefined
-    if (typeof detect !== 'function') return { detect: async () => [] }
-    const asInfo = (list: unknown): GpuInfo[] =>
-      (Array.isArray(list) ? list : ((list as { gpus?: unknown[] })?.gpus ?? [])).flatMap((g: Record<string, unknown>) =>
-        typeof g?.name === 'string'
-          ? [{ vendor: (['nvidia', 'amd', 'apple', 'cpu'].includes(String(g.vendor)) ? g.vendor : 'nvidia') as GpuInfo['vendor'], name: g.name.slice(0, 128), vramMiB: Math.max(0, Math.round(Number(g.vramMiB ?? g.vramMib ?? 0))), ...(typeof g.driver === 'string' ? { driver: g.driver.slice(0, 64) } : {}) }]
-          : [],
-      )
-    return {
-      detect: async () => asInfo(await detect()),
-      ...(typeof sample === 'function'
-        ? {
-            sample: async () =>
-              ((await sample()) as Record<string, unknown>[]).map((s): GpuSample => ({
-                utilization: typeof s.utilization === 'number' ? Math.min(1, Math.max(0, s.utilization > 1 ? s.utilization / 100 : s.utilization)) : null,
-                vramFreeMiB: typeof s.vramFreeMiB === 'number' ? s.vramFreeMiB : null,
-              })),
-          }
-        : {}),
-    }
-  } catch {
-    return { detect: async () => [] }
+/** The real GPU probe: node/gpu/detect.ts at start, node/gpu/sampleGpuUsage.ts for every heartbeat. */
+export function createGpuProbe(): GpuProbe {
+  return {
+    detect: async () =>
+      (await detectGpus()).gpus.slice(0, 16).map((g) => ({ vendor: g.vendor, name: g.name.slice(0, 128), vramMiB: Math.max(0, Math.round(g.vramMiB)), ...(g.driver ? { driver: g.driver.slice(0, 64) } : {}) })),
+    sample: async () =>
+      (await sampleGpuUsage()).perGpu.map(
+        (g): GpuSample => ({
+          utilization: g.utilization === undefined ? null : Math.min(1, Math.max(0, g.utilization / 100)),
+          vramFreeMiB: g.vramFreeMiB === undefined ? null : Math.max(0, Math.round(g.vramFreeMiB)),
+        }),
+      ),
   }
 }

@@ -14,7 +14,7 @@ import { createBackend } from '../backends/index.ts'
 import type { NodeCommandArguments } from '../cli.ts'
 import { logFilePath, nodeDataDir, pidFilePath } from '../config.ts'
 import { createNodeDaemon } from '../daemon.ts'
-import { isAlive, loadFromArgv, loadGpuProbe, readPidFile } from './common.ts'
+import { isAlive, loadFromArgv, createGpuProbe, readPidFile } from './common.ts'
 
 export class NodeAlreadyRunningError extends BaseError {
   override name = 'NodeAlreadyRunningError'
@@ -48,7 +48,7 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
     home,
     logger,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
-    gpu: await loadGpuProbe(),
+    gpu: createGpuProbe(),
   })
   await daemon.start()
   writeFileSync(pidFilePath(home), JSON.stringify({ pid: process.pid, url: daemon.streamUrl, pubkey: signer.pubkey, startedAt: Math.floor(Date.now() / 1000) }) + '\n', { mode: 0o600 })

@@ -18,8 +18,9 @@ import { createBackend, defaultBackendUrls, detectBackend } from '../backends/in
 import type { Backend, PullProgress } from '../backends/types.ts'
 import { buildCapabilityContent, servedModels, type GpuInfo, type GpuProbe } from '../capability.ts'
 import type { NodeCommandArguments } from '../cli.ts'
+import { recommendModel } from '../gpu/recommendModel.ts'
 import { loadNodeConfig, nodeConfigPath, nodeSchema } from '../config.ts'
-import { loadGpuProbe, nodeFlags } from '../run/common.ts'
+import { createGpuProbe, nodeFlags } from '../run/common.ts'
 
 export type SetupDependencies = {
   gpu?: GpuProbe | undefined
@@ -28,15 +29,6 @@ export type SetupDependencies = {
   input?: NodeJS.ReadableStream | undefined
   stderr?: NodeJS.WritableStream | undefined
   stdout?: (line: string) => void | undefined
-}
-
-/** A model that fits the VRAM (MiB) of the largest GPU, for Ollama. */
-export function modelForVram(vramMiB: number): string {
-  if (vramMiB >= 48 * 1024) return 'llama3.3:70b'
-  if (vramMiB >= 20 * 1024) return 'qwen2.5:32b'
-  if (vramMiB >= 12 * 1024) return 'qwen2.5:14b'
-  if (vramMiB >= 7 * 1024) return 'llama3.1:8b'
-  return 'llama3.2:3b'
 }
 
 export function progressBar(p: PullProgress, width = 30): string {
@@ -86,7 +78,7 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
     const signer = createLocalSigner(identity.secretKey)
 
     // 2. GPUs
-    const gpu = deps.gpu ?? (await loadGpuProbe())
+    const gpu = deps.gpu ?? createGpuProbe()
     const gpus: GpuInfo[] = await gpu.detect().catch(() => [])
     if (gpus.length === 0) say('GPUs: none detected (CPU only)')
     for (const g of gpus) say(`GPU: ${g.name}, ${g.vramMiB} MiB VRAM${g.driver ? `, driver ${g.driver}` : ''}`)
@@ -126,7 +118,7 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
       const available = (await backend.listModels().catch(() => [])).map((m) => m.id)
       if (models.length === 0 && available.length === 0 && backend.pull) {
         const vram = Math.max(0, ...gpus.map((g) => g.vramMiB))
-        const suggestion = modelForVram(vram)
+        const suggestion = recommendModel(vram)
         const pull = interactive ? await confirm(`The backend has no model. Pull ${suggestion} (fits ${vram} MiB VRAM)?`, true) : argv.pull !== false
         if (pull) {
           const name = await ask('Model to pull', suggestion)
