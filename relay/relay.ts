@@ -153,6 +153,8 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
     if (shape) return { type: 'reject', id, reason: shape.reason }
     const event = input as NostrEvent
     if (getEventHash(event) !== event.id) return { type: 'reject', id: event.id, reason: 'invalid: event id does not match the hash of its content' }
+    // NIP-42: AUTH events are never published, stored or broadcast.
+    if (event.kind === 22242) return { type: 'reject', id: event.id, reason: 'invalid: kind 22242 events are only accepted in AUTH messages' }
     const ctx = { conn, now: nowSec(), size }
     let shadow = false
     for (const hook of hooks.rejectEvent) {

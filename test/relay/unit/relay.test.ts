@@ -138,6 +138,9 @@ describe('relay over WebSocket', () => {
     s.send(['AUTH', wrong])
     assert.equal((await s.ok(wrong.id))[2], false)
     const auth = sign(bob, { kind: 22242, tags: [['relay', relay.url], ['challenge', challenge]] })
+    s.send(['EVENT', auth])
+    assert.match((await s.ok(auth.id))[3], /^invalid: kind 22242/, 'an AUTH event sent with EVENT is neither stored nor broadcast')
+    s.messages.length = 0
     s.send(['AUTH', auth])
     assert.deepEqual(await s.ok(auth.id), ['OK', auth.id, true, ''])
     const prot2 = sign(alice, { tags: [['-']], content: 'protected 2' })
