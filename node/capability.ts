@@ -34,9 +34,11 @@ export type CapabilityInput = {
   gpus: GpuInfo[]
   /** Base URL of the stream endpoint, or null when clients cannot reach it. */
   stream: string | null
+  /** Settlement terms of a priced node (chain, contract, token, payee + proof, credit limit). */
+  payment?: CapabilityContent['payment'] | undefined
 }
 
-export function buildCapabilityContent({ config, models, gpus, stream }: CapabilityInput): CapabilityContent {
+export function buildCapabilityContent({ config, models, gpus, stream, payment }: CapabilityInput): CapabilityContent {
   return {
     v: 1,
     ...(config.name ? { name: config.name } : {}),
@@ -49,5 +51,6 @@ export function buildCapabilityContent({ config, models, gpus, stream }: Capabil
     stream,
     maxConcurrency: config.maxConcurrency,
     maxPromptBytes: config.maxPromptBytes,
+    ...(payment ? { payment } : {}),
   }
 }

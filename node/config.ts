@@ -53,6 +53,9 @@ export const nodeSchema = {
   heartbeatInterval: key('INFERNET_HEARTBEAT_INTERVAL', 30, 'Seconds between heartbeats', positiveInt),
   capabilityTtl: key('INFERNET_CAPABILITY_TTL', 3600, 'Lifetime of the capability event in seconds (republished at half)', positiveInt),
   relayChunkMs: key('INFERNET_RELAY_CHUNK_MS', 50, 'Relay transport: batch output into one chunk event per this many ms', positiveInt),
+  creditLimit: key('INFERNET_CREDIT_LIMIT', '0', 'Priced nodes: unpaid amount (token base units) served to one client before it must send a receipt', amountString),
+  payoutAddress: key('INFERNET_PAYOUT_ADDRESS', '', 'Priced nodes: address receipts must pay (empty = the node key\'s own address)', parsers.string),
+  payeeProof: key('INFERNET_PAYEE_PROOF', '', 'EIP-191 signature by the payout address over infernet:payee:<pubkey> (needed when it is not the node key\'s)', parsers.string),
   name: key('INFERNET_NODE_NAME', '', 'Display name in the capability event', parsers.string),
   region: key('INFERNET_REGION', '', 'Region hint in the capability event (e.g. eu-west)', parsers.string),
 }

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { createRelayPool, type RelayPool, type Subscription, type WebSocketConstructor } from '../src/net/relayPool.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
-import { buildCapability } from '../src/protocol/capability.ts'
+import { buildCapability, type CapabilityContent } from '../src/protocol/capability.ts'
 import type { NostrEvent } from '../src/protocol/event.ts'
 import { buildHeartbeat } from '../src/protocol/heartbeat.ts'
 import { parseJobCancel } from '../src/protocol/jobCancel.ts'
@@ -36,6 +36,8 @@ export type NodeDaemonParameters = {
   gpu?: GpuProbe | undefined
   /** Schnorr verifier for incoming events; default libsecp256k1 (WASM), @noble if it cannot load. */
   verify?: SignatureVerifier | undefined
+  /** Announced in the capability's `payment` field (priced nodes that take receipts). */
+  paymentTerms?: CapabilityContent['payment'] | undefined
 }
 
 export type NodeStats = {
@@ -123,7 +125,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
       logger.warn('no model to announce; capability not published (is the backend running and the model pulled?)')
       return undefined
     }
-    const content = buildCapabilityContent({ config, models: served, gpus, stream: announced })
+    const content = buildCapabilityContent({ config, models: served, gpus, stream: announced, payment: parameters.paymentTerms })
     const event = await buildCapability(signer, content, { now: nowSec(), ttl: config.capabilityTtl })
     try {
       await pool!.publish(event)

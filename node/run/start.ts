@@ -14,6 +14,7 @@ import { createBackend } from '../backends/index.ts'
 import type { NodeCommandArguments } from '../cli.ts'
 import { logFilePath, nodeDataDir, pidFilePath } from '../config.ts'
 import { createNodeDaemon } from '../daemon.ts'
+import { setupNodePayments } from './payments.ts'
 import { isAlive, loadFromArgv, createGpuProbe, readPidFile } from './common.ts'
 
 export class NodeAlreadyRunningError extends BaseError {
@@ -39,6 +40,7 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
   const { identity } = loadOrCreateIdentity(keyPath(home))
   const signer = await createFastSigner(identity.secretKey)
   const logger = createLogger({ component: 'node', level: config.logLevel as LogLevel })
+  const payments = await setupNodePayments({ home, identity, config, signer, logger })
   const backend = createBackend({ kind: config.backend, baseUrl: config.backendUrl || undefined, timeoutMs: config.backendTimeoutMs })
   const daemon = createNodeDaemon({
     signer,
@@ -49,6 +51,8 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
     logger,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     gpu: createGpuProbe(),
+    payment: payments?.gate,
+    paymentTerms: payments?.terms,
   })
   await daemon.start()
   writeFileSync(pidFilePath(home), JSON.stringify({ pid: process.pid, url: daemon.streamUrl, pubkey: signer.pubkey, startedAt: Math.floor(Date.now() / 1000) }) + '\n', { mode: 0o600 })
@@ -59,6 +63,7 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
     stopping = true
     logger.info('stopping', { signal })
     await daemon.stop().catch((err: Error) => logger.error('stop failed', { error: err.message }))
+    payments?.close()
     const pid = readPidFile(home)
     if (pid?.pid === process.pid) rmSync(pidFilePath(home), { force: true })
     process.exit(0)

@@ -13,6 +13,7 @@ import { generateSecretKey } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { createLogger } from '../../src/log.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
+import type { CapabilityContent } from '../../src/protocol/capability.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import { createFastSigner, type Signer } from '../../src/signer.ts'
 import { createBackend } from '../../node/backends/index.ts'
@@ -34,6 +35,8 @@ export type StartNodeOptions = {
   home?: string | undefined
   signer?: Signer | undefined
   payment?: PaymentGate | undefined
+  /** The capability's `payment` field (with a wallet-backed `payment` gate). */
+  paymentTerms?: CapabilityContent['payment'] | undefined
   gpu?: GpuProbe | undefined
   /** Any other config key (maxPromptBytes, jobTimeoutMs, heartbeatInterval, announceStream, ...). */
   config?: Partial<NodeConfig> | undefined
@@ -66,6 +69,7 @@ export async function startNode(options: StartNodeOptions): Promise<TestNode> {
     home,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     payment: options.payment,
+    paymentTerms: options.paymentTerms,
     gpu: options.gpu,
     logger: options.logLevel ? createLogger({ component: 'node', level: options.logLevel }) : undefined,
   })

@@ -1,0 +1,92 @@
+// The PaymentGate of a priced node, backed by the receipt wallet (node/wallet/receiptWallet.ts, nips/cpr.md):
+// - authorize: a client is served while what it owes beyond its newest receipt stays within the credit limit;
+// - settle: records what the finished job is due (per job id, and in the wallet's ledger);
+// - acceptReceipt: decrypts a kind-3833 event (direct frame or relay), checks that its author was served the job it
+//   names, and lets the wallet run every check of nips/cpr.md with that job's amount due.
+// A Nostr x-only key does not determine an Ethereum address, so the payer address of a client is learned from its
+// first accepted receipt; until then its debt is kept here, in memory, and moved to the wallet's ledger then.
+import type { Address } from 'viem'
+import { silentLogger, type Logger } from '../src/log.ts'
+import type { NostrEvent } from '../src/protocol/event.ts'
+import { isFree } from '../src/protocol/price.ts'
+import { decryptReceiptEvent, parseReceiptEvent } from '../src/protocol/receipt.ts'
+import { claimedDomainFromJson, receiptFromJson, type SignedReceipt } from '../src/payments/voucher.ts'
+import type { Signer } from '../src/signer.ts'
+import type { GateDecision, PaymentGate } from './paymentGate.ts'
+import type { ReceiptWallet } from './wallet/receiptWallet.ts'
+
+export type WalletPaymentGateParameters = {
+  wallet: ReceiptWallet
+  /** The node's signer: receipts are encrypted to it. */
+  signer: Signer
+  /** Token the node is paid in (zero address = native coin). */
+  token: Address
+  /** Unpaid amount (base units) served to one client before a receipt is required. */
+  creditLimit: bigint
+  logger?: Logger | undefined
+  /** Most unpaid jobs remembered (oldest forgotten first). */
+  maxUnpaidJobs?: number | undefined
+}
+
+export function createWalletPaymentGate({ wallet, signer, token, creditLimit, logger = silentLogger, maxUnpaidJobs = 100_000 }: WalletPaymentGateParameters): PaymentGate & {
+  /** The payer address learned for a client, if any. */
+  payerOf(client: string): Address | undefined
+} {
+  const due = new Map<string, { client: string; amount: bigint }>()
+  const payers = new Map<string, Address>()
+  const pending = new Map<string, bigint>()
+  const refuse = (reason: string): GateDecision => ({ ok: false, reason })
+
+  return {
+    payerOf: (client) => payers.get(client),
+    async authorize(client, _job, quote) {
+      if (isFree(quote.price)) return { ok: true }
+      const payer = payers.get(client)
+      const unpaid = payer ? wallet.unpaid(payer, token) : (pending.get(client) ?? 0n)
+      if (unpaid > creditLimit) return refuse(`unpaid ${unpaid} is over the credit limit ${creditLimit}: send a receipt for the jobs already served`)
+      return { ok: true }
+    },
+    async settle(client, job, amount) {
+      if (amount === 0n) return
+      due.set(job, { client, amount })
+      if (due.size > maxUnpaidJobs) due.delete(due.keys().next().value as string)
+      const payer = payers.get(client)
+      if (payer) wallet.recordOwed(payer, token, amount)
+      else pending.set(client, (pending.get(client) ?? 0n) + amount)
+    },
+    async acceptReceipt(event: NostrEvent) {
+      const parsed = parseReceiptEvent(event)
+      if (!parsed.ok) return refuse(parsed.reason)
+      if (parsed.data.node !== signer.pubkey) return refuse('invalid: receipt is addressed to another node')
+      const job = parsed.data.job
+      if (!job) return refuse('invalid: receipt must name the job it pays ("e" tag)')
+      const entry = due.get(job)
+      if (!entry) return refuse(`unknown job ${job.slice(0, 12)}…: nothing is due for it`)
+      if (entry.client !== parsed.data.client) return refuse('invalid: receipt author is not the job author')
+      const voucher = decryptReceiptEvent(event, signer)
+      if (!voucher.ok) return refuse(voucher.reason)
+      let receipt: SignedReceipt
+      try {
+        receipt = receiptFromJson(voucher.data)
+      } catch (err) {
+        return refuse(`malformed: ${(err as Error).message}`)
+      }
+      const known = payers.get(entry.client)
+      if (known && known !== receipt.payer) return refuse(`invalid: this client pays from ${known}, the receipt names ${receipt.payer}`)
+      const result = await wallet.accept(receipt, { amountDue: entry.amount, jobId: job, claimedDomain: claimedDomainFromJson(voucher.data) })
+      if (!result.ok) {
+        logger.info('receipt refused', { job: job.slice(0, 12), code: result.code })
+        return refuse(`${result.code}: ${result.reason}`)
+      }
+      due.delete(job)
+      if (!known) {
+        payers.set(entry.client, receipt.payer)
+        const owed = pending.get(entry.client) ?? 0n
+        pending.delete(entry.client)
+        if (owed > 0n) wallet.recordOwed(receipt.payer, token, owed)
+      }
+      logger.info('receipt accepted', { job: job.slice(0, 12), cumulative: receipt.cumulative.toString() })
+      return { ok: true }
+    },
+  }
+}

@@ -1,0 +1,115 @@
+// A priced node with the wallet-backed PaymentGate on a real dev chain (anvil): it serves within the credit limit,
+// refuses with `payment` beyond it, accepts a receipt frame for the job it served (the wallet checks it on chain),
+// refuses a receipt with the wrong amount, and serves again once paid.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { hexToBytes } from '@noble/hashes/utils.js'
+import { zeroAddress } from 'viem'
+import { createReceiptBook, type ReceiptBook } from '../../client/payments/receiptBook.ts'
+import { createReceiptWallet, type ReceiptWallet } from '../../node/wallet/receiptWallet.ts'
+import { createWalletPaymentGate } from '../../node/walletPaymentGate.ts'
+import { deposit } from '../../src/payments/contract.ts'
+import { signPayeeLink, verifyPayeeLink } from '../../src/payments/payeeLink.ts'
+import { parseCapability } from '../../src/protocol/capability.ts'
+import { receiptToJson } from '../../src/payments/voucher.ts'
+import { parseJobResult } from '../../src/protocol/jobResult.ts'
+import { buildReceiptEvent } from '../../src/protocol/receipt.ts'
+import { createLocalSigner, type Signer } from '../../src/signer.ts'
+import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
+import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
+import { startNode, type TestNode } from '../helpers/node.ts'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { startTestChain, type Actor, type TestChain } from '../payments/chain.ts'
+import { connectWs, jobEvent, type WsClient } from './directClient.ts'
+
+const price = { input: '1000', output: '2000' }
+
+describe('priced node with receipts', () => {
+  let chain: TestChain
+  let relay: TestRelay
+  let fake: FakeBackendServer
+  let node: TestNode
+  let nodeActor: Actor
+  let payer: Actor
+  let client: Signer
+  let wallet: ReceiptWallet
+  let book: ReceiptBook
+  let ws: WsClient
+  let dir: string
+
+  before(async () => {
+    chain = await startTestChain()
+    relay = await startRelay()
+    fake = await startFakeOllama({ models: ['llama3'] })
+    dir = mkdtempSync(join(tmpdir(), 'infernet-paid-'))
+    nodeActor = await chain.actor()
+    payer = await chain.actor()
+    const nodeSigner = createLocalSigner(hexToBytes(nodeActor.key.slice(2)))
+    client = createLocalSigner(hexToBytes(payer.key.slice(2)))
+    wallet = createReceiptWallet({ path: join(dir, 'wallet.sqlite'), payee: nodeActor.address, domain: chain.domain, client: nodeActor.client })
+    const gate = createWalletPaymentGate({ wallet, signer: nodeSigner, token: zeroAddress, creditLimit: 0n })
+    const terms = { chainId: chain.domain.chainId, contract: chain.settlement, token: zeroAddress, payee: nodeActor.address, payeeProof: await signPayeeLink(nodeActor.account, nodeSigner.pubkey), creditLimit: '0' }
+    node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price, signer: nodeSigner, payment: gate, paymentTerms: terms, home: dir })
+    await deposit(payer.client, { address: chain.settlement, payee: nodeActor.address, amount: 1_000_000n })
+    book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 1_000_000n })
+    ws = await connectWs(node.streamUrl, client)
+  })
+  after(async () => {
+    await ws?.close()
+    await node?.stop()
+    wallet?.close()
+    await fake?.close()
+    await relay?.close()
+    await chain?.stop()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  const run = async () => {
+    const job = await jobEvent(client, node.pubkey)
+    await ws.submit(job)
+    return { job, end: await ws.end(job.id) }
+  }
+
+  it('announces its payment terms in the capability', async () => {
+    const cap = parseCapability(await node.daemon.publishCapability())
+    assert.ok(cap.ok)
+    assert.equal(cap.data.payment?.payee, nodeActor.address)
+    assert.equal(await verifyPayeeLink({ payee: cap.data.payment!.payee, nostrPubkey: node.pubkey, proof: cap.data.payment!.payeeProof }), true)
+  })
+
+  it('serves, asks for a receipt beyond the credit limit, checks receipts, serves again once paid', async () => {
+    const first = await run()
+    assert.equal(first.end.type, 'result')
+    const result = parseJobResult((first.end as { event: unknown }).event)
+    assert.ok(result.ok)
+    assert.ok(result.data.amount > 0n)
+
+    const refused = await run()
+    assert.equal(refused.end.type, 'error')
+    assert.equal((refused.end as { code: string }).code, 'payment')
+
+    // a receipt for the wrong amount is refused by the wallet and changes nothing
+    const { nextReceipt, initialReceipt, signReceipt } = await import('../../src/payments/voucher.ts')
+    const wrong = await signReceipt(payer.account, nextReceipt(initialReceipt({ payer: payer.address, payee: nodeActor.address, token: zeroAddress, epoch: 0 }), { jobId: first.job.id, amount: result.data.amount + 1n }), chain.domain)
+    ws.send({ type: 'receipt', event: await buildReceiptEvent(client, { node: node.pubkey, job: first.job.id, voucher: receiptToJson(wrong, chain.domain) }) })
+    const nack = await ws.waitFor((f) => f.type === 'receipt-ack' && !f.accepted)
+    assert.match((nack as { reason?: string }).reason ?? '', /wrong-increment/)
+
+    const receipt = await book.pay({ payee: nodeActor.address, jobId: first.job.id, amount: result.data.amount })
+    ws.send({ type: 'receipt', event: await buildReceiptEvent(client, { node: node.pubkey, job: first.job.id, voucher: receiptToJson(receipt, chain.domain) }) })
+    const ack = await ws.waitFor((f) => f.type === 'receipt-ack' && f.accepted)
+    assert.equal((ack as { job?: string }).job, first.job.id)
+    assert.equal(wallet.get(payer.address, zeroAddress)?.cumulative, result.data.amount)
+    assert.equal(wallet.unpaid(payer.address, zeroAddress), 0n)
+
+    const again = await run()
+    assert.equal(again.end.type, 'result')
+    const second = parseJobResult((again.end as { event: unknown }).event)
+    assert.ok(second.ok)
+    // the payer is known now: what it owes is in the wallet's ledger
+    assert.equal(wallet.unpaid(payer.address, zeroAddress), second.data.amount)
+  })
+})
