@@ -307,7 +307,9 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
         backfilledResolve()
       }
     }
-    subscription = pool.subscribe(filters, { onEvent: (e) => void ingest(e), onEose: eose, onClosed: eose })
+    // dedupe: false — the pool would drop by id BEFORE validation, so a lying relay that sends a corrupted copy
+    // first would hide the genuine event from honest relays. `ingest` dedupes only ids that passed validation.
+    subscription = pool.subscribe(filters, { onEvent: (e) => void ingest(e), onEose: eose, onClosed: eose, dedupe: false })
     setTimeout(() => {
       flush()
       backfilledResolve()
