@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { getEventHash } from 'nostr-tools/pure'
 import { checkShape, type NostrEvent } from '../src/protocol/event.ts'
-import { verifySignature } from '../src/protocol/verify.ts'
+import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../src/protocol/verify.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
 import { resolveRelayConfig, type RelayConfig } from './config.ts'
 import { isEmptyFilter, type Filter } from './filters.ts'
@@ -80,12 +80,25 @@ export type Relay = {
   close(): Promise<void>
 }
 
+/** libsecp256k1 (WASM) on the main thread once loaded; @noble/curves if it cannot load. */
+function mainThreadVerifier(logger: Logger): (event: NostrEvent) => boolean | Promise<boolean> {
+  let fast: SignatureVerifier | undefined
+  const loading = loadWasmVerifier().then(
+    (v) => (fast = v),
+    (err: unknown) => {
+      logger.warn('libsecp256k1 (WASM) unavailable, verifying with @noble/curves', { error: (err as Error).message })
+      return (fast = verifySignature)
+    },
+  )
+  return (event) => (fast ? fast(event) : loading.then((v) => v(event)))
+}
+
 export function createRelay(parameters: CreateRelayParameters): Relay {
   const { store, clock = Date.now, logger = silentLogger } = parameters
   const config = resolveRelayConfig(parameters.config)
   const threads = parameters.verify ? 0 : resolveVerifyThreads(config.verifyThreads)
   const pool: VerifyPool | undefined = threads > 0 ? createVerifyPool({ threads }) : undefined
-  const verify = parameters.verify ?? pool?.verify ?? verifySignature
+  const verify = parameters.verify ?? pool?.verify ?? mainThreadVerifier(logger)
   const policies = parameters.policies ?? defaultPolicies(config, { now: clock })
   const metrics = createMetrics()
   const writer = createWriter({ store, now: clock, batchMax: config.writeBatchMax })

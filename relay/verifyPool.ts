@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from '../src/protocol/event.ts'
 
 export type VerifyPool = {
-  verify(event: Pick<NostrEvent, 'id' | 'pubkey' | 'sig'>): Promise<boolean>
+  verify(event: NostrEvent): Promise<boolean>
   readonly threads: number
   close(): Promise<void>
 }
@@ -23,7 +23,7 @@ export function createVerifyPool({ threads }: { threads: number }): VerifyPool {
   type Pending = { resolve: (ok: boolean) => void; reject: (err: unknown) => void }
   const workers = Array.from({ length: threads }, () => new Worker(new URL('./verifyWorker.js', import.meta.url)))
   const inflight = new Map<number, Pending[]>()
-  let queue: { item: [string, string, string]; pending: Pending }[] = []
+  let queue: { item: NostrEvent; pending: Pending }[] = []
   let nextBatch = 1
   let nextWorker = 0
   let scheduled = false
@@ -67,7 +67,8 @@ export function createVerifyPool({ threads }: { threads: number }): VerifyPool {
     verify(event) {
       if (closed) return Promise.reject(new Error('verify pool is closed'))
       return new Promise<boolean>((resolve, reject) => {
-        queue.push({ item: [event.id, event.pubkey, event.sig], pending: { resolve, reject } })
+        const { id, pubkey, created_at, kind, tags, content, sig } = event
+        queue.push({ item: { id, pubkey, created_at, kind, tags, content, sig }, pending: { resolve, reject } })
         if (!scheduled) {
           scheduled = true
           setImmediate(dispatch)
