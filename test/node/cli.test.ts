@@ -63,6 +63,25 @@ describe('node CLI', () => {
     assert.equal(JSON.parse(readFileSync(join(home, 'node.json'), 'utf8')).priceOut, '0')
   })
 
+  it('start --daemon detaches; logs prints its log; stop ends it', async () => {
+    const home2 = mkdtempSync(join(tmpdir(), 'infernet-cli-daemon-'))
+    try {
+      const env = { ...process.env, INFERNET_LOG_LEVEL: 'info' }
+      const started = await run(process.execPath, [bin, 'start', '--daemon', '--json', '--home', home2, '--relay', relay.url, '--backend', 'ollama', '--backend-url', fake.url, '--port', '0'], { env })
+      const ready = JSON.parse(started.stdout.trim()) as { ready: boolean; url: string; pid: number }
+      assert.equal(ready.ready, true)
+      const health = await fetch(new URL('/healthz', ready.url))
+      assert.equal(health.status, 200)
+      const logs = await run(process.execPath, [bin, 'logs', '--home', home2])
+      assert.match(logs.stdout, /node started/)
+      await run(process.execPath, [bin, 'stop', '--home', home2])
+      assert.throws(() => process.kill(ready.pid, 0))
+      await assert.rejects(run(process.execPath, [bin, 'status', '--home', home2]), /No node is running/)
+    } finally {
+      rmSync(home2, { recursive: true, force: true })
+    }
+  })
+
   it('start --json serves jobs; status --json reports it; stop ends it', async () => {
     const node = await spawnNodeProcess({ relays: [relay.url], backendUrl: fake.url, backendKind: 'ollama', home })
     try {
