@@ -155,6 +155,38 @@ describe('node daemon', () => {
     assert.equal(fake.stats.chats - before, 1)
   })
 
+  it('a client that joins a running relay job directly gets everything streamed so far, then the rest', async () => {
+    const slow = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 40 })
+    const n = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: slow.url }, price })
+    try {
+      const event = await jobEvent(client, n.pubkey, { transport: 'relay' })
+      await pool.publish(event)
+      await waitSeen((e) => e.kind === kinds.StreamChunk && e.tags.some((t) => t[0] === 'e' && t[1] === event.id))
+      const ws = await connectWs(n.streamUrl, client)
+      await ws.submit(event)
+      const end = await ws.end(event.id)
+      await ws.close()
+      assert.equal(end.type, 'result')
+      const chunks = ws.frames.filter((f) => f.type === 'chunk')
+      assert.deepEqual(chunks.map((f) => (f as { seq: number }).seq), chunks.map((_, i) => i))
+      assert.equal(streamedText(ws.frames, event.id, client.conversationKey(n.pubkey)), reply)
+      assert.equal(slow.stats.chats, 1)
+    } finally {
+      await n.stop()
+      await slow.close()
+    }
+  })
+
+  it('a direct-transport job that arrives only through a relay streams through the relay', async () => {
+    const event = await jobEvent(client, node.pubkey, { transport: 'direct' })
+    await pool.publish(event)
+    const resultEv = await waitSeen((e) => e.kind === kinds.JobResult && e.tags.some((t) => t[0] === 'e' && t[1] === event.id))
+    const content = decryptJobResult(resultEv, client)
+    assert.ok(content.ok)
+    assert.equal(content.data.text, reply)
+    assert.ok(seen.some((e) => e.kind === kinds.StreamChunk && e.tags.some((t) => t[0] === 'e' && t[1] === event.id)))
+  })
+
   it('heartbeat reflects busy slots', async () => {
     const slow = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 20 })
     const n = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: slow.url }, maxConcurrency: 1, maxQueue: 2, price })
