@@ -34,7 +34,8 @@ export type ConnectionTransport = {
   ip: string
   /** Host header of the upgrade request, used to check NIP-42 `relay` tags when no relayUrl is configured. */
   host?: string | undefined
-  send(text: string): void
+  /** Sends one text frame (a Buffer holds its UTF-8 bytes). */
+  send(text: string | Buffer): void
   /** Bytes queued but not yet written to the socket. */
   bufferedAmount(): number
   close(code: number, reason: string): void
@@ -140,7 +141,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
     }
   }
 
-  const send = (conn: RelayConnection, text: string) => {
+  const send = (conn: RelayConnection, text: string | Buffer) => {
     if (conn.closed) return
     conn.transport.send(text)
     if (conn.transport.bufferedAmount() > config.maxBufferedBytes) cutOff(conn, 'slow consumer: send buffer overflow')
@@ -149,10 +150,14 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
   // ---- fan-out stage --------------------------------------------------------------------------------------
   const fanOut = (event: NostrEvent, json: string) => {
     const restricted = restrictedKinds.has(event.kind)
+    // Subscribers often share a subscription id: encode each distinct message to bytes once.
+    const encoded = new Map<string, Buffer>()
     for (const sub of subscriptions.match(event)) {
       if (restricted && sub.conn.authed.size === 0) continue
+      let bytes = encoded.get(sub.subId)
+      if (!bytes) encoded.set(sub.subId, (bytes = Buffer.from(eventMessage(sub.subId, json))))
       metrics.eventsSent++
-      send(sub.conn, eventMessage(sub.subId, json))
+      send(sub.conn, bytes)
     }
   }
 

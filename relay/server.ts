@@ -74,7 +74,7 @@ export async function startRelayServer({ relay, host = '127.0.0.1', port = 0, lo
       const conn = relay.openConnection({
         ip: req.socket.remoteAddress ?? 'unknown',
         host: req.headers.host,
-        send: (text) => ws.send(text),
+        send: (text) => ws.send(text, { binary: false }),
         bufferedAmount: () => ws.bufferedAmount,
         close: (code, reason) => {
           ws.close(code, reason)
