@@ -40,6 +40,7 @@ export const relaySchema = {
   authRequiredKinds: key('INFERNET_RELAY_AUTH_READ_KINDS', [] as number[], 'NIP-42: kinds only authenticated connections may read (comma-separated)', intList),
   blockedPubkeys: key('INFERNET_RELAY_BLOCKED_PUBKEYS', [] as string[], 'Authors whose events are refused (blocked:)', parsers.list),
   shadowBlockedPubkeys: key('INFERNET_RELAY_SHADOW_PUBKEYS', [] as string[], 'Authors whose events are acknowledged but dropped (shadow reject)', parsers.list),
+  maxPendingPerConnection: key('INFERNET_RELAY_MAX_PENDING_CONN', 2000, 'Unanswered messages per connection before the relay stops reading from it', parsers.int),
   maxBufferedBytes: key('INFERNET_RELAY_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 'Cut off a client whose unsent output exceeds this many bytes', parsers.int),
   expirationPurgeSeconds: key('INFERNET_RELAY_PURGE_INTERVAL', 60, 'Seconds between purges of NIP-40 expired events', parsers.int),
   verifyThreads: key('INFERNET_RELAY_VERIFY_THREADS', -1, 'Worker threads for signature checks (-1 = cores minus 2, at most 6, none below 4 cores; 0 = main thread)', parsers.int),

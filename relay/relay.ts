@@ -39,6 +39,9 @@ export type ConnectionTransport = {
   /** Bytes queued but not yet written to the socket. */
   bufferedAmount(): number
   close(code: number, reason: string): void
+  /** Stop / restart reading from the client (backpressure when it sends faster than the relay answers). */
+  pause?: (() => void) | undefined
+  resume?: (() => void) | undefined
 }
 
 export type RelayConnection = ConnectionInfo & {
@@ -51,6 +54,9 @@ export type RelayConnection = ConnectionInfo & {
   readonly pendingEvents: Set<Promise<void>>
   /** Serializes the non-EVENT messages of the connection. */
   chain: Promise<void>
+  /** Messages received and not yet answered; reading pauses above config.maxPendingPerConnection. */
+  backlog: number
+  paused: boolean
 }
 
 export type CreateRelayParameters = {
@@ -400,10 +406,18 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
         return
       }
       const msg = parseClientMessage(text, { maxFilters: config.maxFilters, maxSubIdLength: config.maxSubIdLength })
+      conn.backlog++
+      if (conn.backlog >= config.maxPendingPerConnection && !conn.paused && conn.transport.pause) {
+        conn.paused = true
+        conn.transport.pause()
+      }
       // EVENTs are checked concurrently (signatures in the pool); any other message waits for the EVENTs and
       // messages before it, so a REQ sees the writes its connection sent first and AUTH applies to what follows.
       if (msg.type === 'event') {
-        const p: Promise<void> = conn.chain.then(() => dispatch(conn, msg, size)).catch((err: unknown) => internalError(conn, err))
+        const p: Promise<void> = conn.chain
+          .then(() => dispatch(conn, msg, size))
+          .catch((err: unknown) => internalError(conn, err))
+          .finally(() => settle(conn))
         conn.pendingEvents.add(p)
         void p.finally(() => conn.pendingEvents.delete(p))
         await p
@@ -413,10 +427,19 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
           .then(() => Promise.all(before))
           .then(() => dispatch(conn, msg, size))
           .catch((err: unknown) => internalError(conn, err))
+          .finally(() => settle(conn))
         await conn.chain
       }
     } catch (err) {
       internalError(conn, err)
+    }
+  }
+
+  const settle = (conn: RelayConnection) => {
+    conn.backlog--
+    if (conn.paused && conn.backlog <= config.maxPendingPerConnection / 2) {
+      conn.paused = false
+      conn.transport.resume?.()
     }
   }
 
@@ -451,6 +474,8 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
       closed: false,
       pendingEvents: new Set(),
       chain: Promise.resolve(),
+      backlog: 0,
+      paused: false,
     }
     connections.add(conn)
     openPerIp.set(transport.ip, openFromIp + 1)

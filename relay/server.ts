@@ -76,6 +76,8 @@ export async function startRelayServer({ relay, host = '127.0.0.1', port = 0, lo
         host: req.headers.host,
         send: (text) => ws.send(text, { binary: false }),
         bufferedAmount: () => ws.bufferedAmount,
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
         close: (code, reason) => {
           ws.close(code, reason)
           // A client that never reads may never complete the closing handshake.
