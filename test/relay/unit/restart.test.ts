@@ -2,7 +2,7 @@
 // client sockets with 1001 after finishing the writes in flight.
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
@@ -51,7 +51,7 @@ describe('relay process durability', () => {
     assert.equal(second.child.exitCode, 0)
   })
 
-  it('on SIGTERM acknowledges pending writes and closes sockets with 1001', async () => {
+  it('on SIGTERM acknowledges pending writes and closes sockets with 1001; restarts with --config', async () => {
     const dbPath = join(dir, 'term.db')
     const relay = await spawnRelayProcess({ dbPath })
     started.push(relay)
@@ -63,8 +63,15 @@ describe('relay process durability', () => {
     await relay.stop('SIGTERM')
     assert.equal(await closed, 1001)
     assert.equal(relay.child.exitCode, 0)
-    const again = await spawnRelayProcess({ dbPath })
+    const configFile = join(dir, 'relay.json')
+    writeFileSync(configFile, JSON.stringify({ name: 'from-config-file', maxSubscriptions: 7 }))
+    const again = await spawnRelayProcess({ dbPath, args: ['--config', configFile] })
     started.push(again)
+    const info = (await (await fetch(again.url.replace(/^ws/, 'http'), { headers: { accept: 'application/nostr+json' } })).json()) as {
+      name: string
+      limitation: { max_subscriptions: number }
+    }
+    assert.deepEqual([info.name, info.limitation.max_subscriptions], ['from-config-file', 7], '--config FILE is applied')
     const r = await connect(again.url)
     r.send(['COUNT', 'n', { '#t': ['term'] }])
     assert.deepEqual(await r.waitFor((m) => m[0] === 'COUNT'), ['COUNT', 'n', { count: 50 }])
