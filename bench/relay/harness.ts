@@ -17,7 +17,7 @@ import { createSqliteStore } from '../../relay/store/sqlite.ts'
 import { spawnRelayProcess } from '../../test/helpers/relay.ts'
 
 export type RelayName = 'ours' | 'third-party'
-export type BenchRelay = { name: RelayName; url: string; pid: number; stop(): Promise<void> }
+export type BenchRelay = { name: RelayName | 'floor'; url: string; pid: number; stop(): Promise<void> }
 
 /** Ours with the per-connection/per-IP rate limits off: the benchmark is one IP sending as fast as it can. */
 const oursEnv = {
@@ -33,12 +33,12 @@ export function tempDir(prefix: string): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-export async function startBenchRelay(name: RelayName, dbPath: string): Promise<BenchRelay> {
+export async function startBenchRelay(name: RelayName | 'floor', dbPath: string): Promise<BenchRelay> {
   if (name === 'ours') {
     const r = await spawnRelayProcess({ dbPath, env: oursEnv })
     return { name, url: r.url, pid: r.child.pid!, stop: () => r.stop('SIGTERM') }
   }
-  const script = new URL('./thirdPartyRelayProcess.ts', import.meta.url).pathname
+  const script = new URL(name === 'floor' ? './floorRelayProcess.ts' : './thirdPartyRelayProcess.ts', import.meta.url).pathname
   const child = spawn(process.execPath, ['--import', 'tsx', script, dbPath], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await readyUrl(child)
   return {
@@ -65,7 +65,7 @@ function readyUrl(child: ChildProcess): Promise<string> {
         // not the ready line
       }
     })
-    child.once('exit', (code) => reject(new Error(`third-party relay process exited with ${code} before ready`)))
+    child.once('exit', (code) => reject(new Error(`bench relay process exited with ${code} before ready`)))
   })
 }
 

@@ -5,13 +5,14 @@
 // authors, each with a `t` tag. The same signed set is sent to each relay (each starts empty, so nothing is a
 // duplicate). Each connection keeps a window of events in flight (1,000 for one connection, 100 each for 50) and the
 // clock runs from the first send to the last OK. Ours runs with its rate limits off (INFERNET_RELAY_EVENT_RATE_*=0):
-// the load comes from one IP.
+// the load comes from one IP. BENCH_ROUNDS (default 1) repeats the four runs alternately; figures are medians.
 // Run: npm run bench -- relay/ingest   (BENCH_INGEST_EVENTS=10000 for a quick run)
 import WebSocket from 'ws'
 import type { Event as NostrEvent } from 'nostr-tools'
-import { presign, printTable, startBenchRelay, tempDir, type RelayName, type Row } from './harness.ts'
+import { percentile, presign, printTable, startBenchRelay, tempDir, type RelayName, type Row } from './harness.ts'
 
 const N = Number(process.env.BENCH_INGEST_EVENTS ?? 50_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
 
 async function ingest(url: string, events: NostrEvent[], connections: number): Promise<{ perSecond: number; accepted: number; refused: number }> {
   const sockets = await Promise.all(
@@ -59,21 +60,28 @@ const t0 = performance.now()
 const events = await presign(N)
 console.log(`signed in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
-const results: Record<string, Record<RelayName, number>> = {}
-for (const connections of [1, 50]) {
-  for (const name of ['ours', 'third-party'] as const) {
-    const tmp = tempDir('relay-ingest-')
-    const relay = await startBenchRelay(name, `${tmp.dir}/relay.db`)
-    try {
-      const r = await ingest(relay.url, events, connections)
-      if (r.accepted !== N) console.warn(`${name} with ${connections} connection(s): ${r.accepted} accepted, ${r.refused} refused of ${N}`)
-      ;(results[connections] ??= { ours: NaN, 'third-party': NaN })[name] = r.perSecond
-    } finally {
-      await relay.stop()
-      tmp.cleanup()
+// Rounds alternate ours / third-party so that load drift on a shared machine hits both; medians are reported.
+const samples: Record<string, Record<RelayName, number[]>> = {}
+for (let round = 0; round < ROUNDS; round++) {
+  for (const connections of [1, 50]) {
+    for (const name of ['ours', 'third-party'] as const) {
+      const tmp = tempDir('relay-ingest-')
+      const relay = await startBenchRelay(name, `${tmp.dir}/relay.db`)
+      try {
+        const r = await ingest(relay.url, events, connections)
+        if (r.accepted !== N) console.warn(`${name} with ${connections} connection(s): ${r.accepted} accepted, ${r.refused} refused of ${N}`)
+        ;((samples[connections] ??= { ours: [], 'third-party': [] })[name]).push(r.perSecond)
+      } finally {
+        await relay.stop()
+        tmp.cleanup()
+      }
     }
   }
 }
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50)
+const results: Record<string, Record<RelayName, number>> = Object.fromEntries(
+  Object.entries(samples).map(([c, s]) => [c, { ours: median(s.ours), 'third-party': median(s['third-party']) }]),
+)
 
 const rows: Row[] = [1, 50].map((c) => ({
   metric: `ingest, ${c} connection${c === 1 ? '' : 's'}`,
@@ -83,4 +91,4 @@ const rows: Row[] = [1, 50].map((c) => ({
   higherIsBetter: true,
   target: '>= 3x third-party',
 }))
-printTable(`Relay ingest (${N} pre-signed events, SQLite on disk, 127.0.0.1)`, rows)
+printTable(`Relay ingest (${N} pre-signed events, SQLite on disk, 127.0.0.1; median of ${ROUNDS} round(s))`, rows)
