@@ -52,6 +52,7 @@ export const nodeSchema = {
   jobTimeoutMs: key('INFERNET_JOB_TIMEOUT_MS', 10 * 60_000, 'Longest a job may run before it is stopped with a backend error', positiveInt),
   heartbeatInterval: key('INFERNET_HEARTBEAT_INTERVAL', 30, 'Seconds between heartbeats', positiveInt),
   capabilityTtl: key('INFERNET_CAPABILITY_TTL', 3600, 'Lifetime of the capability event in seconds (republished at half)', positiveInt),
+  streamFlushMs: key('INFERNET_STREAM_FLUSH_MS', 16, 'Direct channel: batch output tokens into one chunk frame per this many ms (the first token is always sent at once; 0 = no wait)', nonNegativeInt),
   relayChunkMs: key('INFERNET_RELAY_CHUNK_MS', 50, 'Relay transport: batch output into one chunk event per this many ms', positiveInt),
   creditLimit: key('INFERNET_CREDIT_LIMIT', '0', 'Priced nodes: unpaid amount (token base units) served to one client before it must send a receipt', amountString),
   payoutAddress: key('INFERNET_PAYOUT_ADDRESS', '', 'Priced nodes: address receipts must pay (empty = the node key\'s own address)', parsers.string),

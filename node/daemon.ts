@@ -57,6 +57,9 @@ export type NodeStats = {
   relays: { url: string; connected: boolean }[]
   lastHeartbeatAt: number | null
   capabilityId: string | null
+  /** CPU time of this process (user + system, ms) and tokens streamed, for capacity figures. */
+  cpuMs: number
+  tokensOut: number
 }
 
 export type NodeDaemon = {
@@ -180,6 +183,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
           maxPromptBytes: config.maxPromptBytes,
           jobTimeoutMs: config.jobTimeoutMs,
           relayChunkMs: config.relayChunkMs,
+          streamFlushMs: config.streamFlushMs,
           models: config.models,
         },
         dedupe,
@@ -252,6 +256,8 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
         relays: pool?.status().map((r) => ({ url: r.url, connected: r.connected })) ?? [],
         lastHeartbeatAt,
         capabilityId,
+        cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+        tokensOut: metrics.tokensOut,
       }
     },
     heartbeat,

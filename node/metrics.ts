@@ -6,10 +6,13 @@ export class RollingMetrics {
   readonly #samples: JobSample[] = []
   jobs = 0
   failures = 0
+  /** Completion tokens of every finished job. */
+  tokensOut = 0
   constructor(readonly windowSize = 50) {}
 
   record(sample: JobSample): void {
     this.jobs++
+    this.tokensOut += sample.completionTokens
     this.#samples.push(sample)
     if (this.#samples.length > this.windowSize) this.#samples.shift()
   }

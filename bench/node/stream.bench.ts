@@ -2,15 +2,16 @@
 //  1. time to first token over the WS direct channel (p50, p99) vs the fake Ollama through the adapter;
 //  2. tokens/s of one stream at 2,000 tokens/s from the backend;
 //  3. 64 concurrent streams: aggregate and per-stream throughput vs direct.
-// The node runs as its own process (`infernet start`), as in production; the fake backend, the relay and the
-// client share this process. Sizes: BENCH_TTFT_RUNS (200), BENCH_TOKENS (2000), BENCH_STREAMS (64).
+// The node, the relay and the fake backend each run as their own process, as in production; the client runs here. Sizes: BENCH_TTFT_RUNS (200), BENCH_TOKENS (2000), BENCH_STREAMS (64).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBackend } from '../../node/backends/index.ts'
 import { buildAuthEvent } from '../../src/protocol/auth.ts'
 import { wsUrl } from '../../src/protocol/frames.ts'
-import { startFakeOllama } from '../../test/helpers/fakeBackends/ollama.ts'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import WebSocket from 'ws'
 import { testSigner } from '../../test/helpers/keys.ts'
 import { spawnNodeProcess } from '../../test/helpers/node.ts'
 import { spawnRelayProcess } from '../../test/helpers/relay.ts'
@@ -26,13 +27,18 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
 }
 const f = (n: number) => n.toFixed(2)
-const reply = (n: number) => Array.from({ length: n }, (_, i) => `t${i % 10} `).join('')
 
 // The relay runs in its own process, as relays do in production (it verifies every status and result event).
 const relayDir = mkdtempSync(join(tmpdir(), 'infernet-bench-relay-'))
 const relay = await spawnRelayProcess({ dbPath: join(relayDir, 'relay.sqlite') })
-const shortFake = await startFakeOllama({ models: ['llama3'], reply: reply(4), tokensPerSecond: 0 })
-const longFake = await startFakeOllama({ models: ['llama3'], reply: reply(tokens), tokensPerSecond: rate })
+/** The fake backend runs in its own process too, so the node and the baseline both reach it over loopback. */
+async function spawnFake(count: number, tokensPerSecond: number): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fakeOllamaProcess.ts', import.meta.url).pathname, String(count), String(tokensPerSecond)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url)))
+  return { url, close: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) }
+}
+const shortFake = await spawnFake(4, 0)
+const longFake = await spawnFake(tokens, rate)
 const homes = [mkdtempSync(join(tmpdir(), 'infernet-bench-')), mkdtempSync(join(tmpdir(), 'infernet-bench-'))]
 const env = { INFERNET_LOG_LEVEL: 'error', INFERNET_MAX_CONCURRENCY: String(Math.max(streams, 4)), INFERNET_MAX_QUEUE: '0' }
 const shortNode = await spawnNodeProcess({ relays: [relay.url], backendUrl: shortFake.url, backendKind: 'ollama', home: homes[0]!, env })
@@ -88,41 +94,66 @@ try {
     const event = await jobEvent(client, longNode.pubkey, { bid })
     return { event, auth: await buildAuthEvent(client, { url: wsUrl(longNode.streamUrl), method: 'WS', payloadHash: event.id }) }
   }
-  const nodeStream = async (conn: Awaited<ReturnType<typeof connectWs>>, { event, auth }: Prepared) => {
-    let first = 0
-    const onChunk = (d: unknown) => {
-      if (!first && String(d).includes('"type":"chunk"')) first = performance.now()
-    }
-    conn.ws.on('message', onChunk)
-    await conn.submit(event, auth)
-    const end = await conn.end(event.id, 120_000)
-    conn.ws.off('message', onChunk)
-    const usage = end.type === 'result' ? Number(end.event.tags.find((t) => t[0] === 'usage')?.[2]) : 0
-    return { tokens: usage, ms: performance.now() - first }
-  }
+  // A light client: chunk frames are recognised by their prefix and counted, not parsed (like the baseline, which
+  // does not decrypt either); only the final frame is parsed.
+  const openWs = () =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl(longNode.streamUrl))
+      ws.once('open', () => resolve(ws))
+      ws.once('error', reject)
+    })
+  const nodeStream = (ws: WebSocket, { event, auth }: Prepared) =>
+    new Promise<{ tokens: number; ms: number }>((resolve, reject) => {
+      let first = 0
+      const onMessage = (d: WebSocket.RawData) => {
+        const text = String(d)
+        if (text.startsWith('{"type":"chunk"')) {
+          if (!first) first = performance.now()
+          return
+        }
+        const frame = JSON.parse(text) as { type: string; event?: { tags: string[][] }; message?: string }
+        if (frame.type === 'result') {
+          ws.off('message', onMessage)
+          resolve({ tokens: Number(frame.event!.tags.find((t) => t[0] === 'usage')?.[2]), ms: performance.now() - first })
+        } else if (frame.type === 'error') reject(new Error(frame.message))
+      }
+      ws.on('message', onMessage)
+      ws.send(JSON.stringify({ type: 'job', event, auth }))
+    })
   const tps = (r: { tokens: number; ms: number }) => ((r.tokens - 1) * 1000) / r.ms
   const d1 = await directStream()
-  const c1 = await connectWs(longNode.streamUrl, client)
+  const c1 = await openWs()
   const n1 = await nodeStream(c1, await prepare())
-  await c1.close()
+  c1.close()
   console.log(`One stream, ${tokens} tokens at ${rate} tokens/s from the backend:`)
   console.log(`  direct ${f(tps(d1))} tok/s   through the node ${f(tps(n1))} tok/s   ratio ${f((100 * tps(n1)) / tps(d1))}% (target >= 97%)`)
 
-  const conns = await Promise.all(Array.from({ length: streams }, () => connectWs(longNode.streamUrl, client)))
+  const nodeCpu = async () => {
+    const s = (await (await fetch(new URL('/status', longNode.streamUrl))).json()) as { cpuMs: number; tokensOut: number }
+    return s
+  }
+  const conns = await Promise.all(Array.from({ length: streams }, () => openWs()))
   const prepared = await Promise.all(conns.map(() => prepare()))
   let t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const dAll = await Promise.all(Array.from({ length: streams }, () => directStream()))
+  const cpuD = process.cpuUsage(cpu0)
   const dWall = performance.now() - t0
+  const n0 = await nodeCpu()
   t0 = performance.now()
   const nAll = await Promise.all(conns.map((c, i) => nodeStream(c, prepared[i]!)))
   const nWall = performance.now() - t0
-  await Promise.all(conns.map((c) => c.close()))
+  const n1s = await nodeCpu()
+  for (const c of conns) c.close()
   const sum = (xs: { tokens: number }[]) => xs.reduce((a, r) => a + r.tokens, 0)
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   const dPer = dAll.map(tps)
   const nPer = nAll.map(tps)
   console.log(`${streams} concurrent streams, ${tokens} tokens each at ${rate} tokens/s:`)
   console.log(`  aggregate: direct ${f((sum(dAll) * 1000) / dWall)} tok/s   through the node ${f((sum(nAll) * 1000) / nWall)} tok/s   ratio ${f((100 * sum(nAll) * dWall) / (sum(dAll) * nWall))}%`)
+  const dUs = ((cpuD.user + cpuD.system) / sum(dAll))
+  const nUs = ((n1s.cpuMs - n0.cpuMs) * 1000) / (n1s.tokensOut - n0.tokensOut)
+  console.log(`  CPU per token: node process ${f(nUs)} µs (receive, batch, encrypt, send)   adapter alone, direct ${f(dUs)} µs   -> one node core streams ~${Math.round(1e6 / nUs)} tok/s`)
   console.log(`  per stream (mean / min): direct ${f(mean(dPer))} / ${f(Math.min(...dPer))}   node ${f(mean(nPer))} / ${f(Math.min(...nPer))}   ratio of means ${f((100 * mean(nPer)) / mean(dPer))}%`)
 } finally {
   await shortNode.stop()

@@ -35,6 +35,8 @@ export type ExecutorConfig = {
   maxPromptBytes: number
   jobTimeoutMs: number
   relayChunkMs: number
+  /** Direct channel: later deltas are batched into one chunk frame per this many ms (0 = per event-loop turn). */
+  streamFlushMs?: number | undefined
   /** Served model ids; empty = whatever the backend resolves. */
   models: string[]
 }
@@ -97,6 +99,7 @@ export type Executor = {
 export function createExecutor(parameters: ExecutorParameters): Executor {
   const { signer, backend, config, dedupe, payment, metrics, publish, sendEphemeral, logger } = parameters
   const now = parameters.now ?? Date.now
+  const flushMs = config.streamFlushMs ?? 0
   const nowSec = () => Math.floor(now() / 1000)
   const scheduler = new Scheduler<Job>(config.maxConcurrency, config.maxQueue)
   const jobs = new Map<string, Job>()
@@ -277,9 +280,11 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         // The first token goes out at once: nothing else the node does may add to the time to first token.
         flushDirect(job)
       } else if (!job.flushScheduled) {
-        // Later deltas that arrive in the same turn of the event loop go out as one frame (one encryption).
+        // Later deltas are batched (one encryption and one frame per batch), which bounds the node's work per
+        // stream whatever the backend's token rate.
         job.flushScheduled = true
-        setImmediate(() => flushDirect(job))
+        if (flushMs > 0) setTimeout(() => flushDirect(job), flushMs)
+        else setImmediate(() => flushDirect(job))
       }
     }
     if (first) setImmediate(() => sendProcessing(job))

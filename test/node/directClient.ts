@@ -44,16 +44,17 @@ export async function connectWs(streamBase: string, client: Signer): Promise<WsC
     ws.once('error', reject)
   })
   const frames: NodeFrame[] = []
-  const waiters = new Set<() => void>()
+  // Each waiter looks at frames as they arrive (and once at what came before), so waiting stays O(frames).
+  const waiters = new Set<(f: NodeFrame) => void>()
   ws.on('message', (d) => {
-    frames.push(JSON.parse(String(d)) as NodeFrame)
-    for (const w of waiters) w()
+    const frame = JSON.parse(String(d)) as NodeFrame
+    frames.push(frame)
+    for (const w of waiters) w(frame)
   })
   const waitFor = (pred: (f: NodeFrame) => boolean, timeoutMs = 10_000) =>
     new Promise<NodeFrame>((resolve, reject) => {
-      const check = () => {
-        const f = frames.find(pred)
-        if (f) {
+      const check = (f: NodeFrame | undefined) => {
+        if (f && pred(f)) {
           waiters.delete(check)
           clearTimeout(timer)
           resolve(f)
@@ -64,7 +65,7 @@ export async function connectWs(streamBase: string, client: Signer): Promise<WsC
         reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((f) => f.type))}`))
       }, timeoutMs)
       waiters.add(check)
-      check()
+      check(frames.find(pred))
     })
   return {
     ws,
