@@ -102,7 +102,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
   const { market, indexer, db, pool, now } = deps
 
   function route(query: RouteQuery): Ranked[] {
-    const ranked = market.route(query, { now: now() })
+    const ranked = market.route(query, { now: now(), limit: Math.max(1, deps.topK) })
     if (ranked.length === 0) throw market.hasModel(query.model, now()) ? errors.noCapacity(query.model) : errors.modelNotFound(query.model)
     return pickFromRanked(ranked, { k: deps.topK, random: deps.random })
   }
@@ -137,6 +137,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
       }
       indexer.recordSubmitted(parsed.data)
       node.inflight++
+      market.touch(node)
       return c.json({ id: parsed.data.id, node: node.pubkey, stream: node.capability.stream }, 202)
     }
     if (typeof body.model !== 'string' || body.model === '') throw errors.invalidRequest('model is required (a string)', 'model')
@@ -155,6 +156,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
       exclude: body.exclude ? new Set(body.exclude as string[]) : undefined,
     })
     picked[0]!.node.inflight++
+    market.touch(picked[0]!.node)
     return c.json({ node: nodeEntry(picked[0]!), alternatives: picked.slice(1, deps.topK).map(nodeEntry) })
   })
 

@@ -107,7 +107,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
   app.get('/metrics', (c) => c.text(renderMetrics({ market, indexer, pool, http, now: now() }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   app.get('/healthz', (c) => c.json({ ok: true, relays: pool?.connectedCount() ?? 0, nodes: market.nodes.size }))
 
-  indexer.start()
+  void indexer.start()
 
   return {
     app,

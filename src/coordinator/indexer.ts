@@ -9,6 +9,7 @@ import { parseJobResult, type JobResult } from '../protocol/jobResult.ts'
 import { parseJobStatus, type JobStatus } from '../protocol/jobStatus.ts'
 import * as kinds from '../protocol/kinds.ts'
 import { parseReceiptEvent } from '../protocol/receipt.ts'
+import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../protocol/verify.ts'
 import { silentLogger, type Logger } from '../log.ts'
 import type { Filter, RelayPool, Subscription } from '../net/relayPool.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
@@ -48,11 +49,14 @@ export type CreateIndexerParameters = {
   statsWindowSeconds?: number | undefined
   /** Called after each flush with the job updates it made (the SSE streams listen here). */
   onJobUpdate?: ((update: JobUpdate) => void) | undefined
+  /** Schnorr verifier; default @noble/curves until start() has loaded libsecp256k1 (WASM). */
+  verify?: SignatureVerifier | undefined
 }
 
 export type Indexer = ReturnType<typeof createIndexer>
 
-export function createIndexer({ db, market, pool, logger = silentLogger, now = nowSeconds, flushMs = 50, statsWindowSeconds = 7 * 24 * 3600, onJobUpdate }: CreateIndexerParameters) {
+export function createIndexer({ db, market, pool, logger = silentLogger, now = nowSeconds, flushMs = 50, statsWindowSeconds = 7 * 24 * 3600, onJobUpdate, verify: verifyOption }: CreateIndexerParameters) {
+  let verify: SignatureVerifier = verifyOption ?? verifySignature
   const counters: IndexerCounters = { received: 0, duplicates: 0, indexed: {}, rejected: {}, stale: 0 }
   const seen = new Set<string>()
   const queue: Queued[] = []
@@ -65,7 +69,10 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   const recent: { at: number; tokens: number; failed: boolean }[] = []
 
   // Rebuild the in-memory market from the cache first; relays then bring it up to date.
-  for (const { pubkey, stats } of db.allStats()) Object.assign(market.statsFor(pubkey), stats)
+  for (const { pubkey, stats } of db.allStats()) {
+    Object.assign(market.statsFor(pubkey), stats)
+    market.touchPubkey(pubkey)
+  }
   for (const event of db.nodeEvents()) {
     if (event.kind === kinds.Capability) {
       const r = parseCapability(event, { trusted: true, now: now() })
@@ -100,7 +107,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
       return false
     }
     const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined
-    const options = { now: now() }
+    const options = { now: now(), verify }
     let item: Queued
     switch (kind) {
       case kinds.Capability: {
@@ -277,7 +284,10 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     db.transaction(() => {
       const touched = new Set<string>()
       for (const item of items) apply(item, touched, updates)
-      for (const pubkey of touched) db.putStats(pubkey, market.statsFor(pubkey))
+      for (const pubkey of touched) {
+        db.putStats(pubkey, market.statsFor(pubkey))
+        market.touchPubkey(pubkey)
+      }
     })
     const cutoff = Date.now() - 60_000
     while (recent.length && recent[0]!.at < cutoff) recent.shift()
@@ -288,8 +298,16 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   let backfilledResolve: () => void = () => {}
   const backfilled = new Promise<void>((resolve) => (backfilledResolve = resolve))
 
-  function start(): void {
-    if (!pool) {
+  /** Loads the WASM verifier (unless one was given), then subscribes to every relay with a backfill. */
+  async function start(): Promise<void> {
+    if (!verifyOption) {
+      try {
+        verify = await loadWasmVerifier()
+      } catch (err) {
+        logger.warn('libsecp256k1 (WASM) unavailable; verifying in JavaScript', { error: (err as Error).message })
+      }
+    }
+    if (!pool || closed) {
       backfilledResolve()
       return
     }

@@ -5,8 +5,8 @@ import { modelPrice, type Capability } from '../protocol/capability.ts'
 import type { NostrEvent } from '../protocol/event.ts'
 import type { Heartbeat } from '../protocol/heartbeat.ts'
 import type { Price } from '../protocol/schema.ts'
-import { emptyStats, type MarketNode, type NodeStats } from './marketNode.ts'
-import { rankNodes, scoreNode, type Ranked, type RouteQuery } from './routing.ts'
+import { emptyStats, offersOf, type MarketNode, type NodeStats } from './marketNode.ts'
+import { presort, rankNodes, rankPresorted, scoreNode, type Presorted, type Ranked, type RouteQuery } from './routing.ts'
 
 export type MarketModel = {
   id: string
@@ -31,6 +31,30 @@ export class Market {
   readonly stats = new Map<string, NodeStats>()
   /** Heartbeats whose capability has not arrived yet. */
   readonly orphanHeartbeats = new Map<string, { heartbeat: Heartbeat; event: NostrEvent }>()
+  /** Routing index per (model, policy), rebuilt when more than `reindexAfter` nodes changed since it was built. */
+  readonly indexes = new Map<string, { index: Presorted; generation: number; size: number }>()
+  /** Bumped by every change that can move a score (heartbeat, capability, stats, routed job). */
+  generation = 0
+  /** changes[i] is the node changed at generation changesBase + i + 1. */
+  private changes: MarketNode[] = []
+  private changesBase = 0
+  reindexAfter = 64
+
+  /** Records that a node's score inputs changed (heartbeat, capability, stats, inflight). */
+  touch(node: MarketNode): void {
+    node.version = ++this.generation
+    this.changes.push(node)
+    if (this.changes.length > 50_000) {
+      this.changes.splice(0, 25_000)
+      this.changesBase += 25_000
+    }
+  }
+
+  /** Touch by pubkey (stats may belong to a node without a capability yet). */
+  touchPubkey(pubkey: string): void {
+    const node = this.nodes.get(pubkey)
+    if (node) this.touch(node)
+  }
 
   statsFor(pubkey: string): NodeStats {
     let s = this.stats.get(pubkey)
@@ -53,18 +77,23 @@ export class Market {
       capabilityEvent: event,
       heartbeat: undefined,
       heartbeatEvent: undefined,
+      offers: new Map(),
       liveModels: new Set(),
+      loadedModels: new Set(),
       stats: this.statsFor(capability.pubkey),
       inflight: 0,
+      version: 0,
     }
     node.capability = capability
     node.capabilityEvent = event
+    node.offers = offersOf(capability)
     for (const m of capability.models) {
       let set = this.byModel.get(m.id)
       if (!set) this.byModel.set(m.id, (set = new Set()))
       set.add(node)
     }
     this.nodes.set(node.pubkey, node)
+    this.touch(node)
     const orphan = this.orphanHeartbeats.get(node.pubkey)
     if (orphan) {
       this.orphanHeartbeats.delete(node.pubkey)
@@ -85,7 +114,9 @@ export class Market {
     node.heartbeat = heartbeat
     node.heartbeatEvent = event
     node.liveModels = new Set(heartbeat.models)
+    node.loadedModels = new Set(heartbeat.loaded)
     node.inflight = 0
+    this.touch(node)
     return true
   }
 
@@ -99,7 +130,23 @@ export class Market {
   route(query: RouteQuery, { now, limit }: { now: number; limit?: number | undefined }): Ranked[] {
     const set = this.byModel.get(query.model)
     if (!set) return []
-    return rankNodes(set, query, { now, limit: limit ?? Infinity })
+    if (limit === undefined || limit === Infinity) return rankNodes(set, query, { now })
+    const key = `${query.policy ?? 'balanced'}\u0000${query.model}`
+    let entry = this.indexes.get(key)
+    const since = entry ? entry.generation - this.changesBase : -1
+    // Rebuild once the changed nodes (scanned on every decision) outnumber max(reindexAfter, 4·√n).
+    const threshold = Math.max(this.reindexAfter, 4 * Math.sqrt(set.size))
+    if (!entry || since < 0 || this.changes.length - since > threshold || entry.size !== set.size) {
+      entry = { index: presort(set, query.model, query.policy), generation: this.generation, size: set.size }
+      this.indexes.set(key, entry)
+      return rankPresorted(entry.index, query, { now, limit })
+    }
+    const changed = new Set<MarketNode>()
+    for (let i = since; i < this.changes.length; i++) {
+      const node = this.changes[i]!
+      if (set.has(node)) changed.add(node)
+    }
+    return rankPresorted(entry.index, query, { now, limit, builtAt: entry.generation, changed })
   }
 
   /** True when some live node announces the model (busy or not): tells "unknown model" from "no capacity". */

@@ -1,8 +1,12 @@
 // What the coordinator knows about one node: its newest valid capability and heartbeat (both as parsed data and
 // as the signed events, which the API hands out so clients can re-verify them) and its measured job statistics.
-import type { Capability } from '../protocol/capability.ts'
+import { modelPrice, type Capability } from '../protocol/capability.ts'
 import type { NostrEvent } from '../protocol/event.ts'
 import type { Heartbeat } from '../protocol/heartbeat.ts'
+import type { Price } from '../protocol/schema.ts'
+
+/** One model on a node's offer, with its price pre-parsed (routing compares prices on every decision). */
+export type Offer = { price: Price; input: bigint; output: bigint; mean: number }
 
 export type NodeStats = {
   /** Jobs with a known outcome (successes + failures). */
@@ -25,11 +29,17 @@ export type MarketNode = {
   capabilityEvent: NostrEvent
   heartbeat: Heartbeat | undefined
   heartbeatEvent: NostrEvent | undefined
+  /** capability models by id, prices parsed once. */
+  offers: Map<string, Offer>
   /** heartbeat.models as a set (the models it serves right now). */
   liveModels: Set<string>
+  /** heartbeat.loaded as a set (resident in GPU memory). */
+  loadedModels: Set<string>
   stats: NodeStats
   /** Jobs this coordinator routed to the node since its last heartbeat (spreads load between heartbeats). */
   inflight: number
+  /** Market generation of the node's last change (see Market.touch). */
+  version: number
 }
 
 export function emptyStats(): NodeStats {
@@ -45,4 +55,13 @@ export function summarizeStats(stats: NodeStats): StatsSummary {
     avgTtftMs: stats.ttftCount > 0 ? Math.round(stats.ttftSumMs / stats.ttftCount) : null,
     avgTps: stats.tpsCount > 0 ? Math.round((stats.tpsSum / stats.tpsCount) * 10) / 10 : null,
   }
+}
+
+export function offersOf(capability: Capability): Map<string, Offer> {
+  const out = new Map<string, Offer>()
+  for (const m of capability.models) {
+    const price = modelPrice(capability, m.id)
+    out.set(m.id, { price, input: BigInt(price.input), output: BigInt(price.output), mean: (Number(price.input) + Number(price.output)) / 2 })
+  }
+  return out
 }

@@ -1,7 +1,5 @@
 // Routing: which node gets a job. Pure functions over MarketNode values; nips/routing.md documents every rule and
 // constant here so anyone can audit (and reproduce) a coordinator's choice.
-import { modelPrice } from '../protocol/capability.ts'
-import { bidCovers } from '../protocol/price.ts'
 import type { Price } from '../protocol/schema.ts'
 import type { MarketNode } from './marketNode.ts'
 
@@ -41,21 +39,31 @@ export const references = {
 
 export type ScoreComponents = { price: number; ttft: number; tps: number; reliability: number; load: number; loaded: number; region: number }
 
+/** The query with its price limit parsed once per decision. */
+type Prepared = RouteQuery & { maxIn: bigint | undefined; maxOut: bigint | undefined }
+
+function prepare(query: RouteQuery): Prepared {
+  const q = query as Prepared
+  if ('maxIn' in q) return q
+  return { ...query, maxIn: query.maxPrice ? BigInt(query.maxPrice.input) : undefined, maxOut: query.maxPrice ? BigInt(query.maxPrice.output) : undefined }
+}
+
 /** Candidate rule: fresh capability and heartbeat, healthy backend serving the model, a free slot, price within limit. */
 export function isCandidate(node: MarketNode, query: RouteQuery, now: number): boolean {
   const hb = node.heartbeat
   if (!hb || hb.expiresAt <= now || node.capability.expiresAt <= now) return false
   if (!hb.backendHealthy || hb.slots.free <= 0) return false
   if (!node.liveModels.has(query.model)) return false
-  if (!node.capability.models.some((m) => m.id === query.model)) return false
+  const offer = node.offers.get(query.model)
+  if (!offer) return false
   if (query.exclude?.has(node.pubkey)) return false
-  if (query.maxPrice && !bidCovers(query.maxPrice, modelPrice(node.capability, query.model))) return false
+  const q = prepare(query)
+  if (q.maxIn !== undefined && (offer.input > q.maxIn || offer.output > q.maxOut!)) return false
   return true
 }
 
 export function scoreComponents(node: MarketNode, query: RouteQuery): ScoreComponents {
-  const price = modelPrice(node.capability, query.model)
-  const meanPrice = (Number(price.input) + Number(price.output)) / 2
+  const meanPrice = node.offers.get(query.model)?.mean ?? Infinity
   const s = node.stats
   const hb = node.heartbeat
   const ttft = s.ttftCount > 0 ? s.ttftSumMs / s.ttftCount : (hb?.ttftMs ?? null)
@@ -68,7 +76,7 @@ export function scoreComponents(node: MarketNode, query: RouteQuery): ScoreCompo
     tps: tps === null ? 0.5 : tps / (tps + references.tps),
     reliability: (s.successes + references.priorSuccesses) / (s.jobs + references.priorJobs),
     load: free / total,
-    loaded: hb?.loaded.includes(query.model) ? 1 : 0,
+    loaded: node.loadedModels.has(query.model) ? 1 : 0,
     region: query.region !== undefined && node.capability.region === query.region ? 1 : 0,
   }
 }
@@ -89,14 +97,56 @@ export function compareRanked(a: Ranked, b: Ranked): number {
 /** Candidates for the query, best first; `limit` keeps only the best ones (a bounded insertion, O(n·limit)). */
 export function rankNodes(nodes: Iterable<MarketNode>, query: RouteQuery, { now, limit = Infinity }: { now: number; limit?: number }): Ranked[] {
   const out: Ranked[] = []
+  const q = prepare(query)
   for (const node of nodes) {
-    if (!isCandidate(node, query, now)) continue
-    const item = { node, score: scoreNode(node, query) }
+    if (!isCandidate(node, q, now)) continue
+    const item = { node, score: scoreNode(node, q) }
     if (out.length >= limit && compareRanked(item, out[out.length - 1]!) >= 0) continue
     let i = out.length
     while (i > 0 && compareRanked(item, out[i - 1]!) < 0) i--
     out.splice(i, 0, item)
     if (out.length > limit) out.pop()
+  }
+  return out
+}
+
+export type Presorted = { node: MarketNode; base: number }[]
+
+/** A model's nodes ordered by their score without the caller-specific region bonus (the routing index). */
+export function presort(nodes: Iterable<MarketNode>, model: string, policy: RoutingPolicy = 'balanced'): Presorted {
+  const out: Presorted = []
+  for (const node of nodes) out.push({ node, base: scoreNode(node, { model, policy }) })
+  return out.sort((a, b) => b.base - a.base || (a.node.pubkey < b.node.pubkey ? -1 : a.node.pubkey > b.node.pubkey ? 1 : 0))
+}
+
+/**
+ * The same result as rankNodes, without scanning every node: `index` is presorted by score (without the
+ * caller-specific region bonus) as of market generation `builtAt`; nodes changed since then (`version > builtAt`)
+ * are skipped in the index and scored from `changed` instead. Walking down the index, a node whose indexed score
+ * plus the largest caller-specific bonus cannot beat the current `limit`-th best ends the walk.
+ */
+export function rankPresorted(
+  index: Presorted,
+  query: RouteQuery,
+  { now, limit, builtAt = Infinity, changed = [] }: { now: number; limit: number; builtAt?: number; changed?: Iterable<MarketNode> },
+): Ranked[] {
+  const q = prepare(query)
+  const bonus = query.region === undefined ? 0 : policyWeights[query.policy ?? 'balanced'].region
+  const out: Ranked[] = []
+  const consider = (node: MarketNode) => {
+    if (!isCandidate(node, q, now)) return
+    const item = { node, score: scoreNode(node, q) }
+    if (out.length >= limit && compareRanked(item, out[out.length - 1]!) >= 0) return
+    let i = out.length
+    while (i > 0 && compareRanked(item, out[i - 1]!) < 0) i--
+    out.splice(i, 0, item)
+    if (out.length > limit) out.pop()
+  }
+  for (const node of changed) consider(node)
+  for (const { node, base } of index) {
+    if (node.version > builtAt) continue
+    if (out.length >= limit && base + bonus < out[out.length - 1]!.score - 1e-9) break
+    consider(node)
   }
   return out
 }

@@ -90,4 +90,37 @@ describe('routing', () => {
     assert.deepEqual([...counts.keys()].sort(), [...top4].sort())
     for (const n of top4) assert.ok(counts.get(n)! > 2000 * 0.15, `${n} got ${counts.get(n)}`)
   })
+
+  it('the presorted routing index gives exactly the full ranking while the market changes (oracle)', async () => {
+    const market = await marketOf(Array.from({ length: 60 }, (_, i) => [`o${i}`, { name: `o${i}`, region: ['eu', 'us'][i % 2], tps: (i * 7) % 90, price: { input: String((i % 6) * 200000), output: String((i % 4) * 300000) } }] as [string, FakeNodeOptions]))
+    market.reindexAfter = 8
+    let seed = 7
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const all = [...market.nodes.values()]
+    for (let step = 0; step < 400; step++) {
+      const node = all[Math.floor(random() * all.length)]!
+      const r = random()
+      if (r < 0.3) {
+        node.stats.jobs++
+        if (random() < 0.7) node.stats.successes++
+        else node.stats.failures++
+        market.touch(node)
+      } else if (r < 0.5) {
+        node.inflight++
+        market.touch(node)
+      } else if (r < 0.6) {
+        node.heartbeat = { ...node.heartbeat!, slots: { free: Math.floor(random() * 3), total: 4 }, tps: random() * 100 }
+        market.touch(node)
+      }
+      const q: RouteQuery = {
+        model: 'llama3',
+        policy: (['balanced', 'cheapest', 'fastest', 'reliable'] as const)[step % 4],
+        region: random() < 0.5 ? 'eu' : undefined,
+        maxPrice: random() < 0.3 ? { input: '600000', output: '600000' } : undefined,
+      }
+      const limit = 1 + (step % 6)
+      const expected = rankNodes(market.byModel.get('llama3')!, q, { now: now(), limit }).map((x) => [x.node.pubkey, x.score])
+      assert.deepEqual(market.route(q, { now: now(), limit }).map((x) => [x.node.pubkey, x.score]), expected, `step ${step}`)
+    }
+  })
 })

@@ -1,0 +1,228 @@
+// Coordinator and gateway figures, each beside a baseline measured in the same run:
+//  1. added TTFT through gateway + node (OpenAI streaming request -> first content chunk) vs the fake backend
+//     called directly (p50, p99 over BENCH_TTFT_REQUESTS sequential requests);
+//  2. sustained streams at BENCH_CONCURRENCY (default 500) concurrent gateway clients vs the same load on the
+//     fake backend directly (completed, errors, p50/p99 TTFT, output tokens/s);
+//  3. routing decision time with BENCH_NODES (default 10,000) indexed nodes (p50/p99 over 10,000 decisions)
+//     vs a naive filter + full sort of the same candidates;
+//  4. heartbeats indexed per second (validation incl. Schnorr verification, one SQLite transaction per batch)
+//     vs bare signature verification of the same events;
+//  5. RSS with BENCH_NODES nodes indexed vs the process RSS before indexing.
+// Everything runs in this one Node process (relay, node daemon, coordinator, load generator) on 127.0.0.1, so the
+// figures include the load generator's event loop. Run: npm run bench -- gateway   (BENCH_NODES=2000
+// BENCH_CONCURRENCY=100 for a quick run)
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { buildCapability } from '../../src/protocol/capability.ts'
+import type { NostrEvent } from '../../src/protocol/event.ts'
+import { loadWasmVerifier, verifySignature } from '../../src/protocol/verify.ts'
+import { openCoordinatorDb } from '../../src/coordinator/db.ts'
+import { createIndexer } from '../../src/coordinator/indexer.ts'
+import { Market } from '../../src/coordinator/market.ts'
+import { isCandidate, scoreNode, pickFromRanked } from '../../src/coordinator/routing.ts'
+import { createLocalSigner } from '../../src/signer.ts'
+import { startCoordinator } from '../../test/helpers/coordinator.ts'
+import { startFakeOllama } from '../../test/helpers/fakeBackends/ollama.ts'
+import { startNode } from '../../test/helpers/node.ts'
+import { startRelay } from '../../test/helpers/relay.ts'
+
+const N = Number(process.env.BENCH_NODES ?? 10_000)
+const C = Number(process.env.BENCH_CONCURRENCY ?? 500)
+const T = Number(process.env.BENCH_TTFT_REQUESTS ?? 200)
+const reply = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty'
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN
+}
+const ms = (x: number) => `${x.toFixed(2)} ms`
+const rows: [string, string, string][] = []
+const row = (what: string, ours: string, baseline: string) => {
+  rows.push([what, ours, baseline])
+  console.log(`${what.padEnd(52)} ${ours.padEnd(36)} ${baseline}`)
+}
+
+/** Time to the first non-empty content of a streaming response; reads it to the end. */
+async function streamTtft(url: string, body: unknown, headers: Record<string, string>, isContent: (line: string) => boolean): Promise<{ ttft: number; ok: boolean; chars: number }> {
+  const t0 = performance.now()
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  if (!res.ok || !res.body) {
+    await res.text().catch(() => '')
+    return { ttft: NaN, ok: false, chars: 0 }
+  }
+  let ttft = NaN
+  let chars = 0
+  const decoder = new TextDecoder()
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    const text = decoder.decode(chunk, { stream: true })
+    chars += text.length
+    if (Number.isNaN(ttft) && text.split('\n').some(isContent)) ttft = performance.now() - t0
+  }
+  return { ttft, ok: !Number.isNaN(ttft), chars }
+}
+
+const gatewayContent = (line: string) => line.startsWith('data: {') && line.includes('"content":"') && !line.includes('"content":""')
+const ollamaContent = (line: string) => line.includes('"content":"') && !line.includes('"content":""')
+
+async function gatewayFigures() {
+  const relay = await startRelay()
+  const fake = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 0 })
+  const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, maxConcurrency: Math.max(C, 4), maxQueue: C, config: { maxConcurrency: Math.max(C, 4) } })
+  const coord = await startCoordinator({ relays: [relay.url], config: { acceptTimeoutMs: 30_000 } })
+  const deadline = Date.now() + 15_000
+  while (!coord.coordinator.market.hasModel('llama3', Math.floor(Date.now() / 1000)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  const gw = `${coord.url}/v1/chat/completions`
+  const direct = `${fake.url}/api/chat`
+  const messages = [{ role: 'user', content: 'count to twenty' }]
+  const gwBody = { model: 'llama3', messages, stream: true }
+  const directBody = { model: 'llama3', messages, stream: true }
+  // Warm up both paths.
+  for (let i = 0; i < 20; i++) {
+    await streamTtft(gw, gwBody, {}, gatewayContent)
+    await streamTtft(direct, directBody, {}, ollamaContent)
+  }
+  const g: number[] = []
+  const d: number[] = []
+  for (let i = 0; i < T; i++) {
+    d.push((await streamTtft(direct, directBody, {}, ollamaContent)).ttft)
+    g.push((await streamTtft(gw, gwBody, {}, gatewayContent)).ttft)
+  }
+  row(`TTFT p50 (${T} sequential requests)`, `gateway+node ${ms(pct(g, 50))}`, `backend direct ${ms(pct(d, 50))}`)
+  row(`TTFT p99`, `gateway+node ${ms(pct(g, 99))}`, `backend direct ${ms(pct(d, 99))}`)
+  row(`added TTFT p50 / p99`, `${ms(pct(g, 50) - pct(d, 50))} / ${ms(pct(g, 99) - pct(d, 99))}`, `target p50 < 5 ms`)
+
+  // Sustained concurrent streams: paced at 50 tokens/s so C streams overlap for seconds.
+  fake.setFaults({})
+  const paced = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 50 })
+  const node2 = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: paced.url }, maxConcurrency: Math.max(C, 4), maxQueue: C, config: { maxConcurrency: Math.max(C, 4) } })
+  await node.stop()
+  const deadline2 = Date.now() + 15_000
+  while (coord.coordinator.market.route({ model: 'llama3' }, { now: Math.floor(Date.now() / 1000) }).every((r) => r.node.pubkey !== node2.pubkey) && Date.now() < deadline2) {
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  // The stopped node's heartbeat is still fresh in the index: exclude it by price so the load goes to node2 only.
+  coord.coordinator.market.nodes.delete(node.pubkey)
+  for (const set of coord.coordinator.market.byModel.values()) for (const n of set) if (n.pubkey === node.pubkey) set.delete(n)
+  const load = async (url: string, body: unknown, isContent: (l: string) => boolean) => {
+    const t0 = performance.now()
+    const results = await Promise.all(Array.from({ length: C }, () => streamTtft(url, body, {}, isContent).catch(() => ({ ttft: NaN, ok: false, chars: 0 }))))
+    const seconds = (performance.now() - t0) / 1000
+    const ok = results.filter((r) => r.ok)
+    return { ok: ok.length, errors: C - ok.length, p50: pct(ok.map((r) => r.ttft), 50), p99: pct(ok.map((r) => r.ttft), 99), seconds }
+  }
+  const tokens = reply.split(' ').length
+  const lg = await load(gw, gwBody, gatewayContent)
+  const ld = await load(`${paced.url}/api/chat`, directBody, ollamaContent)
+  row(`${C} concurrent streams: completed / errors`, `gateway ${lg.ok} / ${lg.errors}`, `backend direct ${ld.ok} / ${ld.errors}`)
+  row(`${C} concurrent streams: TTFT p50 / p99`, `gateway ${ms(lg.p50)} / ${ms(lg.p99)}`, `backend direct ${ms(ld.p50)} / ${ms(ld.p99)}`)
+  row(`${C} concurrent streams: output tokens/s (wall)`, `gateway ${((lg.ok * tokens) / lg.seconds).toFixed(0)} in ${lg.seconds.toFixed(2)} s`, `backend direct ${((ld.ok * tokens) / ld.seconds).toFixed(0)} in ${ld.seconds.toFixed(2)} s`)
+  await coord.close()
+  await node2.stop()
+  await paced.close()
+  await fake.close()
+  await relay.close()
+}
+
+async function indexFigures() {
+  const rssBase = process.memoryUsage().rss
+  const models = Array.from({ length: 20 }, (_, i) => `model-${i}`)
+  const now = Math.floor(Date.now() / 1000)
+  console.log(`signing ${N} capabilities and ${N} heartbeats...`)
+  const keys = Array.from({ length: N }, () => generateSecretKey())
+  const caps: NostrEvent[] = []
+  const hbs: NostrEvent[] = []
+  for (let i = 0; i < N; i++) {
+    // Model 0 is served by half the market (the worst case for routing); others by a few percent each.
+    const served = i % 2 === 0 ? ['model-0', models[1 + (i % 19)]!] : [models[1 + (i % 19)]!]
+    const signer = createLocalSigner(keys[i]!)
+    caps.push(
+      await buildCapability(
+        signer,
+        {
+          v: 1,
+          backend: 'ollama',
+          models: served.map((id) => ({ id })),
+          price: { input: String((i % 50) * 10_000), output: String((i % 70) * 20_000) },
+          gpus: [{ vendor: 'nvidia', name: 'H100', vramMiB: 81559 }],
+          region: ['eu', 'us', 'ap'][i % 3],
+          stream: `http://10.0.${(i >> 8) & 255}.${i & 255}:8080`,
+          maxConcurrency: 8,
+          maxPromptBytes: 65536,
+        },
+        { now },
+      ),
+    )
+    const content = { v: 1, models: served, loaded: served, slots: { free: i % 9, total: 8 + (i % 2) }, queue: 0, tps: 20 + (i % 80), ttftMs: 50 + (i % 400), gpus: [{ utilization: 0.5, vramFreeMiB: 1000 }], interval: 30, backendHealthy: true }
+    hbs.push(finalizeEvent({ kind: 13830, created_at: now, tags: [['expiration', String(now + 90)], ...served.map((m) => ['m', m])], content: JSON.stringify(content) }, keys[i]!))
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'infernet-bench-'))
+  const db = openCoordinatorDb(join(dir, 'c.db'))
+  const market = new Market()
+  const indexer = createIndexer({ db, market, flushMs: 1_000_000 })
+  await indexer.start()
+  for (const e of caps) indexer.ingest(e)
+  indexer.flush()
+
+  // Heartbeats indexed per second: validate (incl. Schnorr) + apply, flushed every 500 events (one transaction each).
+  const tv = performance.now()
+  let verified = 0
+  for (const e of hbs) if (verifySignature(e)) verified++
+  const verifyRate = verified / ((performance.now() - tv) / 1000)
+  const wasmVerify = await loadWasmVerifier()
+  const tw = performance.now()
+  let wasmVerified = 0
+  for (const e of hbs) if (wasmVerify(e)) wasmVerified++
+  const wasmRate = wasmVerified / ((performance.now() - tw) / 1000)
+  const ti = performance.now()
+  for (let i = 0; i < hbs.length; i++) {
+    indexer.ingest(hbs[i]!)
+    if (i % 500 === 499) indexer.flush()
+  }
+  indexer.flush()
+  const indexRate = hbs.length / ((performance.now() - ti) / 1000)
+  row(`heartbeats indexed per second (${N} nodes)`, `${indexRate.toFixed(0)}/s`, `bare verify: noble ${verifyRate.toFixed(0)}/s, libsecp256k1 ${wasmRate.toFixed(0)}/s`)
+  if (indexer.counters.indexed.heartbeat !== N) console.log(`warning: indexed ${indexer.counters.indexed.heartbeat} of ${N}`)
+
+  // Routing decisions: the in-memory per-model index with a bounded top-k, vs filter + full sort of every node.
+  const R = 10_000
+  const queries = Array.from({ length: R }, (_, i) => ({ model: i % 2 === 0 ? 'model-0' : models[1 + (i % 19)]!, region: ['eu', 'us', 'ap'][i % 3], maxPrice: { input: '400000', output: '1200000' } }))
+  const timesOurs: number[] = []
+  const timesNaive: number[] = []
+  const all = [...market.nodes.values()]
+  // Churn: one node's score inputs change every 3 decisions (10,000 heartbeats per 30 s at 1,000 decisions/s).
+  for (let i = 0; i < R; i++) {
+    const q = queries[i]!
+    if (i % 3 === 0) {
+      const n = all[(i * 7919) % all.length]!
+      n.inflight = (n.inflight + 1) % 3
+      market.touch(n)
+    }
+    const t0 = performance.now()
+    const ranked = market.route(q, { now, limit: 4 })
+    pickFromRanked(ranked, { k: 4 })
+    timesOurs.push(performance.now() - t0)
+    if (i % 10 === 0) {
+      const t1 = performance.now()
+      all.filter((n) => isCandidate(n, q, now)).map((node) => ({ node, score: scoreNode(node, q) })).sort((a, b) => b.score - a.score)
+      timesNaive.push(performance.now() - t1)
+    }
+  }
+  const worst = timesOurs.filter((_, i) => i % 2 === 0)
+  row(`routing decision, ${N} nodes, with churn: p50 / p99`, `${ms(pct(timesOurs, 50))} / ${ms(pct(timesOurs, 99))}`, `naive filter+sort ${ms(pct(timesNaive, 50))} / ${ms(pct(timesNaive, 99))}`)
+  row(`routing decision, model on ${Math.ceil(N / 2)} nodes: p50 / p99`, `${ms(pct(worst, 50))} / ${ms(pct(worst, 99))}`, `target p99 < 1 ms`)
+
+  ;(globalThis as { gc?: () => void }).gc?.()
+  await new Promise((r) => setTimeout(r, 100))
+  const rss = process.memoryUsage().rss
+  row(`RSS with ${N} nodes indexed`, `${(rss / 2 ** 20).toFixed(0)} MiB (+${((rss - rssBase) / 2 ** 20).toFixed(0)} MiB)`, `before indexing ${(rssBase / 2 ** 20).toFixed(0)} MiB; target < 300 MB`)
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+  void getPublicKey
+}
+
+console.log(`coordinator/gateway bench: BENCH_NODES=${N} BENCH_CONCURRENCY=${C} BENCH_TTFT_REQUESTS=${T}`)
+if (process.env.BENCH_SKIP_INDEX !== '1') await indexFigures()
+if (process.env.BENCH_SKIP_GATEWAY !== '1') await gatewayFigures()
+process.exit(0)
