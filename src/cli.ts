@@ -6,6 +6,7 @@ import { describeEnv } from './config/load.ts'
 import { commonSchema } from './config/common.ts'
 import { formatError, withGlobalOptions, type InfernetCommand } from './cli/command.ts'
 import { keysCommand } from './cli/commands/keys.ts'
+import { upCommand } from './cli/commands/up.ts'
 import { payoutCommand } from '../node/payout/command.ts'
 import { depositCommand } from '../client/payments/commands/deposit.ts'
 import { balanceCommand } from '../client/payments/commands/balance.ts'
@@ -16,6 +17,7 @@ import { coordinatorCommand } from './coordinator/cli.ts'
 import { chatCommand, modelsCommand, nodesCommand } from '../client/cli.ts'
 
 const commands: InfernetCommand[] = [
+  upCommand,
   keysCommand,
   payoutCommand,
   depositCommand,
