@@ -60,6 +60,8 @@ export type NodeStats = {
   /** CPU time of this process (user + system, ms) and tokens streamed, for capacity figures. */
   cpuMs: number
   tokensOut: number
+  /** The node's own share of the time to first token (ms): arrival -> backend call, first token -> frame sent. */
+  overheadMs: ReturnType<RollingMetrics['overhead']>
 }
 
 export type NodeDaemon = {
@@ -258,6 +260,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
         capabilityId,
         cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
         tokensOut: metrics.tokensOut,
+        overheadMs: metrics.overhead(),
       }
     },
     heartbeat,

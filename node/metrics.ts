@@ -8,7 +8,26 @@ export class RollingMetrics {
   failures = 0
   /** Completion tokens of every finished job. */
   tokensOut = 0
+  readonly #intake: number[] = []
+  readonly #egress: number[] = []
   constructor(readonly windowSize = 50) {}
+
+  /** The node's own time from a job's arrival to the backend call, in ms (direct jobs that did not queue). */
+  recordIntake(ms: number): void {
+    this.#intake.push(ms)
+    if (this.#intake.length > 1000) this.#intake.shift()
+  }
+
+  /** The node's own time from the first token's arrival to its frame being sent, in ms. */
+  recordEgress(ms: number): void {
+    this.#egress.push(ms)
+    if (this.#egress.length > 1000) this.#egress.shift()
+  }
+
+  /** p50 and p99 of the node's own share of the time to first token over the last 1,000 jobs. */
+  overhead(): { intakeP50: number | null; intakeP99: number | null; egressP50: number | null; egressP99: number | null } {
+    return { intakeP50: quantile(this.#intake, 0.5), intakeP99: quantile(this.#intake, 0.99), egressP50: quantile(this.#egress, 0.5), egressP99: quantile(this.#egress, 0.99) }
+  }
 
   record(sample: JobSample): void {
     this.jobs++
@@ -34,6 +53,12 @@ export class RollingMetrics {
         .map((s) => ((s.completionTokens - 1) * 1000) / (s.durationMs - s.ttftMs)),
     )
   }
+}
+
+export function quantile(values: number[], q: number): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000
 }
 
 export function median(values: number[]): number | null {

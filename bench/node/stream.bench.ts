@@ -74,6 +74,9 @@ try {
   console.log(`TTFT over WS, ${ttftRuns} sequential jobs (fake Ollama, 4-token reply, no pacing):`)
   console.log(`  direct backend   p50 ${f(pct(directTtft, 50))} ms   p99 ${f(pct(directTtft, 99))} ms`)
   console.log(`  through the node p50 ${f(pct(nodeTtft, 50))} ms   p99 ${f(pct(nodeTtft, 99))} ms`)
+  const st = (await (await fetch(new URL('/status', shortNode.streamUrl))).json()) as { overheadMs: { intakeP50: number; intakeP99: number; egressP50: number; egressP99: number } }
+  const o = st.overheadMs
+  console.log(`  node's own work on the path (its clock): arrival -> backend call p50 ${f(o.intakeP50)} / p99 ${f(o.intakeP99)} ms, first token -> frame sent p50 ${f(o.egressP50)} / p99 ${f(o.egressP99)} ms`)
   console.log(`  added by node    p50 ${f(pct(nodeTtft, 50) - pct(directTtft, 50))} ms   p99 ${f(pct(nodeTtft, 99) - pct(directTtft, 99))} ms   (target p50 < 2 ms)`)
 
   // 2 + 3. throughput

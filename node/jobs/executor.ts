@@ -80,9 +80,13 @@ type Job = {
   relayChain: Promise<void>
   state: 'queued' | 'running' | 'ended'
   processingSent: boolean
+  receivedAt: number | undefined
+  /** Waited in the queue (its intake time then says nothing about the node's overhead). */
+  waited: boolean
 }
 
-export type SubmitOrigin = { via: 'direct'; sink: JobSink } | { via: 'relay' }
+/** `receivedAt` (performance.now() when the request arrived) lets the node measure its own share of the TTFT. */
+export type SubmitOrigin = ({ via: 'direct'; sink: JobSink } | { via: 'relay' }) & { receivedAt?: number | undefined }
 
 export type ExecutorStats = { running: number; queued: number; slots: { free: number; total: number }; dedupeSize: number }
 
@@ -213,6 +217,8 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       relayChain: Promise.resolve(),
       state: 'queued',
       processingSent: false,
+      receivedAt: origin.receivedAt,
+      waited: false,
     }
     const admission = scheduler.admit(job)
     if (admission.kind === 'busy') {
@@ -222,6 +228,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     jobs.set(job.id, job)
     if (origin.via === 'direct') attach(job, origin.sink)
     if (admission.kind === 'queued') {
+      job.waited = true
       status(job, 'queued', { queuePosition: admission.position })
       log.info('job queued', { job: job.id.slice(0, 12), position: admission.position })
     } else start(job)
@@ -329,11 +336,18 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       let usage = { promptTokens: 0, completionTokens: 0 }
       let finishReason = 'stop'
       let done = false
+      // Node overhead on the TTFT path, part 1: from the request's arrival to the backend call (not when queued).
+      if (job.receivedAt !== undefined && !job.waited) metrics.recordIntake(performance.now() - job.receivedAt)
       for await (const chunk of backend.chat(request, { signal: job.abort.signal })) {
         if (job.abort.signal.aborted) break
         if (chunk.type === 'delta') {
-          if (ttftMs < 0 && chunk.text) ttftMs = now() - started
-          onDelta(job, chunk.text)
+          if (ttftMs < 0 && chunk.text) {
+            ttftMs = now() - started
+            // part 2: from the first token's arrival to its frame being written to the client's socket
+            const t = performance.now()
+            onDelta(job, chunk.text)
+            if (job.sinks.size > 0) metrics.recordEgress(performance.now() - t)
+          } else onDelta(job, chunk.text)
         } else {
           usage = chunk.usage
           finishReason = chunk.finishReason

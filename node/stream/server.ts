@@ -86,6 +86,7 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
   }
 
   const handleSse = async (req: IncomingMessage, res: ServerResponse) => {
+    const receivedAt = performance.now()
     const body = await readBody(req, maxBodyBytes)
     if (body === undefined) return json(res, 413, { type: 'error', code: 'too-large', message: `job request body over ${maxBodyBytes} bytes` })
     const authEvent = decodeAuthHeader(req.headers.authorization)
@@ -123,7 +124,7 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
         executor.detach(jobId, sink)
       }
     })
-    await executor.submit(event, { via: 'direct', sink })
+    await executor.submit(event, { via: 'direct', sink, receivedAt })
   }
 
   const server = createServer((req, res) => {
@@ -164,6 +165,7 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame))
     }
     ws.on('message', (data, isBinary) => {
+      const receivedAt = performance.now()
       let raw: unknown
       try {
         raw = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data))
@@ -186,7 +188,7 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
         clients.add(event.pubkey)
         const sink: JobSink = { send, end: () => void sinks.delete(event.id) }
         sinks.set(event.id, sink)
-        void executor.submit(event, { via: 'direct', sink }).catch((err: Error) => {
+        void executor.submit(event, { via: 'direct', sink, receivedAt }).catch((err: Error) => {
           logger.error('submit failed', { error: err.message })
           send({ type: 'error', job: event.id, code: 'internal', message: 'internal error' })
         })
