@@ -12,6 +12,7 @@ import { createApiKeyStore, type ApiKeySpec } from './apiKeys.ts'
 import { resolveCoordinatorConfig, type CoordinatorConfig } from './config.ts'
 import { openCoordinatorDb } from './db.ts'
 import { CoordinatorError, errors } from './errors.ts'
+import type { ReceiptIssuer } from '../../client/receipts.ts'
 import { createClientNetwork, type GatewayNetwork } from './gateway/network.ts'
 import { toOpenAIError } from './gateway/openai.ts'
 import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
@@ -27,6 +28,8 @@ export type CreateCoordinatorParameters = {
   WebSocket?: WebSocketConstructor | undefined
   /** The gateway's identity; without it (and without `network`) /v1 chat answers 503. */
   signer?: Signer | undefined
+  /** The gateway's voucher signer (client/payments); without it the gateway pays no receipts (free nodes only). */
+  receipts?: ReceiptIssuer | undefined
   /** Replaces the SDK-backed network (tests, benchmarks). */
   network?: GatewayNetwork | undefined
   apiKeys?: ApiKeySpec[] | undefined
@@ -97,6 +100,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       appFetch: (request) => app.fetch(request),
       acceptTimeoutMs: config.acceptTimeoutMs,
       maxPrice,
+      receipts: parameters.receipts,
       logger,
     })
   }

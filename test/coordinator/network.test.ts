@@ -10,6 +10,8 @@ import { spawnCoordinatorProcess, startCoordinator, tempDir } from '../helpers/c
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import { spawnNodeProcess, startNode } from '../helpers/node.ts'
 import { startRelay } from '../helpers/relay.ts'
+import { testSigner } from '../helpers/keys.ts'
+import { buildJobRequest } from '../../src/protocol/jobRequest.ts'
 
 const reply = 'Routed by the coordinator, served by a node.'
 type NodesBody = { nodes: { pubkey: string; score: number; stats: { jobs: number; successRate: number | null } }[] }
@@ -57,6 +59,22 @@ test('routing follows the documented policy, and two coordinators on the same re
   assert.deepEqual(fromA, fromB, 'same candidates, same order, same scores and stats')
   const [modelsA, modelsB] = await Promise.all([a.url, b.url].map(async (u) => (await fetch(`${u}/api/v1/models`)).json()))
   assert.deepEqual(modelsA, modelsB)
+
+  // REST job path: a client-signed, encrypted job request POSTed to A is published to relays; the node runs it
+  // and B (which never saw the request) follows its status through the SSE stream.
+  const client = testSigner('rest-client')
+  const job = await buildJobRequest(client, {
+    node: cheap.pubkey,
+    payload: { v: 1, model: 'llama3', messages: [{ role: 'user', content: 'via relays' }], params: {}, bid: { input: '0', output: '0' }, transport: 'relay' },
+  })
+  const stream = await fetch(`${b.url}/api/v1/jobs/${job.id}/stream`)
+  const submitted = await fetch(`${a.url}/api/v1/jobs`, { method: 'POST', body: JSON.stringify(job) })
+  assert.equal(submitted.status, 202)
+  assert.deepEqual(await submitted.json(), { id: job.id, node: cheap.pubkey, stream: cheap.streamUrl })
+  const sse = await stream.text() // ends after the result event
+  assert.match(sse, /event: result/)
+  const status = (await (await fetch(`${a.url}/api/v1/jobs/${job.id}`)).json()) as { status: string; node: string; client: string }
+  assert.deepEqual([status.status, status.node, status.client], ['success', cheap.pubkey, client.pubkey])
 })
 
 test('a node killed before the first token is failed over transparently by the gateway', async (t) => {

@@ -15,6 +15,7 @@ import {
   StreamInterruptedError,
 } from '../../../client/errors.ts'
 import { InfernetClient, type ChatParameters } from '../../../client/client.ts'
+import type { ReceiptIssuer } from '../../../client/receipts.ts'
 import { CoordinatorError, errors } from '../errors.ts'
 import type { GatewayResult } from './openai.ts'
 
@@ -33,15 +34,17 @@ export type CreateClientNetworkParameters = {
   appFetch: (request: Request) => Response | Promise<Response>
   acceptTimeoutMs?: number | undefined
   maxPrice?: Price | undefined
+  /** Signs the gateway's payment vouchers (CPR) for paid nodes; without it no receipts are sent. */
+  receipts?: ReceiptIssuer | undefined
   logger?: Logger | undefined
 }
 
 /** Base URL the SDK is given for the in-process coordinator; never resolved on a network. */
 export const inProcessOrigin = 'http://coordinator.in-process'
 
-export function createClientNetwork({ relays, signer, WebSocket, appFetch, acceptTimeoutMs, maxPrice, logger }: CreateClientNetworkParameters): GatewayNetwork {
+export function createClientNetwork({ relays, signer, WebSocket, appFetch, acceptTimeoutMs, maxPrice, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
   const fetchInProcess = (async (input: RequestInfo | URL, init?: RequestInit) => appFetch(new Request(input, init))) as typeof fetch
-  const client = new InfernetClient({ relays, signer, WebSocket, coordinator: inProcessOrigin, fetch: fetchInProcess, acceptTimeoutMs, maxPrice, logger })
+  const client = new InfernetClient({ relays, signer, WebSocket, coordinator: inProcessOrigin, fetch: fetchInProcess, acceptTimeoutMs, maxPrice, receipts, logger })
   return {
     chat: (params) => client.chat(params),
     close: () => client.close(),
