@@ -141,3 +141,30 @@ describe('REST API (app.request)', () => {
     assert.equal((await get('/api/v1/nope')).body.error!.code, 'not_found')
   })
 })
+
+describe('gateway error mapping (app.request)', () => {
+  it('an unexpected failure is a 500 in OpenAI shape naming the request id, and the process keeps serving', async (t) => {
+    const coord = createCoordinator({
+      relays: [],
+      dbPath: ':memory:',
+      network: {
+        chat: () => {
+          throw new Error('database exploded: /secret/path')
+        },
+        close: async () => {},
+      },
+    })
+    t.after(() => coord.close())
+    for (const e of (await fakeNode('gw-500')).events) coord.indexer.ingest(e)
+    coord.indexer.flush()
+    const res = await coord.app.request('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'llama3', messages: [{ role: 'user', content: 'x' }] }) })
+    assert.equal(res.status, 500)
+    const id = res.headers.get('x-request-id')!
+    const body = (await res.json()) as { error: { message: string; type: string; code: string; param: null } }
+    assert.deepEqual(body, { error: { message: `The server had an error while processing your request (request id ${id}).`, type: 'server_error', param: null, code: 'internal_error' } })
+    assert.doesNotMatch(JSON.stringify(body), /secret/)
+    const models = await coord.app.request('/v1/models')
+    assert.equal(models.status, 200)
+    assert.deepEqual(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id), ['llama3'])
+  })
+})
