@@ -108,7 +108,9 @@ const markerPattern = /M-[0-9a-f]{16}/g
 export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const v = await check().catch(() => undefined)
+    const v = await Promise.resolve()
+      .then(check)
+      .catch(() => undefined)
     if (v) return v
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
