@@ -1,0 +1,118 @@
+// End to end, bounded soak. Processes: anvil, our relay and three priced node agents are SPAWNED; the
+// third-party relay, fake backends and the SDK clients run in this process. E2E_SOAK_CLIENTS concurrent clients
+// (default 20; each its own key, escrow and receipt book) send jobs back to back for E2E_SOAK_SECONDS (default
+// 15) while two of the nodes are SIGKILLed and restarted at random. Afterwards: every job either completed or
+// ended with a typed error (BaseError with a code); no job ran twice (backend requests per prompt marker <= the
+// jobs the client started for it); the never-killed node's RSS stayed flat; every receipt redeems (for each
+// node and payer, `infernet payout` claims exactly the newest cumulative the client signed).
+// The issue's full size: E2E_SOAK_CLIENTS=200 E2E_SOAK_SECONDS=60.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { InfernetClient } from '../../client/client.ts'
+import type { ReceiptBook } from '../../client/payments/receiptBook.ts'
+import { BaseError } from '../../src/errors/base.ts'
+import { waitForLive } from '../helpers/client.ts'
+import { model, newMarker, rssKb, waitFor, type NetworkNode } from '../helpers/network.ts'
+import type { Actor } from '../payments/chain.ts'
+import { claimedOnChain, startPaidNetwork, type PaidNetwork } from './paidNetwork.ts'
+
+const clientCount = Number(process.env.E2E_SOAK_CLIENTS ?? 20)
+const seconds = Number(process.env.E2E_SOAK_SECONDS ?? 15)
+const maxAttempts = 4
+
+type Outcome = { marker: string; ok: boolean; attempts: number; code?: string | undefined }
+
+describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed at random`, () => {
+  let paid: PaidNetwork
+  let payers: { actor: Actor; book: ReceiptBook; client: InfernetClient }[] = []
+  before(async () => {
+    paid = await startPaidNetwork({
+      nodes: [
+        { name: 'steady', ttftMs: 20, tokensPerSecond: 200, price: { input: '1000', output: '2000' } },
+        { name: 'flaky-1', ttftMs: 50, tokensPerSecond: 100, price: { input: '500', output: '1000' } },
+        { name: 'flaky-2', backend: 'vllm', ttftMs: 10, tokensPerSecond: 300, price: { input: '1500', output: '2500' } },
+      ],
+    })
+    payers = []
+    for (let i = 0; i < clientCount; i++) payers.push(await paid.payer(`soak-${i}`, { maxAttempts, acceptTimeoutMs: 3000, firstTokenTimeoutMs: 8000 }))
+    await Promise.all(payers.map((p) => waitForLive(p.client, paid.net.nodes.map((n) => n.pubkey), { model, timeoutMs: 20_000 })))
+  })
+  after(() => paid?.close())
+
+  it('every job completes or fails typed, none runs twice, RSS flat, every receipt redeems', async (t) => {
+    const [steady, ...flaky] = paid.net.nodes as [NetworkNode, NetworkNode, NetworkNode]
+    const outcomes: Outcome[] = []
+    const untyped: unknown[] = []
+    const deadline = Date.now() + seconds * 1000
+    const warmupEnd = Date.now() + Math.min(3000, (seconds * 1000) / 4)
+    let rssBefore = 0
+    let kills = 0
+
+    const chaos = (async () => {
+      while (Date.now() < deadline - 1500) {
+        await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000))
+        if (Date.now() >= deadline - 1500) break
+        const victim = flaky[Math.floor(Math.random() * flaky.length)]!
+        await victim.kill('SIGKILL')
+        kills++
+        await new Promise((r) => setTimeout(r, 200 + Math.random() * 800))
+        await victim.restart()
+      }
+    })()
+    const rssSampler = (async () => {
+      await new Promise((r) => setTimeout(r, Math.max(0, warmupEnd - Date.now())))
+      rssBefore = rssKb(steady.process.child.pid!)
+    })()
+
+    await Promise.all(
+      payers.map(async ({ client }, i) => {
+        let n = 0
+        while (Date.now() < deadline) {
+          const marker = newMarker()
+          try {
+            const r = await client.complete({ model, messages: [{ role: 'user', content: `soak ${i}/${n++} ${marker}` }] })
+            assert.ok(r.text.length > 0)
+            outcomes.push({ marker, ok: true, attempts: r.jobs.length })
+          } catch (err) {
+            if (err instanceof BaseError && typeof err.code === 'string' && err.code.length > 0) outcomes.push({ marker, ok: false, attempts: maxAttempts, code: err.code })
+            else untyped.push(err)
+          }
+        }
+      }),
+    )
+    await chaos
+    await rssSampler
+    for (const node of flaky) if (!node.alive()) await node.restart()
+    const rssAfter = rssKb(steady.process.child.pid!)
+
+    const ok = outcomes.filter((o) => o.ok).length
+    const codes = new Map<string, number>()
+    for (const o of outcomes) if (o.code) codes.set(o.code, (codes.get(o.code) ?? 0) + 1)
+    t.diagnostic(`jobs ${outcomes.length + untyped.length}: ok ${ok}, typed errors ${JSON.stringify(Object.fromEntries(codes))}, untyped ${untyped.length}; node kills ${kills}; steady node RSS ${rssBefore} kB -> ${rssAfter} kB`)
+
+    assert.deepEqual(untyped.map(String), [], 'every failure is a typed error')
+    assert.ok(ok > clientCount, 'jobs completed')
+    assert.ok(ok >= outcomes.length * 0.8, 'most jobs complete despite the kills')
+    for (const o of outcomes) {
+      const calls = paid.net.backendCalls(o.marker)
+      assert.ok(calls <= o.attempts, `job ${o.marker} ran ${calls} times for ${o.attempts} attempt(s)`)
+      if (o.ok) assert.ok(calls >= 1)
+    }
+    // RSS: no leak proportional to the jobs served (generous bound: GC timing varies).
+    assert.ok(rssAfter < rssBefore * 1.5 + 64 * 1024, `steady node RSS ${rssBefore} kB -> ${rssAfter} kB`)
+
+    // Every receipt redeems: each node's payout claims exactly what each client signed to it.
+    for (const [k, payee] of paid.payees.entries()) {
+      const expected = new Map(payers.map((p) => [p.actor.address.toLowerCase(), p.book.owed(payee)]))
+      const owed = [...expected.values()].reduce((a, b) => a + b, 0n)
+      if (owed === 0n) continue
+      await waitFor(async () => {
+        const dry = await paid.payout(k, ['--dry-run'])
+        return [...expected].every(([payer, amount]) => amount === 0n || BigInt(dry.rows.find((r) => r.payer.toLowerCase() === payer)?.cumulative ?? -1) === amount)
+      }, `node ${k}'s wallet holds every client's newest receipt`, 30_000)
+      const result = await paid.payout(k)
+      assert.equal(result.totals.reduce((s, x) => s + BigInt(x.amount), 0n), owed, `node ${k} redeemed everything it is owed`)
+      for (const p of payers) assert.equal(await claimedOnChain(paid, p.actor.address, payee), p.book.owed(payee))
+    }
+  })
+})
