@@ -123,11 +123,14 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
         if (pull) {
           const name = await ask('Model to pull', suggestion)
           let last = 0
+          let lastStatus = ''
           await backend.pull(name, {
             onProgress: (p) => {
               const t = Date.now()
-              if (t - last > 100 || p.status === 'success') {
+              // Redrawn at most every 100 ms, and whenever the step changes or a download completes.
+              if (t - last > 100 || p.status !== lastStatus || (p.total !== undefined && p.completed === p.total)) {
                 last = t
+                lastStatus = p.status
                 stderr.write(`\r${progressBar(p)}`.padEnd(70))
               }
             },

@@ -13,6 +13,7 @@ import { parseCapability } from '../../src/protocol/capability.ts'
 import * as kinds from '../../src/protocol/kinds.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
+import { runSetup } from '../../node/setup/runSetup.ts'
 import { spawnNodeProcess } from '../helpers/node.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 import { testSigner } from '../helpers/keys.ts'
@@ -61,6 +62,27 @@ describe('node CLI', () => {
     const again = await run(process.execPath, [...args.slice(0, -2), '--price', '0,0'], { env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' } })
     assert.equal(JSON.parse(again.stdout.trim()).pubkey, summary.pubkey)
     assert.equal(JSON.parse(readFileSync(join(home, 'node.json'), 'utf8')).priceOut, '0')
+  })
+
+  it('setup pulls a model that fits the GPU when the backend has none, with a progress bar on stderr', async () => {
+    const empty = await startFakeOllama({ models: [] })
+    const home3 = mkdtempSync(join(tmpdir(), 'infernet-cli-pull-'))
+    let err = ''
+    const stderr = { write: (chunk: string) => ((err += chunk), true) } as unknown as NodeJS.WritableStream
+    try {
+      await runSetup(
+        { yes: true, json: false, home: home3, relay: [relay.url], backend: 'ollama', backendUrl: empty.url },
+        { gpu: { detect: async () => [{ vendor: 'nvidia', name: 'NVIDIA H200', vramMiB: 143771, driver: '550.54' }] }, stderr, stdout: () => {} },
+      )
+      assert.match(err, /GPU: NVIDIA H200, 143771 MiB VRAM, driver 550.54/)
+      assert.match(err, /\[#+\] 100%/)
+      const config = JSON.parse(readFileSync(join(home3, 'node.json'), 'utf8'))
+      assert.deepEqual(config.models, ['llama3.3:70b'])
+      assert.match(err, /Published capability/)
+    } finally {
+      await empty.close()
+      rmSync(home3, { recursive: true, force: true })
+    }
   })
 
   it('start --daemon detaches; logs prints its log; stop ends it', async () => {

@@ -15,6 +15,7 @@ import * as kinds from '../../src/protocol/kinds.ts'
 import { amountDue } from '../../src/protocol/price.ts'
 import { decryptDelta, parseStreamChunk } from '../../src/protocol/streamChunk.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
+import { startFakeOpenAI } from '../helpers/fakeBackends/openai.ts'
 import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
 import { testSigner } from '../helpers/keys.ts'
 import { startNode, type TestNode } from '../helpers/node.ts'
@@ -185,6 +186,28 @@ describe('node daemon', () => {
     assert.ok(content.ok)
     assert.equal(content.data.text, reply)
     assert.ok(seen.some((e) => e.kind === kinds.StreamChunk && e.tags.some((t) => t[0] === 'e' && t[1] === event.id)))
+  })
+
+  it('a vLLM backend looks the same to the client as Ollama', async () => {
+    const vllm = await startFakeOpenAI({ flavor: 'vllm', models: ['llama3'], reply })
+    const n = await startNode({ relays: [relay.url], backend: { kind: 'vllm', baseUrl: vllm.url }, price })
+    try {
+      const ws = await connectWs(n.streamUrl, client)
+      const event = await jobEvent(client, n.pubkey)
+      await ws.submit(event)
+      const end = await ws.end(event.id)
+      await ws.close()
+      assert.equal(end.type, 'result')
+      assert.deepEqual(ws.frames.map((f) => f.type).filter((t) => t !== 'chunk'), ['accepted', 'status', 'result'])
+      assert.equal(streamedText(ws.frames, event.id, client.conversationKey(n.pubkey)), reply)
+      const r = parseJobResult((end as { event: unknown }).event)
+      assert.ok(r.ok)
+      assert.equal(r.data.model, 'llama3')
+      assert.equal(r.data.outputHash, outputHash(reply))
+    } finally {
+      await n.stop()
+      await vllm.close()
+    }
   })
 
   it('heartbeat reflects busy slots', async () => {

@@ -91,6 +91,12 @@ describe('node faults', () => {
     assert.equal(seen.filter((e) => e.tags.some((t) => t[1] === good.id || t[1] === other.id)).length, 0)
   })
 
+  it('refuses an oversized job event', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const event = await client.signEvent({ kind: kinds.JobRequest, created_at: now, tags: [['p', node.pubkey], ['expiration', String(now + 60)]], content: 'A'.repeat(390 * 1024) })
+    await expectError(event, 'too-large')
+  })
+
   it('refuses an undecryptable payload with an error status', async () => {
     const plaintext = JSON.stringify(payload())
     const now = Math.floor(Date.now() / 1000)
