@@ -1,7 +1,9 @@
 // Fan-out: EVENT -> delivery latency to BENCH_SUBSCRIPTIONS (default 1,000) live subscriptions, one per connection,
 // all matching, ours vs the third-party relay in the same run (child processes, fresh SQLite files, 127.0.0.1).
 //
-// Latency: BENCH_FANOUT_EVENTS (default 50) events are sent one at a time; each is timed from its send to its
+// Latency: BENCH_FANOUT_EVENTS (default 50) kind-1 events, then as many ephemeral kind-20001 events (no storage on
+// the path: the difference shows what the write costs before delivery), are sent one at a time after 10 unmeasured
+// warm-up events; each is timed from its send to its
 // arrival on every subscription (one clock, this process), and the next is sent once all have arrived. p50 and
 // p99 are over all (event, subscription) pairs. Throughput: BENCH_FANOUT_BURST (default 20) events sent at once;
 // deliveries per second until every subscription has all of them. Events are pre-signed before timing.
@@ -26,9 +28,9 @@ const open = (url: string) =>
     ws.once('error', reject)
   })
 
-type FanoutResult = { p50: number; p99: number; deliveriesPerSecond: number; missing: number }
+type FanoutResult = { p50: number; p99: number; ephemeralP50: number; ephemeralP99: number; deliveriesPerSecond: number; missing: number }
 
-async function fanout(url: string, events: string[], burst: string[]): Promise<FanoutResult> {
+async function fanout(url: string, warmup: string[], events: string[], ephemeral: string[], burst: string[]): Promise<FanoutResult> {
   const subscribers: WebSocket[] = []
   for (let i = 0; i < S; i += 100) subscribers.push(...(await Promise.all(Array.from({ length: Math.min(100, S - i) }, () => open(url)))))
   let onDelivery: (() => void) | undefined
@@ -41,7 +43,7 @@ async function fanout(url: string, events: string[], burst: string[]): Promise<F
       if (data[3] === 0x56) onDelivery?.()
       else if (data[3] === 0x4f && ++eoses === S) eosesDone()
     })
-    ws.send(JSON.stringify(['REQ', 'fan', { kinds: [1], '#t': ['fanout'] }]))
+    ws.send(JSON.stringify(['REQ', 'fan', { kinds: [1, 20001], '#t': ['fanout'] }]))
   }
   await allEose
   const publisher = await open(url)
@@ -64,15 +66,22 @@ async function fanout(url: string, events: string[], burst: string[]): Promise<F
       }
     })
 
-  const latencies: number[] = []
   let missing = 0
-  for (const message of events) {
-    let sentAt = 0
-    const done = waitFor(S, () => latencies.push(performance.now() - sentAt))
-    sentAt = performance.now()
-    publisher.send(message)
-    missing += S - (await done)
+  const oneAtATime = async (messages: string[]) => {
+    const latencies: number[] = []
+    for (const message of messages) {
+      let sentAt = 0
+      const done = waitFor(S, () => latencies.push(performance.now() - sentAt))
+      sentAt = performance.now()
+      publisher.send(message)
+      missing += S - (await done)
+    }
+    return latencies.sort((a, b) => a - b)
   }
+  // Warm-up (not measured): the first events of each kind run through cold code paths (JIT) in both relays.
+  await oneAtATime(warmup)
+  const latencies = await oneAtATime(events)
+  const ephemeralLatencies = await oneAtATime(ephemeral)
   const start = performance.now()
   const done = waitFor(S * burst.length, () => {})
   for (const message of burst) publisher.send(message)
@@ -80,13 +89,24 @@ async function fanout(url: string, events: string[], burst: string[]): Promise<F
   const seconds = (performance.now() - start) / 1000
   missing += S * burst.length - delivered
   for (const ws of [...subscribers, publisher]) ws.terminate()
-  latencies.sort((a, b) => a - b)
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), deliveriesPerSecond: delivered / seconds, missing }
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    ephemeralP50: percentile(ephemeralLatencies, 50),
+    ephemeralP99: percentile(ephemeralLatencies, 99),
+    deliveriesPerSecond: delivered / seconds,
+    missing,
+  }
 }
 
 const signed = await presign(M + B, { tags: () => [['t', 'fanout']] })
 const events = signed.slice(0, M).map((e) => JSON.stringify(['EVENT', e]))
 const burst = signed.slice(M).map((e) => JSON.stringify(['EVENT', e]))
+const ephemeral = (await presign(M, { kind: 20001, tags: () => [['t', 'fanout']] })).map((e) => JSON.stringify(['EVENT', e]))
+const warmup = [
+  ...(await presign(5, { tags: () => [['t', 'fanout']] })),
+  ...(await presign(5, { kind: 20001, tags: () => [['t', 'fanout']] })),
+].map((e) => JSON.stringify(['EVENT', e]))
 
 // Rounds alternate ours / third-party so that load drift on a shared machine hits both; medians are reported.
 const rounds: Record<RelayName | 'floor', FanoutResult[]> = { ours: [], 'third-party': [], floor: [] }
@@ -95,7 +115,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const tmp = tempDir('relay-fanout-')
     const relay = await startBenchRelay(name, `${tmp.dir}/relay.db`)
     try {
-      const r = await fanout(relay.url, events, burst)
+      const r = await fanout(relay.url, warmup, events, ephemeral, burst)
       if (r.missing) console.warn(`${name}: ${r.missing} deliveries missing`)
       rounds[name].push(r)
     } finally {
@@ -108,6 +128,8 @@ const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50)
 const summarize = (rs: FanoutResult[]): FanoutResult => ({
   p50: median(rs.map((r) => r.p50)),
   p99: median(rs.map((r) => r.p99)),
+  ephemeralP50: median(rs.map((r) => r.ephemeralP50)),
+  ephemeralP99: median(rs.map((r) => r.ephemeralP99)),
   deliveriesPerSecond: median(rs.map((r) => r.deliveriesPerSecond)),
   missing: rs.reduce((n, r) => n + r.missing, 0),
 })
@@ -120,6 +142,8 @@ const results: Record<RelayName | 'floor', FanoutResult> = {
 const rows: Row[] = [
   { metric: `fan-out p50, ${S} subs`, ours: results.ours.p50, thirdParty: results['third-party'].p50, unit: 'ms', higherIsBetter: false, target: '-' },
   { metric: `fan-out p99, ${S} subs`, ours: results.ours.p99, thirdParty: results['third-party'].p99, unit: 'ms', higherIsBetter: false, target: 'ours < 20 ms' },
+  { metric: `ephemeral fan-out p50, ${S} subs`, ours: results.ours.ephemeralP50, thirdParty: results['third-party'].ephemeralP50, unit: 'ms', higherIsBetter: false, target: '-' },
+  { metric: `ephemeral fan-out p99, ${S} subs`, ours: results.ours.ephemeralP99, thirdParty: results['third-party'].ephemeralP99, unit: 'ms', higherIsBetter: false, target: '-' },
   {
     metric: `fan-out throughput, burst of ${B}`,
     ours: results.ours.deliveriesPerSecond,
@@ -131,6 +155,6 @@ const rows: Row[] = [
 ]
 console.log(
   `\nharness floor (floorRelayProcess.ts: forwards each EVENT to every socket, no parsing, no checks): ` +
-    `p50 ${results.floor.p50.toFixed(2)} ms, p99 ${results.floor.p99.toFixed(2)} ms, ${results.floor.deliveriesPerSecond.toFixed(0)} deliveries/s`,
+    `p50 ${results.floor.p50.toFixed(2)} ms (ephemeral ${results.floor.ephemeralP50.toFixed(2)} ms), p99 ${results.floor.p99.toFixed(2)} ms, ${results.floor.deliveriesPerSecond.toFixed(0)} deliveries/s`,
 )
 printTable(`Relay fan-out (${S} live subscriptions, ${M} events one at a time, then ${B} at once; median of ${ROUNDS} rounds)`, rows)

@@ -77,15 +77,15 @@ export function rssMiB(pid: number): number {
 }
 
 let wasmReady: Promise<void> | undefined
-/** Signs `count` kind-1 events over `authors` keys with libsecp256k1 (WASM): real, verifiable events. */
-export async function presign(count: number, { authors = 50, tags = (i: number): string[][] => [['t', `topic-${i % 100}`]] } = {}): Promise<NostrEvent[]> {
+/** Signs `count` events (kind 1 by default) over `authors` keys with libsecp256k1 (WASM): real, verifiable events. */
+export async function presign(count: number, { authors = 50, kind = 1, tags = (i: number): string[][] => [['t', `topic-${i % 100}`]] } = {}): Promise<NostrEvent[]> {
   wasmReady ??= initNostrWasm().then((api) => wasm.setNostrWasm(api))
   await wasmReady
   const keys = Array.from({ length: authors }, () => generateSecretKey())
   const base = Math.floor(Date.now() / 1000) - count
   const out: NostrEvent[] = new Array(count)
   for (let i = 0; i < count; i++) {
-    const e = wasm.finalizeEvent({ kind: 1, created_at: base + i, tags: tags(i), content: `bench event ${i} ${'x'.repeat(100)}` }, keys[i % authors]!)
+    const e = wasm.finalizeEvent({ kind, created_at: base + i, tags: tags(i), content: `bench event ${i} ${'x'.repeat(100)}` }, keys[i % authors]!)
     out[i] = { id: e.id, pubkey: e.pubkey, created_at: e.created_at, kind: e.kind, tags: e.tags, content: e.content, sig: e.sig }
   }
   return out
