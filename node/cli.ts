@@ -4,7 +4,7 @@ import type { InfernetCommand } from '../src/cli/command.ts'
 import { describeEnv } from '../src/config/load.ts'
 import { nodeSchema } from './config.ts'
 
-const env = describeEnv(nodeSchema)
+const env = `${describeEnv(nodeSchema)}\n\nPriced nodes settle through INFERNET_CHAIN_RPC, INFERNET_CHAIN_ID, INFERNET_SETTLEMENT_ADDRESS and INFERNET_TOKEN\n(see \`infernet payout --help\`); without a settlement contract they serve without receipts.`
 
 /** Flags shared by setup and start; each maps to a config key of node/config.ts. */
 function nodeOptions<T>(y: Argv<T>) {

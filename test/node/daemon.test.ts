@@ -210,6 +210,31 @@ describe('node daemon', () => {
     }
   })
 
+  it('publishes heartbeats on its interval and stops jobs cleanly on shutdown', async () => {
+    const hang = await startFakeOllama({ models: ['llama3'], faults: { hang: true } })
+    const n = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: hang.url }, price, config: { heartbeatInterval: 1 } })
+    const beats: NostrEvent[] = []
+    const sub = pool.subscribe([{ kinds: [kinds.Heartbeat], authors: [n.pubkey], since: Math.floor(Date.now() / 1000) + 1 }], { onEvent: (e) => beats.push(e) })
+    try {
+      const deadline = Date.now() + 5000
+      while (beats.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      assert.ok(beats.length >= 1, 'a heartbeat after the first one')
+      const ws = await connectWs(n.streamUrl, client)
+      const event = await jobEvent(client, n.pubkey)
+      await ws.submit(event)
+      await ws.waitFor((f) => f.type === 'status' && f.job === event.id)
+      await n.stop()
+      const end = await ws.end(event.id)
+      assert.equal(end.type, 'error')
+      assert.equal((end as { retryable: boolean }).retryable, true)
+      await ws.close()
+    } finally {
+      sub.close()
+      await n.stop()
+      await hang.close()
+    }
+  })
+
   it('heartbeat reflects busy slots', async () => {
     const slow = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 20 })
     const n = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: slow.url }, maxConcurrency: 1, maxQueue: 2, price })

@@ -14,6 +14,8 @@ import { createWalletPaymentGate } from '../../node/walletPaymentGate.ts'
 import { deposit } from '../../src/payments/contract.ts'
 import { signPayeeLink, verifyPayeeLink } from '../../src/payments/payeeLink.ts'
 import { parseCapability } from '../../src/protocol/capability.ts'
+import WebSocket from 'ws'
+import { createRelayPool, type WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { receiptToJson } from '../../src/payments/voucher.ts'
 import { parseJobResult } from '../../src/protocol/jobResult.ts'
 import { buildReceiptEvent } from '../../src/protocol/receipt.ts'
@@ -111,5 +113,19 @@ describe('priced node with receipts', () => {
     assert.ok(second.ok)
     // the payer is known now: what it owes is in the wallet's ledger
     assert.equal(wallet.unpaid(payer.address, zeroAddress), second.data.amount)
+
+    // the receipt for the second job travels through the relay as a kind 3833 event
+    const r2 = await book.pay({ payee: nodeActor.address, jobId: again.job.id, amount: second.data.amount })
+    const pool = createRelayPool({ urls: [relay.url], WebSocket: WebSocket as unknown as WebSocketConstructor })
+    try {
+      await pool.ready()
+      await pool.publish(await buildReceiptEvent(client, { node: node.pubkey, job: again.job.id, voucher: receiptToJson(r2, chain.domain) }))
+      const deadline = Date.now() + 5000
+      while (wallet.get(payer.address, zeroAddress)?.cumulative !== result.data.amount + second.data.amount && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(wallet.get(payer.address, zeroAddress)?.cumulative, result.data.amount + second.data.amount)
+      assert.equal(wallet.unpaid(payer.address, zeroAddress), 0n)
+    } finally {
+      pool.close()
+    }
   })
 })
