@@ -12,17 +12,17 @@
 // figures include the load generator's event loop. Run: npm run bench -- gateway   (BENCH_NODES=2000
 // BENCH_CONCURRENCY=100 for a quick run)
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { generateSecretKey } from 'nostr-tools/pure'
 import { buildCapability } from '../../src/protocol/capability.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
-import { loadWasmVerifier, verifySignature } from '../../src/protocol/verify.ts'
+import { loadNostrWasm, loadWasmVerifier, verifySignature } from '../../src/protocol/verify.ts'
 import { openCoordinatorDb } from '../../src/coordinator/db.ts'
 import { createIndexer } from '../../src/coordinator/indexer.ts'
 import { Market } from '../../src/coordinator/market.ts'
 import { isCandidate, scoreNode, pickFromRanked } from '../../src/coordinator/routing.ts'
-import { createLocalSigner } from '../../src/signer.ts'
+import type { Signer } from '../../src/signer.ts'
 import { startCoordinator } from '../../test/helpers/coordinator.ts'
 import { startFakeOllama } from '../../test/helpers/fakeBackends/ollama.ts'
 import { startNode } from '../../test/helpers/node.ts'
@@ -129,14 +129,20 @@ async function indexFigures() {
   const rssBase = process.memoryUsage().rss
   const models = Array.from({ length: 20 }, (_, i) => `model-${i}`)
   const now = Math.floor(Date.now() / 1000)
-  console.log(`signing ${N} capabilities and ${N} heartbeats...`)
+  console.log(`signing ${N} capabilities and ${N} heartbeats (libsecp256k1)...`)
+  const nw = await loadNostrWasm()
+  const sign = (template: Omit<NostrEvent, 'id' | 'pubkey' | 'sig'>, key: Uint8Array): NostrEvent => {
+    const event = { ...template } as NostrEvent
+    nw.finalizeEvent(event, key)
+    return event
+  }
   const keys = Array.from({ length: N }, () => generateSecretKey())
   const caps: NostrEvent[] = []
   const hbs: NostrEvent[] = []
   for (let i = 0; i < N; i++) {
     // Model 0 is served by half the market (the worst case for routing); others by a few percent each.
     const served = i % 2 === 0 ? ['model-0', models[1 + (i % 19)]!] : [models[1 + (i % 19)]!]
-    const signer = createLocalSigner(keys[i]!)
+    const signer = { signEvent: async (t: Omit<NostrEvent, 'id' | 'pubkey' | 'sig'>) => sign(t, keys[i]!) } as unknown as Signer
     caps.push(
       await buildCapability(
         signer,
@@ -154,8 +160,9 @@ async function indexFigures() {
         { now },
       ),
     )
-    const content = { v: 1, models: served, loaded: served, slots: { free: i % 9, total: 8 + (i % 2) }, queue: 0, tps: 20 + (i % 80), ttftMs: 50 + (i % 400), gpus: [{ utilization: 0.5, vramFreeMiB: 1000 }], interval: 30, backendHealthy: true }
-    hbs.push(finalizeEvent({ kind: 13830, created_at: now, tags: [['expiration', String(now + 90)], ...served.map((m) => ['m', m])], content: JSON.stringify(content) }, keys[i]!))
+    // interval 600 s (expiration now + 1800 s) so no heartbeat expires while this run signs and indexes.
+    const content = { v: 1, models: served, loaded: served, slots: { free: i % 9, total: 8 + (i % 2) }, queue: 0, tps: 20 + (i % 80), ttftMs: 50 + (i % 400), gpus: [{ utilization: 0.5, vramFreeMiB: 1000 }], interval: 600, backendHealthy: true }
+    hbs.push(sign({ kind: 13830, created_at: now, tags: [['expiration', String(now + 1800)], ...served.map((m) => ['m', m])], content: JSON.stringify(content) }, keys[i]!))
   }
   const dir = mkdtempSync(join(tmpdir(), 'infernet-bench-'))
   const db = openCoordinatorDb(join(dir, 'c.db'))
@@ -183,7 +190,10 @@ async function indexFigures() {
   indexer.flush()
   const indexRate = hbs.length / ((performance.now() - ti) / 1000)
   row(`heartbeats indexed per second (${N} nodes)`, `${indexRate.toFixed(0)}/s`, `bare verify: noble ${verifyRate.toFixed(0)}/s, libsecp256k1 ${wasmRate.toFixed(0)}/s`)
-  if (indexer.counters.indexed.heartbeat !== N) console.log(`warning: indexed ${indexer.counters.indexed.heartbeat} of ${N}`)
+  if (indexer.counters.indexed.heartbeat !== N) throw new Error(`indexed ${indexer.counters.indexed.heartbeat} of ${N} heartbeats: ${JSON.stringify(indexer.counters.rejected)}`)
+  let live = 0
+  for (const _ of market.liveNodes(now)) live++
+  if (live !== N) throw new Error(`only ${live} of ${N} nodes live`)
 
   // Routing decisions: the in-memory per-model index with a bounded top-k, vs filter + full sort of every node.
   const R = 10_000
@@ -219,10 +229,10 @@ async function indexFigures() {
   row(`RSS with ${N} nodes indexed`, `${(rss / 2 ** 20).toFixed(0)} MiB (+${((rss - rssBase) / 2 ** 20).toFixed(0)} MiB)`, `before indexing ${(rssBase / 2 ** 20).toFixed(0)} MiB; target < 300 MB`)
   db.close()
   rmSync(dir, { recursive: true, force: true })
-  void getPublicKey
 }
 
-console.log(`coordinator/gateway bench: BENCH_NODES=${N} BENCH_CONCURRENCY=${C} BENCH_TTFT_REQUESTS=${T}`)
+console.log(`coordinator/gateway bench: BENCH_NODES=${N} BENCH_CONCURRENCY=${C} BENCH_TTFT_REQUESTS=${T}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 if (process.env.BENCH_SKIP_INDEX !== '1') await indexFigures()
 if (process.env.BENCH_SKIP_GATEWAY !== '1') await gatewayFigures()
+console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 process.exit(0)

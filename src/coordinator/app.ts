@@ -100,6 +100,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       appFetch: (request) => app.fetch(request),
       acceptTimeoutMs: config.acceptTimeoutMs,
       maxPrice,
+      candidateLimit: Math.max(config.topK, 2),
       receipts: parameters.receipts,
       logger,
     })

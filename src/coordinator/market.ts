@@ -31,22 +31,25 @@ export class Market {
   readonly stats = new Map<string, NodeStats>()
   /** Heartbeats whose capability has not arrived yet. */
   readonly orphanHeartbeats = new Map<string, { heartbeat: Heartbeat; event: NostrEvent }>()
-  /** Routing index per (model, policy), rebuilt when more than `reindexAfter` nodes changed since it was built. */
-  readonly indexes = new Map<string, { index: Presorted; generation: number; size: number }>()
+  /** Routing index per (model, policy), rebuilt once enough of the model's nodes changed since it was built. */
+  readonly indexes = new Map<string, { index: Presorted; generation: number; size: number; logPos: number }>()
   /** Bumped by every change that can move a score (heartbeat, capability, stats, routed job). */
   generation = 0
-  /** changes[i] is the node changed at generation changesBase + i + 1. */
-  private changes: MarketNode[] = []
-  private changesBase = 0
+  /** Per model, the nodes changed in order; position p of the log is nodes[p - base]. */
+  private readonly logs = new Map<string, { nodes: MarketNode[]; base: number }>()
   reindexAfter = 64
 
   /** Records that a node's score inputs changed (heartbeat, capability, stats, inflight). */
   touch(node: MarketNode): void {
     node.version = ++this.generation
-    this.changes.push(node)
-    if (this.changes.length > 50_000) {
-      this.changes.splice(0, 25_000)
-      this.changesBase += 25_000
+    for (const model of node.offers.keys()) {
+      let log = this.logs.get(model)
+      if (!log) this.logs.set(model, (log = { nodes: [], base: 0 }))
+      log.nodes.push(node)
+      if (log.nodes.length > 20_000) {
+        log.nodes.splice(0, 10_000)
+        log.base += 10_000
+      }
     }
   }
 
@@ -132,18 +135,19 @@ export class Market {
     if (!set) return []
     if (limit === undefined || limit === Infinity) return rankNodes(set, query, { now })
     const key = `${query.policy ?? 'balanced'}\u0000${query.model}`
+    const log = this.logs.get(query.model) ?? { nodes: [], base: 0 }
     let entry = this.indexes.get(key)
-    const since = entry ? entry.generation - this.changesBase : -1
+    const since = entry ? entry.logPos - log.base : -1
     // Rebuild once the changed nodes (scanned on every decision) outnumber max(reindexAfter, 4·√n).
     const threshold = Math.max(this.reindexAfter, 4 * Math.sqrt(set.size))
-    if (!entry || since < 0 || this.changes.length - since > threshold || entry.size !== set.size) {
-      entry = { index: presort(set, query.model, query.policy), generation: this.generation, size: set.size }
+    if (!entry || since < 0 || log.nodes.length - since > threshold || entry.size !== set.size) {
+      entry = { index: presort(set, query.model, query.policy), generation: this.generation, size: set.size, logPos: log.base + log.nodes.length }
       this.indexes.set(key, entry)
       return rankPresorted(entry.index, query, { now, limit })
     }
     const changed = new Set<MarketNode>()
-    for (let i = since; i < this.changes.length; i++) {
-      const node = this.changes[i]!
+    for (let i = since; i < log.nodes.length; i++) {
+      const node = log.nodes[i]!
       if (set.has(node)) changed.add(node)
     }
     return rankPresorted(entry.index, query, { now, limit, builtAt: entry.generation, changed })

@@ -34,6 +34,8 @@ export type CreateClientNetworkParameters = {
   appFetch: (request: Request) => Response | Promise<Response>
   acceptTimeoutMs?: number | undefined
   maxPrice?: Price | undefined
+  /** Candidates handed to the SDK per request (it re-verifies each one's signed events): the coordinator's top k. */
+  candidateLimit?: number | undefined
   /** Signs the gateway's payment vouchers (CPR) for paid nodes; without it no receipts are sent. */
   receipts?: ReceiptIssuer | undefined
   logger?: Logger | undefined
@@ -42,8 +44,16 @@ export type CreateClientNetworkParameters = {
 /** Base URL the SDK is given for the in-process coordinator; never resolved on a network. */
 export const inProcessOrigin = 'http://coordinator.in-process'
 
-export function createClientNetwork({ relays, signer, WebSocket, appFetch, acceptTimeoutMs, maxPrice, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
-  const fetchInProcess = (async (input: RequestInfo | URL, init?: RequestInit) => appFetch(new Request(input, init))) as typeof fetch
+export function createClientNetwork({ relays, signer, WebSocket, appFetch, acceptTimeoutMs, maxPrice, candidateLimit = 4, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
+  const fetchInProcess = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init)
+    const url = new URL(request.url)
+    if (url.pathname === '/api/v1/nodes' && !url.searchParams.has('limit')) {
+      url.searchParams.set('limit', String(candidateLimit))
+      return appFetch(new Request(url, request))
+    }
+    return appFetch(request)
+  }) as typeof fetch
   const client = new InfernetClient({ relays, signer, WebSocket, coordinator: inProcessOrigin, fetch: fetchInProcess, acceptTimeoutMs, maxPrice, receipts, logger })
   return {
     chat: (params) => client.chat(params),
