@@ -1,0 +1,99 @@
+// End to end, `infernet up`: spawned as a process exactly as a user runs it (relay, dev chain, 2 demo nodes,
+// coordinator/gateway are its children). Waits for its ready JSON line, runs one chat completion against its
+// gateway with the openai package, sends SIGINT, and asserts it exits 0 within 15 s leaving no process behind.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { test } from 'node:test'
+import OpenAI from 'openai'
+import { tempDir } from '../helpers/coordinator.ts'
+
+/** Every live descendant of `root` (Linux /proc). */
+function descendants(root: number): number[] {
+  const parent = new Map<number, number>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      parent.set(Number(name), Number(fields[1]))
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = []
+  const walk = (pid: number) => {
+    for (const [child, ppid] of parent) {
+      if (ppid !== pid) continue
+      out.push(child)
+      walk(child)
+    }
+  }
+  walk(root)
+  return out
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+test('infernet up --nodes 2 --backend demo: ready line, a chat completion through its gateway, clean SIGINT', async (t) => {
+  const data = tempDir('infernet-up-')
+  t.after(() => data.remove())
+  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+  const child = spawn(process.execPath, [bin, 'up', '--nodes', '2', '--port', '0', '--relay-port', '0', '--data', data.path, '--backend', 'demo', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' },
+  })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+
+  const ready = await new Promise<{ ready: true; url: string; gateway: string; model: string; nodes: unknown[] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 90 s\n${stderr}`)), 90_000)
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { ready?: boolean }
+        if (msg.ready) {
+          clearTimeout(timer)
+          resolve(msg as never)
+        }
+      } catch {
+        // not JSON
+      }
+    })
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      reject(new Error(`infernet up exited (${code ?? signal}) before it was ready\n${stderr}`))
+    })
+  })
+  assert.equal(ready.nodes.length, 2)
+  assert.equal(ready.model, 'demo')
+
+  const openai = new OpenAI({ apiKey: 'unused', baseURL: ready.gateway, maxRetries: 0 })
+  const res = await openai.chat.completions.create({ model: ready.model, messages: [{ role: 'user', content: 'Say hello.' }] })
+  assert.ok((res.choices[0]!.message.content ?? '').length > 0)
+  assert.ok(res.usage && res.usage.completion_tokens > 0)
+
+  const family = descendants(child.pid!)
+  assert.ok(family.length >= 5, `relay, anvil, 2 nodes and the coordinator run under it (found ${family.length})`)
+  const sent = Date.now()
+  child.kill('SIGINT')
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000).unref())
+  const outcome = await Promise.race([exited, timeout])
+  assert.notEqual(outcome, 'timeout', `infernet up did not exit within 15 s of SIGINT\n${stderr}`)
+  assert.deepEqual(outcome, { code: 0, signal: null }, stderr)
+  t.diagnostic(`exited ${Date.now() - sent} ms after SIGINT`)
+  await new Promise((r) => setTimeout(r, 200))
+  const left = family.filter(alive)
+  assert.deepEqual(left, [], `processes left behind: ${left.map((p) => `${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 120)}`).join('; ')}`)
+})
