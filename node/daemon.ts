@@ -144,6 +144,8 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
 
   async function heartbeat(): Promise<NostrEvent | undefined> {
     if (!executor || !pool) return undefined
+    // A node that had nothing to announce at start (backend down, no model yet) registers as soon as it can.
+    if (!capabilityId) await publishCapability().catch((err: Error) => logger.warn('capability not published', { error: err.message }))
     const s = executor.stats()
     const content = await collectHeartbeat(
       { backend, models, gpu },

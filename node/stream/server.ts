@@ -125,6 +125,8 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
       }
     })
     await executor.submit(event, { via: 'direct', sink, receivedAt })
+    // The client may have gone while the job was being checked: then nobody listens to it.
+    if (ended) executor.detach(jobId, sink)
   }
 
   const server = createServer((req, res) => {
@@ -188,10 +190,16 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
         clients.add(event.pubkey)
         const sink: JobSink = { send, end: () => void sinks.delete(event.id) }
         sinks.set(event.id, sink)
-        void executor.submit(event, { via: 'direct', sink, receivedAt }).catch((err: Error) => {
-          logger.error('submit failed', { error: err.message })
-          send({ type: 'error', job: event.id, code: 'internal', message: 'internal error' })
-        })
+        void executor.submit(event, { via: 'direct', sink, receivedAt }).then(
+          () => {
+            // The connection may have closed while the job was being checked: then nobody listens to it.
+            if (ws.readyState !== ws.OPEN) executor.detach(event.id, sink)
+          },
+          (err: Error) => {
+            logger.error('submit failed', { error: err.message })
+            send({ type: 'error', job: event.id, code: 'internal', message: 'internal error' })
+          },
+        )
         return
       }
       if (frame.type === 'cancel') {
