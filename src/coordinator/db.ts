@@ -64,6 +64,10 @@ export function openCoordinatorDb(path: string) {
     getUsage: db.prepare('SELECT spent, requests FROM api_usage WHERE key_id = ?'),
     putUsage: db.prepare('INSERT OR REPLACE INTO api_usage (key_id, spent, requests) VALUES (?, ?, ?)'),
     countJobs: db.prepare('SELECT outcome, COUNT(*) AS n FROM jobs GROUP BY outcome'),
+    deleteNode: db.prepare('DELETE FROM node_events WHERE pubkey = ?'),
+    pruneJobs: db.prepare('DELETE FROM jobs WHERE updated_at < ?'),
+    pruneJobEvents: db.prepare('DELETE FROM job_events WHERE created_at < ?'),
+    pruneReceipts: db.prepare('DELETE FROM receipts WHERE created_at < ?'),
   }
   return {
     db,
@@ -120,6 +124,16 @@ export function openCoordinatorDb(path: string) {
       const out: Record<string, number> = {}
       for (const r of st.countJobs.all() as { outcome: string | null; n: number }[]) out[r.outcome ?? 'open'] = r.n
       return out
+    },
+    /** Drops the cached events of nodes that left the market. */
+    deleteNode(pubkey: string): void {
+      st.deleteNode.run(pubkey)
+    },
+    /** Drops job records older than `before` (unix seconds); node statistics (sums) are kept. */
+    prune(before: number): void {
+      st.pruneJobs.run(before)
+      st.pruneJobEvents.run(before)
+      st.pruneReceipts.run(before)
     },
     close(): void {
       db.close()

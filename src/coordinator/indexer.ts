@@ -334,9 +334,21 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     }, 10_000).unref()
   }
 
+  /** Forgets expired nodes (memory and cache) and job records older than the stats window. */
+  function sweep(): void {
+    const t = now()
+    db.transaction(() => {
+      for (const pubkey of market.sweep(t)) db.deleteNode(pubkey)
+      db.prune(t - statsWindowSeconds)
+    })
+  }
+  const sweeper = setInterval(sweep, 60_000)
+  sweeper.unref()
+
   return {
     counters,
     ingest,
+    sweep,
     recordSubmitted,
     flush,
     start,
@@ -362,6 +374,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     },
     close(): void {
       closed = true
+      clearInterval(sweeper)
       subscription?.close()
       flush()
     },

@@ -123,6 +123,19 @@ export class Market {
     return true
   }
 
+  /** Forgets nodes whose capability expired and heartbeats nobody claimed; returns the pubkeys removed. */
+  sweep(now: number): string[] {
+    const removed: string[] = []
+    for (const node of this.nodes.values()) {
+      if (node.capability.expiresAt > now) continue
+      for (const m of node.capability.models) this.byModel.get(m.id)?.delete(node)
+      this.nodes.delete(node.pubkey)
+      removed.push(node.pubkey)
+    }
+    for (const [pubkey, orphan] of this.orphanHeartbeats) if (orphan.heartbeat.expiresAt <= now) this.orphanHeartbeats.delete(pubkey)
+    return removed
+  }
+
   /** Nodes with a fresh heartbeat and capability. */
   *liveNodes(now: number): Iterable<MarketNode> {
     for (const node of this.nodes.values()) {
