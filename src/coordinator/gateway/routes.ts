@@ -57,6 +57,8 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
     if (!deps.network) throw errors.upstream('This coordinator runs without a gateway identity; the gateway is disabled.', 503, 'gateway_disabled')
     const apiKey = c.get('apiKey')
     const controller = new AbortController()
+    // A caller that hangs up cancels the job on the node (non-streaming; streams cancel in onAbort below).
+    c.req.raw.signal?.addEventListener('abort', () => controller.abort(), { once: true })
     const chat = deps.network.chat({
       model: req.model,
       messages: req.messages,
