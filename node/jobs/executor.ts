@@ -157,8 +157,9 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     if (stopped) return refuse(origin, undefined, 'internal', 'node is shutting down', true)
     const checked = checkJobEvent(input, { node: signer.pubkey, now: nowSec(), verify: parameters.verify })
     if (!checked.ok) {
-      // A job we cannot trust to be from its claimed author gets no public status event.
-      const trusted = checked.code === 'expired'
+      // A job we cannot trust to be from its claimed author gets no public status event, nor does an expired job
+      // read back from a relay (after a restart the subscription replays the last minutes).
+      const trusted = checked.code === 'expired' && origin.via === 'direct'
       const ev = input as NostrEvent
       const id = typeof ev?.id === 'string' && /^[0-9a-f]{64}$/.test(ev.id) ? ev.id : undefined
       return refuse(origin, trusted ? { id: ev.id, client: ev.pubkey } : undefined, checked.code, checked.message, false, id)
