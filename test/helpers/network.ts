@@ -72,6 +72,8 @@ export type StartTestNetworkOptions = {
   env?: Record<string, string> | undefined
   /** Extra env for the coordinators only. */
   coordinatorEnv?: Record<string, string> | undefined
+  /** Extra env for our relay process (e.g. rate limits for benchmarks). */
+  relayEnv?: Record<string, string> | undefined
   /** Node and coordinator log level (default 'info', so the logs have something to search). */
   logLevel?: 'debug' | 'info' | 'warn' | undefined
 }
@@ -152,7 +154,7 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
   }
   try {
     const oursDb = join(dir, 'relay.sqlite')
-    const ours = await spawnRelayProcess({ dbPath: oursDb })
+    const ours = await spawnRelayProcess({ dbPath: oursDb, env: options.relayEnv })
     cleanups.push(() => ours.stop('SIGKILL'))
     const thirdDb = join(dir, 'third-party.sqlite')
     const third = await startThirdPartyRelay({ dbPath: thirdDb })
