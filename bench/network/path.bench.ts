@@ -7,6 +7,7 @@
 // completed streams/s (= jobs/s the network sustains with 3 nodes) and tokens/s. BENCH_REQUESTS (default 200)
 // requests per level at least (at least one per stream). The relay's per-connection/IP event rate limits are
 // lifted (on loopback every process shares one IP). Run: npm run bench -- network/path
+import type { ChatMessage } from '../../client/client.ts'
 import { startTestNetwork, model } from '../../test/helpers/network.ts'
 
 const levels = (process.env.BENCH_LEVELS ?? '1,50,500').split(',').map(Number)
@@ -67,7 +68,7 @@ async function main() {
   try {
     const gw = net.coordinators[0]!.url
     await net.waitForIndexed(gw, 3)
-    const messages = [{ role: 'user', content: 'count to twenty' }]
+    const messages: ChatMessage[] = [{ role: 'user', content: 'count to twenty' }]
     const viaPath = () => streamTtft(`${gw}/v1/chat/completions`, { model, messages, stream: true }, gatewayContent)
     const direct = () => streamTtft(`${net.nodes[0]!.backend.url}/api/chat`, { model, messages, stream: true }, ollamaContent)
     // Warm up both paths (connections, JIT, the gateway's first route).
@@ -88,6 +89,36 @@ async function main() {
       )
     }
     console.log(`${pathChats} jobs through the whole path`)
+
+    // Jobs/s the 3 nodes sustain without the gateway: SDK clients (client -> node direct), jobs spread over the
+    // nodes by pinning round-robin, vs the same load pinned to one node.
+    const sdkC = Number(process.env.BENCH_SDK_CONCURRENCY ?? 48)
+    const sdkJobs = Number(process.env.BENCH_SDK_JOBS ?? 600)
+    const clients = Array.from({ length: 4 }, (_, i) => net.client({ name: `bench-${i}`, acceptTimeoutMs: 30_000, firstTokenTimeoutMs: 60_000 }))
+    for (const c of clients) await c.ready()
+    const sdkRun = async (pins: string[]) => {
+      let next = 0
+      let ok = 0
+      let errors = 0
+      const t0 = performance.now()
+      await Promise.all(
+        Array.from({ length: sdkC }, async (_, w) => {
+          while (next < sdkJobs) {
+            const i = next++
+            try {
+              await clients[w % clients.length]!.complete({ model, messages, routing: { pin: pins[i % pins.length]! } })
+              ok++
+            } catch {
+              errors++
+            }
+          }
+        }),
+      )
+      return { ok, errors, perSecond: (ok / (performance.now() - t0)) * 1000 }
+    }
+    const one = await sdkRun([net.nodes[0]!.pubkey])
+    const three = await sdkRun(net.nodes.map((n) => n.pubkey))
+    console.log(`SDK jobs/s at ${sdkC} concurrent (${sdkJobs} jobs): 3 nodes ${three.perSecond.toFixed(0)} (errors ${three.errors})   baseline 1 node ${one.perSecond.toFixed(0)} (errors ${one.errors})`)
   } finally {
     await net.close()
   }
