@@ -106,11 +106,7 @@ async function gatewayFigures() {
   await node.stop()
   const node2 = await spawnNodeProcess({ relays: [relay.url], backendUrl: paced.url, backendKind: 'ollama', home: homes[1]!, env })
   await waitLive(node2.pubkey)
-  const gone = coord.coordinator.market.nodes.get(node.pubkey)
-  if (gone) {
-    coord.coordinator.market.nodes.delete(node.pubkey)
-    for (const set of coord.coordinator.market.byModel.values()) set.delete(gone)
-  }
+  coord.coordinator.market.remove(node.pubkey)
   const load = async (url: string, body: unknown, isContent: (l: string) => boolean) => {
     const t0 = performance.now()
     const results = await Promise.all(Array.from({ length: C }, () => streamTtft(url, body, {}, isContent).catch(() => ({ ttft: NaN, ok: false, chars: 0 }))))

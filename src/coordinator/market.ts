@@ -6,7 +6,36 @@ import type { NostrEvent } from '../protocol/event.ts'
 import type { Heartbeat } from '../protocol/heartbeat.ts'
 import type { Price } from '../protocol/schema.ts'
 import { emptyStats, offersOf, type MarketNode, type NodeStats } from './marketNode.ts'
-import { presort, rankNodes, rankPresorted, scoreNode, type Presorted, type Ranked, type RouteQuery } from './routing.ts'
+import { compareRanked, presort, rankNodes, rankPresorted, scoreNode, type Presorted, type Ranked, type RouteQuery, type RoutingPolicy } from './routing.ts'
+
+type IndexEntry = { model: string; policy: RoutingPolicy; list: Presorted; base: Map<MarketNode, number> }
+
+/** First position whose entry does not sort before (base, node). */
+function lowerBound(list: Presorted, base: number, node: MarketNode): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareRanked({ node: list[mid]!.node, score: list[mid]!.base }, { node, score: base }) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+function removeFromIndex(entry: IndexEntry, node: MarketNode): void {
+  const base = entry.base.get(node)
+  if (base === undefined) return
+  let i = lowerBound(entry.list, base, node)
+  if (entry.list[i]?.node !== node) i = entry.list.findIndex((x) => x.node === node)
+  if (i >= 0) entry.list.splice(i, 1)
+  entry.base.delete(node)
+}
+
+function insertIntoIndex(entry: IndexEntry, node: MarketNode): void {
+  const base = scoreNode(node, { model: entry.model, policy: entry.policy })
+  entry.list.splice(lowerBound(entry.list, base, node), 0, { node, base })
+  entry.base.set(node, base)
+}
 
 export type MarketModel = {
   id: string
@@ -31,26 +60,36 @@ export class Market {
   readonly stats = new Map<string, NodeStats>()
   /** Heartbeats whose capability has not arrived yet. */
   readonly orphanHeartbeats = new Map<string, { heartbeat: Heartbeat; event: NostrEvent }>()
-  /** Routing index per (model, policy), rebuilt once enough of the model's nodes changed since it was built. */
-  readonly indexes = new Map<string, { index: Presorted; generation: number; size: number; logPos: number }>()
+  /** Routing index per (policy, model): the model's nodes presorted by score, kept in order as nodes change. */
+  readonly indexes = new Map<string, IndexEntry>()
+  private readonly indexesByModel = new Map<string, IndexEntry[]>()
   /** Bumped by every change that can move a score (heartbeat, capability, stats, routed job). */
   generation = 0
-  /** Per model, the nodes changed in order; position p of the log is nodes[p - base]. */
-  private readonly logs = new Map<string, { nodes: MarketNode[]; base: number }>()
-  reindexAfter = 64
 
-  /** Records that a node's score inputs changed (heartbeat, capability, stats, inflight). */
+  /** Records that a node's score inputs changed (heartbeat, capability, stats, inflight) and re-sorts it. */
   touch(node: MarketNode): void {
     node.version = ++this.generation
+    if (this.nodes.get(node.pubkey) !== node) return
     for (const model of node.offers.keys()) {
-      let log = this.logs.get(model)
-      if (!log) this.logs.set(model, (log = { nodes: [], base: 0 }))
-      log.nodes.push(node)
-      if (log.nodes.length > 20_000) {
-        log.nodes.splice(0, 10_000)
-        log.base += 10_000
+      for (const entry of this.indexesByModel.get(model) ?? []) {
+        removeFromIndex(entry, node)
+        insertIntoIndex(entry, node)
       }
     }
+  }
+
+  private unindex(node: MarketNode): void {
+    for (const model of node.offers.keys()) for (const entry of this.indexesByModel.get(model) ?? []) removeFromIndex(entry, node)
+  }
+
+  /** Forgets a node entirely (memory only). */
+  remove(pubkey: string): boolean {
+    const node = this.nodes.get(pubkey)
+    if (!node) return false
+    this.unindex(node)
+    for (const m of node.capability.models) this.byModel.get(m.id)?.delete(node)
+    this.nodes.delete(pubkey)
+    return true
   }
 
   /** Touch by pubkey (stats may belong to a node without a capability yet). */
@@ -72,7 +111,10 @@ export class Market {
   setCapability(capability: Capability, event: NostrEvent): boolean {
     const existing = this.nodes.get(capability.pubkey)
     if (existing && !isNewer(event, existing.capabilityEvent)) return false
-    if (existing) for (const m of existing.capability.models) this.byModel.get(m.id)?.delete(existing)
+    if (existing) {
+      this.unindex(existing)
+      for (const m of existing.capability.models) this.byModel.get(m.id)?.delete(existing)
+    }
     const node: MarketNode = existing ?? {
       pubkey: capability.pubkey,
       npub: npubEncode(capability.pubkey),
@@ -126,10 +168,9 @@ export class Market {
   /** Forgets nodes whose capability expired and heartbeats nobody claimed; returns the pubkeys removed. */
   sweep(now: number): string[] {
     const removed: string[] = []
-    for (const node of this.nodes.values()) {
+    for (const node of [...this.nodes.values()]) {
       if (node.capability.expiresAt > now) continue
-      for (const m of node.capability.models) this.byModel.get(m.id)?.delete(node)
-      this.nodes.delete(node.pubkey)
+      this.remove(node.pubkey)
       removed.push(node.pubkey)
     }
     for (const [pubkey, orphan] of this.orphanHeartbeats) if (orphan.heartbeat.expiresAt <= now) this.orphanHeartbeats.delete(pubkey)
@@ -147,23 +188,18 @@ export class Market {
     const set = this.byModel.get(query.model)
     if (!set) return []
     if (limit === undefined || limit === Infinity) return rankNodes(set, query, { now })
-    const key = `${query.policy ?? 'balanced'}\u0000${query.model}`
-    const log = this.logs.get(query.model) ?? { nodes: [], base: 0 }
+    const policy = query.policy ?? 'balanced'
+    const key = `${policy}\u0000${query.model}`
     let entry = this.indexes.get(key)
-    const since = entry ? entry.logPos - log.base : -1
-    // Rebuild once the changed nodes (scanned on every decision) outnumber max(reindexAfter, 4·√n).
-    const threshold = Math.max(this.reindexAfter, 4 * Math.sqrt(set.size))
-    if (!entry || since < 0 || log.nodes.length - since > threshold || entry.size !== set.size) {
-      entry = { index: presort(set, query.model, query.policy), generation: this.generation, size: set.size, logPos: log.base + log.nodes.length }
+    if (!entry) {
+      const list = presort(set, query.model, policy)
+      entry = { model: query.model, policy, list, base: new Map(list.map((x) => [x.node, x.base])) }
       this.indexes.set(key, entry)
-      return rankPresorted(entry.index, query, { now, limit })
+      const forModel = this.indexesByModel.get(query.model) ?? []
+      forModel.push(entry)
+      this.indexesByModel.set(query.model, forModel)
     }
-    const changed = new Set<MarketNode>()
-    for (let i = since; i < log.nodes.length; i++) {
-      const node = log.nodes[i]!
-      if (set.has(node)) changed.add(node)
-    }
-    return rankPresorted(entry.index, query, { now, limit, builtAt: entry.generation, changed })
+    return rankPresorted(entry.list, query, { now, limit })
   }
 
   /** True when some live node announces the model (busy or not): tells "unknown model" from "no capacity". */

@@ -120,33 +120,23 @@ export function presort(nodes: Iterable<MarketNode>, model: string, policy: Rout
 }
 
 /**
- * The same result as rankNodes, without scanning every node: `index` is presorted by score (without the
- * caller-specific region bonus) as of market generation `builtAt`; nodes changed since then (`version > builtAt`)
- * are skipped in the index and scored from `changed` instead. Walking down the index, a node whose indexed score
- * plus the largest caller-specific bonus cannot beat the current `limit`-th best ends the walk.
+ * The same result as rankNodes, without scanning every node: `index` holds the model's nodes sorted by their score
+ * without the caller-specific region bonus (kept current as nodes change). Walking down the index, a node whose
+ * indexed score plus the largest caller-specific bonus cannot beat the current `limit`-th best ends the walk.
  */
-export function rankPresorted(
-  index: Presorted,
-  query: RouteQuery,
-  { now, limit, builtAt = Infinity, changed = [] }: { now: number; limit: number; builtAt?: number; changed?: Iterable<MarketNode> },
-): Ranked[] {
+export function rankPresorted(index: Presorted, query: RouteQuery, { now, limit }: { now: number; limit: number }): Ranked[] {
   const q = prepare(query)
   const bonus = query.region === undefined ? 0 : policyWeights[query.policy ?? 'balanced'].region
   const out: Ranked[] = []
-  const consider = (node: MarketNode) => {
-    if (!isCandidate(node, q, now)) return
+  for (const { node, base } of index) {
+    if (out.length >= limit && base + bonus < out[out.length - 1]!.score - 1e-9) break
+    if (!isCandidate(node, q, now)) continue
     const item = { node, score: scoreNode(node, q) }
-    if (out.length >= limit && compareRanked(item, out[out.length - 1]!) >= 0) return
+    if (out.length >= limit && compareRanked(item, out[out.length - 1]!) >= 0) continue
     let i = out.length
     while (i > 0 && compareRanked(item, out[i - 1]!) < 0) i--
     out.splice(i, 0, item)
     if (out.length > limit) out.pop()
-  }
-  for (const node of changed) consider(node)
-  for (const { node, base } of index) {
-    if (node.version > builtAt) continue
-    if (out.length >= limit && base + bonus < out[out.length - 1]!.score - 1e-9) break
-    consider(node)
   }
   return out
 }

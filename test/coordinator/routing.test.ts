@@ -93,7 +93,6 @@ describe('routing', () => {
 
   it('the presorted routing index gives exactly the full ranking while the market changes (oracle)', async () => {
     const market = await marketOf(Array.from({ length: 60 }, (_, i) => [`o${i}`, { name: `o${i}`, region: ['eu', 'us'][i % 2], tps: (i * 7) % 90, price: { input: String((i % 6) * 200000), output: String((i % 4) * 300000) } }] as [string, FakeNodeOptions]))
-    market.reindexAfter = 8
     let seed = 7
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
     const all = [...market.nodes.values()]
@@ -111,6 +110,12 @@ describe('routing', () => {
       } else if (r < 0.6) {
         node.heartbeat = { ...node.heartbeat!, slots: { free: Math.floor(random() * 3), total: 4 }, tps: random() * 100 }
         market.touch(node)
+      } else if (r < 0.63) {
+        // Leaves, and comes back.
+        market.remove(node.pubkey)
+        market.setCapability(node.capability, node.capabilityEvent)
+        market.setHeartbeat(node.heartbeat!, { ...node.heartbeatEvent!, id: node.heartbeatEvent!.id.replace(/^./, '0') })
+        all[all.indexOf(node)] = market.nodes.get(node.pubkey)!
       }
       const q: RouteQuery = {
         model: 'llama3',
