@@ -91,7 +91,7 @@ async function main() {
     }
     await coord.stop()
     console.log(`${'what'.padEnd(62)} ${'ours'.padEnd(28)} baseline`)
-    const ours = Number.isNaN(rebuildMs) ? `INCOMPLETE: ${listed} of ${N} listed` : `${rebuildMs.toFixed(0)} ms (ready line ${readyMs.toFixed(0)} ms)`
+    const ours = Number.isNaN(rebuildMs) ? `INCOMPLETE: ${listed} of ${N} listed after ${(grewAt - t3).toFixed(0)} ms` : `${rebuildMs.toFixed(0)} ms (ready line ${readyMs.toFixed(0)} ms)`
     console.log(`${`coordinator rebuild, ${N} nodes (spawn -> all listed)`.padEnd(62)} ${ours.padEnd(28)} one REQ per kind, ${got.length} events back: ${queryMs.toFixed(0)} ms`)
     if (Number.isNaN(rebuildMs)) console.log(`the coordinator's list stopped growing at ${listed} nodes for ${stallMs} ms (its backfill REQ has limit 5000 per kind and the relay clamps to INFERNET_RELAY_MAX_LIMIT)`)
   } finally {

@@ -83,6 +83,8 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
     await chaos
     await rssSampler
     for (const node of flaky) if (!node.alive()) await node.restart()
+    // Restarted nodes may see job requests again on the relays: give them time to (not) run them twice.
+    await new Promise((r) => setTimeout(r, 1500))
     const rssAfter = rssKb(steady.process.child.pid!)
 
     const ok = outcomes.filter((o) => o.ok).length
