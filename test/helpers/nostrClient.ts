@@ -77,7 +77,7 @@ export async function connect(url: string, parameters: ConnectParameters = {}): 
     sendRaw(text) {
       socket.send(text)
     },
-    next(predicate = () => true, ms = 3000) {
+    next(predicate = () => true, ms = 5000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const i = inbox.findIndex(predicate)
@@ -110,17 +110,17 @@ export async function connect(url: string, parameters: ConnectParameters = {}): 
       await new Promise((resolve) => setTimeout(resolve, ms))
       return !inbox.some(predicate)
     },
-    async publish(event, ms = 3000) {
+    async publish(event, ms = 5000) {
       client.send(['EVENT', event])
       const [, id, ok, message] = await client.next((m) => m[0] === 'OK' && m[1] === event.id, ms)
       return { id: id as string, ok: ok as boolean, message: message as string }
     },
-    async auth(event, ms = 3000) {
+    async auth(event, ms = 5000) {
       client.send(['AUTH', event])
       const [, id, ok, message] = await client.next((m) => m[0] === 'OK' && m[1] === event.id, ms)
       return { id: id as string, ok: ok as boolean, message: message as string }
     },
-    async req(subId, filters, ms = 3000) {
+    async req(subId, filters, ms = 5000) {
       client.send(['REQ', subId, ...filters])
       const events: NostrEvent[] = []
       for (;;) {
@@ -130,13 +130,13 @@ export async function connect(url: string, parameters: ConnectParameters = {}): 
         else return { events, eose: false, closed: m[2] as string }
       }
     },
-    async count(subId, filters, ms = 3000) {
+    async count(subId, filters, ms = 5000) {
       client.send(['COUNT', subId, ...filters])
       const m = await client.next((x) => (x[0] === 'COUNT' || x[0] === 'CLOSED') && x[1] === subId, ms)
       if (m[0] === 'CLOSED') return { closed: m[2] as string }
       return { count: (m[2] as { count: number }).count }
     },
-    waitClosed(ms = 3000) {
+    waitClosed(ms = 5000) {
       if (closeCode !== undefined) return Promise.resolve(closeCode)
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new NostrClientTimeoutError({ url, waitingFor: 'close', timeoutMs: ms, inbox })), ms)
