@@ -100,7 +100,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       appFetch: (request) => app.fetch(request),
       acceptTimeoutMs: config.acceptTimeoutMs,
       maxPrice,
-      candidateLimit: Math.max(config.topK, 2),
+      candidateLimit: Math.max(1, config.gatewayCandidates),
       receipts: parameters.receipts,
       logger,
     })

@@ -13,6 +13,7 @@ export const coordinatorSchema = {
   statsWindowSeconds: key('INFERNET_COORDINATOR_STATS_WINDOW', 7 * 24 * 3600, 'Backfill job results/statuses/receipts this far back on start', parsers.int),
   maxBodyBytes: key('INFERNET_COORDINATOR_MAX_BODY', 1024 * 1024, 'Largest HTTP request body, in bytes (413 beyond)', parsers.int),
   topK: key('INFERNET_COORDINATOR_TOP_K', 4, 'Routing spreads load by weighted random choice among this many best nodes', parsers.int),
+  gatewayCandidates: key('INFERNET_COORDINATOR_GATEWAY_CANDIDATES', 3, 'Gateway: how many of the best nodes the client SDK gets per request (it re-verifies each one; more = wider failover, slower start)', parsers.int),
   acceptTimeoutMs: key('INFERNET_COORDINATOR_ACCEPT_TIMEOUT_MS', 5000, 'Gateway: fail over when a node does not accept a job within this time', parsers.int),
   maxPriceInput: key('INFERNET_COORDINATOR_MAX_PRICE_IN', '', 'Gateway: the most it bids per million input tokens (base units; empty = no limit)', parsers.string),
   maxPriceOutput: key('INFERNET_COORDINATOR_MAX_PRICE_OUT', '', 'Gateway: the most it bids per million output tokens (base units; empty = no limit)', parsers.string),

@@ -34,7 +34,7 @@ export type CreateClientNetworkParameters = {
   appFetch: (request: Request) => Response | Promise<Response>
   acceptTimeoutMs?: number | undefined
   maxPrice?: Price | undefined
-  /** Candidates handed to the SDK per request (it re-verifies each one's signed events): the coordinator's top k. */
+  /** Candidates handed to the SDK per request (it re-verifies each one's signed events): the coordinator's best n. */
   candidateLimit?: number | undefined
   /** Signs the gateway's payment vouchers (CPR) for paid nodes; without it no receipts are sent. */
   receipts?: ReceiptIssuer | undefined
@@ -44,7 +44,7 @@ export type CreateClientNetworkParameters = {
 /** Base URL the SDK is given for the in-process coordinator; never resolved on a network. */
 export const inProcessOrigin = 'http://coordinator.in-process'
 
-export function createClientNetwork({ relays, signer, WebSocket, appFetch, acceptTimeoutMs, maxPrice, candidateLimit = 4, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
+export function createClientNetwork({ relays, signer, WebSocket, appFetch, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
   const fetchInProcess = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init)
     const url = new URL(request.url)
