@@ -172,7 +172,11 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
     }
 
     const sub: Subscription = p.pool.subscribe([{ kinds: [kinds.StreamChunk, kinds.JobStatus, kinds.JobResult], '#e': [job], authors: [node.pubkey] }], {
-      onEvent: (ev) => handleRelayEvent(ev, sink, key, log, p.now),
+      // Some relays over-deliver (e.g. ignore the '#e' filter for ephemeral events): only this job's events count.
+      onEvent: (ev) => {
+        if (ev.pubkey !== node.pubkey || !ev.tags.some((t) => t[0] === 'e' && t[1] === job)) return
+        handleRelayEvent(ev, sink, key, log, p.now)
+      },
     })
     cleanups.push(() => sub.close())
     p.pool.publish(event).catch((err: unknown) => fail(`no relay took the job (${(err as Error).message.split('\n')[0]})`))
