@@ -43,6 +43,7 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
     const [steady, ...flaky] = paid.net.nodes as [NetworkNode, NetworkNode, NetworkNode]
     const outcomes: Outcome[] = []
     const untyped: unknown[] = []
+    const firstError = new Map<string, string>()
     const deadline = Date.now() + seconds * 1000
     const warmupEnd = Date.now() + Math.min(3000, (seconds * 1000) / 4)
     let rssBefore = 0
@@ -74,8 +75,12 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
             assert.ok(r.text.length > 0)
             outcomes.push({ marker, ok: true, attempts: r.jobs.length })
           } catch (err) {
-            if (err instanceof BaseError && typeof err.code === 'string' && err.code.length > 0) outcomes.push({ marker, ok: false, attempts: maxAttempts, code: err.code })
-            else untyped.push(err)
+            if (err instanceof BaseError && typeof err.code === 'string' && err.code.length > 0) {
+              outcomes.push({ marker, ok: false, attempts: maxAttempts, code: err.code })
+              if (!firstError.has(err.code)) firstError.set(err.code, err.message.split('\n').slice(0, 3).join(' | '))
+            } else untyped.push(err)
+            // A failed job is not retried in a tight loop.
+            await new Promise((r) => setTimeout(r, 100))
           }
         }
       }),
@@ -92,6 +97,7 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
     for (const o of outcomes) if (o.code) codes.set(o.code, (codes.get(o.code) ?? 0) + 1)
     t.diagnostic(`jobs ${outcomes.length + untyped.length}: ok ${ok}, typed errors ${JSON.stringify(Object.fromEntries(codes))}, untyped ${untyped.length}; node kills ${kills}; steady node RSS ${rssBefore} kB -> ${rssAfter} kB`)
 
+    for (const [code, message] of firstError) t.diagnostic(`first ${code}: ${message}`)
     assert.deepEqual(untyped.map(String), [], 'every failure is a typed error')
     assert.ok(ok > clientCount, 'jobs completed')
     assert.ok(ok >= outcomes.length * 0.8, 'most jobs complete despite the kills')
