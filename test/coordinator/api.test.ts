@@ -51,6 +51,19 @@ describe('REST API (app.request)', () => {
     assert.equal((await get('/api/v1/nodes?limit=0')).body.error!.code, 'invalid_request')
     assert.equal((await get('/api/v1/nodes?policy=random')).body.error!.code, 'invalid_request')
     assert.equal((await get('/api/v1/nodes?model=llama3&maxPriceIn=-1')).status, 400)
+    assert.equal((await get('/api/v1/nodes?model=llama3&pick=yes')).status, 400)
+  })
+
+  it('GET /api/v1/nodes?pick=1 draws the first entry among the best k and counts it in flight', async () => {
+    // random() = 0.99 draws the last of the top k (here the second and last candidate).
+    const picking = createCoordinator({ relays: [], dbPath: ':memory:', config: { gateway: false }, random: () => 0.99 })
+    for (const n of nodes) for (const e of n.events) picking.indexer.ingest(e)
+    picking.indexer.flush()
+    const res = await picking.app.request('/api/v1/nodes?model=llama3&pick=1&limit=2')
+    const list = ((await res.json()) as { nodes: { pubkey: string }[] }).nodes
+    assert.deepEqual(list.map((n) => n.pubkey), [nodes[1]!.pubkey, nodes[0]!.pubkey])
+    assert.equal(picking.market.nodes.get(nodes[1]!.pubkey)!.inflight, 1)
+    await picking.close()
   })
 
   it('GET /api/v1/models aggregates the live market', async () => {

@@ -48,8 +48,11 @@ export function createClientNetwork({ relays, signer, WebSocket, appFetch, accep
   const fetchInProcess = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init)
     const url = new URL(request.url)
-    if (url.pathname === '/api/v1/nodes' && !url.searchParams.has('limit')) {
+    if (url.pathname === '/api/v1/nodes' && url.searchParams.has('model') && !url.searchParams.has('limit')) {
+      // The best few only (the SDK re-verifies each), the first drawn among the best k so that concurrent
+      // requests spread over several nodes instead of all going to the single best one.
       url.searchParams.set('limit', String(candidateLimit))
+      url.searchParams.set('pick', '1')
       return appFetch(new Request(url, request))
     }
     return appFetch(request)
