@@ -239,6 +239,7 @@ async function indexFigures() {
   const r = JSON.parse(probe.stdout.trim().split('\n').pop()!) as { before: number; after: number; heap: number; nodes: number }
   const mib = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`
   row(`RSS with ${r.nodes} nodes indexed (fresh process)`, `${mib(r.after)} (heap ${mib(r.heap)})`, `same process before indexing ${mib(r.before)}; target < 300 MB`)
+  indexer.close()
   db.close()
   rmSync(dir, { recursive: true, force: true })
 }

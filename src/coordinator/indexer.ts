@@ -336,11 +336,16 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
 
   /** Forgets expired nodes (memory and cache) and job records older than the stats window. */
   function sweep(): void {
+    if (closed) return
     const t = now()
-    db.transaction(() => {
-      for (const pubkey of market.sweep(t)) db.deleteNode(pubkey)
-      db.prune(t - statsWindowSeconds)
-    })
+    try {
+      db.transaction(() => {
+        for (const pubkey of market.sweep(t)) db.deleteNode(pubkey)
+        db.prune(t - statsWindowSeconds)
+      })
+    } catch (err) {
+      logger.error('sweep failed', { error: (err as Error).message })
+    }
   }
   const sweeper = setInterval(sweep, 60_000)
   sweeper.unref()
