@@ -67,8 +67,11 @@ export async function startPaidNetwork({ nodes, coordinators = 0, creditLimit = 
         return JSON.parse(out.trim().split('\n').at(-1)!) as PayoutJson
       },
       async close() {
-        await network.close()
-        await chain.stop()
+        try {
+          await network.close()
+        } finally {
+          await chain.stop()
+        }
       },
     }
   } catch (err) {

@@ -148,9 +148,18 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
   const clients: InfernetClient[] = []
   const counts = new Map<string, number>()
   const logLevel = options.logLevel ?? 'info'
+  // Runs every cleanup even when one fails, then throws the first failure.
   const close = async () => {
-    for (const c of clients) await c.close()
-    for (const fn of cleanups.splice(0).reverse()) await fn()
+    const errors: unknown[] = []
+    for (const c of clients.splice(0)) await c.close().catch((err: unknown) => errors.push(err))
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn()
+      } catch (err) {
+        errors.push(err)
+      }
+    }
+    if (errors.length) throw errors[0]
   }
   try {
     const oursDb = join(dir, 'relay.sqlite')
