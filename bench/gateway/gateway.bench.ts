@@ -27,6 +27,7 @@ import type { Signer } from '../../src/signer.ts'
 import { startCoordinator } from '../../test/helpers/coordinator.ts'
 import { startFakeOllama } from '../../test/helpers/fakeBackends/ollama.ts'
 import { spawnNodeProcess } from '../../test/helpers/node.ts'
+import { fetchCoordinatorNodes } from '../../client/coordinatorSource.ts'
 import { startRelay } from '../../test/helpers/relay.ts'
 
 const N = Number(process.env.BENCH_NODES ?? 10_000)
@@ -101,6 +102,21 @@ async function gatewayFigures() {
   row(`TTFT p50 (${T} sequential requests)`, `gateway+node ${ms(pct(g, 50))}`, `backend direct ${ms(pct(d, 50))}`)
   row(`TTFT p99`, `gateway+node ${ms(pct(g, 99))}`, `backend direct ${ms(pct(d, 99))}`)
   row(`added TTFT p50 / p99`, `${ms(pct(g, 50) - pct(d, 50))} / ${ms(pct(g, 99) - pct(d, 99))}`, `target p50 < 5 ms`)
+  // Where the added time goes: the coordinator's own part of a gateway request (candidate listing, in-process)
+  // beside the client SDK re-verifying that listing's signed events (a Schnorr check per event).
+  const app = coord.coordinator.app
+  const inProcess = (async (input: RequestInfo | URL, init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch
+  const listing: number[] = []
+  const reverify: number[] = []
+  for (let i = 0; i < T; i++) {
+    const t0 = performance.now()
+    await (await app.request('/api/v1/nodes?model=llama3&limit=3&pick=1')).json()
+    listing.push(performance.now() - t0)
+    const t1 = performance.now()
+    await fetchCoordinatorNodes({ coordinator: 'http://coordinator.in-process', model: 'llama3', fetch: inProcess, now: Math.floor(Date.now() / 1000) })
+    reverify.push(performance.now() - t1)
+  }
+  row(`coordinator part: candidate listing p50 / p99`, `${ms(pct(listing, 50))} / ${ms(pct(listing, 99))}`, `SDK listing + re-verify ${ms(pct(reverify, 50))} / ${ms(pct(reverify, 99))}`)
 
   // Sustained concurrent streams, paced at 50 tokens/s so the streams overlap for seconds: a second node on the
   // paced backend; the first one leaves the market (stopped, and forgotten by the index) so all load goes there.
