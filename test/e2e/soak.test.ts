@@ -19,6 +19,9 @@ import { claimedOnChain, startPaidNetwork, type PaidNetwork } from './paidNetwor
 const clientCount = Number(process.env.E2E_SOAK_CLIENTS ?? 20)
 const seconds = Number(process.env.E2E_SOAK_SECONDS ?? 15)
 const maxAttempts = 4
+// Setup funds one escrow channel per client and node; the checks run `infernet payout` per node.
+const setupTimeout = 60_000 + clientCount * 1500
+const testTimeout = 120_000 + seconds * 1000 + clientCount * 500
 
 type Outcome = { marker: string; ok: boolean; attempts: number; code?: string | undefined }
 
@@ -26,20 +29,22 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
   let paid: PaidNetwork
   let payers: { actor: Actor; book: ReceiptBook; client: InfernetClient }[] = []
   before(async () => {
+    // Sized so that two nodes can hold every client's job (slots + queue): 'busy' is not what this test is about.
+    const args = ['--max-concurrency', '16', '--max-queue', String(clientCount * 2)]
     paid = await startPaidNetwork({
       nodes: [
-        { name: 'steady', ttftMs: 20, tokensPerSecond: 200, price: { input: '1000', output: '2000' } },
-        { name: 'flaky-1', ttftMs: 50, tokensPerSecond: 100, price: { input: '500', output: '1000' } },
-        { name: 'flaky-2', backend: 'vllm', ttftMs: 10, tokensPerSecond: 300, price: { input: '1500', output: '2500' } },
+        { name: 'steady', ttftMs: 20, tokensPerSecond: 200, price: { input: '1000', output: '2000' }, args },
+        { name: 'flaky-1', ttftMs: 50, tokensPerSecond: 100, price: { input: '500', output: '1000' }, args },
+        { name: 'flaky-2', backend: 'vllm', ttftMs: 10, tokensPerSecond: 300, price: { input: '1500', output: '2500' }, args },
       ],
     })
     payers = []
     for (let i = 0; i < clientCount; i++) payers.push(await paid.payer(`soak-${i}`, { maxAttempts, acceptTimeoutMs: 3000, firstTokenTimeoutMs: 8000 }))
     await Promise.all(payers.map((p) => waitForLive(p.client, paid.net.nodes.map((n) => n.pubkey), { model, timeoutMs: 20_000 })))
-  })
+  }, { timeout: setupTimeout })
   after(() => paid?.close())
 
-  it('every job completes or fails typed, none runs twice, RSS flat, every receipt redeems', async (t) => {
+  it('every job completes or fails typed, none runs twice, RSS flat, every receipt redeems', { timeout: testTimeout }, async (t) => {
     const [steady, ...flaky] = paid.net.nodes as [NetworkNode, NetworkNode, NetworkNode]
     const outcomes: Outcome[] = []
     const untyped: unknown[] = []
@@ -48,12 +53,14 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
     const warmupEnd = Date.now() + Math.min(3000, (seconds * 1000) / 4)
     let rssBefore = 0
     let kills = 0
+    const killLog: string[] = []
 
     const chaos = (async () => {
       while (Date.now() < deadline - 1500) {
         await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000))
         if (Date.now() >= deadline - 1500) break
         const victim = flaky[Math.floor(Math.random() * flaky.length)]!
+        killLog.push(`${victim.spec.name} at +${((Date.now() - deadline) / 1000 + seconds).toFixed(1)} s`)
         await victim.kill('SIGKILL')
         kills++
         await new Promise((r) => setTimeout(r, 200 + Math.random() * 800))
@@ -77,7 +84,7 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
           } catch (err) {
             if (err instanceof BaseError && typeof err.code === 'string' && err.code.length > 0) {
               outcomes.push({ marker, ok: false, attempts: maxAttempts, code: err.code })
-              if (!firstError.has(err.code)) firstError.set(err.code, err.message.split('\n').slice(0, 3).join(' | '))
+              if (!firstError.has(err.code)) firstError.set(err.code, `at +${((Date.now() - deadline) / 1000 + seconds).toFixed(1)} s: ${err.message.split('\n').slice(0, 6).join(' | ')}`)
             } else untyped.push(err)
             // A failed job is not retried in a tight loop.
             await new Promise((r) => setTimeout(r, 100))
@@ -98,6 +105,7 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
     t.diagnostic(`jobs ${outcomes.length + untyped.length}: ok ${ok}, typed errors ${JSON.stringify(Object.fromEntries(codes))}, untyped ${untyped.length}; node kills ${kills}; steady node RSS ${rssBefore} kB -> ${rssAfter} kB`)
 
     for (const [code, message] of firstError) t.diagnostic(`first ${code}: ${message}`)
+    t.diagnostic(`kills: ${killLog.join(', ')}; nodes: ${paid.net.nodes.map((n) => `${n.spec.name}=${n.pubkey.slice(0, 12)}`).join(' ')}`)
     assert.deepEqual(untyped.map(String), [], 'every failure is a typed error')
     assert.ok(ok > clientCount, 'jobs completed')
     assert.ok(ok >= outcomes.length * 0.8, 'most jobs complete despite the kills')
