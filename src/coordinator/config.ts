@@ -18,6 +18,7 @@ export const coordinatorSchema = {
   maxPriceInput: key('INFERNET_COORDINATOR_MAX_PRICE_IN', '', 'Gateway: the most it bids per million input tokens (base units; empty = no limit)', parsers.string),
   maxPriceOutput: key('INFERNET_COORDINATOR_MAX_PRICE_OUT', '', 'Gateway: the most it bids per million output tokens (base units; empty = no limit)', parsers.string),
   gateway: key('INFERNET_COORDINATOR_GATEWAY', true, 'Serve the OpenAI-compatible gateway under /v1', parsers.bool),
+  gatewayBudgetPerNode: key('INFERNET_GATEWAY_BUDGET', 10n ** 18n, 'Gateway: most it owes one node per channel epoch, base units (receipts never exceed it; needs INFERNET_SETTLEMENT_ADDRESS)', parsers.bigint),
 }
 
 export type CoordinatorConfig = ConfigValues<typeof coordinatorSchema>

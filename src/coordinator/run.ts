@@ -7,10 +7,11 @@ import { loadConfig } from '../config/load.ts'
 import { keyPath, loadOrCreateIdentity } from '../keys/identity.ts'
 import { createLogger, type LogLevel } from '../log.ts'
 import type { WebSocketConstructor } from '../net/relayPool.ts'
-import { createLocalSigner } from '../signer.ts'
+import { createFastSigner } from '../signer.ts'
 import { loadKeysFile } from './apiKeys.ts'
 import { createCoordinator } from './app.ts'
 import { loadCoordinatorConfig } from './config.ts'
+import { createGatewayPayments } from './gateway/payments.ts'
 import { startCoordinatorServer } from './server.ts'
 
 export type CoordinatorCommandArguments = {
@@ -34,14 +35,16 @@ export async function runCoordinator(args: CoordinatorCommandArguments): Promise
   if (created) logger.info('created the coordinator identity', { npub: identity.npub })
   const apiKeys = config.keysFile ? loadKeysFile(config.keysFile) : []
   const dbPath = config.db || join(home, 'coordinator.db')
+  const payments = createGatewayPayments({ home, secretKey: identity.secretKey, budgetPerNode: config.gatewayBudgetPerNode, logger })
   const coordinator = createCoordinator({
     relays: common.relays,
     dbPath,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
-    signer: createLocalSigner(identity.secretKey),
+    signer: await createFastSigner(identity.secretKey),
     apiKeys,
     config,
     logger,
+    receipts: payments?.receipts,
   })
   let server
   try {
@@ -61,7 +64,10 @@ export async function runCoordinator(args: CoordinatorCommandArguments): Promise
     stopping = true
     logger.info(`${signal}: shutting down`)
     server.close().then(
-      () => process.exit(0),
+      () => {
+        payments?.close()
+        process.exit(0)
+      },
       (err: unknown) => {
         logger.error('shutdown failed', { error: (err as Error).message })
         process.exit(1)
