@@ -22,6 +22,8 @@ describe('e2e: happy path over two relays, two coordinators, three nodes', () =>
 
   before(async () => {
     net = await startTestNetwork({
+      // Debug logs: the most a process ever writes, so the leak search below covers every log line it has.
+      logLevel: 'debug',
       nodes: [
         { name: 'fast', ttftMs: 0, tokensPerSecond: 0, price: { input: '0', output: '0' } },
         { name: 'medium', backend: 'vllm', ttftMs: 30, tokensPerSecond: 400, price: { input: '10', output: '20' } },
