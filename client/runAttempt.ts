@@ -11,6 +11,7 @@ import { buildJobCancel } from '../src/protocol/jobCancel.ts'
 import { buildJobRequest, type JobPayload } from '../src/protocol/jobRequest.ts'
 import { decryptJobResult } from '../src/protocol/jobResult.ts'
 import { parseJobStatus } from '../src/protocol/jobStatus.ts'
+import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import { decryptDelta, parseStreamChunk } from '../src/protocol/streamChunk.ts'
 import type { NodeFrame } from '../src/protocol/frames.ts'
@@ -177,6 +178,8 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
         if (ev.pubkey !== node.pubkey || !ev.tags.some((t) => t[0] === 'e' && t[1] === job)) return
         handleRelayEvent(ev, sink, key, log, p.now)
       },
+      // A forged copy arriving first from one relay must not hide the genuine one from another.
+      verify: (ev) => isAuthentic(ev),
     })
     cleanups.push(() => sub.close())
     p.pool.publish(event).catch((err: unknown) => fail(`no relay took the job (${(err as Error).message.split('\n')[0]})`))

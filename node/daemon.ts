@@ -8,6 +8,7 @@ import { buildCapability, type CapabilityContent } from '../src/protocol/capabil
 import type { NostrEvent } from '../src/protocol/event.ts'
 import { buildHeartbeat } from '../src/protocol/heartbeat.ts'
 import { parseJobCancel } from '../src/protocol/jobCancel.ts'
+import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import type { Signer } from '../src/signer.ts'
 import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../src/protocol/verify.ts'
@@ -215,6 +216,8 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
       gpus = await gpu.detect().catch(() => [])
       sub = pool.subscribe([{ kinds: [kinds.JobRequest, kinds.Receipt, kinds.JobCancel], '#p': [signer.pubkey], since: nowSec() - 300 }], {
         onEvent: onRelayEvent,
+        // A forged copy arriving first from one relay must not hide the genuine one from another.
+        verify: (event) => isAuthentic(event, verify),
       })
       const connected = await pool.ready({ min: 1, timeoutMs: 5000 })
       if (connected === 0) logger.warn('no relay connected yet; retrying in the background', { relays: relays.length })

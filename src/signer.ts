@@ -1,7 +1,9 @@
 // A Signer holds a secret key and never hands it out: callers get signatures and NIP-44 conversation keys.
 // Everything that signs (node, client, gateway) takes a Signer, so a hardware or remote signer can replace it.
 import type { Event as NostrEvent, EventTemplate } from 'nostr-tools/core'
-import { finalizeEvent, getPublicKey } from 'nostr-tools/pure'
+import { schnorr } from '@noble/curves/secp256k1.js'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { getEventHash, getPublicKey } from 'nostr-tools/pure'
 import type { Nostr } from 'nostr-wasm'
 import { getConversationKey } from './protocol/nip44.ts'
 import { loadNostrWasm } from './protocol/verify.ts'
@@ -28,7 +30,13 @@ export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, was
         wasm.finalizeEvent(event, secretKey)
         return event
       }
-    : (template: EventTemplate): NostrEvent => finalizeEvent(template, secretKey)
+    : (template: EventTemplate): NostrEvent => {
+        // nostr-tools' finalizeEvent derives the public key again on every call; it is fixed here.
+        const event = { ...template, pubkey, id: '', sig: '' }
+        event.id = getEventHash(event)
+        event.sig = bytesToHex(schnorr.sign(hexToBytes(event.id), secretKey))
+        return event
+      }
   return {
     pubkey,
     async signEvent(template) {

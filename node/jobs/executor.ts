@@ -323,6 +323,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       // without one), so signing and publishing never delay the first token.
       processingTimer = setTimeout(() => sendProcessing(job), 20)
       log.info('job started', { job: job.id.slice(0, 12), model: job.payload.model, via: job.viaRelay ? 'relay' : 'direct' })
+      const { max_tokens: _m, temperature: _t, top_p: _p, stop: _s, seed: _d, ...extra } = job.payload.params
       const p = job.payload.params
       const request: ChatRequest = {
         model: job.model.backendId,
@@ -333,6 +334,8 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         ...(p.stop !== undefined ? { stop: p.stop } : {}),
         ...(p.seed !== undefined ? { seed: p.seed } : {}),
         ...(job.payload.continue ? { continueFinal: true } : {}),
+        // Unknown OpenAI fields travel to the backend untouched (the adapter decides where they go).
+        ...(Object.keys(extra).length ? { extra } : {}),
       }
       let usage = { promptTokens: 0, completionTokens: 0 }
       let finishReason = 'stop'

@@ -40,6 +40,11 @@ export type SubscribeParameters = {
   onClosed?: ((relay: string, reason: string) => void) | undefined
   /** Drop events already delivered from another relay (default true). */
   dedupe?: boolean | undefined
+  /**
+   * Checks an event before it counts as seen: a relay that sends a corrupted copy first must not hide the genuine
+   * one that arrives from another relay. Events failing it are dropped.
+   */
+  verify?: ((event: NostrEvent) => boolean) | undefined
 }
 
 export type Subscription = { id: string; close(): void }
@@ -134,6 +139,7 @@ class RelayConnection {
       const sub = this.pool.subs.get(a)
       if (!sub || sub.closed || typeof b !== 'object' || b === null) return
       const event = b as NostrEvent
+      if (sub.params.verify && !sub.params.verify(event)) return
       if (sub.seen) {
         if (sub.seen.has(event.id)) return
         sub.seen.add(event.id)

@@ -130,10 +130,28 @@ export function validateEvent(input: unknown, kind: number, options: ValidateOpt
   const exp = getTagValue(event, 'expiration')
   if (exp !== undefined && !/^\d+$/.test(exp)) return reject('bad-tag', '"expiration" tag must be a unix timestamp')
   if (exp !== undefined && Number(exp) <= now) return reject('expired', `event expired at ${exp}`)
-  if (!options.trusted) {
-    if (getEventHash(event) !== event.id) return reject('bad-id', 'id is not the sha256 of the serialized event')
-    const verify = options.verify ?? verifySignature
-    if (!verify(event)) return reject('bad-signature', 'signature does not verify against pubkey')
+  if (!options.trusted && !verifiedEvents.has(event)) {
+    const failure = checkIdAndSignature(event, options.verify)
+    if (failure) return failure
   }
   return { ok: true, event }
+}
+
+// Event objects whose id and signature were checked, so a second look (a relay pool's pre-dedupe check, then the
+// kind's parser) costs no second Schnorr verification. Keyed by object identity: events are parsed from JSON and
+// never mutated afterwards.
+const verifiedEvents = new WeakSet<object>()
+
+function checkIdAndSignature(event: NostrEvent, verify: ((event: NostrEvent) => boolean) | undefined = verifySignature): Rejected | null {
+  if (getEventHash(event) !== event.id) return reject('bad-id', 'id is not the sha256 of the serialized event')
+  if (!verify(event)) return reject('bad-signature', 'signature does not verify against pubkey')
+  verifiedEvents.add(event)
+  return null
+}
+
+/** NIP-01 shape, id and signature, for any kind; what a relay pool checks before it deduplicates. */
+export function isAuthentic(input: unknown, verify?: ((event: NostrEvent) => boolean) | undefined): boolean {
+  if (checkShape(input)) return false
+  const event = input as NostrEvent
+  return verifiedEvents.has(event) || checkIdAndSignature(event, verify) === null
 }

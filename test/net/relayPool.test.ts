@@ -71,3 +71,37 @@ test('publish with no connected relay fails clearly', async (t) => {
   t.after(() => pool.close())
   await assert.rejects(pool.publish(note('x')), /No relay accepted/)
 })
+
+test('a forged copy from a lying relay does not hide the genuine event from another relay', async (t) => {
+  const { WebSocketServer } = await import('ws')
+  const genuine = note('the real one')
+  const forged = { ...genuine, content: 'tampered' }
+  // A lying relay: answers every REQ with the forged copy (same id, wrong content) before EOSE.
+  const liar = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  liar.on('connection', (ws) =>
+    ws.on('message', (data) => {
+      const [type, subId] = JSON.parse(String(data)) as [string, string]
+      if (type === 'REQ') {
+        ws.send(JSON.stringify(['EVENT', subId, forged]))
+        ws.send(JSON.stringify(['EOSE', subId]))
+      }
+    }),
+  )
+  t.after(() => {
+    for (const client of liar.clients) client.terminate()
+    return new Promise<void>((r) => liar.close(() => r()))
+  })
+  const honest = await startThirdPartyRelay()
+  t.after(() => honest.close())
+  const liarUrl = `ws://127.0.0.1:${(liar.address() as { port: number }).port}`
+  const { isAuthentic } = await import('../../src/protocol/event.ts')
+  const pool = createRelayPool({ urls: [liarUrl, honest.url], WebSocket: WebSocket as unknown as WebSocketConstructor })
+  t.after(() => pool.close())
+  assert.equal(await pool.ready({ min: 2 }), 2)
+  await pool.publish(genuine).catch(() => undefined)
+  const seen: string[] = []
+  pool.subscribe([{ ids: [genuine.id] }], { onEvent: (e) => seen.push(e.content), verify: (e) => isAuthentic(e) })
+  await until(() => seen.length >= 1)
+  await new Promise((r) => setTimeout(r, 100))
+  assert.deepEqual(seen, ['the real one'])
+})
