@@ -2,7 +2,8 @@
 // and a settlement client whose account is that identity.
 import { bytesToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { configFilePath, resolveHome } from '../config/common.ts'
+import { commonSchema, configFilePath, resolveHome } from '../config/common.ts'
+import { loadConfig } from '../config/load.ts'
 import { keyPath, loadIdentity } from '../keys/identity.ts'
 import type { Identity } from '../keys/identity.ts'
 import { BaseError } from '../errors/base.ts'
@@ -18,9 +19,10 @@ export type PaymentsCliFlags = {
   chainId?: number | undefined
   contract?: string | undefined
   token?: string | undefined
+  relay?: string[] | undefined
 }
 
-export type PaymentsCliContext = { home: string; identity: Identity; config: PaymentsConfig; client: SettlementClient }
+export type PaymentsCliContext = { home: string; identity: Identity; config: PaymentsConfig; client: SettlementClient; relays: string[] }
 
 export function paymentsCliContext(flags: PaymentsCliFlags, env: Record<string, string | undefined> = process.env): PaymentsCliContext {
   const home = resolveHome(flags, env)
@@ -33,7 +35,9 @@ export function paymentsCliContext(flags: PaymentsCliFlags, env: Record<string, 
     flags: { chainRpc: flags.rpc, chainId: flags.chainId, settlementAddress: flags.contract, token: flags.token },
   })
   const account = privateKeyToAccount(bytesToHex(identity.secretKey))
-  return { home, identity, config, client: createSettlementClient(config, account) }
+  // Relays are needed only to resolve a node given by its Nostr key to its payout address.
+  const { relays } = loadConfig(commonSchema, { file: configFilePath(home), env, flags: { relays: flags.relay?.length ? flags.relay : undefined } }).values
+  return { home, identity, config, client: createSettlementClient(config, account), relays }
 }
 
 /** Base-unit amounts only (no decimals): the CLI never guesses a token's decimals. */

@@ -103,3 +103,35 @@ test('RPC down: the command says so, exits non-zero, and changes nothing', async
   assert.equal(bad.code, 1)
   assert.match(bad.stderr, /payout address/)
 })
+
+test('deposit --node <npub>: the payout address comes from the node\'s signed capability, checked by its payee proof', async (t) => {
+  const { startRelay } = await import('../helpers/relay.ts')
+  const { createLocalSigner } = await import('../../src/signer.ts')
+  const { buildCapability } = await import('../../src/protocol/capability.ts')
+  const { signPayeeLink } = await import('../../src/payments/payeeLink.ts')
+  const { privateKeyToAccount } = await import('viem/accounts')
+  const { exampleCapability } = await import('../vectors/examples.ts')
+  const { npubEncode } = await import('nostr-tools/nip19')
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const signer = createLocalSigner(hexToBytes(node.key))
+  const account = privateKeyToAccount(node.key)
+  const terms = { chainId: chain.anvil.chainId, contract: chain.settlement, token: '0x0000000000000000000000000000000000000000', payee: account.address, creditLimit: '0' }
+  const publish = async (payment: typeof terms & { payeeProof: string }) => {
+    const { connect } = await import('../helpers/nostrClient.ts')
+    const ws = await connect(relay.url)
+    const event = await buildCapability(signer, { ...exampleCapability, payment })
+    assert.ok((await ws.publish(event)).ok)
+    ws.close()
+  }
+  // A proof signed for another key does not link the address: refused.
+  await publish({ ...terms, payeeProof: await signPayeeLink(account, 'ab'.repeat(32)) })
+  const refused = await cli(homes.client, ['deposit', '7', '--node', npubEncode(signer.pubkey), '--relay', relay.url])
+  assert.equal(refused.code, 1)
+  assert.match(refused.stderr, /no valid proof linking it/)
+  await new Promise((r) => setTimeout(r, 1100)) // a newer created_at replaces the addressable event
+  await publish({ ...terms, payeeProof: await signPayeeLink(account, signer.pubkey) })
+  const ok = await cli(homes.client, ['deposit', '7', '--node', npubEncode(signer.pubkey), '--relay', relay.url, '--json'])
+  assert.equal(ok.code, 0, ok.stderr)
+  assert.equal(json(ok.stdout).node, account.address)
+})

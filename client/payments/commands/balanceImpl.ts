@@ -8,8 +8,8 @@ import { guardRpc } from './guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
 export async function runBalance(argv: PaymentsCliFlags & { node?: string | undefined; fromBlock?: number | undefined; json?: boolean | undefined }): Promise<void> {
-  const payee = argv.node ? resolvePayee(argv.node) : undefined
-  const { identity, config, client } = paymentsCliContext(argv)
+  const { identity, config, client, relays } = paymentsCliContext(argv)
+  const payee = argv.node ? await resolvePayee(argv.node, { relays, domain: { chainId: config.chainId, verifyingContract: config.settlementAddress } }) : undefined
   const address = config.settlementAddress
   const channels: { payee: Address; token: Address }[] = payee
     ? [{ payee, token: config.token }]

@@ -7,7 +7,7 @@ export const depositCommand: InfernetCommand = {
   builder: (y) =>
     y
       .positional('amount', { type: 'string', describe: 'Amount in the token\'s base units (wei for the native coin)' })
-      .option('node', { type: 'string', demandOption: true, describe: 'The node\'s payout address (payment.payee of its capability event)' })
+      .option('node', { type: 'string', demandOption: true, describe: 'The node: its npub or hex key (payout address read from its signed capability on --relay), or the payout address itself' })
       .options(paymentsCliOptions),
   handler: async (argv) => {
     const { runDeposit } = await import('./depositImpl.ts')

@@ -7,8 +7,8 @@ import { resolvePayee } from './resolvePayee.ts'
 
 export async function runDeposit(argv: PaymentsCliFlags & { amount: string; node: string; json?: boolean | undefined }): Promise<void> {
   const amount = parseAmount(argv.amount)
-  const payee = resolvePayee(argv.node)
-  const { identity, config, client } = paymentsCliContext(argv)
+  const { identity, config, client, relays } = paymentsCliContext(argv)
+  const payee = await resolvePayee(argv.node, { relays, domain: { chainId: config.chainId, verifyingContract: config.settlementAddress } })
   const token = config.token
   const result = await deposit(client, { address: config.settlementAddress, payee, token, amount })
   const channel = await getChannel(client, { address: config.settlementAddress, payer: identity.address, payee, token })

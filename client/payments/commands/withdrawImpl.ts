@@ -7,8 +7,8 @@ import { resolvePayee } from './resolvePayee.ts'
 
 /** Step 1 (no request pending): requestWithdraw. Step 2 (delay passed): withdraw. In between: says when. */
 export async function runWithdraw(argv: PaymentsCliFlags & { node: string; json?: boolean | undefined }): Promise<void> {
-  const payee = resolvePayee(argv.node)
-  const { identity, config, client } = paymentsCliContext(argv)
+  const { identity, config, client, relays } = paymentsCliContext(argv)
+  const payee = await resolvePayee(argv.node, { relays, domain: { chainId: config.chainId, verifyingContract: config.settlementAddress } })
   const base = { address: config.settlementAddress, payee, token: config.token }
   const channel = await getChannel(client, { ...base, payer: identity.address })
   let out: Record<string, unknown>
