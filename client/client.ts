@@ -29,6 +29,7 @@ import type { ReceiptIssuer } from './receipts.ts'
 import { rankCandidates, type NodeRecord, type RoutingPolicy } from './routing.ts'
 import { runAttempt } from './runAttempt.ts'
 import { verifyResult } from './verifyResult.ts'
+import { loadNostrWasm } from '../src/protocol/verify.ts'
 
 export type { ChatMessage, MarketModel, MarketNode, RoutingPolicy, WebSocketConstructor }
 export type { Logger } from '../src/log.ts'
@@ -184,6 +185,8 @@ export class InfernetClient {
   ready({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new ClientClosedError())
     this.#ready ??= (async () => {
+      // libsecp256k1 (WASM) makes every signature check several times cheaper; @noble stays the fallback.
+      await loadNostrWasm().catch(() => undefined)
       await this.pool.ready({ timeoutMs })
       await this.#market.load({ timeoutMs })
     })()

@@ -35,8 +35,10 @@ export type ValidateOptions = {
   trusted?: boolean | undefined
   /** Accept events dated at most this many seconds ahead. */
   maxFuture?: number | undefined
-  /** Schnorr check of sig over id; defaults to @noble/curves (see verify.ts). */
+  /** Schnorr check of sig over id; defaults to libsecp256k1 once loaded, else @noble/curves (see verify.ts). */
   verify?: ((event: NostrEvent) => boolean) | undefined
+  /** Reuse earlier verifications of the same (id, sig) (default true; benchmarks turn it off). */
+  cache?: boolean | undefined
 }
 
 export function reject(code: RejectCode, reason: string): Rejected {
@@ -130,8 +132,8 @@ export function validateEvent(input: unknown, kind: number, options: ValidateOpt
   const exp = getTagValue(event, 'expiration')
   if (exp !== undefined && !/^\d+$/.test(exp)) return reject('bad-tag', '"expiration" tag must be a unix timestamp')
   if (exp !== undefined && Number(exp) <= now) return reject('expired', `event expired at ${exp}`)
-  if (!options.trusted && !verifiedEvents.has(event)) {
-    const failure = checkIdAndSignature(event, options.verify)
+  if (!options.trusted && (options.cache === false || !verifiedEvents.has(event))) {
+    const failure = checkIdAndSignature(event, options.verify, options.cache !== false)
     if (failure) return failure
   }
   return { ok: true, event }
@@ -142,9 +144,20 @@ export function validateEvent(input: unknown, kind: number, options: ValidateOpt
 // never mutated afterwards.
 const verifiedEvents = new WeakSet<object>()
 
-function checkIdAndSignature(event: NostrEvent, verify: ((event: NostrEvent) => boolean) | undefined = verifySignature): Rejected | null {
+// Signatures already verified, keyed by id + sig. The id is the hash of everything else (pubkey included), so once
+// the hash matches, a known (id, sig) pair needs no second Schnorr check: the same event fetched again (say, from
+// a coordinator's answer on every request) costs one sha256. Bounded; the oldest entries go first.
+const verifiedSignatures = new Set<string>()
+const maxVerifiedSignatures = 20_000
+
+function checkIdAndSignature(event: NostrEvent, verify: ((event: NostrEvent) => boolean) | undefined = verifySignature, cache = true): Rejected | null {
   if (getEventHash(event) !== event.id) return reject('bad-id', 'id is not the sha256 of the serialized event')
-  if (!verify(event)) return reject('bad-signature', 'signature does not verify against pubkey')
+  const key = event.id + event.sig
+  if (!cache || !verifiedSignatures.has(key)) {
+    if (!verify(event)) return reject('bad-signature', 'signature does not verify against pubkey')
+    if (verifiedSignatures.size >= maxVerifiedSignatures) verifiedSignatures.delete(verifiedSignatures.values().next().value as string)
+    verifiedSignatures.add(key)
+  }
   verifiedEvents.add(event)
   return null
 }

@@ -9,7 +9,8 @@ import type { Nostr } from 'nostr-wasm'
 
 export type SignatureVerifier = (event: NostrEvent) => boolean
 
-export function verifySignature(event: Pick<NostrEvent, 'id' | 'pubkey' | 'sig'>): boolean {
+/** Schnorr check with @noble/curves, the portable reference. */
+export function verifySignatureNoble(event: Pick<NostrEvent, 'id' | 'pubkey' | 'sig'>): boolean {
   try {
     return schnorr.verify(hexToBytes(event.sig), hexToBytes(event.id), hexToBytes(event.pubkey))
   } catch {
@@ -18,10 +19,25 @@ export function verifySignature(event: Pick<NostrEvent, 'id' | 'pubkey' | 'sig'>
 }
 
 let wasm: Promise<Nostr> | undefined
+let wasmReady: Nostr | undefined
+
+/**
+ * The default verifier: libsecp256k1 once a process has loaded it (`loadNostrWasm()`, which every long-running
+ * part calls at start), @noble/curves until then. Both give the same answers; only the speed differs.
+ */
+export function verifySignature(event: NostrEvent): boolean {
+  if (!wasmReady) return verifySignatureNoble(event)
+  try {
+    wasmReady.verifyEvent(event)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** libsecp256k1 (WASM), loaded once per process. */
 export function loadNostrWasm(): Promise<Nostr> {
-  wasm ??= import('nostr-wasm').then((m) => m.initNostrWasm())
+  wasm ??= import('nostr-wasm').then((m) => m.initNostrWasm()).then((instance) => (wasmReady = instance))
   return wasm
 }
 
