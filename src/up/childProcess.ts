@@ -12,8 +12,8 @@ export type ManagedChild = {
   name: string
   child: ChildProcess
   ready: Ready
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
-  stop(graceMs?: number): Promise<void>
+  /** Sends `signal` (SIGTERM by default), then SIGKILL after `graceMs`. Resolves when the process is gone. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>
 }
 
 export class ChildStartError extends BaseError {
@@ -85,7 +85,7 @@ export async function startChild({ name, args, env = {}, onLog, timeoutMs = 60_0
     name,
     child,
     ready,
-    stop: (graceMs = 10_000) =>
+    stop: (signal = 'SIGTERM', graceMs = 10_000) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve()
         const killer = setTimeout(() => child.kill('SIGKILL'), graceMs)
@@ -93,7 +93,7 @@ export async function startChild({ name, args, env = {}, onLog, timeoutMs = 60_0
           clearTimeout(killer)
           resolve()
         })
-        child.kill('SIGTERM')
+        child.kill(signal)
       }),
   }
 }

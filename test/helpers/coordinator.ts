@@ -3,11 +3,11 @@
 //
 //   const coord = await startCoordinator({ relays: [relay.url] })
 //   await fetch(`${coord.url}/api/v1/nodes?model=llama3`); coord.coordinator.market; await coord.close()
-import { spawn, type ChildProcess } from 'node:child_process'
+import { startChild } from '../../src/up/childProcess.ts'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import WebSocket from 'ws'
 import { keyPath, loadOrCreateIdentity } from '../../src/keys/identity.ts'
 import { createLogger } from '../../src/log.ts'
@@ -66,50 +66,13 @@ export type SpawnedCoordinator = { url: string; child: ChildProcess; stop(signal
 
 /** Runs `node bin/infernet.js coordinator --port 0 --json` and waits for its ready line. */
 export async function spawnCoordinatorProcess(options: { relays: string[]; dbPath: string; home: string; args?: string[] | undefined; env?: Record<string, string> | undefined }): Promise<SpawnedCoordinator> {
-  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
-  const relayArgs = options.relays.flatMap((r) => ['--relay', r])
-  const child = spawn(process.execPath, [bin, 'coordinator', '--home', options.home, '--host', '127.0.0.1', '--port', '0', '--db', options.dbPath, ...relayArgs, '--json', ...(options.args ?? [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, INFERNET_COORDINATOR_LOG_LEVEL: 'warn', INFERNET_COORDINATOR_FLUSH_MS: '10', ...options.env },
+  const { ready, child, stop } = await startChild({
+    name: 'coordinator',
+    args: ['coordinator', '--home', options.home, '--host', '127.0.0.1', '--port', '0', '--db', options.dbPath, ...options.relays.flatMap((r) => ['--relay', r]), ...(options.args ?? [])],
+    env: { INFERNET_COORDINATOR_LOG_LEVEL: 'warn', INFERNET_COORDINATOR_FLUSH_MS: '10', ...options.env },
+    timeoutMs: 20_000,
   })
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000)
-  })
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`coordinator did not print its ready line within 20s\n${stderr}`))
-    }, 20_000)
-    lines.on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; url?: string }
-        if (msg.ready && msg.url) {
-          clearTimeout(timer)
-          resolve(msg.url)
-        }
-      } catch {
-        // not the ready line
-      }
-    })
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`coordinator exited (${code ?? signal}) before it was ready\n${stderr}`))
-    })
-  })
-  return {
-    url,
-    child,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      await exited
-    },
-  }
+  return { url: ready.url, child, stop }
 }
 
 export function tempDir(prefix = 'infernet-test-'): { path: string; remove(): void } {

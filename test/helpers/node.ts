@@ -4,11 +4,11 @@
 //
 //   const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '0', output: '0' } })
 //   node.pubkey, node.streamUrl (http://127.0.0.1:PORT, the capability's `stream`), node.daemon.stats(), await node.stop()
-import { spawn, type ChildProcess } from 'node:child_process'
+import { startChild } from '../../src/up/childProcess.ts'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { generateSecretKey } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { createLogger } from '../../src/log.ts'
@@ -101,46 +101,11 @@ export type SpawnedNode = { pubkey: string; streamUrl: string; child: ChildProce
 
 /** Runs `node bin/infernet.js start --json --port 0 ...` and waits for its ready line. */
 export async function spawnNodeProcess(options: SpawnNodeOptions): Promise<SpawnedNode> {
-  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
-  const args = [bin, 'start', '--json', '--home', options.home, '--port', '0', '--backend', options.backendKind, '--backend-url', options.backendUrl, ...options.relays.flatMap((r) => ['--relay', r]), ...(options.args ?? [])]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INFERNET_LOG_LEVEL: 'warn', ...options.env } })
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000)
+  const { ready, child, stop } = await startChild({
+    name: 'node process',
+    args: ['start', '--home', options.home, '--port', '0', '--backend', options.backendKind, '--backend-url', options.backendUrl, ...options.relays.flatMap((r) => ['--relay', r]), ...(options.args ?? [])],
+    env: { INFERNET_LOG_LEVEL: 'warn', ...options.env },
+    timeoutMs: 30_000,
   })
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
-  const ready = await new Promise<{ url: string; pubkey: string }>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`node process did not print its ready line within 30s\n${stderr}`))
-    }, 30_000)
-    lines.on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; url?: string; pubkey?: string }
-        if (msg.ready && msg.url && msg.pubkey) {
-          clearTimeout(timer)
-          resolve({ url: msg.url, pubkey: msg.pubkey })
-        }
-      } catch {
-        // not the ready line
-      }
-    })
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`node process exited (${code ?? signal}) before it was ready\n${stderr}`))
-    })
-  })
-  return {
-    pubkey: ready.pubkey,
-    streamUrl: ready.url,
-    child,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      await exited
-    },
-  }
+  return { pubkey: String(ready.pubkey), streamUrl: ready.url, child, stop }
 }

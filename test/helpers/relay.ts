@@ -1,7 +1,7 @@
 // Test relays: in-process (memory store, or SQLite when dbPath is given) and as a spawned `infernet relay`
 // process. Both listen on 127.0.0.1 with a free port; callers must close/stop what they start.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import { startChild } from '../../src/up/childProcess.ts'
+import type { ChildProcess } from 'node:child_process'
 import type { RelayConfig } from '../../relay/config.ts'
 import { createRelay } from '../../relay/relay.ts'
 import { startRelayServer } from '../../relay/server.ts'
@@ -21,47 +21,11 @@ export type SpawnedRelay = { url: string; child: ChildProcess; stop(signal?: Nod
 
 /** Runs `node bin/infernet.js relay --port 0 --db <dbPath> --json` and waits for its ready line. */
 export async function spawnRelayProcess(options: { dbPath: string; args?: string[] | undefined; env?: Record<string, string> | undefined }): Promise<SpawnedRelay> {
-  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
-  const child = spawn(process.execPath, [bin, 'relay', '--host', '127.0.0.1', '--port', '0', '--db', options.dbPath, '--json', ...(options.args ?? [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, INFERNET_RELAY_LOG_LEVEL: 'warn', ...options.env },
+  const { ready, child, stop } = await startChild({
+    name: 'relay process',
+    args: ['relay', '--host', '127.0.0.1', '--port', '0', '--db', options.dbPath, ...(options.args ?? [])],
+    env: { INFERNET_RELAY_LOG_LEVEL: 'warn', ...options.env },
+    timeoutMs: 20_000,
   })
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000)
-  })
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`relay process did not print its ready line within 20s\n${stderr}`))
-    }, 20_000)
-    lines.on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean; url?: string }
-        if (msg.ready && msg.url) {
-          clearTimeout(timer)
-          resolve(msg.url)
-        }
-      } catch {
-        // not the ready line
-      }
-    })
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`relay process exited (${code ?? signal}) before it was ready\n${stderr}`))
-    })
-  })
-  return {
-    url,
-    child,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      await exited
-    },
-  }
+  return { url: ready.url, child, stop }
 }
