@@ -130,10 +130,15 @@ describe(`e2e: soak, ${clientCount} clients for ${seconds} s with nodes killed a
       const expected = new Map(payers.map((p) => [p.actor.address.toLowerCase(), p.book.owed(payee)]))
       const owed = [...expected.values()].reduce((a, b) => a + b, 0n)
       if (owed === 0n) continue
+      let missing: string[] = []
       await waitFor(async () => {
         const dry = await paid.payout(k, ['--dry-run'])
-        return [...expected].every(([payer, amount]) => amount === 0n || BigInt(dry.rows.find((r) => r.payer.toLowerCase() === payer)?.cumulative ?? -1) === amount)
-      }, `node ${k}'s wallet holds every client's newest receipt`, 30_000)
+        const held = (payer: string) => BigInt(dry.rows.find((r) => r.payer.toLowerCase() === payer)?.cumulative ?? 0)
+        missing = [...expected].filter(([payer, amount]) => amount !== 0n && held(payer) !== amount).map(([payer, amount]) => `${payer.slice(0, 10)}: signed ${amount}, wallet ${held(payer)}`)
+        return missing.length === 0
+      }, `node ${k}'s wallet holds every client's newest receipt`, 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}; ${missing.length} payer(s) behind: ${missing.slice(0, 5).join('; ')}`)
+      })
       const result = await paid.payout(k)
       assert.equal(result.totals.reduce((s, x) => s + BigInt(x.amount), 0n), owed, `node ${k} redeemed everything it is owed`)
       for (const p of payers) assert.equal(await claimedOnChain(paid, p.actor.address, payee), p.book.owed(payee))
