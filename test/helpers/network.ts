@@ -161,9 +161,23 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
     }
     if (errors.length) throw errors[0]
   }
+  // If this process exits without close() (a test file timed out), its spawned processes must not outlive it.
+  const children = new Set<{ pid?: number | undefined; exitCode: number | null; signalCode: NodeJS.Signals | null }>()
+  const killChildren = () => {
+    for (const c of children) {
+      try {
+        if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+  }
+  process.once('exit', killChildren)
+  cleanups.push(() => void process.removeListener('exit', killChildren))
   try {
     const oursDb = join(dir, 'relay.sqlite')
     const ours = await spawnRelayProcess({ dbPath: oursDb, env: options.relayEnv })
+    children.add(ours.child)
     cleanups.push(() => ours.stop('SIGKILL'))
     const thirdDb = join(dir, 'third-party.sqlite')
     const third = await startThirdPartyRelay({ dbPath: thirdDb })
@@ -200,6 +214,7 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
             args: ['--price', `${price.input},${price.output}`, '--name', spec.name, ...(spec.args ?? [])],
           })
           capture(p.child, log)
+          children.add(p.child)
           return p
         }
         const node: NetworkNode = {
@@ -233,6 +248,7 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
         const spawnIt = async () => {
           const p = await spawnCoordinatorProcess({ relays, dbPath, home, env: { INFERNET_COORDINATOR_LOG_LEVEL: logLevel, INFERNET_LOG_LEVEL: logLevel, ...options.env, ...options.coordinatorEnv } })
           capture(p.child, log)
+          children.add(p.child)
           return p
         }
         const coordinator: NetworkCoordinator = {
