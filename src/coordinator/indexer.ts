@@ -295,6 +295,8 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     return items.length
   }
 
+  /** Events asked per REQ page; relays cap `limit` (ours at 5000 by default). */
+  const backfillPage = 5000
   let backfilledResolve: () => void = () => {}
   const backfilled = new Promise<void>((resolve) => (backfilledResolve = resolve))
 
@@ -313,25 +315,64 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     }
     const since = now() - statsWindowSeconds
     const filters: Filter[] = [
-      { kinds: [kinds.Capability], limit: 5000 },
-      { kinds: [kinds.Heartbeat], limit: 5000 },
-      { kinds: [kinds.JobResult, kinds.JobStatus, kinds.Receipt], since, limit: 5000 },
+      { kinds: [kinds.Capability], limit: backfillPage },
+      { kinds: [kinds.Heartbeat], limit: backfillPage },
+      { kinds: [kinds.JobResult, kinds.JobStatus, kinds.Receipt], since, limit: backfillPage },
     ]
     const pending = new Set(pool.status().map((r) => r.url))
+    let subscriptionDone!: () => void
+    const firstPage = new Promise<void>((resolve) => (subscriptionDone = resolve))
     const eose = (relay: string) => {
       pending.delete(relay)
-      if (pending.size === 0) {
-        flush()
-        backfilledResolve()
-      }
+      if (pending.size === 0) subscriptionDone()
     }
     // dedupe: false — the pool would drop by id BEFORE validation, so a lying relay that sends a corrupted copy
     // first would hide the genuine event from honest relays. `ingest` dedupes only ids that passed validation.
-    subscription = pool.subscribe(filters, { onEvent: (e) => void ingest(e), onEose: eose, onClosed: eose, dedupe: false })
-    setTimeout(() => {
+    // Events per kind in the first page: a kind that filled its page on some relay is paged back further.
+    const firstPageCounts = new Map<number, number>()
+    subscription = pool.subscribe(filters, {
+      onEvent: (e) => {
+        if (pending.size > 0) firstPageCounts.set(e.kind, (firstPageCounts.get(e.kind) ?? 0) + 1)
+        void ingest(e)
+      },
+      onEose: eose,
+      onClosed: eose,
+      dedupe: false,
+    })
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())
+    void Promise.race([firstPage, timeout])
+      .then(async () => {
+        flush()
+        // The subscription's first page holds the newest `backfillPage` events per kind; a larger market is paged
+        // back in time so a rebuilt index misses no live node.
+        for (const kind of [kinds.Capability, kinds.Heartbeat]) if ((firstPageCounts.get(kind) ?? 0) >= backfillPage) await pageBack(kind)
+      })
+      .catch((err: Error) => logger.warn('backfill paging failed', { error: err.message }))
+      .finally(() => {
+        flush()
+        backfilledResolve()
+      })
+  }
+
+  /** Pages `{kinds:[kind]}` back with `until` until a page brings nothing new (at most 200 pages). */
+  async function pageBack(kind: number): Promise<void> {
+    if (!pool) return
+    const seen = new Set<string>()
+    let until: number | undefined
+    for (let pageNo = 0; pageNo < 200 && !closed; pageNo++) {
+      const events = await pool.query([{ kinds: [kind], limit: backfillPage, ...(until !== undefined ? { until } : {}) }], { timeoutMs: 10_000 })
+      let fresh = 0
+      for (const event of events) {
+        if (seen.has(event.id)) continue
+        seen.add(event.id)
+        fresh++
+        ingest(event)
+      }
       flush()
-      backfilledResolve()
-    }, 10_000).unref()
+      if (fresh === 0 || events.length === 0) return
+      // Inclusive: events sharing the boundary second come again and are skipped as seen.
+      until = events.reduce((min, e) => Math.min(min, e.created_at), Number.MAX_SAFE_INTEGER)
+    }
   }
 
   /** Forgets expired nodes (memory and cache) and job records older than the stats window. */
