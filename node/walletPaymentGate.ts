@@ -4,7 +4,8 @@
 // - acceptReceipt: decrypts a kind-3833 event (direct frame or relay), checks that its author was served the job it
 //   names, and lets the wallet run every check of nips/cpr.md with that job's amount due.
 // A Nostr x-only key does not determine an Ethereum address, so the payer address of a client is learned from its
-// first accepted receipt; until then its debt is kept here, in memory, and moved to the wallet's ledger then.
+// first accepted receipt; until then its debt is kept in the payment ledger and moved to the wallet's then. The
+// ledger (node/paymentLedger.ts) is persistent, so a node killed between a result and its receipt still accepts it.
 import type { Address } from 'viem'
 import { silentLogger, type Logger } from '../src/log.ts'
 import type { NostrEvent } from '../src/protocol/event.ts'
@@ -13,6 +14,7 @@ import { decryptReceiptEvent, parseReceiptEvent } from '../src/protocol/receipt.
 import { claimedDomainFromJson, receiptFromJson, type SignedReceipt } from '../src/payments/voucher.ts'
 import type { Signer } from '../src/signer.ts'
 import type { GateDecision, PaymentGate } from './paymentGate.ts'
+import { openPaymentLedger, type PaymentLedger } from './paymentLedger.ts'
 import type { ReceiptWallet } from './wallet/receiptWallet.ts'
 
 export type WalletPaymentGateParameters = {
@@ -26,33 +28,31 @@ export type WalletPaymentGateParameters = {
   logger?: Logger | undefined
   /** Most unpaid jobs remembered (oldest forgotten first). */
   maxUnpaidJobs?: number | undefined
+  /** Where jobs due, payer addresses and pending debt persist (default: in memory, lost on restart). */
+  ledger?: PaymentLedger | undefined
 }
 
-export function createWalletPaymentGate({ wallet, signer, token, creditLimit, logger = silentLogger, maxUnpaidJobs = 100_000 }: WalletPaymentGateParameters): PaymentGate & {
+export function createWalletPaymentGate({ wallet, signer, token, creditLimit, logger = silentLogger, maxUnpaidJobs = 100_000, ledger = openPaymentLedger(':memory:', { maxDueJobs: maxUnpaidJobs }) }: WalletPaymentGateParameters): PaymentGate & {
   /** The payer address learned for a client, if any. */
   payerOf(client: string): Address | undefined
 } {
-  const due = new Map<string, { client: string; amount: bigint }>()
-  const payers = new Map<string, Address>()
-  const pending = new Map<string, bigint>()
   const refuse = (reason: string): GateDecision => ({ ok: false, reason })
 
   return {
-    payerOf: (client) => payers.get(client),
+    payerOf: (client) => ledger.payerOf(client),
     async authorize(client, _job, quote) {
       if (isFree(quote.price)) return { ok: true }
-      const payer = payers.get(client)
-      const unpaid = payer ? wallet.unpaid(payer, token) : (pending.get(client) ?? 0n)
+      const payer = ledger.payerOf(client)
+      const unpaid = payer ? wallet.unpaid(payer, token) : ledger.pending(client)
       if (unpaid > creditLimit) return refuse(`unpaid ${unpaid} is over the credit limit ${creditLimit}: send a receipt for the jobs already served`)
       return { ok: true }
     },
     async settle(client, job, amount) {
       if (amount === 0n) return
-      due.set(job, { client, amount })
-      if (due.size > maxUnpaidJobs) due.delete(due.keys().next().value as string)
-      const payer = payers.get(client)
+      ledger.setDue(job, client, amount)
+      const payer = ledger.payerOf(client)
       if (payer) wallet.recordOwed(payer, token, amount)
-      else pending.set(client, (pending.get(client) ?? 0n) + amount)
+      else ledger.addPending(client, amount)
     },
     async acceptReceipt(event: NostrEvent) {
       const parsed = parseReceiptEvent(event)
@@ -60,7 +60,7 @@ export function createWalletPaymentGate({ wallet, signer, token, creditLimit, lo
       if (parsed.data.node !== signer.pubkey) return refuse('invalid: receipt is addressed to another node')
       const job = parsed.data.job
       if (!job) return refuse('invalid: receipt must name the job it pays ("e" tag)')
-      const entry = due.get(job)
+      const entry = ledger.getDue(job)
       if (!entry) return refuse(`unknown job ${job.slice(0, 12)}…: nothing is due for it`)
       if (entry.client !== parsed.data.client) return refuse('invalid: receipt author is not the job author')
       const voucher = decryptReceiptEvent(event, signer)
@@ -71,18 +71,17 @@ export function createWalletPaymentGate({ wallet, signer, token, creditLimit, lo
       } catch (err) {
         return refuse(`malformed: ${(err as Error).message}`)
       }
-      const known = payers.get(entry.client)
+      const known = ledger.payerOf(entry.client)
       if (known && known !== receipt.payer) return refuse(`invalid: this client pays from ${known}, the receipt names ${receipt.payer}`)
       const result = await wallet.accept(receipt, { amountDue: entry.amount, jobId: job, claimedDomain: claimedDomainFromJson(voucher.data) })
       if (!result.ok) {
         logger.info('receipt refused', { job: job.slice(0, 12), code: result.code })
         return refuse(`${result.code}: ${result.reason}`)
       }
-      due.delete(job)
+      ledger.deleteDue(job)
       if (!known) {
-        payers.set(entry.client, receipt.payer)
-        const owed = pending.get(entry.client) ?? 0n
-        pending.delete(entry.client)
+        ledger.setPayer(entry.client, receipt.payer)
+        const owed = ledger.takePending(entry.client)
         if (owed > 0n) wallet.recordOwed(receipt.payer, token, owed)
       }
       logger.info('receipt accepted', { job: job.slice(0, 12), cumulative: receipt.cumulative.toString() })

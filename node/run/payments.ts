@@ -13,7 +13,9 @@ import { signPayeeLink } from '../../src/payments/payeeLink.ts'
 import type { CapabilityContent } from '../../src/protocol/capability.ts'
 import { isFree } from '../../src/protocol/price.ts'
 import type { Signer } from '../../src/signer.ts'
-import { nodePrice, type NodeConfig } from '../config.ts'
+import { join } from 'node:path'
+import { nodeDataDir, nodePrice, type NodeConfig } from '../config.ts'
+import { openPaymentLedger } from '../paymentLedger.ts'
 import type { PaymentGate } from '../paymentGate.ts'
 import { createReceiptWallet, receiptWalletPath } from '../wallet/receiptWallet.ts'
 import { createWalletPaymentGate } from '../walletPaymentGate.ts'
@@ -41,10 +43,14 @@ export async function setupNodePayments({ home, identity, config, signer, logger
   }
   const domain = { chainId: chain.chainId, verifyingContract: chain.settlementAddress }
   const wallet = createReceiptWallet({ path: receiptWalletPath(home), payee: getAddress(payee), domain, client: createSettlementClient(chain), tokens: [chain.token], creditLimit: BigInt(config.creditLimit), logger: logger.child('[wallet]') })
-  const gate = createWalletPaymentGate({ wallet, signer, token: chain.token, creditLimit: BigInt(config.creditLimit), logger: logger.child('[payments]') })
+  const ledger = openPaymentLedger(join(nodeDataDir(home), 'payments.sqlite'))
+  const gate = createWalletPaymentGate({ wallet, signer, token: chain.token, creditLimit: BigInt(config.creditLimit), logger: logger.child('[payments]'), ledger })
   return {
     gate,
     terms: { chainId: chain.chainId, contract: chain.settlementAddress, token: chain.token, payee: getAddress(payee), payeeProof, creditLimit: config.creditLimit },
-    close: () => wallet.close(),
+    close: () => {
+      ledger.close()
+      wallet.close()
+    },
   }
 }
