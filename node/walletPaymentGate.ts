@@ -37,6 +37,63 @@ export function createWalletPaymentGate({ wallet, signer, token, creditLimit, lo
   payerOf(client: string): Address | undefined
 } {
   const refuse = (reason: string): GateDecision => ({ ok: false, reason })
+  // Receipts that came too early: relays return stored events newest first, so after a restart receipt n+1 can
+  // arrive before receipt n and fail the "increment equals the job's price" rule. They wait here (a few per
+  // client) and are tried again after the next receipt of that client is accepted.
+  const early = new Map<string, NostrEvent[]>()
+  const maxEarlyPerClient = 64
+
+  async function retryEarly(client: string): Promise<void> {
+    let progress = true
+    while (progress) {
+      progress = false
+      const waiting = early.get(client) ?? []
+      early.delete(client)
+      for (const event of waiting) {
+        const decision = await accept(event, false)
+        if (decision.ok) progress = true
+      }
+    }
+  }
+
+  async function accept(event: NostrEvent, retry = true): Promise<GateDecision> {
+    const parsed = parseReceiptEvent(event)
+    if (!parsed.ok) return refuse(parsed.reason)
+    if (parsed.data.node !== signer.pubkey) return refuse('invalid: receipt is addressed to another node')
+    const job = parsed.data.job
+    if (!job) return refuse('invalid: receipt must name the job it pays ("e" tag)')
+    const entry = ledger.getDue(job)
+    if (!entry) return refuse(`unknown job ${job.slice(0, 12)}…: nothing is due for it`)
+    if (entry.client !== parsed.data.client) return refuse('invalid: receipt author is not the job author')
+    const voucher = decryptReceiptEvent(event, signer)
+    if (!voucher.ok) return refuse(voucher.reason)
+    let receipt: SignedReceipt
+    try {
+      receipt = receiptFromJson(voucher.data)
+    } catch (err) {
+      return refuse(`malformed: ${(err as Error).message}`)
+    }
+    const known = ledger.payerOf(entry.client)
+    if (known && known !== receipt.payer) return refuse(`invalid: this client pays from ${known}, the receipt names ${receipt.payer}`)
+    const result = await wallet.accept(receipt, { amountDue: entry.amount, jobId: job, claimedDomain: claimedDomainFromJson(voucher.data) })
+    if (!result.ok) {
+      if (result.code === 'wrong-increment' && receipt.cumulative > 0n) {
+        const waiting = early.get(entry.client) ?? []
+        if (waiting.length < maxEarlyPerClient && !waiting.some((e) => e.id === event.id)) early.set(entry.client, [...waiting, event])
+      }
+      logger.info('receipt refused', { job: job.slice(0, 12), code: result.code })
+      return refuse(`${result.code}: ${result.reason}`)
+    }
+    ledger.deleteDue(job)
+    if (!known) {
+      ledger.setPayer(entry.client, receipt.payer)
+      const owed = ledger.takePending(entry.client)
+      if (owed > 0n) wallet.recordOwed(receipt.payer, token, owed)
+    }
+    logger.info('receipt accepted', { job: job.slice(0, 12), cumulative: receipt.cumulative.toString() })
+    if (retry && early.has(entry.client)) await retryEarly(entry.client)
+    return { ok: true }
+  }
 
   return {
     payerOf: (client) => ledger.payerOf(client),
@@ -54,38 +111,6 @@ export function createWalletPaymentGate({ wallet, signer, token, creditLimit, lo
       if (payer) wallet.recordOwed(payer, token, amount)
       else ledger.addPending(client, amount)
     },
-    async acceptReceipt(event: NostrEvent) {
-      const parsed = parseReceiptEvent(event)
-      if (!parsed.ok) return refuse(parsed.reason)
-      if (parsed.data.node !== signer.pubkey) return refuse('invalid: receipt is addressed to another node')
-      const job = parsed.data.job
-      if (!job) return refuse('invalid: receipt must name the job it pays ("e" tag)')
-      const entry = ledger.getDue(job)
-      if (!entry) return refuse(`unknown job ${job.slice(0, 12)}…: nothing is due for it`)
-      if (entry.client !== parsed.data.client) return refuse('invalid: receipt author is not the job author')
-      const voucher = decryptReceiptEvent(event, signer)
-      if (!voucher.ok) return refuse(voucher.reason)
-      let receipt: SignedReceipt
-      try {
-        receipt = receiptFromJson(voucher.data)
-      } catch (err) {
-        return refuse(`malformed: ${(err as Error).message}`)
-      }
-      const known = ledger.payerOf(entry.client)
-      if (known && known !== receipt.payer) return refuse(`invalid: this client pays from ${known}, the receipt names ${receipt.payer}`)
-      const result = await wallet.accept(receipt, { amountDue: entry.amount, jobId: job, claimedDomain: claimedDomainFromJson(voucher.data) })
-      if (!result.ok) {
-        logger.info('receipt refused', { job: job.slice(0, 12), code: result.code })
-        return refuse(`${result.code}: ${result.reason}`)
-      }
-      ledger.deleteDue(job)
-      if (!known) {
-        ledger.setPayer(entry.client, receipt.payer)
-        const owed = ledger.takePending(entry.client)
-        if (owed > 0n) wallet.recordOwed(receipt.payer, token, owed)
-      }
-      logger.info('receipt accepted', { job: job.slice(0, 12), cumulative: receipt.cumulative.toString() })
-      return { ok: true }
-    },
+    acceptReceipt: (event: NostrEvent) => accept(event),
   }
 }
