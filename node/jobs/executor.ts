@@ -378,13 +378,15 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       })
       job.state = 'ended'
       sendProcessing(job)
+      // What the job is due is recorded before the client can see the result: its receipt may come back at once,
+      // and a node killed between the two would otherwise never accept that receipt.
+      await payment.settle(job.client, job.id, amount).catch((err: Error) => log.warn('settle failed', { job: job.id.slice(0, 12), error: err.message }))
       broadcast(job, { type: 'result', job: job.id, event: result }, true)
       publish(result)
       status(job, 'success')
       dedupe.finish(job.id, 'success')
       metrics.record({ ttftMs: Math.max(0, ttftMs), completionTokens: usage.completionTokens, durationMs })
       log.info('job done', { job: job.id.slice(0, 12), tokens: usage.completionTokens, ms: Math.round(durationMs) })
-      await payment.settle(job.client, job.id, amount).catch((err: Error) => log.warn('settle failed', { job: job.id.slice(0, 12), error: err.message }))
     } catch (err) {
       metrics.recordFailure()
       if (job.abortReason === 'cancelled') endWithError(job, 'cancelled', 'the client cancelled the job', false, 'cancelled')
