@@ -95,17 +95,21 @@ export function compareRanked(a: Ranked, b: Ranked): number {
 }
 
 /** Candidates for the query, best first; `limit` keeps only the best ones (a bounded insertion, O(n·limit)). */
+/** Keeps `out` sorted best first and at most `limit` long. */
+function insertRanked(out: Ranked[], item: Ranked, limit: number): void {
+  if (out.length >= limit && compareRanked(item, out[out.length - 1]!) >= 0) return
+  let i = out.length
+  while (i > 0 && compareRanked(item, out[i - 1]!) < 0) i--
+  out.splice(i, 0, item)
+  if (out.length > limit) out.pop()
+}
+
 export function rankNodes(nodes: Iterable<MarketNode>, query: RouteQuery, { now, limit = Infinity }: { now: number; limit?: number }): Ranked[] {
   const out: Ranked[] = []
   const q = prepare(query)
   for (const node of nodes) {
     if (!isCandidate(node, q, now)) continue
-    const item = { node, score: scoreNode(node, q) }
-    if (out.length >= limit && compareRanked(item, out[out.length - 1]!) >= 0) continue
-    let i = out.length
-    while (i > 0 && compareRanked(item, out[i - 1]!) < 0) i--
-    out.splice(i, 0, item)
-    if (out.length > limit) out.pop()
+    insertRanked(out, { node, score: scoreNode(node, q) }, limit)
   }
   return out
 }
@@ -131,12 +135,7 @@ export function rankPresorted(index: Presorted, query: RouteQuery, { now, limit 
   for (const { node, base } of index) {
     if (out.length >= limit && base + bonus < out[out.length - 1]!.score - 1e-9) break
     if (!isCandidate(node, q, now)) continue
-    const item = { node, score: scoreNode(node, q) }
-    if (out.length >= limit && compareRanked(item, out[out.length - 1]!) >= 0) continue
-    let i = out.length
-    while (i > 0 && compareRanked(item, out[i - 1]!) < 0) i--
-    out.splice(i, 0, item)
-    if (out.length > limit) out.pop()
+    insertRanked(out, { node, score: scoreNode(node, q) }, limit)
   }
   return out
 }

@@ -1,9 +1,10 @@
 // Pure translation between OpenAI's wire format and the Infernet client SDK: requests in, chunks, completions,
 // usage, model lists and error bodies out. No I/O here; gateway/routes.ts calls these.
 import type { MarketModel } from '../market.ts'
+import type { ChatMessage } from '../../protocol/jobRequest.ts'
 import { CoordinatorError, errors } from '../errors.ts'
 
-export type ChatMessage = { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
+export type { ChatMessage }
 
 export type GatewayChatRequest = {
   model: string

@@ -21,9 +21,8 @@
 //   pingEveryMs does not apply (Ollama's NDJSON has no keep-alive lines).
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
-import { createPacer, defaultFakeReply, fakePromptTokens, readJsonBody, sendJson, streamEnding } from './pacer.ts'
+import { createPacer, defaultFakeReply, listenFake, fakePromptTokens, readJsonBody, sendJson, streamEnding } from './pacer.ts'
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
 
 export type StartFakeOllamaOptions = FakeBackendOptions & {
@@ -43,7 +42,6 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
   let loadingLeft = faults.loading503 ?? 0
   const stats: FakeStats = { requests: 0, chats: 0, activeStreams: 0, cancelled: 0, lastChatBody: undefined }
   const pacer = createPacer()
-  const sockets = new Set<Socket>()
   const now = () => new Date().toISOString()
   const describe = (name: string) => ({
     name,
@@ -170,24 +168,14 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
     res.writeHead(404, { 'content-type': 'text/plain' })
     res.end('404 page not found')
   })
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, close } = await listenFake(server, pacer)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     stats,
     setFaults(next) {
       faults = { ...next }
       loadingLeft = faults.loading503 ?? 0
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        pacer.stop()
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    close,
   }
 }

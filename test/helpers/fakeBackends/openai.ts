@@ -33,9 +33,8 @@
 //   usage: false   no usage chunk even when include_usage is asked
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
-import { createPacer, defaultFakeReply, fakePromptTokens, readJsonBody, sendJson, streamEnding } from './pacer.ts'
+import { createPacer, defaultFakeReply, listenFake, fakePromptTokens, readJsonBody, sendJson, streamEnding } from './pacer.ts'
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
 
 export type OpenAIFlavor = 'vllm' | 'sglang' | 'max' | 'llamacpp'
@@ -49,7 +48,6 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
   let loadingLeft = faults.loading503 ?? 0
   const stats: FakeStats = { requests: 0, chats: 0, activeStreams: 0, cancelled: 0, lastChatBody: undefined }
   const pacer = createPacer()
-  const sockets = new Set<Socket>()
   const created = Math.floor(Date.now() / 1000)
   let seq = 0
 
@@ -192,24 +190,14 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     if (flavor === 'llamacpp' && route === 'GET /health') return health(res, { status: 'ok' })
     sendJson(res, 404, { detail: 'Not Found' })
   })
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, close } = await listenFake(server, pacer)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     stats,
     setFaults(next) {
       faults = { ...next }
       loadingLeft = faults.loading503 ?? 0
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        pacer.stop()
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
+    close,
   }
 }

@@ -2,7 +2,8 @@
 // streams: every tick, each stream writes all tokens that are due by wall clock in ONE socket write. That
 // keeps 2,000 tok/s per stream and 64+ concurrent streams accurate (a timer per token would drift and
 // swamp the event loop).
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 
 export type PacedStream = {
   /** Number of tokens to emit before calling onEnd. */
@@ -130,4 +131,24 @@ export function streamEnding(count: number, faults: FakeFaults): { mode: 'normal
   if (dropAt <= errAt && dropAt <= count) return { mode: 'drop', limit: dropAt }
   if (errAt <= count) return { mode: 'error', limit: errAt }
   return { mode: 'normal', limit: count }
+}
+
+/** Listens on 127.0.0.1 (port 0); close() stops the pacer and drops open sockets so streams end at once. */
+export async function listenFake(server: Server, pacer: { stop(): void }): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>()
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        pacer.stop()
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
 }
