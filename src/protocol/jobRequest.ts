@@ -6,7 +6,7 @@ import { isRejected, nowSeconds, reject, requireSingleTag, utf8Length, validateE
 import * as kinds from './kinds.ts'
 import { maxJobPayloadBytes } from './limits.ts'
 import { decryptLarge, encryptLarge } from './nip44.ts'
-import { checkSchema, hex64, modelId, price } from './schema.ts'
+import { decryptJsonContent, hex64, modelId, price } from './schema.ts'
 
 /** Default lifetime of a job request: a node must start it before then, or never. */
 export const jobRequestTtlSeconds = 120
@@ -68,20 +68,11 @@ export function parseJobRequest(input: unknown, options: ValidateOptions = {}): 
 
 /** The node's side: decrypt with its signer and check the payload schema. */
 export function decryptJobRequest(event: NostrEvent, signer: Signer): ValidationResult<JobPayload> {
-  let plaintext: string
-  try {
-    plaintext = decryptLarge(event.content, signer.conversationKey(event.pubkey))
-  } catch (err) {
-    return reject('undecryptable', `job payload cannot be decrypted (${(err as Error).message})`)
-  }
-  if (utf8Length(plaintext) > maxJobPayloadBytes) return reject('too-large', `job payload exceeds ${maxJobPayloadBytes} bytes`)
-  let raw: unknown
-  try {
-    raw = JSON.parse(plaintext)
-  } catch {
-    return reject('bad-content', 'job payload is not valid JSON')
-  }
-  const checked = checkSchema(raw, jobPayload, 'job payload')
+  const checked = decryptJsonContent(() => decryptLarge(event.content, signer.conversationKey(event.pubkey)), jobPayload, {
+    what: 'job payload',
+    schemaName: 'job payload',
+    maxBytes: maxJobPayloadBytes,
+  })
   if (!checked.ok) return checked
   return { ok: true, event, data: checked.data }
 }

@@ -7,7 +7,7 @@ import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
 import { decrypt, encrypt } from './nip44.ts'
-import { checkSchema } from './schema.ts'
+import { decryptJsonContent } from './schema.ts'
 
 const encoder = new TextEncoder()
 
@@ -119,19 +119,7 @@ export function parseJobResult(input: unknown, options: ValidateOptions = {}): V
 
 /** The client's side: read the encrypted part of a result addressed to it. */
 export function decryptJobResult(event: NostrEvent, signer: Signer): ValidationResult<JobResultContent> {
-  let plaintext: string
-  try {
-    plaintext = decrypt(event.content, signer.conversationKey(event.pubkey))
-  } catch (err) {
-    return reject('undecryptable', `result content cannot be decrypted (${(err as Error).message})`)
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(plaintext)
-  } catch {
-    return reject('bad-content', 'result content is not valid JSON')
-  }
-  const checked = checkSchema(raw, jobResultContent, 'job result')
+  const checked = decryptJsonContent(() => decrypt(event.content, signer.conversationKey(event.pubkey)), jobResultContent, { what: 'result content', schemaName: 'job result' })
   if (!checked.ok) return checked
   return { ok: true, event, data: checked.data }
 }

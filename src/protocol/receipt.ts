@@ -5,7 +5,7 @@ import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
 import { decrypt, encrypt } from './nip44.ts'
-import { checkSchema } from './schema.ts'
+import { decryptJsonContent } from './schema.ts'
 
 /** The signed voucher as JSON; fields beyond `signature` are defined and verified in src/payments. */
 export const receiptVoucher = z.object({ signature: z.string().regex(/^0x[0-9a-fA-F]+$/) }).catchall(z.unknown())
@@ -36,19 +36,7 @@ export function parseReceiptEvent(input: unknown, options: ValidateOptions = {})
 
 /** The node's side: decrypt the voucher JSON. */
 export function decryptReceiptEvent(event: NostrEvent, signer: Signer): ValidationResult<ReceiptVoucherJson> {
-  let plaintext: string
-  try {
-    plaintext = decrypt(event.content, signer.conversationKey(event.pubkey))
-  } catch (err) {
-    return reject('undecryptable', `receipt cannot be decrypted (${(err as Error).message})`)
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(plaintext)
-  } catch {
-    return reject('bad-content', 'receipt content is not valid JSON')
-  }
-  const checked = checkSchema(raw, receiptVoucher, 'receipt')
+  const checked = decryptJsonContent(() => decrypt(event.content, signer.conversationKey(event.pubkey)), receiptVoucher, { what: 'receipt', schemaName: 'receipt' })
   if (!checked.ok) return checked
   return { ok: true, event, data: checked.data }
 }

@@ -1,6 +1,6 @@
 // Small zod building blocks shared by the event content schemas.
 import { z } from 'zod'
-import { reject, type Rejected } from './event.ts'
+import { reject, utf8Length, type Rejected } from './event.ts'
 
 export const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
 export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address')
@@ -37,4 +37,29 @@ export function checkSchema<T>(raw: unknown, schema: z.ZodType<T>, what: string)
     return reject('bad-content', `${what} content field ${path}: ${issue.message}`)
   }
   return { ok: true, data: parsed.data }
+}
+
+/**
+ * The recipient's side of an encrypted JSON content: decrypt (undecryptable), bound the size (too-large), parse
+ * (bad-content) and check the schema (bad-content), with `what` naming the content in every reason.
+ */
+export function decryptJsonContent<T>(
+  decrypt: () => string,
+  schema: z.ZodType<T>,
+  { what, schemaName, maxBytes }: { what: string; schemaName: string; maxBytes?: number | undefined },
+): { ok: true; data: T } | Rejected {
+  let plaintext: string
+  try {
+    plaintext = decrypt()
+  } catch (err) {
+    return reject('undecryptable', `${what} cannot be decrypted (${(err as Error).message})`)
+  }
+  if (maxBytes !== undefined && utf8Length(plaintext) > maxBytes) return reject('too-large', `${what} exceeds ${maxBytes} bytes`)
+  let raw: unknown
+  try {
+    raw = JSON.parse(plaintext)
+  } catch {
+    return reject('bad-content', `${what} is not valid JSON`)
+  }
+  return checkSchema(raw, schema, schemaName)
 }
