@@ -169,7 +169,7 @@ export class InfernetClient {
     this.#clock = clock
     this.pool = createRelayPool({ urls: relays, WebSocket: ws, logger: this.#logger.child('[relays]') })
     this.#market = new Market({ pool: this.pool, clock })
-    this.#channels = new DirectChannels({ WebSocket: this.pool.WebSocketImpl, logger: this.#logger.child('[direct]') })
+    this.#channels = new DirectChannels({ WebSocket: this.pool.WebSocketImpl, logger: this.#logger.child('[direct]'), signer })
     const acceptTimeoutMs = params.acceptTimeoutMs ?? 5000
     const firstTokenTimeoutMs = params.firstTokenTimeoutMs ?? 60_000
     this.#p = { routing: params.routing ?? 'reliable', acceptTimeoutMs, firstTokenTimeoutMs, resume: params.resume ?? true, maxAttempts: params.maxAttempts ?? 4 }

@@ -1,9 +1,12 @@
 // The direct channel to a node: one WebSocket per node stream endpoint (GET {stream}/v1/ws), multiplexed by
 // job id. Frames are JSON (src/protocol/frames.ts). When the socket closes, every job on it hears `closed`
-// and the next job opens a fresh socket.
+// and the next job opens a fresh socket. With a signer, the socket is authenticated once when it opens (an
+// `auth` frame), so jobs on it travel without an auth event each: one signature less per job on both sides.
 import type { WebSocketConstructor } from '../src/net/relayPool.ts'
+import { buildAuthEvent } from '../src/protocol/auth.ts'
 import { wsUrl, nodeFrame, type ClientFrame, type NodeFrame } from '../src/protocol/frames.ts'
 import type { Logger } from '../src/log.ts'
+import type { Signer } from '../src/signer.ts'
 
 export type DirectJobHandler = {
   onFrame(frame: NodeFrame): void
@@ -23,22 +26,54 @@ export class DirectConnection {
   readonly #WebSocket: WebSocketConstructor
   readonly #logger: Logger
   readonly #onGone: () => void
+  readonly #signer: Signer | undefined
+  /** Settles the pending connection auth: true when the node answered `authenticated`. */
+  #authWaiter: ((ok: boolean) => void) | undefined
+  /** The pubkey the node accepted this connection as; jobs by that author need no auth event. */
+  authenticatedAs: string | undefined
 
-  constructor({ url, WebSocket, logger, onGone }: { url: string; WebSocket: WebSocketConstructor; logger: Logger; onGone: () => void }) {
+  constructor({ url, WebSocket, logger, onGone, signer }: { url: string; WebSocket: WebSocketConstructor; logger: Logger; onGone: () => void; signer?: Signer | undefined }) {
     this.url = url
     this.#WebSocket = WebSocket
     this.#logger = logger
     this.#onGone = onGone
+    this.#signer = signer
   }
 
   get isOpen(): boolean {
     return this.#ws?.readyState === OPEN
   }
 
-  /** Opens the socket (once); rejects when it cannot connect within `timeoutMs`. */
+  /**
+   * Opens the socket (once) and, with a signer, authenticates it; rejects when it cannot connect within
+   * `timeoutMs`. A node that refuses the connection auth still serves jobs that carry their own auth event.
+   */
   open(timeoutMs: number): Promise<void> {
     if (this.#opening) return this.#opening
-    this.#opening = new Promise<void>((resolve, reject) => {
+    this.#opening = this.#connect(timeoutMs).then(() => this.#authenticate(timeoutMs))
+    return this.#opening
+  }
+
+  async #authenticate(timeoutMs: number): Promise<void> {
+    const signer = this.#signer
+    if (!signer) return
+    const event = await buildAuthEvent(signer, { url: this.url, method: 'WS', connection: true })
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => settle(false), timeoutMs)
+      const settle = (accepted: boolean) => {
+        clearTimeout(timer)
+        this.#authWaiter = undefined
+        resolve(accepted)
+      }
+      this.#authWaiter = settle
+      if (!this.send({ type: 'auth', event })) settle(false)
+    })
+    if (ok) this.authenticatedAs = signer.pubkey
+    else this.#logger.info('node did not accept the connection auth; jobs carry their own', { url: this.url })
+  }
+
+  #connect(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       let settled = false
       const fail = (reason: string) => {
         if (settled) return
@@ -69,7 +104,6 @@ export class DirectConnection {
       }
       ws.onmessage = (msg) => this.#onMessage(typeof msg.data === 'string' ? msg.data : String(msg.data))
     })
-    return this.#opening
   }
 
   #onMessage(data: string): void {
@@ -88,7 +122,12 @@ export class DirectConnection {
     const frame = parsed.data
     const job = 'job' in frame ? frame.job : undefined
     if (job === undefined) {
-      if (frame.type === 'error') this.#logger.warn('node reported a channel error', { code: frame.code })
+      if (frame.type === 'authenticated') return this.#authWaiter?.(frame.pubkey === this.#signer?.pubkey)
+      if (frame.type === 'error') {
+        // While the connection auth is pending, an error without a job is its answer.
+        if (this.#authWaiter) return this.#authWaiter(false)
+        this.#logger.warn('node reported a channel error', { code: frame.code })
+      }
       return
     }
     this.#jobs.get(job)?.onFrame(frame)
@@ -97,6 +136,7 @@ export class DirectConnection {
   #gone(reason: string): void {
     if (this.#closed) return
     this.#closed = true
+    this.#authWaiter?.(false)
     this.#onGone()
     const jobs = [...this.#jobs.values()]
     this.#jobs.clear()
@@ -131,10 +171,12 @@ export class DirectChannels {
   readonly #conns = new Map<string, DirectConnection>()
   readonly #WebSocket: WebSocketConstructor
   readonly #logger: Logger
+  readonly #signer: Signer | undefined
 
-  constructor({ WebSocket, logger }: { WebSocket: WebSocketConstructor; logger: Logger }) {
+  constructor({ WebSocket, logger, signer }: { WebSocket: WebSocketConstructor; logger: Logger; signer?: Signer | undefined }) {
     this.#WebSocket = WebSocket
     this.#logger = logger
+    this.#signer = signer
   }
 
   get(streamBase: string): DirectConnection {
@@ -145,6 +187,7 @@ export class DirectChannels {
         url,
         WebSocket: this.#WebSocket,
         logger: this.#logger,
+        signer: this.#signer,
         onGone: () => {
           if (this.#conns.get(url) === created) this.#conns.delete(url)
         },

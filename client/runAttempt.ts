@@ -165,10 +165,13 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
           onClosed: (reason) => fail(`direct channel closed (${reason})`),
         }),
       )
-      void buildAuthEvent(signer, { url: c.url, method: 'WS', payloadHash: job, now: p.now }).then((auth) => {
+      const sendJob = (auth?: NostrEvent) => {
         if (settled) return
-        if (!c.send({ type: 'job', event, auth })) fail('direct channel closed before the job was sent')
-      })
+        if (!c.send(auth ? { type: 'job', event, auth } : { type: 'job', event })) fail('direct channel closed before the job was sent')
+      }
+      // An authenticated connection needs no auth event per job (nips/stream.md, "Connection auth").
+      if (c.authenticatedAs === signer.pubkey) sendJob()
+      else void buildAuthEvent(signer, { url: c.url, method: 'WS', payloadHash: job, now: p.now }).then(sendJob)
       return
     }
 

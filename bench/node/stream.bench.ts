@@ -40,7 +40,7 @@ async function spawnFake(count: number, tokensPerSecond: number): Promise<{ url:
 const shortFake = await spawnFake(4, 0)
 const longFake = await spawnFake(tokens, rate)
 const homes = [mkdtempSync(join(tmpdir(), 'infernet-bench-')), mkdtempSync(join(tmpdir(), 'infernet-bench-'))]
-const env = { INFERNET_LOG_LEVEL: 'error', INFERNET_MAX_CONCURRENCY: String(Math.max(streams, 4)), INFERNET_MAX_QUEUE: '0' }
+const env = { ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), INFERNET_LOG_LEVEL: 'error', INFERNET_MAX_CONCURRENCY: String(Math.max(streams, 4)), INFERNET_MAX_QUEUE: '0' }
 const shortNode = await spawnNodeProcess({ relays: [relay.url], backendUrl: shortFake.url, backendKind: 'ollama', home: homes[0]!, env })
 const longNode = await spawnNodeProcess({ relays: [relay.url], backendUrl: longFake.url, backendKind: 'ollama', home: homes[1]!, env })
 const client = testSigner('bench-client')
@@ -57,13 +57,14 @@ try {
     for await (const c of direct.chat(request)) if (c.type === 'delta' && first < 0) first = performance.now() - t0
     if (i >= 10) directTtft.push(first)
   }
+  // As the SDK does: the connection is authenticated once, then each job travels without an auth event.
   const ws = await connectWs(shortNode.streamUrl, client)
+  if ((await ws.authenticate()).type !== 'authenticated') throw new Error('the node refused the connection auth')
   const nodeTtft: number[] = []
   for (let i = 0; i < ttftRuns + 10; i++) {
     const event = await jobEvent(client, shortNode.pubkey, { bid })
-    const auth = await buildAuthEvent(client, { url: wsUrl(shortNode.streamUrl), method: 'WS', payloadHash: event.id })
     const t0 = performance.now()
-    await ws.submit(event, auth)
+    await ws.submit(event, null)
     await ws.waitFor((fr) => fr.type === 'chunk' && fr.job === event.id)
     const t = performance.now() - t0
     await ws.end(event.id)
@@ -91,21 +92,22 @@ try {
     }
     return { tokens: n, ms: performance.now() - first }
   }
-  type Prepared = { event: Awaited<ReturnType<typeof jobEvent>>; auth: Awaited<ReturnType<typeof buildAuthEvent>> }
-  // Jobs and auth events are signed before the clock starts: client-side signing is not the node's cost.
-  const prepare = async (): Promise<Prepared> => {
-    const event = await jobEvent(client, longNode.pubkey, { bid })
-    return { event, auth: await buildAuthEvent(client, { url: wsUrl(longNode.streamUrl), method: 'WS', payloadHash: event.id }) }
-  }
+  type Prepared = { event: Awaited<ReturnType<typeof jobEvent>> }
+  // Jobs are signed before the clock starts: client-side signing is not the node's cost.
+  const prepare = async (): Promise<Prepared> => ({ event: await jobEvent(client, longNode.pubkey, { bid }) })
   // A light client: chunk frames are recognised by their prefix and counted, not parsed (like the baseline, which
   // does not decrypt either); only the final frame is parsed.
-  const openWs = () =>
-    new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(wsUrl(longNode.streamUrl))
-      ws.once('open', () => resolve(ws))
-      ws.once('error', reject)
-    })
-  const nodeStream = (ws: WebSocket, { event, auth }: Prepared) =>
+  // Each connection is authenticated once before the clock starts, as the SDK does.
+  const openWs = async () => {
+    const url = wsUrl(longNode.streamUrl)
+    const ws = new WebSocket(url)
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)))
+    const answer = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))))
+    ws.send(JSON.stringify({ type: 'auth', event: await buildAuthEvent(client, { url, method: 'WS', connection: true }) }))
+    if (!(await answer).startsWith('{"type":"authenticated"')) throw new Error(`the node refused the connection auth: ${await answer}`)
+    return ws
+  }
+  const nodeStream = (ws: WebSocket, { event }: Prepared) =>
     new Promise<{ tokens: number; ms: number }>((resolve, reject) => {
       let first = 0
       const onMessage = (d: WebSocket.RawData) => {
@@ -121,7 +123,7 @@ try {
         } else if (frame.type === 'error') reject(new Error(frame.message))
       }
       ws.on('message', onMessage)
-      ws.send(JSON.stringify({ type: 'job', event, auth }))
+      ws.send(JSON.stringify({ type: 'job', event }))
     })
   const tps = (r: { tokens: number; ms: number }) => ((r.tokens - 1) * 1000) / r.ms
   const d1 = await directStream()

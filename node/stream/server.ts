@@ -2,8 +2,10 @@
 //   POST /v1/jobs   SSE: body = job event JSON, `Authorization: Nostr <base64 kind-27235>` binding URL, POST and
 //                   sha256(body); answers text/event-stream frames (`event: <type>` / `data: <json>`), `: ping`
 //                   every 15 s; closing the request cancels the job.
-//   GET  /v1/ws     WebSocket, multiplexed: `{type:'job', event, auth}` (auth binds the ws URL, method WS and
-//                   payload = job event id), `{type:'cancel', job}`, `{type:'receipt', event}`.
+//   GET  /v1/ws     WebSocket, multiplexed: `{type:'auth', event}` (authenticates the connection once: ws URL,
+//                   method WS, no payload), `{type:'job', event, auth?}` (a per-job auth binds the ws URL, method
+//                   WS and payload = job event id; it may be left out for the connection's own author),
+//                   `{type:'cancel', job}`, `{type:'receipt', event}`.
 //   GET  /healthz   `{ ok, pubkey }`;  GET /status  daemon stats, loopback callers only.
 // One ReplayGuard covers both transports, so an auth event works exactly once.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -162,7 +164,10 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
 
   const onConnection = (ws: WebSocket, req: IncomingMessage) => {
     const sinks = new Map<string, JobSink>()
+    /** Authors of jobs on this connection: they may cancel. */
     const clients = new Set<string>()
+    /** Pubkeys this connection authenticated as (auth frames): their jobs need no auth event of their own. */
+    const authenticated = new Set<string>()
     const send = (frame: NodeFrame) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame))
     }
@@ -180,12 +185,24 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
         return send({ type: 'error', ...(typeof job === 'string' && /^[0-9a-f]{64}$/.test(job) ? { job } : {}), code: 'invalid', message: 'invalid: unknown or malformed frame' })
       }
       const frame = parsed.data
+      if (frame.type === 'auth') {
+        const url = boundUrl(req, 'ws', frame.event)!
+        const auth = verifyAuthEvent(frame.event, { url, method: 'WS', connection: true }, { replay, now: nowSec(), verify: parameters.verify })
+        if (!auth.ok) return send({ type: 'error', code: 'invalid', message: `${auth.reason} (connection auth refused)` })
+        authenticated.add(auth.data.pubkey)
+        clients.add(auth.data.pubkey)
+        return send({ type: 'authenticated', pubkey: auth.data.pubkey })
+      }
       if (frame.type === 'job') {
         const { event } = frame
-        const url = boundUrl(req, 'ws', frame.auth)!
-        const auth = verifyAuthEvent(frame.auth, { url, method: 'WS', payloadHash: event.id }, { replay, now: nowSec(), verify: parameters.verify })
-        if (!auth.ok) return send({ type: 'error', job: event.id, code: 'invalid', message: auth.reason })
-        if (auth.data.pubkey !== event.pubkey) return send({ type: 'error', job: event.id, code: 'invalid', message: 'invalid: auth event and job request have different authors' })
+        if (frame.auth) {
+          const url = boundUrl(req, 'ws', frame.auth)!
+          const auth = verifyAuthEvent(frame.auth, { url, method: 'WS', payloadHash: event.id }, { replay, now: nowSec(), verify: parameters.verify })
+          if (!auth.ok) return send({ type: 'error', job: event.id, code: 'invalid', message: auth.reason })
+          if (auth.data.pubkey !== event.pubkey) return send({ type: 'error', job: event.id, code: 'invalid', message: 'invalid: auth event and job request have different authors' })
+        } else if (!authenticated.has(event.pubkey)) {
+          return send({ type: 'error', job: event.id, code: 'invalid', message: 'invalid: job frame has no auth event and the connection is not authenticated as its author' })
+        }
         if (sinks.has(event.id)) return send({ type: 'error', job: event.id, code: 'duplicate', message: 'job already submitted on this connection' })
         clients.add(event.pubkey)
         const sink: JobSink = { send, end: () => void sinks.delete(event.id) }

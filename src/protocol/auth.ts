@@ -21,6 +21,11 @@ export type AuthBinding = {
   /** Raw request body; for WebSocket job frames, the job event id stands in as the payload hash. */
   body?: string | Uint8Array | undefined
   payloadHash?: string | undefined
+  /**
+   * A WebSocket connection auth (nips/stream.md, "Connection auth"): it authenticates the connection, not one
+   * request, so it must carry no `payload` tag; a per-job auth event can then never stand in for one.
+   */
+  connection?: boolean | undefined
 }
 
 function payloadOf(binding: AuthBinding): string | undefined {
@@ -30,11 +35,14 @@ function payloadOf(binding: AuthBinding): string | undefined {
 }
 
 export async function buildAuthEvent(signer: Signer, binding: AuthBinding & { now?: number }): Promise<NostrEvent> {
-  const payload = payloadOf(binding)
+  const payload = binding.connection ? undefined : payloadOf(binding)
+  // A connection auth binds no payload: a random nonce keeps two connections opened in the same second from
+  // signing the same event (the second would be refused as a replay).
+  const nonce = binding.connection ? [['nonce', bytesToHex(crypto.getRandomValues(new Uint8Array(16)))]] : []
   return signer.signEvent({
     kind: kinds.HttpAuth,
     created_at: binding.now ?? nowSeconds(),
-    tags: [['u', binding.url], ['method', binding.method.toUpperCase()], ...(payload ? [['payload', payload]] : [])],
+    tags: [['u', binding.url], ['method', binding.method.toUpperCase()], ...(payload ? [['payload', payload]] : []), ...nonce],
     content: '',
   })
 }
@@ -93,6 +101,7 @@ export function verifyAuthEvent(input: unknown, binding: AuthBinding, options: V
   if ((getTagValue(ev, 'method') ?? '').toUpperCase() !== binding.method.toUpperCase()) return reject('bad-tag', `auth "method" tag does not match ${binding.method}`)
   const expected = payloadOf(binding)
   const payload = getTagValue(ev, 'payload')
+  if (binding.connection && payload !== undefined) return reject('bad-tag', 'a connection auth event has no "payload" tag')
   if (expected !== undefined && payload !== expected) return reject('bad-tag', 'auth "payload" tag does not match the sha256 of the body')
   if (options.replay && !options.replay.claim(ev.id, ev.created_at + window + 1, now)) return reject('replayed', 'auth event was already used')
   return { ok: true, event: ev, data: { pubkey: ev.pubkey } }

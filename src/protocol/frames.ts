@@ -8,7 +8,10 @@ const event = z.object({ id: z.string(), pubkey: z.string(), created_at: z.numbe
 
 /** Client to node (WebSocket only; SSE carries the job in the POST body and cancels by closing). */
 export const clientFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('job'), event, auth: event }),
+  /** Authenticates the connection as the event's author (kind 27235, method WS, no payload tag). */
+  z.object({ type: z.literal('auth'), event }),
+  /** `auth` may be left out once the connection is authenticated as the job's author. */
+  z.object({ type: z.literal('job'), event, auth: event.optional() }),
   z.object({ type: z.literal('cancel'), job: hex64 }),
   z.object({ type: z.literal('receipt'), event }),
 ])
@@ -16,6 +19,8 @@ export type ClientFrame = z.infer<typeof clientFrame>
 
 /** Node to client. */
 export const nodeFrame = z.discriminatedUnion('type', [
+  /** Answers an `auth` frame the node accepted; a refused one gets an `error` frame without `job`. */
+  z.object({ type: z.literal('authenticated'), pubkey: hex64 }),
   /** The node validated the job and took it (running or queued). Clients fail over if this does not come in time. */
   z.object({ type: z.literal('accepted'), job: hex64, queuePosition: z.number().int().nonnegative() }),
   z.object({ type: z.literal('status'), job: hex64, status: z.enum(jobStatuses), code: z.enum(jobErrorCodes).optional(), message: z.string().optional() }),

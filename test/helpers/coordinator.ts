@@ -12,7 +12,7 @@ import WebSocket from 'ws'
 import { keyPath, loadOrCreateIdentity } from '../../src/keys/identity.ts'
 import { createLogger } from '../../src/log.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
-import { createLocalSigner, type Signer } from '../../src/signer.ts'
+import { createFastSigner, type Signer } from '../../src/signer.ts'
 import type { ApiKeySpec } from '../../src/coordinator/apiKeys.ts'
 import { createCoordinator, type Coordinator } from '../../src/coordinator/app.ts'
 import type { CoordinatorConfig } from '../../src/coordinator/config.ts'
@@ -38,7 +38,8 @@ export type TestCoordinator = { url: string; coordinator: Coordinator; signer: S
 export async function startCoordinator(options: StartCoordinatorOptions): Promise<TestCoordinator> {
   const tmp = mkdtempSync(join(tmpdir(), 'infernet-coord-'))
   const home = options.home ?? tmp
-  const signer = options.signer ?? createLocalSigner(loadOrCreateIdentity(keyPath(home)).identity.secretKey)
+  // The same signer as `infernet coordinator` (libsecp256k1), so benches measure what production runs.
+  const signer = options.signer ?? (await createFastSigner(loadOrCreateIdentity(keyPath(home)).identity.secretKey))
   const coordinator = createCoordinator({
     relays: options.relays,
     dbPath: options.dbPath ?? join(tmp, 'coordinator.db'),

@@ -28,8 +28,10 @@ export type WsClient = {
   ws: WebSocket
   frames: NodeFrame[]
   send(frame: unknown): void
-  /** Sends a job frame with a fresh auth event (or the given one). */
-  submit(event: NostrEvent, auth?: NostrEvent): Promise<NostrEvent>
+  /** Sends a job frame with a fresh auth event (or the given one; `null` sends none). */
+  submit(event: NostrEvent, auth?: NostrEvent | null): Promise<NostrEvent | null>
+  /** Sends a connection auth frame (a fresh one for `signer`, or the given event) and waits for the node's answer. */
+  authenticate(event?: NostrEvent, signer?: Signer): Promise<NodeFrame>
   /** Waits for the frame that ends `job` (result or error). */
   end(job: string, timeoutMs?: number): Promise<NodeFrame>
   waitFor(pred: (f: NodeFrame) => boolean, timeoutMs?: number): Promise<NodeFrame>
@@ -72,9 +74,19 @@ export async function connectWs(streamBase: string, client: Signer): Promise<WsC
     frames,
     send: (frame) => ws.send(JSON.stringify(frame)),
     async submit(event, auth) {
+      if (auth === null) {
+        ws.send(JSON.stringify({ type: 'job', event }))
+        return null
+      }
       const a = auth ?? (await buildAuthEvent(client, { url, method: 'WS', payloadHash: event.id }))
       ws.send(JSON.stringify({ type: 'job', event, auth: a }))
       return a
+    },
+    async authenticate(event, signer = client) {
+      const a = event ?? (await buildAuthEvent(signer, { url, method: 'WS', connection: true }))
+      const seen = frames.length
+      ws.send(JSON.stringify({ type: 'auth', event: a }))
+      return waitFor((f) => (f.type === 'authenticated' || (f.type === 'error' && f.job === undefined)) && frames.indexOf(f) >= seen)
     },
     end: (job, timeoutMs) => waitFor((f) => (f.type === 'result' || f.type === 'error') && f.job === job, timeoutMs),
     waitFor,

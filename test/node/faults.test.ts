@@ -19,7 +19,7 @@ import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
 import { testPubkey, testSigner } from '../helpers/keys.ts'
 import { startNode, type TestNode } from '../helpers/node.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
-import { connectWs, jobEvent, payload, postSse, type WsClient } from './directClient.ts'
+import { connectWs, jobEvent, payload, postSse, streamedText, type WsClient } from './directClient.ts'
 
 const price = { input: '1000', output: '2000' }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -145,6 +145,69 @@ describe('node faults', () => {
     const replayed = await postSse(node.streamUrl, client, sseJob, { authHeader: header })
     assert.equal(replayed.status, 401)
     assert.match(JSON.stringify(replayed.body), /already used/)
+  })
+
+  it('serves jobs without a per-job auth only on a connection authenticated as their author', async () => {
+    const url = wsUrl(node.streamUrl)
+    const conn = await connectWs(node.streamUrl, client)
+    try {
+      // Before the connection is authenticated, a job frame without auth is refused and never runs.
+      const early = await jobEvent(client, node.pubkey)
+      const chatsBefore = fake.stats.chats
+      await conn.submit(early, null)
+      const refused = await conn.end(early.id)
+      assert.equal(refused.type, 'error')
+      assert.equal((refused as { code: string }).code, 'invalid')
+      assert.match((refused as { message: string }).message, /not authenticated/)
+      assert.equal(fake.stats.chats, chatsBefore)
+
+      // Refused connection auths: wrong URL, wrong method, a per-job auth (payload tag), another key's signature.
+      const bad = [
+        await buildAuthEvent(client, { url: url.replace('/v1/ws', '/v1/other'), method: 'WS', connection: true }),
+        await buildAuthEvent(client, { url, method: 'POST', connection: true }),
+        await buildAuthEvent(client, { url, method: 'WS', payloadHash: early.id }),
+        { ...(await buildAuthEvent(client, { url, method: 'WS', connection: true })), sig: (await buildAuthEvent(testSigner('stranger'), { url, method: 'WS', connection: true })).sig },
+      ]
+      const reasons = []
+      for (const event of bad) {
+        const answer = await conn.authenticate(event)
+        assert.equal(answer.type, 'error', JSON.stringify(answer))
+        reasons.push((answer as { message: string }).message)
+      }
+      assert.match(reasons[0]!, /"u" tag/)
+      assert.match(reasons[1]!, /"method" tag/)
+      assert.match(reasons[2]!, /no "payload" tag/)
+      assert.match(reasons[3]!, /signature/)
+
+      const auth = await buildAuthEvent(client, { url, method: 'WS', connection: true })
+      assert.deepEqual(await conn.authenticate(auth), { type: 'authenticated', pubkey: client.pubkey })
+      const job = await jobEvent(client, node.pubkey)
+      await conn.submit(job, null)
+      assert.equal((await conn.end(job.id)).type, 'result')
+      assert.ok(streamedText(conn.frames, job.id, client.conversationKey(node.pubkey)).length > 0)
+
+      // The connection speaks for its author only: another key's job still needs its own auth event.
+      const other = testSigner('other-author')
+      const foreign = await jobEvent(other, node.pubkey)
+      await conn.submit(foreign, null)
+      assert.equal(((await conn.end(foreign.id)) as { code: string }).code, 'invalid')
+      // A forged job (bad signature) on the authenticated connection is still refused.
+      const forged = await jobEvent(client, node.pubkey)
+      await conn.submit({ ...forged, sig: forged.sig.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) }, null)
+      assert.match(((await conn.end(forged.id)) as { message: string }).message, /signature/)
+
+      // The same connection auth event on a second connection is a replay.
+      const second = await connectWs(node.streamUrl, client)
+      try {
+        const replayed = await second.authenticate(auth)
+        assert.equal(replayed.type, 'error')
+        assert.match((replayed as { message: string }).message, /already used/)
+      } finally {
+        await second.close()
+      }
+    } finally {
+      await conn.close()
+    }
   })
 
   it('queues beyond the slots, then refuses with busy', async () => {
