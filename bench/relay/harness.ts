@@ -76,6 +76,14 @@ export function rssMiB(pid: number): number {
   return kb / 1024
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc (Linux; USER_HZ is 100). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the parenthesised command name, which may itself contain spaces: utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 let wasmReady: Promise<void> | undefined
 /** Signs `count` events (kind 1 by default) over `authors` keys with libsecp256k1 (WASM): real, verifiable events. */
 export async function presign(count: number, { authors = 50, kind = 1, tags = (i: number): string[][] => [['t', `topic-${i % 100}`]] } = {}): Promise<NostrEvent[]> {
