@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { silentLogger, type Logger } from '../src/log.ts'
 import type { Relay } from './relay.ts'
+import { createSocketSender } from './socketSender.ts'
 
 export type RelayServer = {
   /** ws://host:port */
@@ -52,6 +53,7 @@ function handleHttp(relay: Relay, req: IncomingMessage, res: ServerResponse) {
 export async function startRelayServer({ relay, host = '127.0.0.1', port = 0, logger = silentLogger }: StartRelayServerParameters): Promise<RelayServer> {
   const sockets = new Set<WebSocket>()
   // Oversized messages up to twice the limit are read and answered with a reason; beyond that ws drops the socket.
+  // No permessage-deflate: it costs CPU per delivery, and socketSender.ts relies on its absence.
   const wss = new WebSocketServer({ noServer: true, maxPayload: relay.config.maxMessageBytes * 2 + 1024, perMessageDeflate: false })
   const server = createServer((req, res) => {
     try {
@@ -74,7 +76,7 @@ export async function startRelayServer({ relay, host = '127.0.0.1', port = 0, lo
       const conn = relay.openConnection({
         ip: req.socket.remoteAddress ?? 'unknown',
         host: req.headers.host,
-        send: (text) => ws.send(text, { binary: false }),
+        send: createSocketSender(ws),
         bufferedAmount: () => ws.bufferedAmount,
         pause: () => ws.pause(),
         resume: () => ws.resume(),
