@@ -1,10 +1,12 @@
 // Fan-out: EVENT -> delivery latency to BENCH_SUBSCRIPTIONS (default 1,000) live subscriptions, one per connection,
 // all matching, ours vs the third-party relay in the same run (child processes, fresh SQLite files, 127.0.0.1).
 //
-// Load generator: the subscriber sockets are split over BENCH_CLIENT_PROCS (default 2) forked processes
+// Load generator: the subscriber sockets are split over BENCH_CLIENT_PROCS forked processes
 // (fanoutSubscriberProcess.ts), each opening its share, subscribing, and reporting the arrival time of every EVENT
-// it receives over IPC; this process only publishes. One process holding all 1,000 sockets was itself the limit
-// (its event loop saw every delivery), and more processes than cores only take CPU from the relay under test.
+// it receives over IPC; this process only publishes. The default is one process per core left after the relay's
+// (1 to 4): on a 2-core machine, in alternating runs, the floor p99 was 11.5-14 ms with 1 process, 14-19 ms with 2,
+// and worse with 3-4, since there extra processes only take CPU from the relay under test; with more cores they
+// spread the receiving.
 //
 // Latency: BENCH_FANOUT_EVENTS (default 50) kind-1 events, then as many ephemeral kind-20001 events (no storage on
 // the path: the difference shows what the write costs before delivery), are sent one at a time after 10 unmeasured
@@ -16,9 +18,11 @@
 // the burst, divided by the deliveries: what a delivery costs the relay, whether or not the harness keeps up.
 // BENCH_ROUNDS (default 3) rounds alternate the relays; each figure is the median over rounds.
 // The subscriber processes' event loops are still part of the measured latency, equally for every relay; the
-// "harness floor" line measures that part alone, against a server that only forwards bytes (floorRelayProcess.ts).
+// "harness floor" line measures that part plus one socket write per delivery, against a server that only forwards
+// bytes through the relay's send path (floorRelayProcess.ts): what no single-process relay can go below.
 // Run: npm run bench -- relay/fanout   (BENCH_SUBSCRIPTIONS=200 BENCH_ROUNDS=1 for a quick run)
 import { fork, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import WebSocket from 'ws'
 import type { FromSubscriber, ToSubscriber } from './fanoutSubscriberProcess.ts'
 import { cpuMs, percentile, presign, printTable, startBenchRelay, tempDir, type RelayName, type Row } from './harness.ts'
@@ -28,7 +32,7 @@ const S = Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000)
 const M = Number(process.env.BENCH_FANOUT_EVENTS ?? 50)
 const B = Number(process.env.BENCH_FANOUT_BURST ?? 200)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const PROCS = Math.max(1, Math.min(S, Number(process.env.BENCH_CLIENT_PROCS ?? 2)))
+const PROCS = Math.max(1, Math.min(S, Number(process.env.BENCH_CLIENT_PROCS ?? Math.min(4, availableParallelism() - 1))))
 const TIMEOUT_MS = 30_000
 // A subset while iterating on one relay (e.g. BENCH_FANOUT_RELAYS=ours); figures of the others then read n/a.
 const RELAYS = (process.env.BENCH_FANOUT_RELAYS ?? 'ours,third-party,floor').split(',') as (RelayName | 'floor')[]
@@ -225,11 +229,11 @@ const rows: Row[] = [
   },
 ]
 console.log(
-  `\nharness floor (floorRelayProcess.ts: forwards each EVENT to every socket, no parsing, no checks): ` +
+  `\nharness floor (floorRelayProcess.ts: forwards each EVENT to every socket through relay/socketSender.ts, no parsing, no checks): ` +
     `p50 ${results.floor.p50.toFixed(2)} ms (ephemeral ${results.floor.ephemeralP50.toFixed(2)} ms), p99 ${results.floor.p99.toFixed(2)} ms, ${results.floor.deliveriesPerSecond.toFixed(0)} deliveries/s, ` +
-    `${results.floor.cpuUsPerDelivery.toFixed(2)} µs CPU per delivery`,
+    `${results.floor.cpuUsPerDelivery.toFixed(2)} µs CPU per delivery in the burst`,
 )
 printTable(
-  `Relay fan-out (${S} live subscriptions over ${PROCS} subscriber processes, ${M} events one at a time, then ${B} at once; median of ${ROUNDS} rounds)`,
+  `Relay fan-out (${S} live subscriptions over ${PROCS} subscriber process${PROCS === 1 ? '' : 'es'}, ${M} events one at a time, then ${B} at once; median of ${ROUNDS} rounds)`,
   rows,
 )
