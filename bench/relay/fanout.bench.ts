@@ -231,7 +231,7 @@ const rows: Row[] = [
 console.log(
   `\nharness floor (floorRelayProcess.ts: forwards each EVENT to every socket through relay/socketSender.ts, no parsing, no checks): ` +
     `p50 ${results.floor.p50.toFixed(2)} ms (ephemeral ${results.floor.ephemeralP50.toFixed(2)} ms), p99 ${results.floor.p99.toFixed(2)} ms, ${results.floor.deliveriesPerSecond.toFixed(0)} deliveries/s, ` +
-    `${results.floor.cpuUsPerDelivery.toFixed(2)} µs CPU per delivery in the burst`,
+    `CPU per delivery ${results.floor.cpuUsPerDeliveryOne.toFixed(2)} µs one at a time, ${results.floor.cpuUsPerDelivery.toFixed(2)} µs in the burst`,
 )
 printTable(
   `Relay fan-out (${S} live subscriptions over ${PROCS} subscriber process${PROCS === 1 ? '' : 'es'}, ${M} events one at a time, then ${B} at once; median of ${ROUNDS} rounds)`,

@@ -60,13 +60,16 @@ export type ExecutorParameters = {
 
 type AbortReason = 'cancelled' | 'timeout' | 'shutdown'
 
+/** Per listener: the next chunk seq, and whether it was told `accepted` (always its first frame for the job). */
+type SinkState = { seq: number; accepted: boolean }
+
 type Job = {
   id: string
   client: string
   expiresAt: number
   payload: JobPayload
   model: ModelInfo
-  sinks: Map<JobSink, { seq: number }>
+  sinks: Map<JobSink, SinkState>
   viaRelay: boolean
   abort: AbortController
   abortReason: AbortReason | undefined
@@ -144,13 +147,23 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     log.info('job refused', { job: job?.id.slice(0, 12), code })
   }
 
-  function attach(job: Job, sink: JobSink) {
-    const state = { seq: 0 }
-    job.sinks.set(sink, state)
+  function accept(job: Job, sink: JobSink, state: SinkState) {
+    if (state.accepted) return
+    state.accepted = true
     sink.send({ type: 'accepted', job: job.id, queuePosition: job.state === 'queued' ? scheduler.queue.indexOf(job) + 1 : 0 })
+  }
+
+  /** `deferAccepted`: the `accepted` frame may wait until another frame goes to this sink, or the next turn. */
+  function attach(job: Job, sink: JobSink, deferAccepted = false) {
+    const state: SinkState = { seq: 0, accepted: false }
+    job.sinks.set(sink, state)
+    if (!deferAccepted) accept(job, sink, state)
     // A listener that joins late first gets everything streamed so far, so its output hash still matches.
     const sofar = job.output.slice(0, job.output.length - job.pending.length)
-    if (sofar) sink.send({ type: 'chunk', job: job.id, seq: state.seq++, c: encryptDelta(signer.conversationKey(job.client), sofar) })
+    if (sofar) {
+      accept(job, sink, state)
+      sink.send({ type: 'chunk', job: job.id, seq: state.seq++, c: encryptDelta(signer.conversationKey(job.client), sofar) })
+    }
   }
 
   async function submit(input: unknown, origin: SubmitOrigin): Promise<void> {
@@ -227,12 +240,24 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       return refuse(origin, ref, 'busy', `all ${config.maxConcurrency} slots and ${config.maxQueue} queue places are taken`, true)
     }
     jobs.set(job.id, job)
-    if (origin.via === 'direct') attach(job, origin.sink)
     if (admission.kind === 'queued') {
+      if (origin.via === 'direct') attach(job, origin.sink)
       job.waited = true
       status(job, 'queued', { queuePosition: admission.position })
       log.info('job queued', { job: job.id.slice(0, 12), position: admission.position })
-    } else start(job)
+      return
+    }
+    // A job that runs at once calls its backend first and tells the client `accepted` right after: each frame
+    // written is a syscall, and nothing written before the backend call may add to the time to first token.
+    if (origin.via === 'direct') attach(job, origin.sink, true)
+    start(job)
+    if (origin.via === 'direct') {
+      const sink = origin.sink
+      setImmediate(() => {
+        const state = job.sinks.get(sink)
+        if (state) accept(job, sink, state)
+      })
+    }
   }
 
   function start(job: Job) {
@@ -252,7 +277,10 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     job.pending = ''
     if (job.sinks.size === 0) return
     const c = encryptDelta(signer.conversationKey(job.client), text)
-    for (const [sink, state] of job.sinks) sink.send({ type: 'chunk', job: job.id, seq: state.seq++, c })
+    for (const [sink, state] of job.sinks) {
+      accept(job, sink, state)
+      sink.send({ type: 'chunk', job: job.id, seq: state.seq++, c })
+    }
   }
 
   function flushRelay(job: Job): Promise<void> {
@@ -299,7 +327,8 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
   }
 
   function broadcast(job: Job, frame: NodeFrame, end = false) {
-    for (const sink of job.sinks.keys()) {
+    for (const [sink, state] of job.sinks) {
+      accept(job, sink, state)
       sink.send(frame)
       if (end) sink.end?.()
     }
@@ -318,7 +347,8 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         endWithError(job, 'expired', 'job request expired while it waited in the queue')
         return
       }
-      broadcast(job, { type: 'status', job: job.id, status: 'processing' })
+      // Listeners of a job that waited learn that it runs now; the others were told so by `accepted` (position 0).
+      if (job.waited) broadcast(job, { type: 'status', job: job.id, status: 'processing' })
       // The processing status event is signed and published once the first token is out (or after 20 ms
       // without one), so signing and publishing never delay the first token.
       processingTimer = setTimeout(() => sendProcessing(job), 20)

@@ -198,7 +198,8 @@ describe('node daemon', () => {
       const end = await ws.end(event.id)
       await ws.close()
       assert.equal(end.type, 'result')
-      assert.deepEqual(ws.frames.map((f) => f.type).filter((t) => t !== 'chunk'), ['accepted', 'status', 'result'])
+      // `accepted` with position 0 already says the job runs: no separate `processing` frame.
+      assert.deepEqual(ws.frames.map((f) => f.type).filter((t) => t !== 'chunk'), ['accepted', 'result'])
       assert.equal(streamedText(ws.frames, event.id, client.conversationKey(n.pubkey)), reply)
       const r = parseJobResult((end as { event: unknown }).event)
       assert.ok(r.ok)
@@ -222,7 +223,7 @@ describe('node daemon', () => {
       const ws = await connectWs(n.streamUrl, client)
       const event = await jobEvent(client, n.pubkey)
       await ws.submit(event)
-      await ws.waitFor((f) => f.type === 'status' && f.job === event.id)
+      await ws.waitFor((f) => f.type === 'accepted' && f.job === event.id)
       await n.stop()
       const end = await ws.end(event.id)
       assert.equal(end.type, 'error')

@@ -221,7 +221,7 @@ describe('node faults', () => {
       // hold the slot: hang the backend for the first job only
       fake.setFaults({ hang: true })
       await wsSlow.submit(a)
-      await wsSlow.waitFor((f) => f.type === 'status' && f.job === a.id)
+      await wsSlow.waitFor((f) => f.type === 'accepted' && f.job === a.id)
       await until(() => fake.stats.activeStreams === 1)
       fake.setFaults({})
       await wsSlow.submit(b)
@@ -264,7 +264,7 @@ describe('node faults', () => {
     const c2 = await connectWs(node.streamUrl, client)
     const a = await jobEvent(client, node.pubkey)
     await c2.submit(a)
-    await c2.waitFor((f) => f.type === 'status' && f.job === a.id)
+    await c2.waitFor((f) => f.type === 'accepted' && f.job === a.id)
     await until(() => fake.stats.activeStreams === 1)
     const cancelledBefore = fake.stats.cancelled
     await c2.close()
@@ -285,7 +285,7 @@ describe('node faults', () => {
     // cancel frame
     const b = await jobEvent(client, node.pubkey)
     await ws.submit(b)
-    await ws.waitFor((f) => f.type === 'status' && f.job === b.id)
+    await ws.waitFor((f) => f.type === 'accepted' && f.job === b.id)
     ws.send({ type: 'cancel', job: b.id })
     const end = await ws.end(b.id)
     assert.equal((end as { code: string }).code, 'cancelled')
