@@ -26,7 +26,7 @@ import {
 } from './errors.ts'
 import { Market, priceFor, summarizeModels, type MarketModel, type MarketNode } from './market.ts'
 import type { ReceiptIssuer } from './receipts.ts'
-import { rankCandidates, type NodeRecord, type RoutingPolicy } from './routing.ts'
+import { eligible, rankCandidates, type NodeRecord, type RoutingPolicy } from './routing.ts'
 import { runAttempt } from './runAttempt.ts'
 import { verifyResult } from './verifyResult.ts'
 import { loadNostrWasm } from '../src/protocol/verify.ts'
@@ -41,6 +41,13 @@ export type InfernetClientParameters = {
   signer: Signer
   /** Candidates from GET {coordinator}/api/v1/nodes?model=M (the signed events are re-verified). */
   coordinator?: string | undefined
+  /**
+   * Candidates from a source this client trusts as itself, already ranked best first: the coordinator that hosts a
+   * gateway hands over its own index (it verified every event on ingest), so nothing is re-verified, and its
+   * order (which spreads load over its best nodes) is kept unless a request names a routing policy.
+   * Takes precedence over `coordinator` and relays.
+   */
+  nodeSource?: NodeSource | undefined
   WebSocket?: WebSocketConstructor | undefined
   fetch?: typeof fetch | undefined
   /** Default 'reliable' (a blend of reliability, speed, price and capacity; see client/routing.ts). */
@@ -64,6 +71,8 @@ export type InfernetClientParameters = {
   logger?: Logger | undefined
   clock?: (() => number) | undefined
 }
+
+export type NodeSource = (query: { model?: string | undefined; now: number }) => MarketNode[] | Promise<MarketNode[]>
 
 export type ChatParameters = {
   model: string
@@ -147,6 +156,7 @@ export class InfernetClient {
   readonly #p: { routing: RoutingPolicy; acceptTimeoutMs: number; firstTokenTimeoutMs: number; resume: boolean; maxAttempts: number }
   readonly #stallTimeoutMs: number
   readonly #coordinator: string | undefined
+  readonly #nodeSource: NodeSource | undefined
   readonly #fetch: typeof fetch
   readonly #budget: bigint | undefined
   readonly #maxPrice: Price | undefined
@@ -175,6 +185,7 @@ export class InfernetClient {
     this.#p = { routing: params.routing ?? 'reliable', acceptTimeoutMs, firstTokenTimeoutMs, resume: params.resume ?? true, maxAttempts: params.maxAttempts ?? 4 }
     this.#stallTimeoutMs = params.stallTimeoutMs ?? firstTokenTimeoutMs
     this.#coordinator = params.coordinator
+    this.#nodeSource = params.nodeSource
     this.#fetch = params.fetch ?? globalThis.fetch.bind(globalThis)
     this.#budget = params.budget
     this.#maxPrice = params.maxPrice
@@ -196,6 +207,7 @@ export class InfernetClient {
   /** The live market (from the coordinator when one is configured, else from relays), live nodes first. */
   async nodes({ model }: { model?: string | undefined } = {}): Promise<MarketNode[]> {
     if (this.#closed) throw new ClientClosedError()
+    if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds() })
     if (this.#coordinator) {
       const { nodes, rejected } = await fetchCoordinatorNodes({ coordinator: this.#coordinator, model, fetch: this.#fetch, now: this.#nowSeconds() })
       for (const r of rejected) this.#logger.warn('coordinator returned an entry that fails verification', { node: r.pubkey.slice(0, 12), reason: r.reason })
@@ -295,12 +307,15 @@ export class InfernetClient {
     const all = await this.nodes({ model })
     const live = all.filter((n) => n.live)
     if (live.length === 0) {
-      const known = this.#coordinator ? [] : summarizeModels(await this.nodes()).map((m) => m.id)
+      const known = this.#coordinator || this.#nodeSource ? [] : summarizeModels(await this.nodes()).map((m) => m.id)
       throw new NoNodeForModelError({ model, known })
     }
     const fitting = live.filter((n) => promptBytes <= n.capability.maxPromptBytes)
     if (fitting.length === 0) throw new RequestTooLargeError({ bytes: promptBytes, limit: Math.max(...live.map((n) => n.capability.maxPromptBytes)), model })
-    const candidates = rankCandidates({ nodes: fitting, model, policy, maxPrice, history: this.#history, bad: this.#bad })
+    const candidates =
+      this.#nodeSource && params.routing === undefined
+        ? eligible({ nodes: fitting, model, maxPrice, bad: this.#bad })
+        : rankCandidates({ nodes: fitting, model, policy, maxPrice, history: this.#history, bad: this.#bad })
     if (candidates.length === 0) throw new NoNodeForModelError({ model, reason: 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
 
     const genParams: Record<string, unknown> = { ...params.extra }

@@ -8,8 +8,8 @@
 //  4. heartbeats indexed per second (validation incl. Schnorr verification, one SQLite transaction per batch)
 //     vs bare signature verification of the same events;
 //  5. RSS with BENCH_NODES nodes indexed (a fresh child process, bench/gateway/rssProbe.ts) vs its RSS before.
-// The node daemon runs as a child process; relay, coordinator and load generator share this process on 127.0.0.1,
-// so the figures include the load generator's event loop. Run: npm run bench -- gateway   (BENCH_NODES=2000
+// The node daemon and the relay run as child processes; the coordinator (gateway included) and the load generator
+// share this process on 127.0.0.1, so the figures include the load generator's event loop. Run: npm run bench -- gateway   (BENCH_NODES=2000
 // BENCH_CONCURRENCY=100 for a quick run)
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,7 +28,8 @@ import { startCoordinator } from '../../test/helpers/coordinator.ts'
 import { startFakeOllama } from '../../test/helpers/fakeBackends/ollama.ts'
 import { spawnNodeProcess } from '../../test/helpers/node.ts'
 import { fetchCoordinatorNodes } from '../../client/coordinatorSource.ts'
-import { startRelay } from '../../test/helpers/relay.ts'
+import { marketNodeSource } from '../../src/coordinator/gateway/network.ts'
+import { spawnRelayProcess } from '../../test/helpers/relay.ts'
 
 const N = Number(process.env.BENCH_NODES ?? 10_000)
 const C = Number(process.env.BENCH_CONCURRENCY ?? 500)
@@ -69,9 +70,11 @@ const gatewayContent = (line: string) => line.startsWith('data: {') && line.incl
 const ollamaContent = (line: string) => line.includes('"content":"') && !line.includes('"content":""')
 
 async function gatewayFigures() {
-  // The node daemon runs in its own process (as on a real network, its signing and verification are not on the
-  // gateway's event loop); relay, coordinator and load generator run here.
-  const relay = await startRelay()
+  // The node daemon and the relay run in their own processes, as on a real network (their signing and
+  // verification are not on the gateway's event loop); the coordinator (with its gateway) and the load generator
+  // run here.
+  const relayDir = mkdtempSync(join(tmpdir(), 'infernet-bench-relay-'))
+  const relay = await spawnRelayProcess({ dbPath: join(relayDir, 'relay.sqlite') })
   const fake = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 0 })
   const paced = await startFakeOllama({ models: ['llama3'], reply, tokensPerSecond: 50 })
   const homes = [mkdtempSync(join(tmpdir(), 'infernet-bench-node-')), mkdtempSync(join(tmpdir(), 'infernet-bench-node-'))]
@@ -102,21 +105,22 @@ async function gatewayFigures() {
   row(`TTFT p50 (${T} sequential requests)`, `gateway+node ${ms(pct(g, 50))}`, `backend direct ${ms(pct(d, 50))}`)
   row(`TTFT p99`, `gateway+node ${ms(pct(g, 99))}`, `backend direct ${ms(pct(d, 99))}`)
   row(`added TTFT p50 / p99`, `${ms(pct(g, 50) - pct(d, 50))} / ${ms(pct(g, 99) - pct(d, 99))}`, `target p50 < 5 ms`)
-  // Where the added time goes: the coordinator's own part of a gateway request (candidate listing, in-process)
-  // beside the client SDK re-verifying that listing's signed events (a Schnorr check per event).
+  // Where the added time goes: the gateway's candidate lookup (its SDK reads the coordinator's market in-process)
+  // beside what a remote SDK pays for the same answer (HTTP listing, then a Schnorr re-verification per event).
   const app = coord.coordinator.app
   const inProcess = (async (input: RequestInfo | URL, init?: RequestInit) => app.fetch(new Request(input, init))) as typeof fetch
-  const listing: number[] = []
+  const source = marketNodeSource({ market: coord.coordinator.market, limit: 3, topK: 4, random: Math.random })
+  const lookup: number[] = []
   const reverify: number[] = []
   for (let i = 0; i < T; i++) {
     const t0 = performance.now()
-    await (await app.request('/api/v1/nodes?model=llama3&limit=3&pick=1')).json()
-    listing.push(performance.now() - t0)
+    await source({ model: 'llama3', now: Math.floor(Date.now() / 1000) })
+    lookup.push(performance.now() - t0)
     const t1 = performance.now()
     await fetchCoordinatorNodes({ coordinator: 'http://coordinator.in-process', model: 'llama3', fetch: inProcess, now: Math.floor(Date.now() / 1000) })
     reverify.push(performance.now() - t1)
   }
-  row(`coordinator part: candidate listing p50 / p99`, `${ms(pct(listing, 50))} / ${ms(pct(listing, 99))}`, `SDK listing + re-verify ${ms(pct(reverify, 50))} / ${ms(pct(reverify, 99))}`)
+  row(`gateway candidate lookup p50 / p99`, `${ms(pct(lookup, 50))} / ${ms(pct(lookup, 99))}`, `remote SDK: listing + re-verify ${ms(pct(reverify, 50))} / ${ms(pct(reverify, 99))}`)
 
   // Sustained concurrent streams, paced at 50 tokens/s so the streams overlap for seconds: a second node on the
   // paced backend; the first one leaves the market (stopped, and forgotten by the index) so all load goes there.
@@ -141,7 +145,8 @@ async function gatewayFigures() {
   await node2.stop()
   await paced.close()
   await fake.close()
-  await relay.close()
+  await relay.stop()
+  rmSync(relayDir, { recursive: true, force: true })
   for (const h of homes) rmSync(h, { recursive: true, force: true })
 }
 

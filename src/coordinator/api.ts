@@ -117,12 +117,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
     if (q.pick !== undefined && q.pick !== '0' && q.pick !== '1') throw errors.invalidRequest('pick must be 0 or 1', 'pick')
     if (q.pick === '1' && q.model) {
       // Spread load: the first entry is drawn among the best k (as for a route query) and counted as in flight.
-      const picked = pickFromRanked(market.route({ ...base, model: q.model }, { now: now(), limit: Math.max(limit, deps.topK) }), { k: deps.topK, random: deps.random })
-      if (picked[0]) {
-        picked[0].node.inflight++
-        market.touch(picked[0].node)
-      }
-      return c.json({ nodes: picked.slice(0, limit).map(nodeEntry) })
+      return c.json({ nodes: market.pick({ ...base, model: q.model }, { now: now(), limit, k: deps.topK, random: deps.random }).map(nodeEntry) })
     }
     const ranked = q.model ? market.route({ ...base, model: q.model }, { now: now(), limit }) : market.listLive(now(), base).slice(0, limit)
     return c.json({ nodes: ranked.map(nodeEntry) })

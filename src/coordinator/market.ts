@@ -6,7 +6,7 @@ import type { NostrEvent } from '../protocol/event.ts'
 import type { Heartbeat } from '../protocol/heartbeat.ts'
 import type { Price } from '../protocol/schema.ts'
 import { emptyStats, offersOf, type MarketNode, type NodeStats } from './marketNode.ts'
-import { compareRanked, presort, rankNodes, rankPresorted, scoreNode, type Presorted, type Ranked, type RouteQuery, type RoutingPolicy } from './routing.ts'
+import { compareRanked, pickFromRanked, presort, rankNodes, rankPresorted, scoreNode, type Presorted, type Ranked, type RouteQuery, type RoutingPolicy } from './routing.ts'
 
 type IndexEntry = { model: string; policy: RoutingPolicy; list: Presorted; base: Map<MarketNode, number> }
 
@@ -200,6 +200,19 @@ export class Market {
       this.indexesByModel.set(query.model, forModel)
     }
     return rankPresorted(entry.list, query, { now, limit })
+  }
+
+  /**
+   * The best `limit` candidates with the first one drawn among the best `k` (spreads load instead of sending every
+   * request to the single best node) and counted as in flight until the node's next heartbeat.
+   */
+  pick(query: RouteQuery, { now, limit, k, random }: { now: number; limit: number; k: number; random: () => number }): Ranked[] {
+    const picked = pickFromRanked(this.route(query, { now, limit: Math.max(limit, k) }), { k, random })
+    if (picked[0]) {
+      picked[0].node.inflight++
+      this.touch(picked[0].node)
+    }
+    return picked.slice(0, limit)
   }
 
   /** True when some live node announces the model (busy or not): tells "unknown model" from "no capacity". */

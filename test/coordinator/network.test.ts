@@ -81,6 +81,31 @@ test('routing follows the documented policy, and two coordinators on the same re
   assert.deepEqual([status.status, status.node, status.client], ['success', cheap.pubkey, client.pubkey])
 })
 
+test('the gateway keeps the coordinator\'s pick, so its requests spread over the best nodes', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const fake = await startFakeOllama({ models: ['llama3'], reply })
+  t.after(() => fake.close())
+  const nodes = await Promise.all([0, 1, 2].map(() => startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '0', output: '0' } })))
+  t.after(() => Promise.all(nodes.map((n) => n.stop())))
+  // A fixed sequence of draws instead of Math.random: the spread is then the same on every run.
+  let draw = 0
+  const draws = [0.1, 0.5, 0.9]
+  const coord = await startCoordinator({ relays: [relay.url], random: () => draws[draw++ % draws.length]! })
+  t.after(() => coord.close())
+  await waitFor(async () => (await nodesOf(coord.url)).length === 3, 'three nodes indexed')
+
+  const openai = new OpenAI({ apiKey: 'unused', baseURL: `${coord.url}/v1`, maxRetries: 0 })
+  for (let i = 0; i < 9; i++) {
+    const res = await openai.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: `request ${i}` }] })
+    assert.equal(res.choices[0]!.message.content, reply)
+  }
+  const done = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.streamUrl}/status`)).json()) as { jobs: { done: number } }).jobs.done))
+  assert.equal(done.reduce((a, b) => a + b, 0), 9)
+  // Re-ranking in the SDK used to send every request to the same node; now no node gets them all.
+  assert.ok(done.filter((d) => d > 0).length >= 2, `jobs per node: ${done.join(', ')}`)
+})
+
 test('a node killed before the first token is failed over transparently by the gateway', async (t) => {
   const relay = await startRelay()
   t.after(() => relay.close())

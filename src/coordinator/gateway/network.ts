@@ -1,6 +1,7 @@
 // What the gateway needs from the network: run one chat and stream it. In production this is the client SDK
-// (`InfernetClient`) holding the coordinator's own key; it gets its candidates from this coordinator through an
-// in-process fetch (no HTTP to itself). The SDK's typed errors are mapped to gateway errors here.
+// (`InfernetClient`) holding the coordinator's own key; its candidates come straight from this coordinator's
+// market (no HTTP to itself, and no re-verification: the index verified every event on ingest, and the gateway is
+// the same process). The SDK's typed errors are mapped to gateway errors here.
 import type { Price } from '../../protocol/schema.ts'
 import type { Signer } from '../../signer.ts'
 import type { Logger } from '../../log.ts'
@@ -14,9 +15,12 @@ import {
   ResultVerificationError,
   StreamInterruptedError,
 } from '../../../client/errors.ts'
-import { InfernetClient, type ChatParameters } from '../../../client/client.ts'
+import { InfernetClient, type ChatParameters, type NodeSource } from '../../../client/client.ts'
+import { toMarketNode } from '../../../client/market.ts'
 import type { ReceiptIssuer } from '../../../client/receipts.ts'
 import { CoordinatorError, errors } from '../errors.ts'
+import type { Market } from '../market.ts'
+import { summarizeStats } from '../marketNode.ts'
 import type { GatewayResult } from './openai.ts'
 
 export type GatewayChatStream = AsyncIterable<{ type: 'delta'; text: string }> & { result: Promise<GatewayResult>; cancel(): void }
@@ -30,8 +34,11 @@ export type CreateClientNetworkParameters = {
   relays: string[]
   signer: Signer
   WebSocket: WebSocketConstructor
-  /** The coordinator's own app.fetch: the SDK lists candidates through it, in-process. */
-  appFetch: (request: Request) => Response | Promise<Response>
+  /** The coordinator's market: the SDK's candidates. */
+  market: Market
+  /** The first candidate is drawn among the best `topK` (spreads load, as the coordinator's API does). */
+  topK: number
+  random: () => number
   acceptTimeoutMs?: number | undefined
   maxPrice?: Price | undefined
   /** Candidates handed to the SDK per request (it re-verifies each one's signed events): the coordinator's best n. */
@@ -41,23 +48,29 @@ export type CreateClientNetworkParameters = {
   logger?: Logger | undefined
 }
 
-/** Base URL the SDK is given for the in-process coordinator; never resolved on a network. */
-export const inProcessOrigin = 'http://coordinator.in-process'
+/**
+ * The coordinator's best `limit` nodes for a model as SDK candidates, best first, the first drawn among the best
+ * `topK` and counted in flight. Without a model (listing), every live node.
+ */
+export function marketNodeSource({ market, limit, topK, random, maxPrice }: { market: Market; limit: number; topK: number; random: () => number; maxPrice?: Price | undefined }): NodeSource {
+  return ({ model, now }) => {
+    const ranked = model ? market.pick({ model, maxPrice }, { now, limit, k: topK, random }) : market.listLive(now, {})
+    return ranked.map(({ node, score }) => {
+      const entry = {
+        capability: { data: node.capability, event: node.capabilityEvent },
+        ...(node.heartbeat && node.heartbeatEvent ? { heartbeat: { data: node.heartbeat, event: node.heartbeatEvent } } : {}),
+      }
+      const candidate = toMarketNode(entry, now, model)
+      candidate.stats = summarizeStats(node.stats)
+      candidate.score = score
+      return candidate
+    })
+  }
+}
 
-export function createClientNetwork({ relays, signer, WebSocket, appFetch, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
-  const fetchInProcess = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = new Request(input, init)
-    const url = new URL(request.url)
-    if (url.pathname === '/api/v1/nodes' && url.searchParams.has('model') && !url.searchParams.has('limit')) {
-      // The best few only (the SDK re-verifies each), the first drawn among the best k so that concurrent
-      // requests spread over several nodes instead of all going to the single best one.
-      url.searchParams.set('limit', String(candidateLimit))
-      url.searchParams.set('pick', '1')
-      return appFetch(new Request(url, request))
-    }
-    return appFetch(request)
-  }) as typeof fetch
-  const client = new InfernetClient({ relays, signer, WebSocket, coordinator: inProcessOrigin, fetch: fetchInProcess, acceptTimeoutMs, maxPrice, receipts, logger })
+export function createClientNetwork({ relays, signer, WebSocket, market, topK, random, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
+  const nodeSource = marketNodeSource({ market, limit: candidateLimit, topK, random, maxPrice })
+  const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, acceptTimeoutMs, maxPrice, receipts, logger })
   return {
     chat: (params) => client.chat(params),
     close: () => client.close(),
