@@ -4,7 +4,7 @@
 // the client asked for the relay transport or no direct sink is attached. Every end frees the slot.
 import { BackendError } from '../errors/backend.ts'
 import type { Logger } from '../../src/log.ts'
-import { getExpiration, type NostrEvent } from '../../src/protocol/event.ts'
+import { getExpiration, isAuthentic, type NostrEvent } from '../../src/protocol/event.ts'
 import type { NodeFrame } from '../../src/protocol/frames.ts'
 import type { JobPayload } from '../../src/protocol/jobRequest.ts'
 import { buildJobResult } from '../../src/protocol/jobResult.ts'
@@ -58,7 +58,7 @@ export type ExecutorParameters = {
   verify?: SignatureVerifier | undefined
 }
 
-type AbortReason = 'cancelled' | 'timeout' | 'shutdown'
+type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'forged'
 
 /** Per listener: the next chunk seq, and whether it was told `accepted` (always its first frame for the job). */
 type SinkState = { seq: number; accepted: boolean }
@@ -86,10 +86,15 @@ type Job = {
   receivedAt: number | undefined
   /** Waited in the queue (its intake time then says nothing about the node's overhead). */
   waited: boolean
+  /** The job event, kept while its signature check is deferred (see `authentic`). */
+  unverified: NostrEvent | undefined
 }
 
-/** `receivedAt` (performance.now() when the request arrived) lets the node measure its own share of the TTFT. */
-export type SubmitOrigin = ({ via: 'direct'; sink: JobSink } | { via: 'relay' }) & { receivedAt?: number | undefined }
+/**
+ * `receivedAt` (performance.now() when the request arrived) lets the node measure its own share of the TTFT.
+ * `author`: the pubkey the direct channel already authenticated (connection auth, or the job's own auth event).
+ */
+export type SubmitOrigin = ({ via: 'direct'; sink: JobSink; author?: string | undefined } | { via: 'relay' }) & { receivedAt?: number | undefined }
 
 export type ExecutorStats = { running: number; queued: number; slots: { free: number; total: number }; dedupeSize: number }
 
@@ -166,9 +171,34 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     }
   }
 
+  /**
+   * The deferred signature check of a job (nips/stream.md, "Job intake"): true once the job event's signature
+   * verified. Runs at most once per job; every path that would answer the job in public or stream to it asks first.
+   */
+  function authentic(job: Job): boolean {
+    if (!job.unverified) return true
+    if (!isAuthentic(job.unverified, parameters.verify)) return false
+    job.unverified = undefined
+    return true
+  }
+
+  /** A job whose deferred signature check failed: stopped, answered `invalid` on the direct channel only. */
+  function endForged(job: Job) {
+    job.state = 'ended'
+    for (const sink of job.sinks.keys()) {
+      sink.send({ type: 'error', job: job.id, code: 'invalid', message: 'invalid: signature does not verify against pubkey', retryable: false })
+      sink.end?.()
+    }
+    dedupe.finish(job.id, 'invalid')
+    log.info('job refused', { job: job.id.slice(0, 12), code: 'invalid' })
+  }
+
   async function submit(input: unknown, origin: SubmitOrigin): Promise<void> {
     if (stopped) return refuse(origin, undefined, 'internal', 'node is shutting down', true)
-    const checked = checkJobEvent(input, { node: signer.pubkey, now: nowSec(), verify: parameters.verify })
+    // When the direct channel already authenticated the job's author, the Schnorr check of the job's own
+    // signature waits until the backend call is on its way: it is the largest single cost before that call.
+    const deferSignature = origin.via === 'direct' && origin.author !== undefined && origin.author === (input as NostrEvent | null)?.pubkey
+    const checked = checkJobEvent(input, { node: signer.pubkey, now: nowSec(), verify: parameters.verify, deferSignature })
     if (!checked.ok) {
       // A job we cannot trust to be from its claimed author gets no public status event, nor does an expired job
       // read back from a relay (after a restart the subscription replays the last minutes).
@@ -179,6 +209,13 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     }
     const { event, request } = checked
     const ref = { id: event.id, client: event.pubkey }
+    let signatureChecked = !deferSignature
+    // Refusals after this point publish an error status; an event whose signature fails gets none (as at the door).
+    const refuseJob = (code: JobErrorCode, message: string, retryable = false) => {
+      if (!signatureChecked && !isAuthentic(event, parameters.verify)) return refuse(origin, undefined, 'invalid', 'invalid: signature does not verify against pubkey', false, event.id)
+      signatureChecked = true
+      refuse(origin, ref, code, message, retryable)
+    }
     const live = jobs.get(event.id)
     if (live) {
       if (origin.via === 'direct') attach(live, origin.sink)
@@ -193,22 +230,22 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     const payloadCheck = checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
     if (!payloadCheck.ok) {
       dedupe.finish(event.id, payloadCheck.code)
-      return refuse(origin, ref, payloadCheck.code, payloadCheck.message)
+      return refuseJob(payloadCheck.code, payloadCheck.message)
     }
     const payload = payloadCheck.payload
     const model = await resolveModel(payload.model)
     if (model instanceof Error) {
       dedupe.finish(event.id, 'backend')
-      return refuse(origin, ref, 'backend', `the backend cannot be reached (${model instanceof BackendError ? model.shortMessage : model.message})`, true)
+      return refuseJob('backend', `the backend cannot be reached (${model instanceof BackendError ? model.shortMessage : model.message})`, true)
     }
     if (!model) {
       dedupe.finish(event.id, 'unknown-model')
-      return refuse(origin, ref, 'unknown-model', `this node does not serve model "${payload.model}"`)
+      return refuseJob('unknown-model', `this node does not serve model "${payload.model}"`)
     }
     const auth = await payment.authorize(event.pubkey, event.id, { model: payload.model, price: config.price })
     if (!auth.ok) {
       dedupe.finish(event.id, 'payment')
-      return refuse(origin, ref, 'payment', auth.reason)
+      return refuseJob('payment', auth.reason)
     }
     if (jobs.has(event.id) || stopped) return
     const job: Job = {
@@ -233,11 +270,17 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       processingSent: false,
       receivedAt: origin.receivedAt,
       waited: false,
+      unverified: signatureChecked ? undefined : event,
+    }
+    // Deferring only pays when the job runs at once; one that would wait or be refused is checked now.
+    if (scheduler.freeSlots <= 0 && !authentic(job)) {
+      dedupe.finish(event.id, 'invalid')
+      return refuse(origin, undefined, 'invalid', 'invalid: signature does not verify against pubkey', false, event.id)
     }
     const admission = scheduler.admit(job)
     if (admission.kind === 'busy') {
       dedupe.finish(event.id, 'busy')
-      return refuse(origin, ref, 'busy', `all ${config.maxConcurrency} slots and ${config.maxQueue} queue places are taken`, true)
+      return refuseJob('busy', `all ${config.maxConcurrency} slots and ${config.maxQueue} queue places are taken`, true)
     }
     jobs.set(job.id, job)
     if (admission.kind === 'queued') {
@@ -254,6 +297,12 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     if (origin.via === 'direct') {
       const sink = origin.sink
       setImmediate(() => {
+        if (job.state === 'ended') return
+        if (!authentic(job)) {
+          job.abortReason = 'forged'
+          job.abort.abort()
+          return
+        }
         const state = job.sinks.get(sink)
         if (state) accept(job, sink, state)
       })
@@ -419,7 +468,8 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       log.info('job done', { job: job.id.slice(0, 12), tokens: usage.completionTokens, ms: Math.round(durationMs) })
     } catch (err) {
       metrics.recordFailure()
-      if (job.abortReason === 'cancelled') endWithError(job, 'cancelled', 'the client cancelled the job', false, 'cancelled')
+      if (job.abortReason === 'forged' || !authentic(job)) endForged(job)
+      else if (job.abortReason === 'cancelled') endWithError(job, 'cancelled', 'the client cancelled the job', false, 'cancelled')
       else if (job.abortReason === 'shutdown') endWithError(job, 'internal', 'the node shut down during the job', true)
       else if (job.abortReason === 'timeout') endWithError(job, 'backend', `the job ran past ${config.jobTimeoutMs} ms`, true)
       else if (err instanceof BackendError) endWithError(job, 'backend', err.shortMessage, err.retryable)

@@ -13,9 +13,9 @@ export type IntakeError = { ok: false; code: JobErrorCode; message: string }
 
 export function checkJobEvent(
   input: unknown,
-  { node, now, verify }: { node: string; now: number; verify?: SignatureVerifier | undefined },
+  { node, now, verify, deferSignature }: { node: string; now: number; verify?: SignatureVerifier | undefined; deferSignature?: boolean | undefined },
 ): { ok: true; event: NostrEvent; request: JobRequest } | IntakeError {
-  const parsed = parseJobRequest(input, { now, verify })
+  const parsed = parseJobRequest(input, { now, verify, deferSignature })
   if (!parsed.ok) return { ok: false, code: parsed.code === 'expired' ? 'expired' : parsed.code === 'too-large' ? 'too-large' : 'invalid', message: parsed.reason }
   if (parsed.data.node !== node) return { ok: false, code: 'invalid', message: 'invalid: job request is addressed to another node' }
   return { ok: true, event: parsed.event, request: parsed.data }

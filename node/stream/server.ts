@@ -126,7 +126,7 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
         executor.detach(jobId, sink)
       }
     })
-    await executor.submit(event, { via: 'direct', sink, receivedAt })
+    await executor.submit(event, { via: 'direct', sink, receivedAt, author: auth.data.pubkey })
     // The client may have gone while the job was being checked: then nobody listens to it.
     if (ended) executor.detach(jobId, sink)
   }
@@ -207,7 +207,8 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
         clients.add(event.pubkey)
         const sink: JobSink = { send, end: () => void sinks.delete(event.id) }
         sinks.set(event.id, sink)
-        void executor.submit(event, { via: 'direct', sink, receivedAt }).then(
+        // Either the job's auth event or the connection's proved who sent it.
+        void executor.submit(event, { via: 'direct', sink, receivedAt, author: event.pubkey }).then(
           () => {
             // The connection may have closed while the job was being checked: then nobody listens to it.
             if (ws.readyState !== ws.OPEN) executor.detach(event.id, sink)

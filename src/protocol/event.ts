@@ -39,6 +39,12 @@ export type ValidateOptions = {
   verify?: ((event: NostrEvent) => boolean) | undefined
   /** Reuse earlier verifications of the same (id, sig) (default true; benchmarks turn it off). */
   cache?: boolean | undefined
+  /**
+   * Check the id now and leave the Schnorr check to the caller, who must pass the event through `isAuthentic`
+   * before trusting it (a node starts a job whose author its transport already authenticated while the check is
+   * pending). Nothing is cached until that check.
+   */
+  deferSignature?: boolean | undefined
 }
 
 export function reject(code: RejectCode, reason: string): Rejected {
@@ -133,8 +139,12 @@ export function validateEvent(input: unknown, kind: number, options: ValidateOpt
   if (exp !== undefined && !/^\d+$/.test(exp)) return reject('bad-tag', '"expiration" tag must be a unix timestamp')
   if (exp !== undefined && Number(exp) <= now) return reject('expired', `event expired at ${exp}`)
   if (!options.trusted && (options.cache === false || !verifiedEvents.has(event))) {
-    const failure = checkIdAndSignature(event, options.verify, options.cache !== false)
-    if (failure) return failure
+    if (options.deferSignature) {
+      if (getEventHash(event) !== event.id) return reject('bad-id', 'id is not the sha256 of the serialized event')
+    } else {
+      const failure = checkIdAndSignature(event, options.verify, options.cache !== false)
+      if (failure) return failure
+    }
   }
   return { ok: true, event }
 }

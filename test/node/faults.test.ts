@@ -85,10 +85,23 @@ describe('node faults', () => {
   it('refuses a tampered payload and a bad signature without a status event', async () => {
     const good = await jobEvent(client, node.pubkey)
     await expectError({ ...good, content: good.content.slice(0, -4) + 'AAAA' }, 'invalid')
+    // A bad signature on a job whose author the channel authenticated (here its auth event): the check runs right
+    // after the backend call is issued, so that call may start, but it is stopped and nothing reaches the client.
     const other = await jobEvent(client, node.pubkey)
-    await expectError({ ...other, sig: other.sig.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) }, 'invalid')
+    const forged = { ...other, sig: other.sig.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) }
+    await ws.submit(forged)
+    const end = await ws.end(forged.id)
+    assert.equal(end.type, 'error')
+    assert.equal((end as { code: string }).code, 'invalid')
+    assert.match((end as { message: string }).message, /signature/)
+    assert.deepEqual(ws.frames.filter((f) => 'job' in f && f.job === forged.id).map((f) => f.type), ['error'])
+    await until(() => fake.stats.activeStreams === 0 && node.daemon.stats().running === 0)
+    // Refused later for another reason (unknown model): still `invalid` and silent, never `unknown-model` in public.
+    const unknown = await jobEvent(client, node.pubkey, { model: 'nope' })
+    const forgedUnknown = { ...unknown, sig: unknown.sig.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) }
+    assert.match(((await expectError(forgedUnknown, 'invalid')) as { message: string }).message, /signature/)
     await sleep(100)
-    assert.equal(seen.filter((e) => e.tags.some((t) => t[1] === good.id || t[1] === other.id)).length, 0)
+    assert.equal(seen.filter((e) => e.tags.some((t) => t[1] === good.id || t[1] === forged.id || t[1] === forgedUnknown.id)).length, 0)
   })
 
   it('refuses an oversized job event', async () => {
