@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import { finalizeEvent } from 'nostr-tools/pure'
 import { buildAuthEvent, decodeAuthHeader, encodeAuthHeader, ReplayGuard, verifyAuthEvent } from '../../src/protocol/auth.ts'
 import { buildCapability, parseCapability } from '../../src/protocol/capability.ts'
-import { validateEvent, type NostrEvent } from '../../src/protocol/event.ts'
+import { isAuthentic, validateEvent, type NostrEvent } from '../../src/protocol/event.ts'
 import { buildHeartbeat, parseHeartbeat } from '../../src/protocol/heartbeat.ts'
 import { buildJobCancel, parseJobCancel } from '../../src/protocol/jobCancel.ts'
 import { buildJobRequest, decryptJobRequest, parseJobRequest, type JobPayload } from '../../src/protocol/jobRequest.ts'
@@ -203,6 +203,17 @@ describe('NIP-98 stream auth', () => {
       assert.match(r.reason, reason)
     }
   })
+  test('a connection auth carries a nonce and no payload; a per-job auth cannot stand in for one', async () => {
+    const ws = 'ws://127.0.0.1:8790/v1/ws'
+    const a = await buildAuthEvent(client, { url: ws, method: 'WS', connection: true, now: fixedNow })
+    const b = await buildAuthEvent(client, { url: ws, method: 'WS', connection: true, now: fixedNow })
+    assert.notEqual(a.id, b.id, 'two connections in the same second sign different events')
+    assert.equal(a.tags.find((t) => t[0] === 'payload'), undefined)
+    assert.ok(verifyAuthEvent(a, { url: ws, method: 'WS', connection: true }, { now: fixedNow }).ok)
+    const perJob = await buildAuthEvent(client, { url: ws, method: 'WS', payloadHash: 'ab'.repeat(32), now: fixedNow })
+    const r = verifyAuthEvent(perJob, { url: ws, method: 'WS', connection: true }, { now: fixedNow })
+    assert.ok(!r.ok && /no "payload" tag/.test(r.reason))
+  })
   test('malformed headers', () => {
     for (const h of [undefined, 'Bearer x', 'Nostr !!!', 'Nostr ' + btoa('not json')]) {
       const r = decodeAuthHeader(h)
@@ -216,6 +227,19 @@ describe('NIP-98 stream auth', () => {
     assert.equal(guard.claim('c', 100, 0), false)
     assert.ok(guard.claim('c', 200, 150))
     assert.equal(guard.claim('c', 200, 150), false)
+  })
+})
+
+describe('deferred signature check', () => {
+  test('checks the id at once and leaves the signature to isAuthentic, caching nothing before it', () => {
+    const base = vectors.capability as NostrEvent
+    const badSig = { ...base, sig: base.sig.slice(0, -2) + (base.sig.endsWith('00') ? '01' : '00') }
+    const deferred = validateEvent(badSig, kinds.Capability, { now: fixedNow, deferSignature: true })
+    assert.ok(deferred.ok)
+    assert.equal(isAuthentic(badSig), false)
+    assert.equal(validateEvent({ ...badSig }, kinds.Capability, { now: fixedNow }).ok, false)
+    const badId = validateEvent({ ...base, id: 'f'.repeat(64) }, kinds.Capability, { now: fixedNow, deferSignature: true })
+    assert.ok(!badId.ok && badId.code === 'bad-id')
   })
 })
 
