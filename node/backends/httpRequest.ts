@@ -19,6 +19,11 @@ export type HttpRequestReturnType = {
   response: Response
   /** Body split into lines (\n or \r\n), each gap between chunks bounded by timeoutMs. */
   lines(): AsyncGenerator<string, void, undefined>
+  /**
+   * The same lines, grouped by network read: one batch per body chunk. Streaming adapters use it to hand on one
+   * delta per read instead of one per token (a backend at thousands of tokens/s writes several per chunk).
+   */
+  lineBatches(): AsyncGenerator<string[], void, undefined>
   /** Whole body as JSON (bounded by timeoutMs per chunk). */
   json(): Promise<unknown>
   /** Aborts the request and closes the socket; safe to call twice. */
@@ -45,26 +50,42 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
   const controller = new AbortController()
   let state: 'open' | 'timeout' | 'cancelled' | 'closed' = 'open'
   let timer: ReturnType<typeof setTimeout> | undefined
+  // The idle limit runs from `armedAt`; while reads keep coming, the one timer is moved lazily when it fires
+  // (re-creating a timer per body chunk costs more than the chunk at thousands of tokens/s).
+  let armedAt = 0
+  let armed = false
   const disarm = () => {
-    if (timer) clearTimeout(timer)
+    armed = false
+  }
+  const fire = () => {
     timer = undefined
+    if (state !== 'open' || !armed) return
+    const idle = performance.now() - armedAt
+    if (idle < timeoutMs) {
+      timer = setTimeout(fire, timeoutMs - idle)
+      return
+    }
+    state = 'timeout'
+    controller.abort(new Error(`no data from backend for ${timeoutMs} ms`))
   }
   const arm = () => {
-    disarm()
-    timer = setTimeout(() => {
-      if (state !== 'open') return
-      state = 'timeout'
-      controller.abort(new Error(`no data from backend for ${timeoutMs} ms`))
-    }, timeoutMs)
+    armedAt = performance.now()
+    armed = true
+    timer ??= setTimeout(fire, timeoutMs)
+  }
+  const stopTimer = () => {
+    armed = false
+    if (timer) clearTimeout(timer)
+    timer = undefined
   }
   const onAbort = () => {
     if (state !== 'open') return
     state = 'cancelled'
-    disarm()
+    stopTimer()
     controller.abort(signal?.reason)
   }
   const close = () => {
-    disarm()
+    stopTimer()
     signal?.removeEventListener('abort', onAbort)
     if (state === 'open') state = 'closed'
     controller.abort()
@@ -94,7 +115,7 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
     throw fail('connect', err)
   }
 
-  async function* lines(): AsyncGenerator<string, void, undefined> {
+  async function* lineBatches(): AsyncGenerator<string[], void, undefined> {
     if (!response.body) return
     const reader = response.body.getReader()
     const decoder = new TextDecoder()
@@ -112,23 +133,30 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
         disarm()
         if (chunk.done) break
         buffer += decoder.decode(chunk.value, { stream: true })
+        const batch: string[] = []
+        let start = 0
         let nl: number
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.endsWith('\r', nl) ? buffer.slice(0, nl - 1) : buffer.slice(0, nl)
-          buffer = buffer.slice(nl + 1)
-          yield line
+        while ((nl = buffer.indexOf('\n', start)) >= 0) {
+          batch.push(buffer.endsWith('\r', nl) ? buffer.slice(start, nl - 1) : buffer.slice(start, nl))
+          start = nl + 1
         }
+        buffer = buffer.slice(start)
+        if (batch.length > 0) yield batch
       }
       buffer += decoder.decode()
-      if (buffer) yield buffer
+      if (buffer) yield [buffer]
       finished = true
     } finally {
       if (!finished) close()
       else {
-        disarm()
+        stopTimer()
         signal?.removeEventListener('abort', onAbort)
       }
     }
+  }
+
+  async function* lines(): AsyncGenerator<string, void, undefined> {
+    for await (const batch of lineBatches()) yield* batch
   }
 
   const text = async (): Promise<string> => {
@@ -159,6 +187,7 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
   return {
     response,
     lines,
+    lineBatches,
     close,
     json: async () => {
       const t = await text()

@@ -93,24 +93,34 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
       let counted = 0
       let final: OllamaChatLine | undefined
       try {
-        for await (const line of res.lines()) {
-          if (!line.trim()) continue
-          let record: OllamaChatLine
-          try {
-            record = JSON.parse(line) as OllamaChatLine
-          } catch (err) {
-            throw new BackendError({ reason: 'stream-error', backend: 'ollama', url: baseUrl, details: `unparseable NDJSON line: ${line.slice(0, 200)}`, cause: err })
+        // One delta per network read: the lines that arrived together travel on together.
+        for await (const batch of res.lineBatches()) {
+          let text = ''
+          let failure: BackendError | undefined
+          for (const line of batch) {
+            if (!line.trim()) continue
+            let record: OllamaChatLine
+            try {
+              record = JSON.parse(line) as OllamaChatLine
+            } catch (err) {
+              failure = new BackendError({ reason: 'stream-error', backend: 'ollama', url: baseUrl, details: `unparseable NDJSON line: ${line.slice(0, 200)}`, cause: err })
+              break
+            }
+            if (record.error !== undefined) {
+              const matched = matchBackendReason({ message: record.error })
+              failure = new BackendError({ reason: matched === 'model-not-found' ? matched : 'stream-error', backend: 'ollama', url: baseUrl, details: record.error })
+              break
+            }
+            const delta = record.message?.content
+            if (delta) {
+              counted++
+              text += delta
+            }
+            if (record.done) final = record
           }
-          if (record.error !== undefined) {
-            const matched = matchBackendReason({ message: record.error })
-            throw new BackendError({ reason: matched === 'model-not-found' ? matched : 'stream-error', backend: 'ollama', url: baseUrl, details: record.error })
-          }
-          const text = record.message?.content
-          if (text) {
-            counted++
-            yield { type: 'delta', text }
-          }
-          if (record.done) final = record
+          // What came before a failure in the same read is still output.
+          if (text) yield { type: 'delta', text }
+          if (failure) throw failure
         }
       } finally {
         res.close()

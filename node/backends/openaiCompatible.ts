@@ -112,7 +112,8 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
       let usage: { promptTokens: number; completionTokens: number } | undefined
       let finishReason: string | undefined
       let sawDone = false
-      const handle = (event: { event: string; data: string }): ChatChunk | undefined => {
+      /** The delta text an event carries, if any; throws the backend's in-stream error. */
+      const handle = (event: { event: string; data: string }): string | undefined => {
         if (event.data === '[DONE]') {
           sawDone = true
           return undefined
@@ -137,21 +138,33 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
         const text = choice?.delta?.content
         if (typeof text === 'string' && text.length > 0) {
           countedCompletion++
-          return { type: 'delta', text }
+          return text
         }
         return undefined
       }
       try {
-        for await (const line of res.lines()) {
-          const event = parser.push(line)
-          if (!event) continue
-          const out = handle(event)
-          if (out) yield out
+        // One delta per network read: the events that arrived together travel on together.
+        for await (const batch of res.lineBatches()) {
+          let text = ''
+          let failure: unknown
+          for (const line of batch) {
+            const event = parser.push(line)
+            if (!event) continue
+            try {
+              text += handle(event) ?? ''
+            } catch (err) {
+              failure = err
+              break
+            }
+          }
+          // What came before a failure in the same read is still output.
+          if (text) yield { type: 'delta', text }
+          if (failure) throw failure
         }
         const last = parser.end()
         if (last) {
-          const out = handle(last)
-          if (out) yield out
+          const text = handle(last)
+          if (text) yield { type: 'delta', text }
         }
       } finally {
         res.close()

@@ -43,7 +43,9 @@ describe('ollama adapter against the fake', async () => {
     for (const model of ['llama3', 'llama3:latest']) {
       const { text, done, chunks } = await collect(backend.chat({ ...request, model }))
       assert.equal(text, defaultFakeReply)
-      assert.equal(chunks.length, replyTokens + 1)
+      // One delta per network read: a whole unpaced reply may come in one read, and never splits a token.
+      assert.ok(chunks.length >= 2 && chunks.length <= replyTokens + 1, `${chunks.length} chunks`)
+      assert.ok(chunks.slice(0, -1).every((c) => c.type === 'delta' && c.text.length > 0))
       assert.deepEqual(done, { type: 'done', usage: { promptTokens: fakePromptTokens(request.messages), completionTokens: replyTokens }, finishReason: 'stop' })
     }
   })

@@ -33,7 +33,9 @@ for (const flavor of ['vllm', 'sglang', 'max', 'llamacpp'] as const satisfies re
       fake.setFaults({})
       const { text, done, chunks } = await collect(backend.chat(request))
       assert.equal(text, defaultFakeReply)
-      assert.equal(chunks.length, replyTokens + 1)
+      // One delta per network read: a whole unpaced reply may come in one read, and never splits a token.
+      assert.ok(chunks.length >= 2 && chunks.length <= replyTokens + 1, `${chunks.length} chunks`)
+      assert.ok(chunks.slice(0, -1).every((c) => c.type === 'delta' && c.text.length > 0))
       assert.deepEqual(done, { type: 'done', usage: { promptTokens: fakePromptTokens(request.messages), completionTokens: replyTokens }, finishReason: 'stop' })
       assert.equal(fake.stats.lastChatBody?.stream, true)
       assert.deepEqual(fake.stats.lastChatBody?.stream_options, { include_usage: true })
