@@ -438,6 +438,11 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         }
       }
       if (job.abort.signal.aborted || !done) throw new BackendError({ reason: job.abort.signal.aborted ? 'cancelled' : 'stream-error', backend: backend.kind })
+      // The deferred signature check ran long before any output (see submit); this only makes the order a rule.
+      if (!authentic(job)) {
+        job.abortReason = 'forged'
+        throw new Error('job signature does not verify')
+      }
       flushDirect(job)
       if (job.relayPending || job.relayUsed) await flushRelay(job)
       const durationMs = now() - started
