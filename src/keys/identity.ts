@@ -1,6 +1,6 @@
 // A participant's identity: one secp256k1 key used as a Nostr key (Schnorr, x-only pubkey) and as an
 // Ethereum account (ECDSA) for payments. Stored once, mode 0600, under INFERNET_HOME.
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { decode, nsecEncode, npubEncode } from 'nostr-tools/nip19'
@@ -93,11 +93,36 @@ export function keyPath(home: string): string {
   return join(home, 'key.json')
 }
 
-export function saveIdentity(path: string, identity: Identity): void {
+/**
+ * Writes the key file so that no reader ever sees half of it: the key goes to a private temporary file first, which
+ * then replaces `path` (rename) or, with `exclusive`, is linked to it only if nothing is there yet (link fails
+ * instead of overwriting). Returns false when `exclusive` and another process created `path` first.
+ */
+function writeKeyFile(path: string, identity: Identity, { exclusive }: { exclusive: boolean }): boolean {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
   const body = JSON.stringify({ version: 1, nsec: nsecEncode(identity.secretKey), npub: identity.npub }, null, 2) + '\n'
-  writeFileSync(path, body, { mode: 0o600 })
-  chmodSync(path, 0o600)
+  const tmp = `${path}.${process.pid}.${bytesToHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`
+  writeFileSync(tmp, body, { mode: 0o600, flag: 'wx' })
+  try {
+    chmodSync(tmp, 0o600)
+    if (!exclusive) {
+      renameSync(tmp, path)
+      return true
+    }
+    try {
+      linkSync(tmp, path)
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw err
+    }
+  } finally {
+    rmSync(tmp, { force: true })
+  }
+}
+
+export function saveIdentity(path: string, identity: Identity): void {
+  writeKeyFile(path, identity, { exclusive: false })
 }
 
 export function loadIdentity(path: string): Identity {
@@ -118,6 +143,7 @@ export function loadIdentity(path: string): Identity {
 export function loadOrCreateIdentity(path: string): { identity: Identity; created: boolean } {
   if (existsSync(path)) return { identity: loadIdentity(path), created: false }
   const identity = createIdentity()
-  saveIdentity(path, identity)
+  // Two processes starting at once on a fresh home (say two `infernet chat`) must end up with the same key.
+  if (!writeKeyFile(path, identity, { exclusive: true })) return { identity: loadIdentity(path), created: false }
   return { identity, created: true }
 }
