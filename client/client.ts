@@ -44,7 +44,7 @@ export type InfernetClientParameters = {
   /**
    * Candidates from a source this client trusts as itself, already ranked best first: the coordinator that hosts a
    * gateway hands over its own index (it verified every event on ingest), so nothing is re-verified, and its
-   * order (which spreads load over its best nodes) is kept unless a request names a routing policy.
+   * order (which spreads load over its best nodes) is kept unless a routing policy is named (here or per request).
    * Takes precedence over `coordinator` and relays.
    */
   nodeSource?: NodeSource | undefined
@@ -157,6 +157,8 @@ export class InfernetClient {
   readonly #stallTimeoutMs: number
   readonly #coordinator: string | undefined
   readonly #nodeSource: NodeSource | undefined
+  /** A routing policy was named for the whole client (then a node source's order is not kept). */
+  readonly #routingNamed: boolean
   readonly #fetch: typeof fetch
   readonly #budget: bigint | undefined
   readonly #maxPrice: Price | undefined
@@ -186,6 +188,7 @@ export class InfernetClient {
     this.#stallTimeoutMs = params.stallTimeoutMs ?? firstTokenTimeoutMs
     this.#coordinator = params.coordinator
     this.#nodeSource = params.nodeSource
+    this.#routingNamed = params.routing !== undefined
     this.#fetch = params.fetch ?? globalThis.fetch.bind(globalThis)
     this.#budget = params.budget
     this.#maxPrice = params.maxPrice
@@ -204,7 +207,7 @@ export class InfernetClient {
     return this.#ready
   }
 
-  /** The live market (from the coordinator when one is configured, else from relays), live nodes first. */
+  /** The live market (from the node source or the coordinator when one is configured, else from relays), live nodes first. */
   async nodes({ model }: { model?: string | undefined } = {}): Promise<MarketNode[]> {
     if (this.#closed) throw new ClientClosedError()
     if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds() })
@@ -313,7 +316,7 @@ export class InfernetClient {
     const fitting = live.filter((n) => promptBytes <= n.capability.maxPromptBytes)
     if (fitting.length === 0) throw new RequestTooLargeError({ bytes: promptBytes, limit: Math.max(...live.map((n) => n.capability.maxPromptBytes)), model })
     const candidates =
-      this.#nodeSource && params.routing === undefined
+      this.#nodeSource && params.routing === undefined && !this.#routingNamed
         ? eligible({ nodes: fitting, model, maxPrice, bad: this.#bad })
         : rankCandidates({ nodes: fitting, model, policy, maxPrice, history: this.#history, bad: this.#bad })
     if (candidates.length === 0) throw new NoNodeForModelError({ model, reason: 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
