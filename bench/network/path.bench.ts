@@ -1,5 +1,5 @@
-// The whole path vs the backend alone, in the same run. Network: our relay (spawned), the third-party relay
-// (in-process), 3 node agents (spawned, `infernet start`, max-concurrency 200) on fake Ollama backends (in this
+// The whole path vs the backend alone, in the same run. Network: our relay and the third-party relay (each
+// spawned), 3 node agents (spawned, `infernet start`, max-concurrency 200) on fake Ollama backends (in this
 // process, instant tokens, a 20-token reply), one coordinator/gateway (spawned). The load generator (this
 // process) sends OpenAI streaming requests to the gateway (client -> gateway -> node -> backend) and, as the
 // baseline, the same streaming requests straight to one fake backend's /api/chat. Per concurrency level
@@ -7,6 +7,8 @@
 // completed streams/s (= jobs/s the network sustains with 3 nodes) and tokens/s. BENCH_REQUESTS (default 200)
 // requests per level at least (at least one per stream). The relay's per-connection/IP event rate limits are
 // lifted (on loopback every process shares one IP). Run: npm run bench -- network/path
+import { generateSecretKey } from 'nostr-tools/pure'
+import { createFastSigner } from '../../src/signer.ts'
 import type { ChatMessage } from '../../client/client.ts'
 import { startTestNetwork, model } from '../../test/helpers/network.ts'
 
@@ -61,6 +63,7 @@ async function main() {
   const net = await startTestNetwork({
     coordinators: 1,
     logLevel: 'warn',
+    thirdPartyRelay: 'process',
     relayEnv: { INFERNET_RELAY_EVENT_RATE_CONN: '0', INFERNET_RELAY_EVENT_RATE_IP: '0' },
     coordinatorEnv: { INFERNET_COORDINATOR_ACCEPT_TIMEOUT_MS: '30000' },
     nodes: ['a', 'b', 'c'].map((name) => ({ name, reply, args: ['--max-concurrency', '200', '--max-queue', '1000'] })),
@@ -94,7 +97,9 @@ async function main() {
     // nodes by pinning round-robin, vs the same load pinned to one node.
     const sdkC = Number(process.env.BENCH_SDK_CONCURRENCY ?? 48)
     const sdkJobs = Number(process.env.BENCH_SDK_JOBS ?? 600)
-    const clients = Array.from({ length: 4 }, (_, i) => net.client({ name: `bench-${i}`, acceptTimeoutMs: 30_000, firstTokenTimeoutMs: 60_000 }))
+    // Signing with libsecp256k1, as a server-side SDK user would (the test default is @noble, ~2 ms a signature).
+    const signers = await Promise.all(Array.from({ length: 4 }, () => createFastSigner(generateSecretKey())))
+    const clients = signers.map((signer) => net.client({ signer, acceptTimeoutMs: 30_000, firstTokenTimeoutMs: 60_000 }))
     for (const c of clients) await c.ready()
     const sdkRun = async (pins: string[]) => {
       let next = 0

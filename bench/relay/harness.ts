@@ -1,12 +1,10 @@
 // Shared pieces of the relay benchmarks: both relays as child processes on 127.0.0.1 (so the load generator's CPU
 // and memory are not counted), fast pre-signing, direct seeding of each relay's SQLite store, percentiles and the
 // result table. See each *.bench.ts header for what it measures.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import type { Event as NostrEvent } from 'nostr-tools'
 import { generateSecretKey } from 'nostr-tools/pure'
 import * as wasm from 'nostr-tools/wasm'
@@ -15,6 +13,7 @@ import Database from 'better-sqlite3'
 import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { createSqliteStore } from '../../relay/store/sqlite.ts'
 import { spawnRelayProcess } from '../../test/helpers/relay.ts'
+import { spawnScriptProcess, thirdPartyRelayScript } from '../../test/helpers/scriptProcess.ts'
 
 export type RelayName = 'ours' | 'third-party'
 export type BenchRelay = { name: RelayName | 'floor'; url: string; pid: number; stop(): Promise<void> }
@@ -38,35 +37,9 @@ export async function startBenchRelay(name: RelayName | 'floor', dbPath: string)
     const r = await spawnRelayProcess({ dbPath, env: oursEnv })
     return { name, url: r.url, pid: r.child.pid!, stop: () => r.stop('SIGTERM') }
   }
-  const script = new URL(name === 'floor' ? './floorRelayProcess.ts' : './thirdPartyRelayProcess.ts', import.meta.url).pathname
-  const child = spawn(process.execPath, ['--import', 'tsx', script, dbPath], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await readyUrl(child)
-  return {
-    name,
-    url,
-    pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null) return
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      child.kill('SIGTERM')
-      await exited
-    },
-  }
-}
-
-function readyUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    lines.on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { ready?: boolean; url?: string }
-        if (m.ready && m.url) resolve(m.url)
-      } catch {
-        // not the ready line
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`bench relay process exited with ${code} before ready`)))
-  })
+  const script = name === 'floor' ? new URL('./floorRelayProcess.ts', import.meta.url).pathname : thirdPartyRelayScript
+  const p = await spawnScriptProcess(script, [dbPath])
+  return { name, url: p.url, pid: p.pid, stop: () => p.stop() }
 }
 
 /** Resident set size of a process in MiB, from /proc (Linux). */

@@ -21,7 +21,8 @@ import { startFakeOpenAI } from './fakeBackends/openai.ts'
 import type { FakeBackendServer } from './fakeBackends/pacer.ts'
 import { spawnNodeProcess, type SpawnedNode } from './node.ts'
 import { spawnRelayProcess, type SpawnedRelay } from './relay.ts'
-import { startThirdPartyRelay, type ThirdPartyRelay } from './thirdPartyRelay.ts'
+import { spawnScriptProcess, thirdPartyRelayScript } from './scriptProcess.ts'
+import { startThirdPartyRelay } from './thirdPartyRelay.ts'
 
 export const model = 'llama3'
 
@@ -76,12 +77,17 @@ export type StartTestNetworkOptions = {
   relayEnv?: Record<string, string> | undefined
   /** Node and coordinator log level (default 'info', so the logs have something to search). */
   logLevel?: 'debug' | 'info' | 'warn' | undefined
+  /**
+   * Where the third-party relay runs: in this process (default, quicker to start) or as its own process, as relays
+   * are deployed (benchmarks: it verifies every event in JavaScript, which would load the load generator).
+   */
+  thirdPartyRelay?: 'in-process' | 'process' | undefined
 }
 
 export type TestNetwork = {
   dir: string
   ours: SpawnedRelay & { dbPath: string }
-  thirdParty: ThirdPartyRelay & { dbPath: string }
+  thirdParty: { url: string; dbPath: string }
   relays: string[]
   nodes: NetworkNode[]
   coordinators: NetworkCoordinator[]
@@ -180,8 +186,8 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
     children.add(ours.child)
     cleanups.push(() => ours.stop('SIGKILL'))
     const thirdDb = join(dir, 'third-party.sqlite')
-    const third = await startThirdPartyRelay({ dbPath: thirdDb })
-    cleanups.push(() => third.close())
+    const third = options.thirdPartyRelay === 'process' ? await spawnScriptProcess(thirdPartyRelayScript, [thirdDb]) : await startThirdPartyRelay({ dbPath: thirdDb })
+    cleanups.push(() => ('close' in third ? third.close() : third.stop()))
     const relays = [ours.url, third.url]
 
     const countMarkers = (body: Record<string, unknown>) => {
@@ -273,7 +279,7 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
     return {
       dir,
       ours: Object.assign(ours, { dbPath: oursDb }),
-      thirdParty: Object.assign(third, { dbPath: thirdDb }),
+      thirdParty: { url: third.url, dbPath: thirdDb },
       relays,
       nodes,
       coordinators,
