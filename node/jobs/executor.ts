@@ -116,6 +116,23 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
   const scheduler = new Scheduler<Job>(config.maxConcurrency, config.maxQueue)
   const jobs = new Map<string, Job>()
   const running = new Set<Promise<void>>()
+  /** Bookkeeping put off to the next turn (`later`); stop() waits for it before the dedupe store closes. */
+  const deferred = new Set<Promise<void>>()
+  const later = (fn: () => void) => {
+    const p = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        try {
+          fn()
+        } catch (err) {
+          logger.warn('deferred job bookkeeping failed', { error: (err as Error).message })
+        } finally {
+          resolve()
+        }
+      }),
+    )
+    deferred.add(p)
+    void p.finally(() => deferred.delete(p))
+  }
   const modelCache = new Map<string, { info: ModelInfo | undefined; until: number }>()
   let stopped = false
 
@@ -467,8 +484,12 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       await payment.settle(job.client, job.id, amount).catch((err: Error) => log.warn('settle failed', { job: job.id.slice(0, 12), error: err.message }))
       broadcast(job, { type: 'result', job: job.id, event: result }, true)
       publish(result)
-      status(job, 'success')
-      dedupe.finish(job.id, 'success')
+      // The success status (a signature) and the dedupe note wait for the next turn: when many streams end at once,
+      // every result goes out before any of this bookkeeping.
+      later(() => {
+        status(job, 'success')
+        dedupe.finish(job.id, 'success')
+      })
       metrics.record({ ttftMs: Math.max(0, ttftMs), completionTokens: usage.completionTokens, durationMs })
       log.info('job done', { job: job.id.slice(0, 12), tokens: usage.completionTokens, ms: Math.round(durationMs) })
     } catch (err) {
@@ -553,6 +574,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       for (const job of [...scheduler.queue]) cancelJob(job, 'shutdown')
       for (const job of [...scheduler.running.values()]) cancelJob(job, 'shutdown')
       await Promise.allSettled([...running])
+      await Promise.allSettled([...deferred])
     },
   }
 }
