@@ -1,5 +1,6 @@
 // The process side of `infernet relay`: load config, open the store, serve, print the ready line, stop on signals.
 import { createLogger, type LogLevel } from '../src/log.ts'
+import { exitOnSignals } from '../src/cli/exitOnSignals.ts'
 import { loadRelayConfig } from './config.ts'
 import type { RelayCommandArguments } from './cli.ts'
 import { createRelay } from './relay.ts'
@@ -19,19 +20,5 @@ export async function runRelay(args: RelayCommandArguments): Promise<void> {
   } else {
     process.stdout.write(`Relay listening on ${server.url} (store: ${config.db || 'memory'}). NIP-11 and /metrics on http://${server.url.slice(5)}\n`)
   }
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    logger.info(`${signal}: shutting down`)
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed', { error: (err as Error).message })
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
+  exitOnSignals(logger, () => server.close())
 }

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import WebSocket from 'ws'
 import { printJson } from '../../src/cli/command.ts'
+import { exitOnSignals } from '../../src/cli/exitOnSignals.ts'
 import { BaseError } from '../../src/errors/base.ts'
 import { keyPath, loadOrCreateIdentity } from '../../src/keys/identity.ts'
 import { createLogger, type LogLevel } from '../../src/log.ts'
@@ -57,19 +58,13 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
   await daemon.start()
   writeFileSync(pidFilePath(home), JSON.stringify({ pid: process.pid, url: daemon.streamUrl, pubkey: signer.pubkey, startedAt: Math.floor(Date.now() / 1000) }) + '\n', { mode: 0o600 })
   printReady(argv.json, daemon.streamUrl, signer.pubkey, { npub: identity.npub })
-  let stopping = false
-  const shutdown = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    logger.info('stopping', { signal })
+  // A daemon that fails to stop cleanly still releases its payments store and pid file, and exits 0.
+  exitOnSignals(logger, async () => {
     await daemon.stop().catch((err: Error) => logger.error('stop failed', { error: err.message }))
     payments?.close()
     const pid = readPidFile(home)
     if (pid?.pid === process.pid) rmSync(pidFilePath(home), { force: true })
-    process.exit(0)
-  }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'))
-  process.on('SIGINT', () => void shutdown('SIGINT'))
+  })
 }
 
 async function detach(argv: NodeCommandArguments, home: string): Promise<void> {

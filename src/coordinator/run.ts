@@ -5,6 +5,7 @@ import WebSocket from 'ws'
 import { commonSchema, configFilePath, resolveHome } from '../config/common.ts'
 import { loadConfig } from '../config/load.ts'
 import { keyPath, loadOrCreateIdentity } from '../keys/identity.ts'
+import { exitOnSignals } from '../cli/exitOnSignals.ts'
 import { createLogger, type LogLevel } from '../log.ts'
 import type { WebSocketConstructor } from '../net/relayPool.ts'
 import { createFastSigner } from '../signer.ts'
@@ -58,22 +59,8 @@ export async function runCoordinator(args: CoordinatorCommandArguments): Promise
   } else {
     process.stdout.write(`Coordinator on ${server.url} (status page /, OpenAI gateway /v1, REST /api/v1; cache ${dbPath}; ${common.relays.length} relays)\n`)
   }
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    logger.info(`${signal}: shutting down`)
-    server.close().then(
-      () => {
-        payments?.close()
-        process.exit(0)
-      },
-      (err: unknown) => {
-        logger.error('shutdown failed', { error: (err as Error).message })
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
+  exitOnSignals(logger, async () => {
+    await server.close()
+    payments?.close()
+  })
 }
