@@ -3,24 +3,11 @@ import { after, describe, test } from 'node:test'
 import { createOllamaBackend, toOllamaChatBody, toPublicOllamaId } from '../../../node/backends/ollama.ts'
 import type { ChatRequest } from '../../../node/backends/types.ts'
 import { estimatePromptTokens } from '../../../node/backends/usage.ts'
-import { BackendError } from '../../../node/errors/backend.ts'
 import { startFakeOllama } from '../../helpers/fakeBackends/ollama.ts'
 import { defaultFakeReply, fakePromptTokens } from '../../helpers/fakeBackends/pacer.ts'
-import { collect, waitFor } from './collect.ts'
+import { collect, rejectsWith, replyTokens, waitFor } from './collect.ts'
 
 const request: ChatRequest = { model: 'llama3', messages: [{ role: 'user', content: 'Say hello to the network' }] }
-const replyTokens = defaultFakeReply.match(/\s*\S+/g)?.length ?? 0
-
-async function rejectsWith(p: Promise<unknown>, reason: string): Promise<BackendError> {
-  try {
-    await p
-  } catch (err) {
-    assert.ok(err instanceof BackendError, `expected BackendError, got ${String(err)}`)
-    assert.equal(err.reason, reason, err.message)
-    return err
-  }
-  assert.fail(`expected a BackendError ${reason}`)
-}
 
 test('toPublicOllamaId and toOllamaChatBody are pure translations', () => {
   assert.equal(toPublicOllamaId('llama3:latest'), 'llama3')

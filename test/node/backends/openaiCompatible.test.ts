@@ -3,25 +3,12 @@ import { after, describe, test } from 'node:test'
 import { createBackend } from '../../../node/backends/index.ts'
 import type { BackendKind, ChatRequest } from '../../../node/backends/types.ts'
 import { estimatePromptTokens } from '../../../node/backends/usage.ts'
-import { BackendError } from '../../../node/errors/backend.ts'
 import { defaultFakeReply, fakePromptTokens } from '../../helpers/fakeBackends/pacer.ts'
 import { startFakeOpenAI } from '../../helpers/fakeBackends/openai.ts'
 import type { OpenAIFlavor } from '../../helpers/fakeBackends/openai.ts'
-import { collect, waitFor } from './collect.ts'
+import { collect, rejectsWith, replyTokens, waitFor } from './collect.ts'
 
 const request: ChatRequest = { model: 'fake-model', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Say hello to the network' }] }
-const replyTokens = defaultFakeReply.match(/\s*\S+/g)?.length ?? 0
-
-async function rejectsWith(p: Promise<unknown>, reason: string): Promise<BackendError> {
-  try {
-    await p
-  } catch (err) {
-    assert.ok(err instanceof BackendError, `expected BackendError, got ${String(err)}`)
-    assert.equal(err.reason, reason, err.message)
-    return err
-  }
-  assert.fail(`expected a BackendError ${reason}`)
-}
 
 for (const flavor of ['vllm', 'sglang', 'max', 'llamacpp'] as const satisfies readonly OpenAIFlavor[]) {
   describe(`${flavor} adapter against its fake`, async () => {
