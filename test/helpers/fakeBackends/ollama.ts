@@ -22,7 +22,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
-import { createPacer, defaultFakeReply, listenFake, fakePromptTokens, readJsonBody, sendJson, streamEnding } from './pacer.ts'
+import { createPacer, defaultFakeReply, fakePromptTokens, hangUntilClosed, listenFake, readJsonBody, sendJson, streamEnding, trackStream } from './pacer.ts'
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
 
 export type StartFakeOllamaOptions = FakeBackendOptions & {
@@ -57,14 +57,7 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
     stats.chats++
     stats.lastChatBody = body
     const f = faults
-    if (f.hang) {
-      stats.activeStreams++
-      res.on('close', () => {
-        stats.activeStreams--
-        stats.cancelled++
-      })
-      return
-    }
+    if (f.hang) return hangUntilClosed(res, stats)
     if (loadingLeft > 0) {
       loadingLeft--
       return sendJson(res, 503, { error: 'server busy, please try again.  maximum pending requests exceeded' }, { 'retry-after': '1' })
@@ -97,12 +90,8 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
     res.flushHeaders()
-    stats.activeStreams++
-    let dropped = false
     let removeFromPacer: (() => void) | undefined
-    res.on('close', () => {
-      stats.activeStreams--
-      if (!res.writableFinished && !dropped) stats.cancelled++
+    const stream = trackStream(res, stats, () => {
       clearTimeout(ttft)
       removeFromPacer?.()
     })
@@ -118,10 +107,8 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
           res.write(out)
         },
         onEnd: () => {
-          if (mode === 'drop') {
-            dropped = true
-            res.socket?.destroy()
-          } else if (mode === 'error') {
+          if (mode === 'drop') stream.drop()
+          else if (mode === 'error') {
             res.end(JSON.stringify({ error: 'an error was encountered while running the model: unexpected EOF' }) + '\n')
           } else res.end(final(''))
         },

@@ -34,7 +34,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
-import { createPacer, defaultFakeReply, listenFake, fakePromptTokens, readJsonBody, sendJson, streamEnding } from './pacer.ts'
+import { createPacer, defaultFakeReply, fakePromptTokens, hangUntilClosed, listenFake, readJsonBody, sendJson, streamEnding, trackStream } from './pacer.ts'
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
 
 export type OpenAIFlavor = 'vllm' | 'sglang' | 'max' | 'llamacpp'
@@ -84,14 +84,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     stats.chats++
     stats.lastChatBody = body
     const f = faults
-    if (f.hang) {
-      stats.activeStreams++
-      res.on('close', () => {
-        stats.activeStreams--
-        stats.cancelled++
-      })
-      return
-    }
+    if (f.hang) return hangUntilClosed(res, stats)
     if (loadingLeft > 0) {
       loadingLeft--
       return sendJson(res, 503, loadingBody(), { 'retry-after': '1' })
@@ -127,13 +120,9 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
     res.flushHeaders()
-    stats.activeStreams++
-    let dropped = false
     let ping: ReturnType<typeof setInterval> | undefined
     let removeFromPacer: (() => void) | undefined
-    res.on('close', () => {
-      stats.activeStreams--
-      if (!res.writableFinished && !dropped) stats.cancelled++
+    const stream = trackStream(res, stats, () => {
       clearInterval(ping)
       clearTimeout(ttft)
       removeFromPacer?.()
@@ -153,11 +142,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
         },
         onEnd: () => {
           clearInterval(ping)
-          if (mode === 'drop') {
-            dropped = true
-            res.socket?.destroy()
-            return
-          }
+          if (mode === 'drop') return stream.drop()
           if (mode === 'error') {
             const message = 'CUDA error: an illegal memory access was encountered'
             if (flavor === 'llamacpp') res.end(`error: ${JSON.stringify({ code: 500, message, type: 'server_error' })}\n\n`)

@@ -63,6 +63,35 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   return text ? (JSON.parse(text) as Record<string, unknown>) : {}
 }
 
+/** The `hang` fault: the request stays open and silent until the client gives up, which counts as cancelled. */
+export function hangUntilClosed(res: ServerResponse, stats: FakeStats): void {
+  stats.activeStreams++
+  res.on('close', () => {
+    stats.activeStreams--
+    stats.cancelled++
+  })
+}
+
+/**
+ * Counts an open stream. When it closes, `onClose` runs, and a stream that neither finished nor was dropped on
+ * purpose (`drop`, the `dropAfter` fault) counts as cancelled by the client.
+ */
+export function trackStream(res: ServerResponse, stats: FakeStats, onClose: () => void): { drop(): void } {
+  stats.activeStreams++
+  let dropped = false
+  res.on('close', () => {
+    stats.activeStreams--
+    if (!res.writableFinished && !dropped) stats.cancelled++
+    onClose()
+  })
+  return {
+    drop() {
+      dropped = true
+      res.socket?.destroy()
+    },
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = body === undefined ? '' : JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers })
