@@ -1,19 +1,14 @@
 // Pure translation between OpenAI's wire format and the Infernet client SDK: requests in, chunks, completions,
 // usage, model lists and error bodies out. No I/O here; gateway/routes.ts calls these.
+import type { ChatParameters } from '../../../client/client.ts'
 import type { MarketModel } from '../market.ts'
 import type { ChatMessage } from '../../protocol/jobRequest.ts'
 import { CoordinatorError, errors } from '../errors.ts'
 
 export type { ChatMessage }
 
-export type GatewayChatRequest = {
-  model: string
-  messages: ChatMessage[]
-  max_tokens?: number | undefined
-  temperature?: number | undefined
-  top_p?: number | undefined
-  stop?: string[] | undefined
-  seed?: number | undefined
+/** The SDK's chat parameters as an OpenAI request carries them, plus how to answer it. */
+export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages' | 'max_tokens' | 'temperature' | 'top_p' | 'stop' | 'seed'> & {
   /** Fields we do not know, passed through to the node's backend. */
   extra: Record<string, unknown>
   stream: boolean
