@@ -60,6 +60,8 @@ export type ExecutorParameters = {
 
 type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'forged'
 
+const forgedMessage = 'invalid: signature does not verify against pubkey'
+
 /** Per listener: the next chunk seq, and whether it was told `accepted` (always its first frame for the job). */
 type SinkState = { seq: number; accepted: boolean }
 
@@ -86,8 +88,8 @@ type Job = {
   receivedAt: number | undefined
   /** Waited in the queue (its intake time then says nothing about the node's overhead). */
   waited: boolean
-  /** The job event, kept while its signature check is deferred (see `authentic`). */
-  unverified: NostrEvent | undefined
+  /** Whether the job event's signature verifies; checked on the first ask when the check was deferred (see submit). */
+  authentic: () => boolean
 }
 
 /**
@@ -188,22 +190,11 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     }
   }
 
-  /**
-   * The deferred signature check of a job (nips/stream.md, "Job intake"): true once the job event's signature
-   * verified. Runs at most once per job; every path that would answer the job in public or stream to it asks first.
-   */
-  function authentic(job: Job): boolean {
-    if (!job.unverified) return true
-    if (!isAuthentic(job.unverified, parameters.verify)) return false
-    job.unverified = undefined
-    return true
-  }
-
   /** A job whose deferred signature check failed: stopped, answered `invalid` on the direct channel only. */
   function endForged(job: Job) {
     job.state = 'ended'
     for (const sink of job.sinks.keys()) {
-      sink.send({ type: 'error', job: job.id, code: 'invalid', message: 'invalid: signature does not verify against pubkey', retryable: false })
+      sink.send({ type: 'error', job: job.id, code: 'invalid', message: forgedMessage, retryable: false })
       sink.end?.()
     }
     dedupe.finish(job.id, 'invalid')
@@ -226,13 +217,13 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     }
     const { event, request } = checked
     const ref = { id: event.id, client: event.pubkey }
-    let signatureChecked = !deferSignature
+    // The deferred signature check (nips/stream.md, "Job intake"), done at most once: every path that would answer
+    // the job in public or stream to it asks first.
+    let authenticity: boolean | undefined = deferSignature ? undefined : true
+    const authentic = () => (authenticity ??= isAuthentic(event, parameters.verify))
     // Refusals after this point publish an error status; an event whose signature fails gets none (as at the door).
-    const refuseJob = (code: JobErrorCode, message: string, retryable = false) => {
-      if (!signatureChecked && !isAuthentic(event, parameters.verify)) return refuse(origin, undefined, 'invalid', 'invalid: signature does not verify against pubkey', false, event.id)
-      signatureChecked = true
-      refuse(origin, ref, code, message, retryable)
-    }
+    const refuseJob = (code: JobErrorCode, message: string, retryable = false) =>
+      authentic() ? refuse(origin, ref, code, message, retryable) : refuse(origin, undefined, 'invalid', forgedMessage, false, event.id)
     const live = jobs.get(event.id)
     if (live) {
       if (origin.via === 'direct') attach(live, origin.sink)
@@ -287,12 +278,12 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       processingSent: false,
       receivedAt: origin.receivedAt,
       waited: false,
-      unverified: signatureChecked ? undefined : event,
+      authentic,
     }
     // Deferring only pays when the job runs at once; one that would wait or be refused is checked now.
-    if (scheduler.freeSlots <= 0 && !authentic(job)) {
+    if (scheduler.freeSlots <= 0 && !authentic()) {
       dedupe.finish(event.id, 'invalid')
-      return refuse(origin, undefined, 'invalid', 'invalid: signature does not verify against pubkey', false, event.id)
+      return refuse(origin, undefined, 'invalid', forgedMessage, false, event.id)
     }
     const admission = scheduler.admit(job)
     if (admission.kind === 'busy') {
@@ -315,7 +306,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       const sink = origin.sink
       setImmediate(() => {
         if (job.state === 'ended') return
-        if (!authentic(job)) {
+        if (!authentic()) {
           job.abortReason = 'forged'
           job.abort.abort()
           return
@@ -456,7 +447,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       }
       if (job.abort.signal.aborted || !done) throw new BackendError({ reason: job.abort.signal.aborted ? 'cancelled' : 'stream-error', backend: backend.kind })
       // The deferred signature check ran long before any output (see submit); this only makes the order a rule.
-      if (!authentic(job)) {
+      if (!job.authentic()) {
         job.abortReason = 'forged'
         throw new Error('job signature does not verify')
       }
@@ -494,7 +485,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       log.info('job done', { job: job.id.slice(0, 12), tokens: usage.completionTokens, ms: Math.round(durationMs) })
     } catch (err) {
       metrics.recordFailure()
-      if (job.abortReason === 'forged' || !authentic(job)) endForged(job)
+      if (job.abortReason === 'forged' || !job.authentic()) endForged(job)
       else if (job.abortReason === 'cancelled') endWithError(job, 'cancelled', 'the client cancelled the job', false, 'cancelled')
       else if (job.abortReason === 'shutdown') endWithError(job, 'internal', 'the node shut down during the job', true)
       else if (job.abortReason === 'timeout') endWithError(job, 'backend', `the job ran past ${config.jobTimeoutMs} ms`, true)
