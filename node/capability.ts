@@ -12,6 +12,8 @@ export type GpuSample = { utilization: number | null; vramFreeMiB: number | null
 /** What the node knows about its GPUs; node/gpu/detect.ts provides the real one, tests pass a fixed one. */
 export type GpuProbe = {
   detect(): Promise<GpuInfo[]>
+  /** The CPU and RAM, for what a node without GPUs says about itself. */
+  host?(): Promise<{ cpu: string; ramMiB: number }>
   sample?(): Promise<GpuSample[]>
 }
 

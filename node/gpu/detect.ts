@@ -1,6 +1,7 @@
 // Finds the GPUs of this machine with the vendor tools: nvidia-smi (Linux, Windows), rocm-smi (Linux),
-// system_profiler (macOS), and falls back to the CPU (name from os.cpus, total RAM as "VRAM"). `exec`,
-// `platform` and the memory figures are injected; the parsers are pure and tested on fixtures.
+// system_profiler (macOS). Without a GPU it says so: no GPU entries, and the CPU and RAM the node would run on
+// (a CPU is not announced as a GPU with RAM as its VRAM). `exec`, `platform` and the memory figures are
+// injected; the parsers are pure and tested on fixtures.
 import { execFile } from 'node:child_process'
 import { cpus, freemem, totalmem } from 'node:os'
 import { parseAppleDisplays } from './parseAppleDisplays.ts'
@@ -24,7 +25,10 @@ export type DetectGpusParameters = {
   cpuModel?: string | undefined
 }
 
-export type DetectGpusReturnType = { gpus: GpuInfo[] }
+/** The host beside the GPUs: what CPU inference would run on. */
+export type HostInfo = { cpu: string; ramMiB: number; ramFreeMiB: number }
+
+export type DetectGpusReturnType = { gpus: GpuInfo[]; host: HostInfo }
 
 const MiB = 1024 * 1024
 
@@ -44,19 +48,20 @@ export async function detectGpus(parameters: DetectGpusParameters = {}): Promise
     freeMemBytes = freemem(),
     cpuModel = cpus()[0]?.model?.trim() || 'CPU',
   } = parameters
+  const host: HostInfo = { cpu: cpuModel, ramMiB: Math.floor(totalMemBytes / MiB), ramFreeMiB: Math.floor(freeMemBytes / MiB) }
   if (platform === 'darwin') {
     const out = await tryRun(exec, 'system_profiler', ['SPDisplaysDataType', '-json'])
     const gpus = out ? parseAppleDisplays(out, totalMemBytes) : []
-    if (gpus.length) return { gpus }
+    if (gpus.length) return { gpus, host }
   } else {
     const nvidia = await tryRun(exec, 'nvidia-smi', nvidiaSmiArgs)
     const nv = nvidia ? parseNvidiaSmi(nvidia) : []
-    if (nv.length) return { gpus: nv }
+    if (nv.length) return { gpus: nv, host }
     if (platform === 'linux') {
       const rocm = await tryRun(exec, 'rocm-smi', rocmSmiArgs)
       const amd = rocm ? parseRocmSmi(rocm) : []
-      if (amd.length) return { gpus: amd }
+      if (amd.length) return { gpus: amd, host }
     }
   }
-  return { gpus: [{ vendor: 'cpu', name: cpuModel, vramMiB: Math.floor(totalMemBytes / MiB), vramFreeMiB: Math.floor(freeMemBytes / MiB) }] }
+  return { gpus: [], host }
 }

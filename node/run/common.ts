@@ -57,6 +57,7 @@ export function createGpuProbe(): GpuProbe {
   return {
     detect: async () =>
       (await detectGpus()).gpus.slice(0, 16).map((g) => ({ vendor: g.vendor, name: g.name.slice(0, 128), vramMiB: Math.max(0, Math.round(g.vramMiB)), ...(g.driver ? { driver: g.driver.slice(0, 64) } : {}) })),
+    host: async () => (await detectGpus()).host,
     sample: async () =>
       (await sampleGpuUsage()).perGpu.map(
         (g): GpuSample => ({

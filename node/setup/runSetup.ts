@@ -80,7 +80,8 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
     // 2. GPUs
     const gpu = deps.gpu ?? createGpuProbe()
     const gpus: GpuInfo[] = await gpu.detect().catch(() => [])
-    if (gpus.length === 0) say('GPUs: none detected (CPU only)')
+    const host = gpus.length === 0 ? await gpu.host?.().catch(() => undefined) : undefined
+    if (gpus.length === 0) say(host ? `no GPU found; CPU inference, ${formatGiB(host.ramMiB)} RAM (${host.cpu})` : 'no GPU found; CPU inference')
     for (const g of gpus) say(`GPU: ${g.name}, ${g.vramMiB} MiB VRAM${g.driver ? `, driver ${g.driver}` : ''}`)
 
     // 3. config: existing file < env < flags; then the questions
@@ -117,9 +118,11 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
     if (health.ok) {
       const available = (await backend.listModels().catch(() => [])).map((m) => m.id)
       if (models.length === 0 && available.length === 0 && backend.pull) {
-        const vram = Math.max(0, ...gpus.map((g) => g.vramMiB))
-        const suggestion = recommendModel(vram)
-        const pull = interactive ? await confirm(`The backend has no model. Pull ${suggestion} (fits ${vram} MiB VRAM)?`, true) : argv.pull !== false
+        // On CPU a model must fit in RAM instead.
+        const memory = gpus.length > 0 ? Math.max(0, ...gpus.map((g) => g.vramMiB)) : (host?.ramMiB ?? 0)
+        const suggestion = recommendModel(memory)
+        const fits = gpus.length > 0 ? `${memory} MiB VRAM` : `${formatGiB(memory)} RAM`
+        const pull = interactive ? await confirm(`The backend has no model. Pull ${suggestion} (fits ${fits})?`, true) : argv.pull !== false
         if (pull) {
           const name = await ask('Model to pull', suggestion)
           let last = 0
@@ -202,4 +205,8 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
   } finally {
     rl?.close()
   }
+}
+
+function formatGiB(mib: number): string {
+  return `${Math.round(mib / 1024)} GiB`
 }

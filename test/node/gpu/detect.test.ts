@@ -80,9 +80,11 @@ test('detectGpus: nvidia first, then rocm on Linux, system_profiler on macOS, CP
   const mac = await detectGpus({ exec: fakeExec({ system_profiler: fixture('system_profiler-apple.json') }), platform: 'darwin', totalMemBytes: 32 * GiB })
   assert.deepEqual(mac.gpus, [{ vendor: 'apple', name: 'Apple M2 Max', vramMiB: 24576 }])
   const cpu = await detectGpus({ exec: fakeExec({ 'nvidia-smi': fixture('garbage.txt') }), platform: 'linux', totalMemBytes: 16 * GiB, freeMemBytes: 4 * GiB, cpuModel: 'AMD Ryzen 9 7950X' })
-  assert.deepEqual(cpu.gpus, [{ vendor: 'cpu', name: 'AMD Ryzen 9 7950X', vramMiB: 16384, vramFreeMiB: 4096 }])
+  // No GPU: none is made up from the CPU; the host says what CPU inference would run on.
+  assert.deepEqual(cpu.gpus, [])
+  assert.deepEqual(cpu.host, { cpu: 'AMD Ryzen 9 7950X', ramMiB: 16384, ramFreeMiB: 4096 })
   const win = await detectGpus({ exec: fakeExec({ 'rocm-smi': fixture('rocm-smi.json') }), platform: 'win32', totalMemBytes: GiB, freeMemBytes: GiB, cpuModel: 'x' })
-  assert.equal(win.gpus[0]?.vendor, 'cpu')
+  assert.deepEqual(win.gpus, [], 'rocm-smi is not asked on Windows')
 })
 
 test('recommendModel picks the largest model that fits', () => {
