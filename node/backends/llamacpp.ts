@@ -1,5 +1,5 @@
 // llama.cpp's llama-server: GET /health -> 200 {"status":"ok"} or 503 {"error":{"code":503,"message":
-// "Loading model","type":"unavailable_error"}}; GET /v1/models (with meta.n_ctx_train and meta.size).
+// "Loading model","type":"unavailable_error"}}; GET /v1/models (with meta.n_ctx per slot, meta.n_ctx_train and meta.size).
 // In-stream errors arrive as an `error: {...}` SSE line. continueFinal: llama-server prefills a trailing
 // assistant message by default (ggml-org/llama.cpp#13174, opt-out --no-prefill-assistant #13608), and newer
 // builds also accept vLLM's `continue_final_message` + `add_generation_prompt: false` (#23012), which then

@@ -60,12 +60,13 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
   const listModels = async (options?: RequestOptions): Promise<ModelInfo[]> => {
     let models: ModelInfo[] = []
     try {
-      const body = (await get('/v1/models', options)) as { data?: { id: string; max_model_len?: number; meta?: { n_ctx_train?: number; size?: number } }[] }
+      const body = (await get('/v1/models', options)) as { data?: { id: string; max_model_len?: number; meta?: { n_ctx?: number; n_ctx_train?: number; size?: number } }[] }
       models = (body.data ?? []).map((m) => ({
         id: m.id,
         backendId: m.id,
         loaded: true,
-        contextLength: m.max_model_len ?? m.meta?.n_ctx_train,
+        // llama-server: n_ctx is what one slot serves (a longer prompt is refused), n_ctx_train only the model's limit.
+        contextLength: m.max_model_len ?? m.meta?.n_ctx ?? m.meta?.n_ctx_train,
         sizeBytes: m.meta?.size,
       }))
     } catch (err) {

@@ -15,7 +15,7 @@
 //       max {"error":{"message":..,"type":"invalid_request_error","code":"model_not_found"}}.
 //     max_tokens / max_completion_tokens truncate the reply with finish_reason "length".
 //   GET  /v1/models -> {"object":"list","data":[{"id","object":"model","created","owned_by", ...}]}:
-//       vllm/sglang add "root" and "max_model_len"; llamacpp adds "meta":{"n_ctx_train","size"}.
+//       vllm/sglang add "root" and "max_model_len"; llamacpp adds "meta":{"n_ctx" (what one slot serves), "n_ctx_train","size"}.
 // Per flavor:
 //   vllm:     GET /health -> 200 empty; GET /version -> {"version":"0.8.5"}
 //   sglang:   GET /health -> 200 empty; GET /get_model_info -> {"model_path","tokenizer_path","is_generation":true}
@@ -75,7 +75,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
       created,
       owned_by: owners[flavor],
       ...(flavor === 'vllm' || flavor === 'sglang' ? { root: id, parent: null, max_model_len: 32768 } : {}),
-      ...(flavor === 'llamacpp' ? { meta: { vocab_type: 2, n_vocab: 128256, n_ctx_train: 131072, n_embd: 4096, n_params: 8030261248, size: 4912898304 } } : {}),
+      ...(flavor === 'llamacpp' ? { meta: { vocab_type: 2, n_vocab: 128256, n_ctx: 8192, n_ctx_train: 131072, n_embd: 4096, n_params: 8030261248, size: 4912898304 } } : {}),
     })),
   })
 

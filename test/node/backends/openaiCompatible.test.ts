@@ -67,7 +67,8 @@ for (const flavor of ['vllm', 'sglang', 'max', 'llamacpp'] as const satisfies re
       assert.equal(models[0]?.id, 'fake-model')
       assert.equal(models[0]?.backendId, 'fake-model')
       if (flavor === 'vllm' || flavor === 'sglang') assert.equal(models[0]?.contextLength, 32768)
-      if (flavor === 'llamacpp') assert.equal(models[0]?.contextLength, 131072)
+      // llama-server serves n_ctx per slot, not the training context: a longer prompt is refused.
+      if (flavor === 'llamacpp') assert.equal(models[0]?.contextLength, 8192)
       assert.deepEqual(await backend.loadedModels(), ['fake-model'])
       assert.equal((await backend.resolveModel('fake-model'))?.id, 'fake-model')
       assert.equal(await backend.resolveModel('other'), undefined)
