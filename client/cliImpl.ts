@@ -131,8 +131,10 @@ export async function runChat(argv: ChatCommandArguments): Promise<number> {
     const stream = client.chat({
       model,
       messages,
-      ...(argv['max-tokens'] !== undefined ? { max_tokens: argv['max-tokens'] } : {}),
-      ...(argv.temperature !== undefined ? { temperature: argv.temperature } : {}),
+      params: {
+        ...(argv['max-tokens'] !== undefined ? { max_tokens: argv['max-tokens'] } : {}),
+        ...(argv.temperature !== undefined ? { temperature: argv.temperature } : {}),
+      },
     })
     let interrupted = false
     const onSignal = () => {

@@ -5,6 +5,7 @@
 import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../src/net/relayPool.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
 import { utf8Length } from '../src/protocol/event.ts'
+import type { GenerationParams } from '../src/protocol/generationParams.ts'
 import type { ChatMessage } from '../src/protocol/jobRequest.ts'
 import { maxJobPayloadBytes } from '../src/protocol/limits.ts'
 import { amountDue, isFree } from '../src/protocol/price.ts'
@@ -77,13 +78,8 @@ export type NodeSource = (query: { model?: string | undefined; now: number }) =>
 export type ChatParameters = {
   model: string
   messages: ChatMessage[]
-  max_tokens?: number | undefined
-  temperature?: number | undefined
-  top_p?: number | undefined
-  stop?: string[] | undefined
-  seed?: number | undefined
-  /** Unknown OpenAI fields, passed through to the node. */
-  extra?: Record<string, unknown> | undefined
+  /** Generation parameters (OpenAI names; other fields pass through to the node's backend), sent to the node as they are. */
+  params?: GenerationParams | undefined
   maxPrice?: Price | undefined
   routing?: RoutingPolicy | undefined
   signal?: AbortSignal | undefined
@@ -321,11 +317,6 @@ export class InfernetClient {
         : rankCandidates({ nodes: fitting, model, policy, maxPrice, history: this.#history, bad: this.#bad })
     if (candidates.length === 0) throw new NoNodeForModelError({ model, reason: 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
 
-    const genParams: Record<string, unknown> = { ...params.extra }
-    for (const [k, v] of Object.entries({ max_tokens: params.max_tokens, temperature: params.temperature, top_p: params.top_p, stop: params.stop, seed: params.seed })) {
-      if (v !== undefined) genParams[k] = v
-    }
-
     let delivered = ''
     let ttftMs: number | undefined
     let budgetError: BudgetExceededError | undefined
@@ -340,7 +331,7 @@ export class InfernetClient {
       const attemptPromptBytes = utf8Length(JSON.stringify(attemptMessages))
       if (this.#budget !== undefined && !isFree(price)) {
         // Worst case: one token per prompt byte, and max_tokens of output (none when unbounded).
-        const needed = amountDue({ promptTokens: attemptPromptBytes, completionTokens: params.max_tokens ?? 0 }, price)
+        const needed = amountDue({ promptTokens: attemptPromptBytes, completionTokens: params.params?.max_tokens ?? 0 }, price)
         if (this.#spent + needed > this.#budget) {
           budgetError = new BudgetExceededError({ budget: this.#budget, spent: this.#spent, needed })
           failures.push({ node: node.pubkey, reason: `could cost ${needed}, over the remaining budget` })
@@ -358,7 +349,7 @@ export class InfernetClient {
           v: 1,
           model,
           messages: attemptMessages,
-          params: genParams,
+          params: params.params ?? {},
           bid: maxPrice ?? price,
           ...(delivered ? { continue: true } : {}),
         },

@@ -76,8 +76,10 @@ export function createDemoBackend(parameters: DemoBackendParameters = {}): Backe
       if (request.continueFinal && last?.role === 'assistant' && text.startsWith(last.content)) text = text.slice(last.content.length)
       let tokens = splitTokens(text)
       let finishReason = 'stop'
-      if (request.maxTokens !== undefined && tokens.length > request.maxTokens) {
-        tokens = tokens.slice(0, Math.max(0, request.maxTokens))
+      // Of the job's parameters only max_tokens means something to canned text; the rest (sampling) is ignored.
+      const maxTokens = request.params?.max_tokens
+      if (maxTokens !== undefined && tokens.length > maxTokens) {
+        tokens = tokens.slice(0, Math.max(0, maxTokens))
         finishReason = 'length'
       }
       await sleep(ttftMs, signal)

@@ -8,6 +8,7 @@
 //   POST /api/pull    -> NDJSON {"status":"pulling manifest"} {"status":"downloading ...","digest","total","completed"} ... {"status":"success"}
 // Model ids: Ollama treats `name` and `name:latest` as one model; the public id drops a `:latest` suffix.
 // continueFinal: Ollama continues a trailing assistant message by itself, so messages are sent as-is.
+import { splitGenerationParams, type GenerationField } from '../../src/protocol/generationParams.ts'
 import { BackendError, matchBackendReason } from '../errors/backend.ts'
 import { httpRequest } from './httpRequest.ts'
 import type { Backend, BackendHealth, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
@@ -18,14 +19,20 @@ export function toPublicOllamaId(name: string): string {
   return name.endsWith(':latest') ? name.slice(0, -':latest'.length) : name
 }
 
-/** Pure: our request -> the /api/chat body. Unknown `extra` fields become Ollama `options` (num_ctx, top_k, ...). */
+/** Where each named generation field goes in an /api/chat body: all of today's are sampling `options`. */
+const ollamaOptionNames = { max_tokens: 'num_predict', temperature: 'temperature', top_p: 'top_p', stop: 'stop', seed: 'seed' } as const satisfies Record<GenerationField, string>
+
+/**
+ * Pure: our request -> the /api/chat body, the one place the job's OpenAI-named parameters become Ollama's.
+ * Named fields are renamed into `options` (max_tokens -> num_predict); pass-through fields become `options` as
+ * they are (num_ctx, top_k, ...), a named field winning over a pass-through one of the same option name.
+ */
 export function toOllamaChatBody(request: ChatRequest): Record<string, unknown> {
-  const options: Record<string, unknown> = { ...request.extra }
-  if (request.maxTokens !== undefined) options.num_predict = request.maxTokens
-  if (request.temperature !== undefined) options.temperature = request.temperature
-  if (request.topP !== undefined) options.top_p = request.topP
-  if (request.stop !== undefined) options.stop = request.stop
-  if (request.seed !== undefined) options.seed = request.seed
+  const { fields, extra } = splitGenerationParams(request.params ?? {})
+  const options: Record<string, unknown> = { ...extra }
+  for (const name of Object.keys(ollamaOptionNames) as GenerationField[]) {
+    if (fields[name] !== undefined) options[ollamaOptionNames[name]] = fields[name]
+  }
   return { model: request.model, messages: request.messages, stream: true, ...(Object.keys(options).length ? { options } : {}) }
 }
 

@@ -29,14 +29,13 @@ type OpenAIChunk = {
   message?: string
 }
 
-/** Pure: our request -> the OpenAI chat.completions body (stream with usage). */
+/**
+ * Pure: our request -> the OpenAI chat.completions body (stream with usage). The job's parameters already carry
+ * OpenAI's names, so they go into the body as they are, known and pass-through alike; only the fields this adapter
+ * owns (model, messages, streaming, continuing the final message) are set over them.
+ */
 export function toOpenAIChatBody(request: ChatRequest, continueFinalFields: Record<string, unknown> = {}): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...request.extra, model: request.model, messages: request.messages, stream: true, stream_options: { include_usage: true } }
-  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens
-  if (request.temperature !== undefined) body.temperature = request.temperature
-  if (request.topP !== undefined) body.top_p = request.topP
-  if (request.stop !== undefined) body.stop = request.stop
-  if (request.seed !== undefined) body.seed = request.seed
+  const body: Record<string, unknown> = { ...request.params, model: request.model, messages: request.messages, stream: true, stream_options: { include_usage: true } }
   if (request.continueFinal) Object.assign(body, continueFinalFields)
   return body
 }

@@ -1,5 +1,7 @@
 // The one interface every backend adapter implements. The daemon and executor only see these normalized
 // shapes; backends differ only inside node/backends/ ("the API does not change with the backend").
+import type { GenerationParams } from '../../src/protocol/generationParams.ts'
+
 export type BackendKind = 'ollama' | 'vllm' | 'sglang' | 'max' | 'llamacpp' | 'demo'
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
@@ -8,15 +10,10 @@ export type ChatRequest = {
   /** Public model id as the network knows it. */
   model: string
   messages: ChatMessage[]
-  maxTokens?: number | undefined
-  temperature?: number | undefined
-  topP?: number | undefined
-  stop?: string[] | undefined
-  seed?: number | undefined
+  /** The job's generation parameters exactly as its payload carries them; each adapter translates them (alone). */
+  params?: GenerationParams | undefined
   /** The last message is a partial assistant message to continue (stream resumption). */
   continueFinal?: boolean | undefined
-  /** Unknown OpenAI fields passed through. */
-  extra?: Record<string, unknown> | undefined
 }
 
 export type Usage = { promptTokens: number; completionTokens: number }

@@ -410,19 +410,12 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       // without one), so signing and publishing never delay the first token.
       processingTimer = setTimeout(() => sendProcessing(job), 20)
       log.info('job started', { job: job.id.slice(0, 12), model: job.payload.model, via: job.viaRelay ? 'relay' : 'direct' })
-      const { max_tokens: _m, temperature: _t, top_p: _p, stop: _s, seed: _d, ...extra } = job.payload.params
-      const p = job.payload.params
+      // The job's parameters go to the backend as the payload carries them; the adapter alone translates them.
       const request: ChatRequest = {
         model: job.model.backendId,
         messages: job.payload.messages,
-        ...(p.max_tokens !== undefined ? { maxTokens: p.max_tokens } : {}),
-        ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
-        ...(p.top_p !== undefined ? { topP: p.top_p } : {}),
-        ...(p.stop !== undefined ? { stop: p.stop } : {}),
-        ...(p.seed !== undefined ? { seed: p.seed } : {}),
+        params: job.payload.params,
         ...(job.payload.continue ? { continueFinal: true } : {}),
-        // Unknown OpenAI fields travel to the backend untouched (the adapter decides where they go).
-        ...(Object.keys(extra).length ? { extra } : {}),
       }
       let usage = { promptTokens: 0, completionTokens: 0 }
       let finishReason = 'stop'

@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, utf8Length, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
+import { generationParams } from './generationParams.ts'
 import * as kinds from './kinds.ts'
 import { maxJobPayloadBytes } from './limits.ts'
 import { decryptLarge, encryptLarge } from './nip44.ts'
@@ -18,17 +19,8 @@ export const jobPayload = z.object({
   v: z.literal(1),
   model: modelId,
   messages: z.array(chatMessage).min(1).max(1024),
-  /** OpenAI-style generation parameters; unknown ones are passed through to the backend. */
-  params: z
-    .object({
-      max_tokens: z.number().int().positive().max(1_000_000).optional(),
-      temperature: z.number().min(0).max(2).optional(),
-      top_p: z.number().min(0).max(1).optional(),
-      stop: z.array(z.string()).max(16).optional(),
-      seed: z.number().int().optional(),
-    })
-    .catchall(z.unknown())
-    .default({}),
+  /** Generation parameters, OpenAI-named; unknown ones are passed through to the backend (generationParams.ts). */
+  params: generationParams.default({}),
   /** The most the client pays per million tokens: the node refuses a job whose bid is below its price. */
   bid: price,
   /** 'direct': the client streams from the node's endpoint; 'relay': output comes back as chunk events. */

@@ -120,10 +120,10 @@ test('budget: a job that could overspend is refused before it is sent', async (t
   t.after(() => client.close())
   await waitForLive(client, [node.pubkey])
 
-  const first = await client.complete({ model: 'llama3', messages, max_tokens: 40 })
+  const first = await client.complete({ model: 'llama3', messages, params: { max_tokens: 40 } })
   assert.ok(first.cost > 0n && first.cost <= 100n)
   assert.equal(fake.stats.chats, 1)
-  await assert.rejects(client.complete({ model: 'llama3', messages, max_tokens: 40 }), (err: unknown) => {
+  await assert.rejects(client.complete({ model: 'llama3', messages, params: { max_tokens: 40 } }), (err: unknown) => {
     assert.ok(err instanceof BudgetExceededError)
     assert.equal(err.budget, 100n)
     assert.equal(err.spent, first.cost)

@@ -4,7 +4,7 @@ import { CoordinatorError } from '../../src/coordinator/errors.ts'
 import { fromChatCompletionRequest, fromCompletionRequest, toChatCompletionChunk, toOpenAIError } from '../../src/coordinator/gateway/openai.ts'
 
 describe('gateway/openai translation', () => {
-  it('reads a chat request: developer -> system, text parts joined, unknown fields to extra', () => {
+  it('reads a chat request: developer -> system, text parts joined, unknown fields passed through in params', () => {
     const req = fromChatCompletionRequest({
       model: 'llama3',
       messages: [{ role: 'developer', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }],
@@ -16,11 +16,11 @@ describe('gateway/openai translation', () => {
       user: 'ignored',
     })
     assert.deepEqual(req.messages, [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'ab' }])
-    assert.equal(req.max_tokens, 9)
-    assert.deepEqual(req.stop, ['END'])
+    assert.equal(req.params.max_tokens, 9)
+    assert.deepEqual(req.params.stop, ['END'])
     assert.equal(req.stream, true)
     assert.equal(req.includeUsage, true)
-    assert.deepEqual(req.extra, { top_k: 7 })
+    assert.deepEqual(req.params, { max_tokens: 9, stop: ['END'], top_k: 7 })
     assert.deepEqual(fromCompletionRequest({ model: 'm', prompt: ['hi'] }).messages, [{ role: 'user', content: 'hi' }])
   })
 

@@ -2,15 +2,16 @@
 // usage, model lists and error bodies out. No I/O here; gateway/routes.ts calls these.
 import type { ChatParameters } from '../../../client/client.ts'
 import type { MarketModel } from '../market.ts'
+import type { GenerationFields, GenerationParams } from '../../protocol/generationParams.ts'
 import type { ChatMessage } from '../../protocol/jobRequest.ts'
 import { CoordinatorError, errors } from '../errors.ts'
 
 export type { ChatMessage }
 
 /** The SDK's chat parameters as an OpenAI request carries them, plus how to answer it. */
-export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages' | 'max_tokens' | 'temperature' | 'top_p' | 'stop' | 'seed'> & {
-  /** Fields we do not know, passed through to the node's backend. */
-  extra: Record<string, unknown>
+export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages'> & {
+  /** The job's generation parameters: the OpenAI fields we check, and every field we do not know, passed through. */
+  params: GenerationParams
   stream: boolean
   includeUsage: boolean
 }
@@ -18,7 +19,7 @@ export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages' | 'ma
 export type GatewayUsage = { promptTokens: number; completionTokens: number }
 export type GatewayResult = { text: string; usage: GatewayUsage; model: string; finishReason: string; node: string; cost: bigint }
 
-/** Fields OpenAI defines that we read or may drop silently; everything else goes to `extra`. */
+/** Fields OpenAI defines that we read or may drop silently; everything else passes through in `params`. */
 const handled = new Set(['model', 'messages', 'prompt', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'stream', 'stream_options', 'n', 'user', 'echo'])
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -61,19 +62,17 @@ function common(body: Record<string, unknown>): Omit<GatewayChatRequest, 'messag
     if (!body.stop.every((s) => typeof s === 'string') || body.stop.length > 16) throw errors.invalidRequest('stop must be a string or an array of at most 16 strings', 'stop')
     stop = body.stop as string[]
   } else if (body.stop !== undefined && body.stop !== null) throw errors.invalidRequest('stop must be a string or an array of strings', 'stop')
-  const extra: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(body)) if (!handled.has(k)) extra[k] = v
-  return {
-    model: body.model,
+  const params: GenerationParams = {}
+  for (const [k, v] of Object.entries(body)) if (!handled.has(k)) params[k] = v
+  const named: GenerationFields = {
     max_tokens: maxTokens,
     temperature: optionalNumber(body, 'temperature', { min: 0, max: 2 }),
     top_p: optionalNumber(body, 'top_p', { min: 0, max: 1 }),
     stop,
     seed: optionalNumber(body, 'seed', { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }),
-    extra,
-    stream: body.stream === true,
-    includeUsage: isObject(streamOptions) && streamOptions.include_usage === true,
   }
+  for (const [k, v] of Object.entries(named)) if (v !== undefined) params[k] = v
+  return { model: body.model, params, stream: body.stream === true, includeUsage: isObject(streamOptions) && streamOptions.include_usage === true }
 }
 
 const roles = new Set(['system', 'user', 'assistant', 'tool'])

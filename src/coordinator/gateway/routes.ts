@@ -62,12 +62,7 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
     const chat = deps.network.chat({
       model: req.model,
       messages: req.messages,
-      max_tokens: req.max_tokens,
-      temperature: req.temperature,
-      top_p: req.top_p,
-      stop: req.stop,
-      seed: req.seed,
-      extra: Object.keys(req.extra).length ? req.extra : undefined,
+      params: req.params,
       signal: controller.signal,
     })
     const charged = chat.result.then(

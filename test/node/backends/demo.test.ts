@@ -29,9 +29,9 @@ test('streams the whole deterministic reply with usage; says it is a demo', asyn
   assert.equal((await collect(demo.chat(request))).text, text)
 })
 
-test('honours maxTokens, continueFinal and unknown models', async () => {
+test('honours max_tokens, continueFinal and unknown models', async () => {
   const demo = createDemoBackend({ tokensPerSecond: 5000, ttftMs: 0 })
-  const short = await collect(demo.chat({ ...request, maxTokens: 4 }))
+  const short = await collect(demo.chat({ ...request, params: { max_tokens: 4 } }))
   assert.equal(short.done.finishReason, 'length')
   assert.equal(short.done.usage.completionTokens, 4)
   const full = demoReply(request)
@@ -52,7 +52,7 @@ test('paces output by the injected clock (ttft then tokens/s) and honours abort'
       t += ms
     },
   })
-  const { chunks } = await collect(demo.chat({ ...request, maxTokens: 5 }))
+  const { chunks } = await collect(demo.chat({ ...request, params: { max_tokens: 5 } }))
   assert.equal(chunks.length, 6)
   assert.equal(sleeps[0], 150)
   // 5 tokens at 40 tok/s: first at once, then one every 25 ms.

@@ -12,13 +12,15 @@ const request: ChatRequest = { model: 'llama3', messages: [{ role: 'user', conte
 test('toPublicOllamaId and toOllamaChatBody are pure translations', () => {
   assert.equal(toPublicOllamaId('llama3:latest'), 'llama3')
   assert.equal(toPublicOllamaId('llama3:8b'), 'llama3:8b')
-  assert.deepEqual(toOllamaChatBody({ ...request, maxTokens: 5, temperature: 0, topP: 1, stop: ['x'], seed: 1, extra: { num_ctx: 4096 } }), {
+  assert.deepEqual(toOllamaChatBody({ ...request, params: { max_tokens: 5, temperature: 0, top_p: 1, stop: ['x'], seed: 1, num_ctx: 4096 } }), {
     model: 'llama3',
     messages: request.messages,
     stream: true,
     options: { num_ctx: 4096, num_predict: 5, temperature: 0, top_p: 1, stop: ['x'], seed: 1 },
   })
   assert.equal('options' in toOllamaChatBody(request), false)
+  // A named field wins over a pass-through option it translates to.
+  assert.deepEqual(toOllamaChatBody({ ...request, params: { num_predict: 9, max_tokens: 5 } }).options, { num_predict: 5 })
 })
 
 describe('ollama adapter against the fake', async () => {
@@ -39,7 +41,7 @@ describe('ollama adapter against the fake', async () => {
 
   test('num_predict -> length; usage omitted -> counted', async () => {
     fake.setFaults({})
-    const { text, done } = await collect(backend.chat({ ...request, maxTokens: 2 }))
+    const { text, done } = await collect(backend.chat({ ...request, params: { max_tokens: 2 } }))
     assert.equal(text, 'Hello from')
     assert.equal(done.finishReason, 'length')
     fake.setFaults({ usage: false })

@@ -28,9 +28,9 @@ for (const flavor of ['vllm', 'sglang', 'max', 'llamacpp'] as const satisfies re
       assert.deepEqual(fake.stats.lastChatBody?.stream_options, { include_usage: true })
     })
 
-    test('maxTokens truncates with finishReason length; parameters reach the wire', async () => {
+    test('max_tokens truncates with finishReason length; parameters reach the wire', async () => {
       fake.setFaults({})
-      const { text, done } = await collect(backend.chat({ ...request, maxTokens: 3, temperature: 0.5, topP: 0.9, seed: 7, stop: ['\n'], extra: { top_k: 20 } }))
+      const { text, done } = await collect(backend.chat({ ...request, params: { max_tokens: 3, temperature: 0.5, top_p: 0.9, seed: 7, stop: ['\n'], top_k: 20 } }))
       assert.equal(text, 'Hello from the')
       assert.equal(done.finishReason, 'length')
       assert.equal(done.usage.completionTokens, 3)

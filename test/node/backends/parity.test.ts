@@ -17,7 +17,7 @@ test('same request through every backend yields the same text and final chunk', 
     ...(await Promise.all((['vllm', 'sglang', 'max', 'llamacpp'] as const).map(async (flavor) => [flavor, await startFakeOpenAI({ flavor, models: ['m'], reply })] as [BackendKind, FakeBackendServer]))),
   ]
   after(() => Promise.all(fakes.map(([, f]) => f.close())))
-  const request: ChatRequest = { model: 'm', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi there' }], maxTokens: 6 }
+  const request: ChatRequest = { model: 'm', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi there' }], params: { max_tokens: 6 } }
   const results: { text: string; done: ChatChunk }[] = []
   for (const [kind, fake] of fakes) {
     const { text, done } = await collect(createBackend({ kind, baseUrl: fake.url }).chat(request))

@@ -52,8 +52,8 @@ test('BackendError: code, retryable, redacted URL, hints', () => {
   assert.equal(parseRetryAfter('soon'), undefined)
 })
 
-test('toOpenAIChatBody: extra fields cannot override stream or model', () => {
-  const body = toOpenAIChatBody({ model: 'm', messages: [], extra: { stream: false, model: 'x', logit_bias: { 1: 2 } }, continueFinal: true }, { continue_final_message: true })
+test('toOpenAIChatBody: pass-through params cannot override stream or model', () => {
+  const body = toOpenAIChatBody({ model: 'm', messages: [], params: { stream: false, model: 'x', logit_bias: { 1: 2 } }, continueFinal: true }, { continue_final_message: true })
   assert.equal(body.stream, true)
   assert.equal(body.model, 'm')
   assert.deepEqual(body.logit_bias, { 1: 2 })
