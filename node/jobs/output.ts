@@ -1,0 +1,195 @@
+// The output side of one job: its direct-channel listeners (sinks), each with its own chunk sequence and its
+// `accepted` frame; the batching of backend deltas into encrypted chunk frames; the replay a listener that joins
+// late gets; and the relay transport's signed chunk events. It knows nothing of admission, payment or endings:
+// the executor pushes text in and says when to flush and what the last frame is.
+import type { Logger } from '../../src/log.ts'
+import type { NostrEvent } from '../../src/protocol/event.ts'
+import type { NodeFrame } from '../../src/protocol/frames.ts'
+import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
+import type { Signer } from '../../src/signer.ts'
+
+/** One direct-channel listener (a WebSocket connection's view of one job, or one SSE response). */
+export type JobSink = {
+  send(frame: NodeFrame): void
+  /** Called once when the job is over for this sink (SSE ends its response). */
+  end?: (() => void) | undefined
+}
+
+/** What every job's output shares: the node's signer and relay link, and the batching intervals. */
+export type OutputContext = {
+  signer: Signer
+  /** Sends an ephemeral event (chunk) to the relays, fire-and-forget. */
+  sendEphemeral: (event: NostrEvent) => void
+  /** Relay chunk events: later deltas are batched into one event per this many ms. */
+  relayChunkMs: number
+  /** Direct channel: later deltas are batched into one chunk frame per this many ms (0 = per event-loop turn). */
+  flushMs: number
+  nowSec: () => number
+  logger: Logger
+}
+
+export type JobOutputParameters = {
+  id: string
+  client: string
+  /** 'relay': the client asked for chunk events; they also go out while no direct listener is attached. */
+  transport: 'direct' | 'relay'
+  /** The position an `accepted` frame reports (0 once the job runs). */
+  queuePosition: () => number
+}
+
+/** Per listener: the next chunk seq, and whether it was told `accepted` (always its first frame for the job). */
+type SinkState = { seq: number; accepted: boolean }
+
+export class JobOutput {
+  readonly #ctx: OutputContext
+  readonly #job: JobOutputParameters
+  readonly #sinks = new Map<JobSink, SinkState>()
+  /** Everything the backend produced so far. */
+  #text = ''
+  /** The tail of #text not yet sent to the direct listeners. */
+  #pending = ''
+  #flushScheduled = false
+  #relayPending = ''
+  #relaySeq = 0
+  #relayTimer: ReturnType<typeof setTimeout> | undefined
+  #relayUsed = false
+  /** Relay chunks are chained so they leave in order even though signing is async. */
+  #relayChain: Promise<void> = Promise.resolve()
+
+  constructor(ctx: OutputContext, job: JobOutputParameters) {
+    this.#ctx = ctx
+    this.#job = job
+  }
+
+  /** Everything the backend produced so far. */
+  get text(): string {
+    return this.#text
+  }
+
+  get listeners(): number {
+    return this.#sinks.size
+  }
+
+  /** Whether some of the output went out as relay chunk events (the result then carries the text). */
+  get relayUsed(): boolean {
+    return this.#relayUsed
+  }
+
+  /**
+   * Adds a listener. `deferAccepted`: its `accepted` frame may wait until another frame goes to it (or `accept`).
+   * A listener that joins late first gets everything streamed so far, so its output hash still matches.
+   */
+  attach(sink: JobSink, deferAccepted = false): void {
+    const state: SinkState = { seq: 0, accepted: false }
+    this.#sinks.set(sink, state)
+    if (!deferAccepted) this.#accept(sink, state)
+    const sofar = this.#text.slice(0, this.#text.length - this.#pending.length)
+    if (sofar) {
+      this.#accept(sink, state)
+      sink.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c: this.#encrypt(sofar) })
+    }
+  }
+
+  /** Sends the deferred `accepted` frame to a listener that is still attached and has not had it. */
+  accept(sink: JobSink): void {
+    const state = this.#sinks.get(sink)
+    if (state) this.#accept(sink, state)
+  }
+
+  /** Removes a listener; returns whether it was attached. */
+  detach(sink: JobSink): boolean {
+    return this.#sinks.delete(sink)
+  }
+
+  /**
+   * Appends a delta from the backend; returns whether it was the first text. The first token goes out at once;
+   * later ones are batched (one encryption and one frame per batch), which bounds the node's work per stream
+   * whatever the backend's token rate.
+   */
+  push(text: string): boolean {
+    if (!text) return false
+    if (this.#job.transport === 'relay' || this.#sinks.size === 0) {
+      // Relay output covers everything from the first token, so a late direct listener is not needed.
+      this.#relayPending += text
+      if (!this.#relayUsed && this.#relaySeq === 0) void this.#flushRelay()
+      else if (!this.#relayTimer) this.#relayTimer = setTimeout(() => void this.#flushRelay(), this.#ctx.relayChunkMs)
+    }
+    const first = this.#text === ''
+    this.#text += text
+    if (this.#sinks.size > 0) {
+      this.#pending += text
+      if (first) this.flushDirect()
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        if (this.#ctx.flushMs > 0) setTimeout(() => this.flushDirect(), this.#ctx.flushMs)
+        else setImmediate(() => this.flushDirect())
+      }
+    }
+    return first
+  }
+
+  /** Sends the batched text to the direct listeners now. */
+  flushDirect(): void {
+    this.#flushScheduled = false
+    if (!this.#pending) return
+    const text = this.#pending
+    this.#pending = ''
+    if (this.#sinks.size === 0) return
+    const c = this.#encrypt(text)
+    for (const [sink, state] of this.#sinks) {
+      this.#accept(sink, state)
+      sink.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c })
+    }
+  }
+
+  /** Sends everything batched on both transports; resolves once the relay's chunk events are out. */
+  async flushAll(): Promise<void> {
+    this.flushDirect()
+    if (this.#relayPending || this.#relayUsed) await this.#flushRelay()
+  }
+
+  /**
+   * One frame to every listener, then, with `end`, the end of the job for each. `announce` (default true) tells a
+   * listener `accepted` first when it was not yet; a forged job's listeners get its error alone.
+   */
+  broadcast(frame: NodeFrame, { end = false, announce = true }: { end?: boolean; announce?: boolean } = {}): void {
+    for (const [sink, state] of this.#sinks) {
+      if (announce) this.#accept(sink, state)
+      sink.send(frame)
+      if (end) sink.end?.()
+    }
+  }
+
+  /** Stops the relay batching timer (what it held is dropped: the job is over). */
+  close(): void {
+    if (this.#relayTimer) clearTimeout(this.#relayTimer)
+    this.#relayTimer = undefined
+  }
+
+  #accept(sink: JobSink, state: SinkState): void {
+    if (state.accepted) return
+    state.accepted = true
+    sink.send({ type: 'accepted', job: this.#job.id, queuePosition: this.#job.queuePosition() })
+  }
+
+  #encrypt(text: string): string {
+    return encryptDelta(this.#ctx.signer.conversationKey(this.#job.client), text)
+  }
+
+  #flushRelay(): Promise<void> {
+    this.close()
+    if (!this.#relayPending) return this.#relayChain
+    const text = this.#relayPending
+    this.#relayPending = ''
+    const seq = this.#relaySeq++
+    this.#relayUsed = true
+    const { signer, sendEphemeral, nowSec, logger } = this.#ctx
+    const { id, client } = this.#job
+    this.#relayChain = this.#relayChain.then(() =>
+      buildStreamChunk(signer, { job: id, client, seq, text, now: nowSec() }).then(sendEphemeral, (err: Error) =>
+        logger.warn('cannot build chunk event', { job: id.slice(0, 12), error: err.message }),
+      ),
+    )
+    return this.#relayChain
+  }
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { BackendError } from '../../../node/errors/backend.ts'
+import { endingOf, forgedMessage, planEnding, type JobEnding } from '../../../node/jobs/endings.ts'
+import type { NostrEvent } from '../../../src/protocol/event.ts'
+
+const result = { id: 'r' } as NostrEvent
+
+test('ending table: last frame, status, dedupe note, metrics and processing status per ending', () => {
+  const row = (ending: JobEnding, phase: 'queued' | 'running' = 'running') => {
+    const p = planEnding(ending, phase)
+    return [p.frame.type === 'error' ? [p.frame.code, p.frame.message, p.frame.retryable] : 'result', p.status?.name ?? 'none', p.dedupe, p.metrics.kind, p.processingFirst]
+  }
+  assert.deepEqual(row({ kind: 'success', result, amount: 5n, usage: { promptTokens: 1, completionTokens: 2 }, ttftMs: 3, durationMs: 4 }), ['result', 'success', 'success', 'completed', true])
+  assert.deepEqual(row({ kind: 'forged' }), [['invalid', forgedMessage, false], 'none', 'invalid', 'failure', false])
+  assert.deepEqual(row({ kind: 'cancelled' }), [['cancelled', 'the client cancelled the job', false], 'cancelled', 'cancelled', 'failure', true])
+  assert.deepEqual(row({ kind: 'cancelled' }, 'queued'), [['cancelled', 'the client cancelled the job', false], 'cancelled', 'cancelled', 'none', false])
+  assert.deepEqual(row({ kind: 'shutdown' }), [['internal', 'the node shut down during the job', true], 'error', 'internal', 'failure', true])
+  assert.deepEqual(row({ kind: 'shutdown' }, 'queued'), [['internal', 'the node shut down', true], 'error', 'internal', 'none', false])
+  assert.deepEqual(row({ kind: 'timeout', limitMs: 900 }), [['backend', 'the job ran past 900 ms', true], 'error', 'backend', 'failure', true])
+  assert.deepEqual(row({ kind: 'expired' }), [['expired', 'job request expired while it waited in the queue', false], 'error', 'expired', 'none', true])
+  assert.deepEqual(row({ kind: 'backend-error', message: 'loading', retryable: true }), [['backend', 'loading', true], 'error', 'backend', 'failure', true])
+  assert.deepEqual(row({ kind: 'internal-error', error: 'boom' }), [['internal', 'the node failed while running the job', true], 'error', 'internal', 'failure', true])
+
+  const success = planEnding({ kind: 'success', result, amount: 5n, usage: { promptTokens: 1, completionTokens: 2 }, ttftMs: 3, durationMs: 4 }, 'running')
+  assert.equal(success.settle, 5n)
+  assert.equal(success.deferBookkeeping, true)
+  assert.deepEqual(success.metrics, { kind: 'completed', ttftMs: 3, completionTokens: 2, durationMs: 4 })
+  const forged = planEnding({ kind: 'forged' }, 'running')
+  // A forged job's listeners get its error alone: no `accepted`, no output flushed before it.
+  assert.deepEqual([forged.announce, forged.flushOutput, forged.settle], [false, false, undefined])
+  assert.equal(planEnding({ kind: 'internal-error', error: 'boom' }, 'running').log.level, 'error')
+})
+
+test('endingOf: the executor\'s own reason first, a forged job above all, then what the backend said', () => {
+  const authentic = () => true
+  const backendError = new BackendError({ reason: 'loading', backend: 'ollama' })
+  const of = (error: unknown, abortReason?: 'cancelled' | 'timeout' | 'shutdown' | 'forged', isAuthentic = authentic) =>
+    endingOf(error, { abortReason, authentic: isAuthentic, timeoutMs: 50 })
+  assert.deepEqual(of(backendError, 'forged'), { kind: 'forged' })
+  assert.deepEqual(of(backendError, 'cancelled', () => false), { kind: 'forged' })
+  assert.deepEqual(of(backendError, 'cancelled'), { kind: 'cancelled' })
+  assert.deepEqual(of(backendError, 'shutdown'), { kind: 'shutdown' })
+  assert.deepEqual(of(backendError, 'timeout'), { kind: 'timeout', limitMs: 50 })
+  assert.deepEqual(of(backendError), { kind: 'backend-error', message: backendError.shortMessage, retryable: backendError.retryable })
+  assert.deepEqual(of(new Error('boom')), { kind: 'internal-error', error: 'boom' })
+})
