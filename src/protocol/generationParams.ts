@@ -3,7 +3,8 @@
 // untouched. The one object goes from the SDK (and the gateway, which parses an OpenAI request into it) through
 // the job request to the node's backend adapter, which alone translates it into its engine's dialect.
 // A new OpenAI field (tools, response_format, logprobs, n, penalties, logit_bias, reasoning, ...) is added to
-// `generationFields`; every adapter then has to say what it becomes (see `GenerationField`).
+// `generationFields`, with its bounds. The OpenAI-compatible adapter sends every field as it is; an adapter that
+// renames fields keys its table by `GenerationField` (Ollama's), so the compiler asks it about the new one.
 import { z } from 'zod'
 
 /** The fields the network names and bounds. */
@@ -15,7 +16,7 @@ export const generationFields = z.object({
   seed: z.number().int().optional(),
 })
 export type GenerationFields = z.infer<typeof generationFields>
-/** A named field: an adapter's translation table is keyed by these, so the compiler asks it about each new one. */
+/** A named field: the key of an adapter's translation table. */
 export type GenerationField = keyof GenerationFields
 
 /** The named fields plus pass-through ones (unknown OpenAI fields, engine options such as top_k or num_ctx). */
