@@ -21,6 +21,7 @@ import {
   ClientClosedError,
   NoNodeForModelError,
   RequestTooLargeError,
+  RequestRejectedError,
   ResultVerificationError,
   StreamInterruptedError,
   type CandidateFailure,
@@ -370,6 +371,9 @@ export class InfernetClient {
         const outcomeName = outcome.phase === 'mid-stream' ? 'failed-mid-stream' : 'failed-before-first-token'
         jobs.push({ id: jobId, node: node.pubkey, outcome: outcomeName, reason: outcome.reason, transport: outcome.transport })
         if (outcome.cancelled && signal.aborted) throw new CancelledError({ job: jobId })
+        if (outcome.code === 'too-large' || outcome.code === 'bad-payload') {
+          throw new RequestRejectedError({ node: node.pubkey, reason: outcome.code, message: outcome.reason.replace(/^node error [a-z-]+: /, ''), model })
+        }
         this.#record(node.pubkey, false)
         failures.push({ node: node.pubkey, reason: outcome.reason })
         this.#logger.info('node failed, trying the next one', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), phase: outcome.phase, code: outcome.code })

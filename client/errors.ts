@@ -69,6 +69,26 @@ export class RequestTooLargeError extends BaseError {
   }
 }
 
+/**
+ * A node's backend refused the request itself: the prompt does not fit the model's context (`too-large`), or a
+ * parameter is out of the engine's range (`bad-payload`). Another node would refuse it too, so the SDK neither
+ * fails over nor counts it against the node.
+ */
+export class RequestRejectedError extends BaseError {
+  override name = 'RequestRejectedError'
+  override code = 'request-rejected'
+  readonly node: string
+  readonly reason: 'too-large' | 'bad-payload'
+  constructor({ node, reason, message, model }: { node: string; reason: 'too-large' | 'bad-payload'; message: string; model: string }) {
+    super(`The node serving "${model}" refused the request: ${message}`, {
+      docsPath,
+      metaMessages: reason === 'too-large' ? ['Shorten the conversation (drop old messages) or lower max_tokens.'] : ['Check the generation parameters against what the model accepts.'],
+    })
+    this.node = node
+    this.reason = reason
+  }
+}
+
 export class ResultVerificationError extends BaseError {
   override name = 'ResultVerificationError'
   override code = 'result-verification'

@@ -9,6 +9,7 @@ export type BackendErrorReason =
   | 'model-not-found' // the backend does not have the requested model
   | 'timeout' // no first byte, or no bytes for longer than timeoutMs between chunks
   | 'bad-request' // the backend rejected the request itself (4xx other than 404 model)
+  | 'context-length' // the prompt (plus max_tokens) does not fit the model's context on this backend
   | 'stream-error' // the stream broke after it started: an in-stream error, a dropped socket, a missing final record
   | 'cancelled' // the caller aborted
   | 'internal' // anything else (a bug on either side)
@@ -29,6 +30,7 @@ const retryableReasons: Record<BackendErrorReason, boolean> = {
   'model-not-found': false,
   timeout: true,
   'bad-request': false,
+  'context-length': false,
   'stream-error': true,
   cancelled: false,
   internal: false,
@@ -40,6 +42,7 @@ const hints: Record<BackendErrorReason, string[]> = {
   'model-not-found': ['Ensure that:', '- the model is pulled or served by the backend (`ollama pull <model>`, `vllm serve <model>`)', '- the model id matches the one the backend lists'],
   timeout: ['Ensure that:', '- the backend is not overloaded or stuck', '- the timeout fits the model size (first token can be slow on a cold model)'],
   'bad-request': ['The backend rejected the request; check the parameters (max tokens, context length, stop sequences).'],
+  'context-length': ['Shorten the conversation or lower max_tokens; the backend serves fewer tokens per request than this one needs.'],
   'stream-error': ['The stream broke after it started; the job may be retried or resumed.'],
   cancelled: ['The request was cancelled by the caller.'],
   internal: ['This is likely a bug; run with --verbose and report the details.'],
@@ -51,6 +54,7 @@ const shortMessages: Record<BackendErrorReason, string> = {
   'model-not-found': 'Model not found on the backend.',
   timeout: 'Backend timed out.',
   'bad-request': 'Backend rejected the request.',
+  'context-length': 'The prompt does not fit the model\'s context.',
   'stream-error': 'Backend stream failed.',
   cancelled: 'Backend request was cancelled.',
   internal: 'Backend failed with an internal error.',
@@ -77,6 +81,9 @@ export class BackendError extends BaseError {
     { reason: 'model-not-found', message: /model ['"]?.*['"]? not found|model .*does not exist|no such model|unknown model|model_not_found|pull the model|try pulling it/i },
     { reason: 'model-not-found', status: [404], message: /model/i },
     { reason: 'loading', status: [503] },
+    // llama-server: "request (3017 tokens) exceeds the available context size (1024 tokens)" (exceed_context_size_error);
+    // vLLM/SGLang: "This model's maximum context length is 4096 tokens. However, you requested ..."
+    { reason: 'context-length', status: [400, 413, 422], message: /exceeds? the available context size|exceed_context_size|maximum context length|context length (is )?exceeded|prompt is too long/i },
     { reason: 'bad-request', status: [400, 401, 403, 404, 405, 413, 415, 422] },
     { reason: 'unavailable', status: [429, 500, 502, 504] },
     { reason: 'unavailable', message: /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect|fetch failed|socket hang up/i },

@@ -17,6 +17,11 @@ export type JobEnding =
   /** It waited in the queue past its expiration and never reached the backend. */
   | { kind: 'expired' }
   | { kind: 'backend-error'; message: string; retryable: boolean }
+  /**
+   * The backend refused the request itself (its parameters, or a prompt over the model's context): the client's
+   * doing, so it is not the node's failure (no failure in the metrics) and the code says which it was.
+   */
+  | { kind: 'rejected'; code: Extract<JobErrorCode, 'too-large' | 'bad-payload'>; message: string }
   /** Anything else thrown while it ran (a bug). */
   | { kind: 'internal-error'; error: string }
 
@@ -104,6 +109,8 @@ export function planEnding(ending: JobEnding, phase: EndingPhase): EndingPlan {
       return { ...failed(phase, 'expired', 'job request expired while it waited in the queue', false), metrics: { kind: 'none' } }
     case 'backend-error':
       return failed(phase, 'backend', ending.message, ending.retryable)
+    case 'rejected':
+      return { ...failed(phase, ending.code, ending.message, false), metrics: { kind: 'none' } }
     case 'internal-error':
       return {
         ...failed(phase, 'internal', 'the node failed while running the job', true),
@@ -121,6 +128,11 @@ export function endingOf(error: unknown, { abortReason, authentic, timeoutMs }: 
   if (abortReason === 'cancelled') return { kind: 'cancelled' }
   if (abortReason === 'shutdown') return { kind: 'shutdown' }
   if (abortReason === 'timeout') return { kind: 'timeout', limitMs: timeoutMs }
-  if (error instanceof BackendError) return { kind: 'backend-error', message: error.shortMessage, retryable: error.retryable }
+  if (error instanceof BackendError) {
+    // The engine's own words say how far over the limit the request was; they name no prompt content.
+    if (error.reason === 'context-length') return { kind: 'rejected', code: 'too-large', message: `${error.shortMessage.replace(/\s*\(.*$/, '')} ${error.details ?? ''}`.trim().slice(0, 512) }
+    if (error.reason === 'bad-request') return { kind: 'rejected', code: 'bad-payload', message: `the backend rejected the request: ${error.details ?? error.shortMessage}`.slice(0, 512) }
+    return { kind: 'backend-error', message: error.shortMessage, retryable: error.retryable }
+  }
   return { kind: 'internal-error', error: error instanceof Error ? error.message : String(error) }
 }

@@ -103,7 +103,7 @@ describe('real engine: llama-server behind a node, through relay, SDK and gatewa
     try {
       const body = { model: 'tiny-a', messages, max_tokens: 16, temperature: 0 }
       const baseline = await direct(llama.url, body)
-      const r = await client.complete(body)
+      const r = await client.complete({ model: body.model, messages, params: { max_tokens: body.max_tokens, temperature: body.temperature } })
       assert.equal(r.node, node.pubkey)
       assert.equal(r.text, baseline.choices[0]!.message.content)
       assert.deepEqual(r.usage, { promptTokens: baseline.usage.prompt_tokens, completionTokens: baseline.usage.completion_tokens })

@@ -11,6 +11,7 @@ import {
   BudgetExceededError,
   CancelledError,
   NoNodeForModelError,
+  RequestRejectedError,
   RequestTooLargeError,
   ResultVerificationError,
   StreamInterruptedError,
@@ -84,6 +85,11 @@ export function mapNetworkError(err: unknown, model: string): unknown {
   if (err instanceof AllCandidatesFailedError) return errors.upstream(`Every node tried for \`${model}\` failed: ${err.failures.map((f) => f.reason).join('; ')}`, 503, 'all_nodes_failed', 2)
   if (err instanceof BudgetExceededError) return errors.insufficientQuota()
   if (err instanceof RequestTooLargeError) return new CoordinatorError(err.shortMessage, { status: 400, code: 'context_length_exceeded', param: 'messages' })
+  if (err instanceof RequestRejectedError) {
+    return err.reason === 'too-large'
+      ? new CoordinatorError(err.shortMessage, { status: 400, code: 'context_length_exceeded', param: 'messages' })
+      : new CoordinatorError(err.shortMessage, { status: 400, code: 'invalid_request_error' })
+  }
   if (err instanceof StreamInterruptedError) return errors.upstream(err.shortMessage, 502, 'stream_interrupted')
   if (err instanceof ResultVerificationError) return errors.upstream(err.shortMessage, 502, 'result_verification_failed')
   if (err instanceof CancelledError) return new CoordinatorError('The request was cancelled.', { status: 400, code: 'cancelled' })

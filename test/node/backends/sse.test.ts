@@ -34,6 +34,10 @@ test('static matchers classify upstream failures', () => {
   assert.equal(matchBackendReason({ status: 503, message: '' }), 'loading')
   assert.equal(matchBackendReason({ status: 503, message: 'server busy, please try again.  maximum pending requests exceeded' }), 'unavailable')
   assert.equal(matchBackendReason({ status: 400, message: 'max_tokens must be at least 1' }), 'bad-request')
+  // A prompt over the context, in llama-server's and vLLM's words; the same words on a 5xx stay unavailable.
+  assert.equal(matchBackendReason({ status: 400, message: 'request (3017 tokens) exceeds the available context size (1024 tokens), try increasing it' }), 'context-length')
+  assert.equal(matchBackendReason({ status: 400, message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens" }), 'context-length')
+  assert.equal(matchBackendReason({ status: 500, message: 'exceeds the available context size' }), 'unavailable')
   assert.equal(matchBackendReason({ status: 500, message: 'boom' }), 'unavailable')
   assert.equal(matchBackendReason({ message: 'fetch failed: connect ECONNREFUSED 127.0.0.1:1: ECONNREFUSED' }), 'unavailable')
   assert.equal(matchBackendReason({ message: 'something else' }), undefined)

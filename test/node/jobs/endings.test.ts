@@ -20,6 +20,9 @@ test('ending table: last frame, status, dedupe note, metrics and processing stat
   assert.deepEqual(row({ kind: 'timeout', limitMs: 900 }), [['backend', 'the job ran past 900 ms', true], 'error', 'backend', 'failure', true])
   assert.deepEqual(row({ kind: 'expired' }), [['expired', 'job request expired while it waited in the queue', false], 'error', 'expired', 'none', true])
   assert.deepEqual(row({ kind: 'backend-error', message: 'loading', retryable: true }), [['backend', 'loading', true], 'error', 'backend', 'failure', true])
+  // The client's mistake, refused by the engine: its own code, not retryable, and no failure against the node.
+  assert.deepEqual(row({ kind: 'rejected', code: 'too-large', message: 'over the context' }), [['too-large', 'over the context', false], 'error', 'too-large', 'none', true])
+  assert.deepEqual(row({ kind: 'rejected', code: 'bad-payload', message: 'bad top_k' }), [['bad-payload', 'bad top_k', false], 'error', 'bad-payload', 'none', true])
   assert.deepEqual(row({ kind: 'internal-error', error: 'boom' }), [['internal', 'the node failed while running the job', true], 'error', 'internal', 'failure', true])
 
   const success = planEnding({ kind: 'success', result, amount: 5n, usage: { promptTokens: 1, completionTokens: 2 }, ttftMs: 3, durationMs: 4 }, 'running')
@@ -44,4 +47,9 @@ test('endingOf: the executor\'s own reason first, a forged job above all, then w
   assert.deepEqual(of(backendError, 'timeout'), { kind: 'timeout', limitMs: 50 })
   assert.deepEqual(of(backendError), { kind: 'backend-error', message: backendError.shortMessage, retryable: backendError.retryable })
   assert.deepEqual(of(new Error('boom')), { kind: 'internal-error', error: 'boom' })
+  // llama-server's words for a prompt over the context, without the backend's address.
+  const overContext = new BackendError({ reason: 'context-length', backend: 'llamacpp', url: 'http://127.0.0.1:8080/v1/chat/completions', status: 400, details: 'request (3017 tokens) exceeds the available context size (1024 tokens), try increasing it' })
+  assert.deepEqual(of(overContext), { kind: 'rejected', code: 'too-large', message: "The prompt does not fit the model's context. request (3017 tokens) exceeds the available context size (1024 tokens), try increasing it" })
+  const badRequest = new BackendError({ reason: 'bad-request', backend: 'vllm', status: 400, details: 'top_k must be -1 or at least 1' })
+  assert.deepEqual(of(badRequest), { kind: 'rejected', code: 'bad-payload', message: 'the backend rejected the request: top_k must be -1 or at least 1' })
 })
