@@ -46,7 +46,7 @@ export function buildCapabilityContent({ config, models, gpus, stream, payment }
     ...(config.name ? { name: config.name } : {}),
     software: softwareVersion,
     backend: config.backend,
-    models: models.slice(0, 64).map((m) => ({ id: m.id, ...(m.contextLength ? { contextLength: m.contextLength } : {}) })),
+    models: models.slice(0, 64).map((m) => ({ id: m.id, ...(m.contextLength ? { contextLength: m.contextLength } : {}), ...(m.digest ? { digest: m.digest } : {}) })),
     price: nodePrice(config),
     gpus: gpus.slice(0, 16),
     ...(config.region ? { region: config.region } : {}),

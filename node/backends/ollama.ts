@@ -36,7 +36,7 @@ export function toOllamaChatBody(request: ChatRequest): Record<string, unknown> 
   return { model: request.model, messages: request.messages, stream: true, ...(Object.keys(options).length ? { options } : {}) }
 }
 
-type OllamaModel = { name: string; model?: string; size?: number; details?: { parameter_size?: string } }
+type OllamaModel = { name: string; model?: string; size?: number; digest?: string; details?: { parameter_size?: string } }
 type OllamaChatLine = {
   message?: { content?: string }
   done?: boolean
@@ -69,7 +69,9 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
     return (body.models ?? []).map((m) => {
       const backendId = m.name ?? m.model ?? ''
       const id = toPublicOllamaId(backendId)
-      return { id, backendId, sizeBytes: m.size, loaded: loaded.has(id) }
+      // The manifest digest names the weights blob by its sha256: the model's identity.
+      const digest = typeof m.digest === 'string' && /^[0-9a-f]{64}$/.test(m.digest) ? `ollama:${m.digest}` : undefined
+      return { id, backendId, sizeBytes: m.size, loaded: loaded.has(id), ...(digest ? { digest } : {}) }
     })
   }
 

@@ -17,6 +17,8 @@ export type OpenAICompatibleParameters = HttpBackendParameters & {
   versionPath?: string | undefined
   /** Body fields that make the server continue the last (assistant) message instead of starting a new one. */
   continueFinalFields?: Record<string, unknown> | undefined
+  /** Adds what /v1/models does not say about each model (llama.cpp: the weights' digest). */
+  describeModels?: ((models: ModelInfo[], get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
   /** Extra model discovery when /v1/models is empty or missing (SGLang's /get_model_info). */
   fallbackModels?: ((get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
 }
@@ -50,7 +52,7 @@ function errorMessage(err: unknown): string {
 }
 
 export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParameters): Backend {
-  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, fallbackModels, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, fallbackModels, describeModels, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
   const baseUrl = (parameters.baseUrl ?? defaultBaseUrl).replace(/\/+$/, '')
   const request = (path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal | undefined } = {}) =>
     httpRequest({ fetch: fetchFn, url: baseUrl + path, timeoutMs, backend: kind, ...init })
@@ -72,7 +74,7 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
       if (!fallbackModels || (err instanceof BackendError && err.reason === 'cancelled')) throw err
     }
     if (models.length === 0 && fallbackModels) models = await fallbackModels(get, options)
-    return models
+    return describeModels && models.length > 0 ? describeModels(models, get, options) : models
   }
 
   const backend: Backend = {

@@ -29,6 +29,8 @@ export type ModelInfo = {
   sizeBytes?: number | undefined
   loaded?: boolean | undefined
   contextLength?: number | undefined
+  /** Identity of the weights (src/protocol/modelDigest.ts), where the engine lets the node know it. */
+  digest?: string | undefined
 }
 
 export type BackendHealth = { ok: true; version?: string | undefined } | { ok: false; reason: string; retryAfterMs?: number | undefined }

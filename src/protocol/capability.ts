@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Signer } from '../signer.ts'
 import { getTags, isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
+import { modelDigest } from './modelDigest.ts'
 import { address, amount, modelId, parseJsonContent, price, url } from './schema.ts'
 
 export const capabilityD = 'infernet'
@@ -21,7 +22,10 @@ export const capabilityContent = z.object({
   name: z.string().max(64).optional(),
   software: z.string().max(64).optional(),
   backend: z.string().min(1).max(32),
-  models: z.array(z.object({ id: modelId, contextLength: z.number().int().positive().optional(), price: price.optional() })).min(1).max(64),
+  models: z
+    .array(z.object({ id: modelId, contextLength: z.number().int().positive().optional(), price: price.optional(), digest: modelDigest.optional() }))
+    .min(1)
+    .max(64),
   price,
   gpus: z.array(gpuInfo).max(16),
   region: z.string().max(32).optional(),

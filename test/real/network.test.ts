@@ -4,6 +4,8 @@
 // checked against what llama-server itself answers for the same request. Skips with one line when the engine
 // is not built.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import OpenAI from 'openai'
 import type { CapabilityContent } from '../../src/protocol/capability.ts'
@@ -55,14 +57,19 @@ describe('real engine: llama-server behind a node, through relay, SDK and gatewa
     await relay?.close()
   })
 
-  it('lists the engine\'s models; the capability announces the context one slot serves', async () => {
+  it('lists the engine\'s models; the capability announces the context one slot serves and the weights\' digest', async () => {
     const list = await openai.models.list()
     assert.deepEqual(list.data.map((m) => m.id).sort(), ['tiny-a', 'tiny-eos'])
     // -c 2048 over 2 slots: 1024 tokens per request, not the model's 4096 training context.
     const res = await fetch(`${coord.url}/api/v1/nodes?model=tiny-a`)
     const body = (await res.json()) as { nodes: { pubkey: string; capability: { content: string } }[] }
-    const announced = body.nodes.map((n) => [n.pubkey, (JSON.parse(n.capability.content) as CapabilityContent).models.find((m) => m.id === 'tiny-a')?.contextLength])
-    assert.deepEqual(announced, [[node.pubkey, 1024]])
+    const announced = body.nodes.map((n) => {
+      const m = (JSON.parse(n.capability.content) as CapabilityContent).models.find((x) => x.id === 'tiny-a')
+      return [n.pubkey, m?.contextLength, m?.digest]
+    })
+    // Identity: the sha256 of the GGUF file the engine loaded (its /props model_path), read by the node.
+    const digest = `sha256:${createHash('sha256').update(readFileSync(llama.modelPath)).digest('hex')}`
+    assert.deepEqual(announced, [[node.pubkey, 1024, digest]])
   })
 
   it('non-streaming: the text and usage are the engine\'s own, max_tokens ends with "length"', async () => {

@@ -19,6 +19,7 @@
 //   midStreamErrorAfter: N (N tokens then {"error":"an error was encountered while running the model: unexpected EOF"}),
 //   dropAfter: N (N tokens then the socket is destroyed), hang, usage:false (no prompt_eval_count/eval_count).
 //   pingEveryMs does not apply (Ollama's NDJSON has no keep-alive lines).
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
@@ -48,7 +49,8 @@ export async function startFakeOllama(options: StartFakeOllamaOptions = {}): Pro
     model: name,
     modified_at: '2025-01-01T00:00:00Z',
     size: 4661224676,
-    digest: '365c0bd3c000a25d28ddbf732fe1c6add414de7275464c4e4d1c3b5fcb5d8ad1',
+    // A manifest digest per model, as Ollama gives one per pulled tag (hex, no scheme).
+    digest: createHash('sha256').update(`manifest:${name}`).digest('hex'),
     details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '8.0B', quantization_level: 'Q4_0' },
   })
 

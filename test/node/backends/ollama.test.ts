@@ -63,6 +63,9 @@ describe('ollama adapter against the fake', async () => {
       [['llama3', 'llama3:latest', true], ['qwen2.5:0.5b', 'qwen2.5:0.5b', false]],
     )
     assert.equal(models[0]?.sizeBytes, 4661224676)
+    // Identity: Ollama's manifest digest, per model.
+    assert.match(models[0]?.digest ?? '', /^ollama:[0-9a-f]{64}$/)
+    assert.notEqual(models[0]?.digest, models[1]?.digest)
     assert.deepEqual(await backend.loadedModels(), ['llama3'])
     assert.equal((await backend.resolveModel('llama3:latest'))?.id, 'llama3')
     assert.equal((await backend.resolveModel('llama3'))?.backendId, 'llama3:latest')
