@@ -8,7 +8,7 @@ import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../sr
 import { silentLogger, type Logger } from '../src/log.ts'
 import { resolveRelayConfig, type RelayConfig } from './config.ts'
 import { isEmptyFilter, type Filter } from './filters.ts'
-import { kindClass } from './eventKinds.ts'
+import { ClientAuth, EventDeletion, kindClass, kindRanges } from '../src/protocol/kinds.ts'
 import type { ConnectionInfo, PolicyDecision, RelayHooks } from './hooks.ts'
 import {
   authMessage,
@@ -178,7 +178,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
     const event = input as NostrEvent
     if (getEventHash(event) !== event.id) return { type: 'reject', id: event.id, reason: 'invalid: event id does not match the hash of its content' }
     // NIP-42: AUTH events are never published, stored or broadcast.
-    if (event.kind === 22242) return { type: 'reject', id: event.id, reason: 'invalid: kind 22242 events are only accepted in AUTH messages' }
+    if (event.kind === ClientAuth) return { type: 'reject', id: event.id, reason: `invalid: kind ${ClientAuth} events are only accepted in AUTH messages` }
     const ctx = { conn, now: nowSec(), size }
     let shadow = false
     for (const hook of hooks.rejectEvent) {
@@ -237,7 +237,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
     if (outcome.status === 'saved') {
       metrics.eventsSaved++
       send(conn, okMessage(event.id, true, ''))
-      if (event.kind === 5) for (const hook of hooks.deleteEvents) hook(event)
+      if (event.kind === EventDeletion) for (const hook of hooks.deleteEvents) hook(event)
       for (const hook of hooks.onEventSaved) hook(event, json)
       fanOut(event, json)
     } else if (outcome.status === 'duplicate') {
@@ -353,7 +353,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
       countReject(metrics, reason)
       send(conn, okMessage(event.id, false, reason))
     }
-    if (event.kind !== 22242) return fail('invalid: AUTH event must be kind 22242')
+    if (event.kind !== ClientAuth) return fail(`invalid: AUTH event must be kind ${ClientAuth}`)
     if (Math.abs(event.created_at - nowSec()) > 600) return fail('invalid: AUTH event created_at is more than 10 minutes off')
     const challenge = event.tags.find((t) => t[0] === 'challenge')?.[1]
     if (challenge !== conn.challenge) return fail('invalid: AUTH challenge does not match')
@@ -522,7 +522,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
       created_at_lower_limit: config.createdAtPastSeconds,
       created_at_upper_limit: config.createdAtFutureSeconds,
     },
-    retention: [{ kinds: [[20000, 29999]], time: 0 }],
+    retention: [{ kinds: [[...kindRanges.ephemeral]], time: 0 }],
     infernet: {
       events_per_second_per_connection: config.eventsPerSecondPerConnection,
       events_per_second_per_ip: config.eventsPerSecondPerIp,
