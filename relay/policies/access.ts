@@ -33,7 +33,7 @@ export function requireAuthForKinds({ kinds }: { kinds: readonly number[] }): Re
   const restricted = new Set(kinds)
   return (filters, ctx) => {
     if (ctx.conn.authed.size > 0 || restricted.size === 0) return undefined
-    for (const f of filters) if (f.kinds?.some((k) => restricted.has(k))) return 'auth-required: these kinds are only served to authenticated users'
+    for (const f of filters) if (f.kinds?.some((k) => restricted.has(k))) return reject('auth-required: these kinds are only served to authenticated users')
     return undefined
   }
 }
