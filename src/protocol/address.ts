@@ -7,7 +7,7 @@ import { kindClass } from './kinds.ts'
 export type EventAddress = { kind: number; pubkey: string; d: string }
 
 /** The first `d` tag's value; an addressable event without one has the empty d. */
-export function getDTag(event: Pick<NostrEvent, 'tags'>): string {
+function getDTag(event: Pick<NostrEvent, 'tags'>): string {
   for (const t of event.tags) if (t[0] === 'd') return t[1] ?? ''
   return ''
 }
