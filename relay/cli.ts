@@ -2,14 +2,7 @@
 import type { InfernetCommand } from '../src/cli/command.ts'
 import { describeEnv } from '../src/config/load.ts'
 import { relaySchema } from './config.ts'
-
-export type RelayCommandArguments = {
-  host?: string | undefined
-  port?: number | undefined
-  db?: string | undefined
-  config?: string | undefined
-  json?: boolean | undefined
-}
+import type { RelayCommandArguments } from './options.ts'
 
 export const relayCommand: InfernetCommand = {
   command: 'relay',

@@ -83,11 +83,6 @@ export function matchFilter(filter: Filter, event: NostrEvent): boolean {
   return true
 }
 
-export function matchFilters(filters: readonly Filter[], event: NostrEvent): boolean {
-  for (const f of filters) if (matchFilter(f, event)) return true
-  return false
-}
-
 /** NIP-01 order: newest first, ties broken by the lexically lowest id. */
 export function compareEvents(a: Pick<NostrEvent, 'created_at' | 'id'>, b: Pick<NostrEvent, 'created_at' | 'id'>): number {
   if (a.created_at !== b.created_at) return b.created_at - a.created_at

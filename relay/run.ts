@@ -2,7 +2,7 @@
 import { createLogger, type LogLevel } from '../src/log.ts'
 import { exitOnSignals } from '../src/cli/exitOnSignals.ts'
 import { loadRelayConfig } from './config.ts'
-import type { RelayCommandArguments } from './cli.ts'
+import type { RelayCommandArguments } from './options.ts'
 import { createRelay } from './relay.ts'
 import { startRelayServer } from './server.ts'
 import { createMemoryStore } from './store/memory.ts'

@@ -4,7 +4,8 @@
 // relay chunk events) is its JobOutput (output.ts). Every end frees the slot.
 import { BackendError } from '../errors/backend.ts'
 import type { Logger } from '../../src/log.ts'
-import { getExpiration, isAuthentic, type NostrEvent } from '../../src/protocol/event.ts'
+import { isAuthentic, type NostrEvent } from '../../src/protocol/event.ts'
+import { getExpiration } from '../../src/protocol/nip40.ts'
 import type { JobPayload } from '../../src/protocol/jobRequest.ts'
 import { buildJobResult } from '../../src/protocol/jobResult.ts'
 import { buildJobStatus, type JobErrorCode, type JobStatusName } from '../../src/protocol/jobStatus.ts'

@@ -1,6 +1,20 @@
 // Who may write and read: NIP-42 auth requirements, NIP-70 protected events, NIP-13 PoW, block lists.
-import { isProtected, powDifficulty } from '../eventKinds.ts'
 import { reject, type RejectEventHook, type RejectFilterHook } from '../hooks.ts'
+
+/** NIP-13: leading zero bits of the event id. */
+export function powDifficulty(id: string): number {
+  let bits = 0
+  for (let i = 0; i < id.length; i++) {
+    const nibble = parseInt(id[i]!, 16)
+    if (nibble === 0) {
+      bits += 4
+      continue
+    }
+    bits += Math.clz32(nibble) - 28
+    break
+  }
+  return bits
+}
 
 export function minPow({ difficulty }: { difficulty: number }): RejectEventHook {
   return (event) => {
@@ -19,7 +33,7 @@ export function requireAuthForKinds({ kinds }: { kinds: readonly number[] }): Re
   const restricted = new Set(kinds)
   return (filters, ctx) => {
     if (ctx.conn.authed.size > 0 || restricted.size === 0) return undefined
-    for (const f of filters) if (f.kinds?.some((k) => restricted.has(k))) return 'auth-required: these kinds are only served to authenticated users'
+    for (const f of filters) if (f.kinds?.some((k) => restricted.has(k))) return reject('auth-required: these kinds are only served to authenticated users')
     return undefined
   }
 }
@@ -27,7 +41,7 @@ export function requireAuthForKinds({ kinds }: { kinds: readonly number[] }): Re
 /** NIP-70: events tagged `["-"]` are accepted only from their authenticated author. */
 export function protectedEvents(): RejectEventHook {
   return (event, ctx) => {
-    if (!isProtected(event)) return undefined
+    if (!event.tags.some((t) => t[0] === '-')) return undefined
     if (ctx.conn.authed.size === 0) return reject('auth-required: this event may only be published by its author')
     if (!ctx.conn.authed.has(event.pubkey)) return reject('restricted: this event may only be published by its author')
     return undefined

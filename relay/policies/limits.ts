@@ -1,5 +1,5 @@
 // Size and shape limits on events. Each factory returns a rejectEvent hook.
-import { getExpiration } from '../eventKinds.ts'
+import { isExpired } from '../../src/protocol/nip40.ts'
 import { reject, type RejectEventHook } from '../hooks.ts'
 
 export function maxEventSize({ maxBytes }: { maxBytes: number }): RejectEventHook {
@@ -25,9 +25,6 @@ export function createdAtWindow({ pastSeconds, futureSeconds }: { pastSeconds: n
 
 /** NIP-40: an event that has already expired is refused. */
 export function rejectExpired(): RejectEventHook {
-  return (event, ctx) => {
-    const exp = getExpiration(event)
-    return exp !== undefined && exp <= ctx.now ? reject('invalid: event has expired') : undefined
-  }
+  return (event, ctx) => (isExpired(event, ctx.now) ? reject('invalid: event has expired') : undefined)
 }
 

@@ -34,6 +34,6 @@ export function rateLimitReqsByConnection({ perSecond, burst, now }: RateLimitPa
   return (_filters, ctx) => {
     let bucket = buckets.get(ctx.conn)
     if (!bucket) buckets.set(ctx.conn, (bucket = createTokenBucket({ rate: perSecond, burst, now })))
-    return bucket.take() ? undefined : `rate-limited: more than ${perSecond} subscriptions per second`
+    return bucket.take() ? undefined : reject(`rate-limited: more than ${perSecond} subscriptions per second`)
   }
 }

@@ -1,68 +1,49 @@
-// In-memory EventStore: a linear scan over a Map. The reference (oracle) for the SQLite store and the
-// default store of in-process test relays.
+// In-memory EventStore: a Map by id and a linear scan for everything else (queries, addresses). Deliberately dumb
+// (strfry's dumbFilter), so it can serve as the reference (oracle) for the SQLite store; also the default store of
+// in-process test relays. What a write does is decided by writePlan.ts, not here.
 import type { NostrEvent } from '../../src/protocol/event.ts'
+import { eventAddress } from '../../src/protocol/address.ts'
+import { getExpiration } from '../../src/protocol/nip40.ts'
 import { compareEvents, matchFilter, type Filter } from '../filters.ts'
-import { deletionTargets, eventAddress, getExpiration } from '../eventKinds.ts'
-import { deletedReason, duplicateReason, newerReason, type EventStore, type StoredEvent, type StoreWrite, type WriteOutcome } from './types.ts'
+import type { EventStore, StoredEvent, StoreWrite, WriteOutcome } from './types.ts'
+import { planWrite, type WriteView } from './writePlan.ts'
 
 type Row = { event: NostrEvent; json: string; expiresAt: number | undefined }
 
 export function createMemoryStore(): EventStore {
-  const byId = new Map<string, Row>()
-  const byAddress = new Map<string, string>()
-  const deletedIds = new Map<string, string>() // id -> pubkey that deleted it
-  const deletedAddresses = new Map<string, number>() // address -> deleted up to created_at
+  const rows = new Map<string, Row>()
+  const deletedIds = new Map<string, string>()
+  const deletedAddresses = new Map<string, number>()
   let bytes = 0
 
+  const view: WriteView<NostrEvent> = {
+    byId: (id) => rows.get(id)?.event,
+    atAddress: (_address, key) => [...rows.values()].filter((r) => eventAddress(r.event) === key).map((r) => r.event),
+    deletedBy: (id) => deletedIds.get(id),
+    deletedUntil: (key) => deletedAddresses.get(key),
+  }
+
   const remove = (id: string) => {
-    const row = byId.get(id)
+    const row = rows.get(id)
     if (!row) return
-    byId.delete(id)
+    rows.delete(id)
     bytes -= row.json.length
-    const address = eventAddress(row.event)
-    if (address !== undefined && byAddress.get(address) === id) byAddress.delete(address)
   }
 
   const writeOne = ({ event, json }: StoreWrite): WriteOutcome => {
-    if (byId.has(event.id)) return { status: 'duplicate', reason: duplicateReason }
-    if (deletedIds.get(event.id) === event.pubkey) return { status: 'rejected', reason: deletedReason }
-    const address = eventAddress(event)
-    if (address !== undefined) {
-      const until = deletedAddresses.get(address)
-      if (until !== undefined && event.created_at <= until) return { status: 'rejected', reason: deletedReason }
-      const currentId = byAddress.get(address)
-      const current = currentId === undefined ? undefined : byId.get(currentId)
-      if (current && compareEvents(current.event, event) < 0) return { status: 'duplicate', reason: newerReason }
-      if (current) remove(current.event.id)
-      byAddress.set(address, event.id)
-    }
-    if (event.kind === 5) {
-      const targets = deletionTargets(event)
-      for (const id of targets.ids) {
-        const row = byId.get(id)
-        if (row && row.event.pubkey === event.pubkey && row.event.kind !== 5) remove(id)
-        if (!row || row.event.pubkey === event.pubkey) deletedIds.set(id, event.pubkey)
-      }
-      for (const addr of targets.addresses) {
-        if (addr.split(':')[1] !== event.pubkey) continue
-        deletedAddresses.set(addr, Math.max(deletedAddresses.get(addr) ?? 0, event.created_at))
-        const currentId = byAddress.get(addr)
-        const row = currentId === undefined ? undefined : byId.get(currentId)
-        if (row && row.event.created_at <= event.created_at) remove(row.event.id)
-      }
-    }
-    byId.set(event.id, { event, json, expiresAt: getExpiration(event) })
+    const plan = planWrite(event, view)
+    if (plan.action === 'skip') return plan.outcome
+    for (const { id } of plan.remove) remove(id)
+    for (const { id, pubkey } of plan.tombstoneIds) deletedIds.set(id, pubkey)
+    for (const { key, until } of plan.tombstoneAddresses) deletedAddresses.set(key, until)
+    rows.set(event.id, { event, json, expiresAt: getExpiration(event) })
     bytes += json.length
     return { status: 'saved' }
   }
 
   const live = (row: Row, now: number) => row.expiresAt === undefined || row.expiresAt > now
 
-  const matching = (filter: Filter, now: number): Row[] => {
-    const out: Row[] = []
-    for (const row of byId.values()) if (live(row, now) && matchFilter(filter, row.event)) out.push(row)
-    return out
-  }
+  const matching = (filter: Filter, now: number): Row[] => [...rows.values()].filter((row) => live(row, now) && matchFilter(filter, row.event))
 
   return {
     type: 'memory',
@@ -70,8 +51,8 @@ export function createMemoryStore(): EventStore {
     query(filters, now) {
       const seen = new Map<string, StoredEvent>()
       for (const filter of filters) {
-        const rows = matching(filter, now).sort((a, b) => compareEvents(a.event, b.event))
-        const limited = filter.limit === undefined ? rows : rows.slice(0, filter.limit)
+        const found = matching(filter, now).sort((a, b) => compareEvents(a.event, b.event))
+        const limited = filter.limit === undefined ? found : found.slice(0, filter.limit)
         for (const r of limited) seen.set(r.event.id, { id: r.event.id, created_at: r.event.created_at, kind: r.event.kind, json: r.json })
       }
       return [...seen.values()].sort(compareEvents)
@@ -83,7 +64,7 @@ export function createMemoryStore(): EventStore {
     },
     purgeExpired(now) {
       let n = 0
-      for (const row of [...byId.values()]) {
+      for (const row of [...rows.values()]) {
         if (!live(row, now)) {
           remove(row.event.id)
           n++
@@ -91,10 +72,9 @@ export function createMemoryStore(): EventStore {
       }
       return n
     },
-    stats: () => ({ events: byId.size, bytes }),
+    stats: () => ({ events: rows.size, bytes }),
     close() {
-      byId.clear()
-      byAddress.clear()
+      rows.clear()
     },
   }
 }

@@ -5,8 +5,10 @@ import type { Database as SqliteDatabase, Statement } from 'better-sqlite3'
 import { BaseError } from '../../src/errors/base.ts'
 import type { Filter } from '../filters.ts'
 import { compareEvents } from '../filters.ts'
-import { deletionTargets, eventAddress, getDTag, getExpiration, kindClass } from '../eventKinds.ts'
-import { deletedReason, duplicateReason, newerReason, type EventStore, type StoredEvent, type StoreWrite, type WriteOutcome } from './types.ts'
+import { addressOf } from '../../src/protocol/address.ts'
+import { getExpiration } from '../../src/protocol/nip40.ts'
+import type { EventStore, StoredEvent, StoreWrite, WriteOutcome } from './types.ts'
+import { planWrite, type StoredVersion, type WriteView } from './writePlan.ts'
 
 export class RelayStoreOpenError extends BaseError {
   override name = 'RelayStoreOpenError'
@@ -126,22 +128,18 @@ export function createSqliteStore({ path, cacheKiB = 16 * 1024 }: CreateSqliteSt
     throw new RelayStoreOpenError(path, cause)
   }
 
+  type Version = StoredVersion & { seq: number }
   const st = {
-    exists: db.prepare<[string], { seq: number }>('SELECT seq FROM events WHERE id = ?'),
+    byId: db.prepare<[string], Version>('SELECT seq, id, pubkey, kind, created_at FROM events WHERE id = ?'),
     insert: db.prepare('INSERT INTO events (id, pubkey, kind, created_at, expires_at, dtag, json) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertTag: db.prepare('INSERT OR IGNORE INTO tags (name, value, created_at, event) VALUES (?, ?, ?, ?)'),
-    byAddress: db.prepare<[string, number, string], { seq: number; id: string; created_at: number }>(
-      'SELECT seq, id, created_at FROM events WHERE pubkey = ? AND kind = ? AND dtag = ?',
-    ),
-    byIdForDelete: db.prepare<[string], { seq: number; pubkey: string; kind: number }>('SELECT seq, pubkey, kind FROM events WHERE id = ?'),
+    byAddress: db.prepare<[string, number, string], Version>('SELECT seq, id, pubkey, kind, created_at FROM events WHERE pubkey = ? AND kind = ? AND dtag = ?'),
     deleteEvent: db.prepare('DELETE FROM events WHERE seq = ?'),
     deleteTags: db.prepare('DELETE FROM tags WHERE event = ?'),
     deletedId: db.prepare<[string], { pubkey: string }>('SELECT pubkey FROM deleted_ids WHERE id = ?'),
     insertDeletedId: db.prepare('INSERT OR REPLACE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
     deletedAddress: db.prepare<[string], { until: number }>('SELECT until FROM deleted_addresses WHERE address = ?'),
-    upsertDeletedAddress: db.prepare(
-      'INSERT INTO deleted_addresses (address, until) VALUES (?, ?) ON CONFLICT(address) DO UPDATE SET until = max(until, excluded.until)',
-    ),
+    setDeletedAddress: db.prepare('INSERT OR REPLACE INTO deleted_addresses (address, until) VALUES (?, ?)'),
     expired: db.prepare<[number], { seq: number }>('SELECT seq FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     countEvents: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events'),
   }
@@ -151,39 +149,21 @@ export function createSqliteStore({ path, cacheKiB = 16 * 1024 }: CreateSqliteSt
     st.deleteEvent.run(seq)
   }
 
+  // dtag is '' for replaceable kinds and NULL for kinds without an address, so one index serves both lookups.
+  const view: WriteView<Version> = {
+    byId: (id) => st.byId.get(id),
+    atAddress: ({ kind, pubkey, d }) => st.byAddress.all(pubkey, kind, d),
+    deletedBy: (id) => st.deletedId.get(id)?.pubkey,
+    deletedUntil: (key) => st.deletedAddress.get(key)?.until,
+  }
+
   const writeOne = ({ event, json }: StoreWrite): WriteOutcome => {
-    if (st.exists.get(event.id)) return { status: 'duplicate', reason: duplicateReason }
-    const tomb = st.deletedId.get(event.id)
-    if (tomb && tomb.pubkey === event.pubkey) return { status: 'rejected', reason: deletedReason }
-    const cls = kindClass(event.kind)
-    const dtag = cls === 'addressable' ? getDTag(event) : cls === 'replaceable' ? '' : null
-    if (dtag !== null) {
-      const address = eventAddress(event)!
-      const until = st.deletedAddress.get(address)?.until
-      if (until !== undefined && event.created_at <= until) return { status: 'rejected', reason: deletedReason }
-      const current = st.byAddress.all(event.pubkey, event.kind, dtag)
-      for (const row of current) {
-        if (compareEvents(row, event) < 0) return { status: 'duplicate', reason: newerReason }
-      }
-      for (const row of current) removeSeq(row.seq)
-    }
-    if (event.kind === 5) {
-      const targets = deletionTargets(event)
-      for (const id of targets.ids) {
-        const row = st.byIdForDelete.get(id)
-        if (row && row.pubkey === event.pubkey && row.kind !== 5) removeSeq(row.seq)
-        if (!row || row.pubkey === event.pubkey) st.insertDeletedId.run(id, event.pubkey)
-      }
-      for (const address of targets.addresses) {
-        const [kindText, pubkey, ...rest] = address.split(':')
-        if (pubkey !== event.pubkey) continue
-        st.upsertDeletedAddress.run(address, event.created_at)
-        for (const row of st.byAddress.all(pubkey, Number(kindText), rest.join(':'))) {
-          if (row.created_at <= event.created_at) removeSeq(row.seq)
-        }
-      }
-    }
-    const info = st.insert.run(event.id, event.pubkey, event.kind, event.created_at, getExpiration(event) ?? null, dtag, json)
+    const plan = planWrite(event, view)
+    if (plan.action === 'skip') return plan.outcome
+    for (const version of plan.remove) removeSeq(version.seq)
+    for (const { id, pubkey } of plan.tombstoneIds) st.insertDeletedId.run(id, pubkey)
+    for (const { key, until } of plan.tombstoneAddresses) st.setDeletedAddress.run(key, until)
+    const info = st.insert.run(event.id, event.pubkey, event.kind, event.created_at, getExpiration(event) ?? null, addressOf(event)?.d ?? null, json)
     const seq = Number(info.lastInsertRowid)
     for (const tag of event.tags) {
       if (tag[0] !== undefined && tag[0].length === 1 && tag[1] !== undefined) st.insertTag.run(tag[0], tag[1], event.created_at, seq)

@@ -36,3 +36,4 @@ export interface EventStore {
 export const duplicateReason = 'duplicate: already have this event'
 export const newerReason = 'duplicate: have a newer version of this replaceable event'
 export const deletedReason = 'blocked: this event was deleted by its author'
+export const ephemeralReason = 'invalid: ephemeral events are broadcast, never stored'

@@ -4,6 +4,7 @@ import type { Signer } from '../signer.ts'
 import { getTags, isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
 import { modelDigest } from './modelDigest.ts'
+import { getExpiration } from './nip40.ts'
 import { address, amount, modelId, parseJsonContent, price, url } from './schema.ts'
 
 export const capabilityD = 'infernet'
@@ -71,12 +72,13 @@ export function parseCapability(input: unknown, options: ValidateOptions = {}): 
   const d = requireSingleTag(event, 'd')
   if (isRejected(d)) return d
   if (d[1] !== capabilityD) return reject('bad-tag', `"d" tag must be "${capabilityD}"`)
-  const exp = requireSingleTag(event, 'expiration', /^\d+$/)
+  // Exactly one, required; validateEvent already refused a malformed value.
+  const exp = requireSingleTag(event, 'expiration')
   if (isRejected(exp)) return exp
   const content = parseJsonContent(event.content, capabilityContent, 'capability')
   if (!content.ok) return content
   const tagged = new Set(getTags(event, 'm').map((t) => t[1]))
   const missing = content.data.models.find((m) => !tagged.has(m.id))
   if (missing) return reject('bad-tag', `model "${missing.id}" has no "m" tag`)
-  return { ok: true, event, data: { ...content.data, pubkey: event.pubkey, createdAt: event.created_at, expiresAt: Number(exp[1]) } }
+  return { ok: true, event, data: { ...content.data, pubkey: event.pubkey, createdAt: event.created_at, expiresAt: getExpiration(event)! } }
 }

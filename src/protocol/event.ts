@@ -4,6 +4,7 @@
 import type { Event as NostrEvent, EventTemplate } from 'nostr-tools/core'
 import { getEventHash } from 'nostr-tools/pure'
 import { maxEventBytes, maxFutureSeconds, maxTags } from './limits.ts'
+import { readExpiration } from './nip40.ts'
 import { verifySignature } from './verify.ts'
 
 export type { NostrEvent, EventTemplate }
@@ -90,18 +91,6 @@ export function getTagValue(event: Pick<NostrEvent, 'tags'>, name: string): stri
   return event.tags.find((t) => t[0] === name)?.[1]
 }
 
-/** NIP-40: the `expiration` tag, or undefined when the event never expires. */
-export function getExpiration(event: Pick<NostrEvent, 'tags'>): number | undefined {
-  const value = getTagValue(event, 'expiration')
-  if (value === undefined || !/^\d+$/.test(value)) return undefined
-  return Number(value)
-}
-
-export function isExpired(event: Pick<NostrEvent, 'tags'>, now: number = nowSeconds()): boolean {
-  const exp = getExpiration(event)
-  return exp !== undefined && exp <= now
-}
-
 /** Exactly one tag named `name` with a non-empty value; returns the tag or a rejection. */
 export function requireSingleTag(event: NostrEvent, name: string, pattern?: RegExp): string[] | Rejected {
   const found = getTags(event, name)
@@ -135,9 +124,9 @@ export function validateEvent(input: unknown, kind: number, options: ValidateOpt
   const now = options.now ?? nowSeconds()
   const maxFuture = options.maxFuture ?? maxFutureSeconds
   if (event.created_at > now + maxFuture) return reject('future', `created_at is ${event.created_at - now}s in the future (max ${maxFuture}s)`)
-  const exp = getTagValue(event, 'expiration')
-  if (exp !== undefined && !/^\d+$/.test(exp)) return reject('bad-tag', '"expiration" tag must be a unix timestamp')
-  if (exp !== undefined && Number(exp) <= now) return reject('expired', `event expired at ${exp}`)
+  const exp = readExpiration(event)
+  if (exp === 'malformed') return reject('bad-tag', '"expiration" tag must be a unix timestamp')
+  if (exp !== undefined && exp <= now) return reject('expired', `event expired at ${exp}`)
   if (!options.trusted && (options.cache === false || !verifiedEvents.has(event))) {
     if (options.deferSignature) {
       if (getEventHash(event) !== event.id) return reject('bad-id', 'id is not the sha256 of the serialized event')

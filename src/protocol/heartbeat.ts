@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
+import { getExpiration } from './nip40.ts'
 import { modelId, parseJsonContent } from './schema.ts'
 
 export const defaultHeartbeatIntervalSeconds = 30
@@ -41,9 +42,10 @@ export async function buildHeartbeat(signer: Signer, content: HeartbeatContent, 
 export function parseHeartbeat(input: unknown, options: ValidateOptions = {}): ValidationResult<Heartbeat> {
   const base = validateEvent(input, kinds.Heartbeat, options)
   if (!base.ok) return base
-  const exp = requireSingleTag(base.event, 'expiration', /^\d+$/)
+  // Exactly one, required; validateEvent already refused a malformed value.
+  const exp = requireSingleTag(base.event, 'expiration')
   if (isRejected(exp)) return exp
   const content = parseJsonContent(base.event.content, heartbeatContent, 'heartbeat')
   if (!content.ok) return content
-  return { ok: true, event: base.event, data: { ...content.data, pubkey: base.event.pubkey, createdAt: base.event.created_at, expiresAt: Number(exp[1]) } }
+  return { ok: true, event: base.event, data: { ...content.data, pubkey: base.event.pubkey, createdAt: base.event.created_at, expiresAt: getExpiration(base.event)! } }
 }

@@ -5,6 +5,7 @@ import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, utf8Length, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import { generationParams } from './generationParams.ts'
 import * as kinds from './kinds.ts'
+import { getExpiration } from './nip40.ts'
 import { maxJobPayloadBytes } from './limits.ts'
 import { decryptLarge, encryptLarge } from './nip44.ts'
 import { decryptJsonContent, hex64, modelId, price } from './schema.ts'
@@ -52,10 +53,11 @@ export function parseJobRequest(input: unknown, options: ValidateOptions = {}): 
   if (!base.ok) return base
   const p = requireSingleTag(base.event, 'p', /^[0-9a-f]{64}$/)
   if (isRejected(p)) return p
-  const exp = requireSingleTag(base.event, 'expiration', /^\d+$/)
+  // Exactly one, required; validateEvent already refused a malformed value.
+  const exp = requireSingleTag(base.event, 'expiration')
   if (isRejected(exp)) return exp
   if (base.event.content.length === 0) return reject('bad-content', 'job request content is empty')
-  return { ok: true, event: base.event, data: { id: base.event.id, client: base.event.pubkey, node: p[1]!, createdAt: base.event.created_at, expiresAt: Number(exp[1]) } }
+  return { ok: true, event: base.event, data: { id: base.event.id, client: base.event.pubkey, node: p[1]!, createdAt: base.event.created_at, expiresAt: getExpiration(base.event)! } }
 }
 
 /** The node's side: decrypt with its signer and check the payload schema. */

@@ -39,15 +39,37 @@ export type HttpAuth = typeof HttpAuth
 
 export const infernetKinds = [Capability, Heartbeat, JobRequest, JobResult, JobStatus, Receipt, StreamChunk, JobCancel] as const
 
-export function isReplaceableKind(kind: number): boolean {
-  return kind === 0 || kind === 3 || (kind >= 10000 && kind < 20000)
-}
-export function isEphemeralKind(kind: number): boolean {
-  return kind >= 20000 && kind < 30000
-}
-export function isAddressableKind(kind: number): boolean {
-  return kind >= 30000 && kind < 40000
-}
-export function isRegularKind(kind: number): boolean {
-  return !isReplaceableKind(kind) && !isEphemeralKind(kind) && !isAddressableKind(kind)
+/** NIP-01 metadata: replaceable. */
+export const Metadata = 0
+export type Metadata = typeof Metadata
+
+/** NIP-02 follow list: replaceable. */
+export const Contacts = 3
+export type Contacts = typeof Contacts
+
+/** NIP-09 deletion request. */
+export const EventDeletion = 5
+export type EventDeletion = typeof EventDeletion
+
+/** NIP-42 AUTH: only ever sent in AUTH messages, never published. */
+export const ClientAuth = 22242
+export type ClientAuth = typeof ClientAuth
+
+/** NIP-01 kind ranges that are not regular, inclusive. Kinds 0 and 3 are replaceable too (see kindClass). */
+export const kindRanges = {
+  replaceable: [10000, 19999],
+  ephemeral: [20000, 29999],
+  addressable: [30000, 39999],
+} as const
+
+/** How NIP-01 says a relay stores a kind: keep all, keep the newest per pubkey, keep none, newest per (pubkey, d). */
+export type KindClass = 'regular' | 'replaceable' | 'ephemeral' | 'addressable'
+
+const within = (kind: number, [min, max]: readonly [number, number]) => kind >= min && kind <= max
+
+export function kindClass(kind: number): KindClass {
+  if (kind === Metadata || kind === Contacts || within(kind, kindRanges.replaceable)) return 'replaceable'
+  if (within(kind, kindRanges.ephemeral)) return 'ephemeral'
+  if (within(kind, kindRanges.addressable)) return 'addressable'
+  return 'regular'
 }

@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { compareEvents, isEmptyFilter, matchFilter, parseFilter } from '../../../relay/filters.ts'
-import { deletionTargets, eventAddress, kindClass, powDifficulty } from '../../../relay/eventKinds.ts'
+import { powDifficulty } from '../../../relay/policies/access.ts'
+import { eventAddress } from '../../../src/protocol/address.ts'
+import { kindClass } from '../../../src/protocol/kinds.ts'
+import { deletionTargets } from '../../../src/protocol/nip09.ts'
 import { parseClientMessage } from '../../../relay/messages.ts'
 import type { NostrEvent } from '../../../src/protocol/event.ts'
 
