@@ -4,11 +4,21 @@
 // assistant message by default (ggml-org/llama.cpp#13174, opt-out --no-prefill-assistant #13608), and newer
 // builds also accept vLLM's `continue_final_message` + `add_generation_prompt: false` (#23012), which then
 // prefill regardless of that option; older builds ignore the unknown fields. So both are sent.
-// Model identity: GET /props names the file it loaded (model_path; with --models-dir, /props?model=<id> asks that
-// model's instance), and the node hashes that file when it is on this host.
+// Model identity: the node hashes the weights file when it is on this host. One model: GET /props names it
+// (model_path). With --models-dir each listed model carries the command line of its instance (status.args,
+// `--model <path>`) whether it runs or not, so no model is loaded just to be named.
 import { createFileDigest, type FileDigest } from './fileDigest.ts'
 import { createOpenAICompatibleBackend } from './openaiCompatible.ts'
-import type { Backend, HttpBackendParameters } from './types.ts'
+import type { Backend, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
+import type { ListedModel } from './openaiCompatible.ts'
+
+async function modelPath(info: ModelInfo, listed: ListedModel, count: number, get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions): Promise<string | undefined> {
+  const args = listed.status?.args
+  const i = args ? args.findIndex((a) => a === '--model' || a === '-m') : -1
+  if (args && i >= 0 && typeof args[i + 1] === 'string') return args[i + 1]
+  const props = (await get(count === 1 ? '/props' : `/props?model=${encodeURIComponent(info.backendId)}`, options).catch(() => undefined)) as { model_path?: unknown } | undefined
+  return typeof props?.model_path === 'string' && props.model_path !== 'none' ? props.model_path : undefined
+}
 
 export function createLlamacppBackend(parameters: HttpBackendParameters & { fileDigest?: FileDigest | undefined } = {}): Backend {
   const fileDigest = parameters.fileDigest ?? createFileDigest()
@@ -20,11 +30,9 @@ export function createLlamacppBackend(parameters: HttpBackendParameters & { file
     continueFinalFields: { continue_final_message: true, add_generation_prompt: false },
     describeModels: (models, get, options) =>
       Promise.all(
-        models.map(async (m) => {
-          const path = models.length === 1 ? '/props' : `/props?model=${encodeURIComponent(m.backendId)}`
-          const props = (await get(path, options).catch(() => undefined)) as { model_path?: unknown } | undefined
-          const digest = typeof props?.model_path === 'string' ? await fileDigest(props.model_path) : undefined
-          return digest ? { ...m, digest } : m
+        models.map(async ({ info, listed }) => {
+          const digest = await fileDigest((await modelPath(info, listed, models.length, get, options)) ?? '')
+          return digest ? { ...info, digest } : info
         }),
       ),
   })

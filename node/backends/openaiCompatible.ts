@@ -17,10 +17,18 @@ export type OpenAICompatibleParameters = HttpBackendParameters & {
   versionPath?: string | undefined
   /** Body fields that make the server continue the last (assistant) message instead of starting a new one. */
   continueFinalFields?: Record<string, unknown> | undefined
-  /** Adds what /v1/models does not say about each model (llama.cpp: the weights' digest). */
-  describeModels?: ((models: ModelInfo[], get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
+  /** Adds what the listing does not say outright about each model (llama.cpp: the weights' digest). */
+  describeModels?: ((models: { info: ModelInfo; listed: ListedModel }[], get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
   /** Extra model discovery when /v1/models is empty or missing (SGLang's /get_model_info). */
   fallbackModels?: ((get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
+}
+
+/** One entry of GET /v1/models as these servers write it (vLLM/SGLang: max_model_len; llama.cpp: meta, and status with --models-dir). */
+export type ListedModel = {
+  id: string
+  max_model_len?: number
+  meta?: { n_ctx?: number; n_ctx_train?: number; size?: number }
+  status?: { value?: string; args?: string[] }
 }
 
 type OpenAIChunk = {
@@ -60,12 +68,15 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
 
   const listModels = async (options?: RequestOptions): Promise<ModelInfo[]> => {
     let models: ModelInfo[] = []
+    let listed: ListedModel[] = []
     try {
-      const body = (await get('/v1/models', options)) as { data?: { id: string; max_model_len?: number; meta?: { n_ctx?: number; n_ctx_train?: number; size?: number } }[] }
-      models = (body.data ?? []).map((m) => ({
+      const body = (await get('/v1/models', options)) as { data?: ListedModel[] }
+      listed = body.data ?? []
+      models = listed.map((m) => ({
         id: m.id,
         backendId: m.id,
-        loaded: true,
+        // llama-server with --models-dir lists models it has not started yet (status unloaded); others serve all they list.
+        loaded: m.status?.value === undefined ? true : m.status.value === 'loaded',
         // llama-server: n_ctx is what one slot serves (a longer prompt is refused), n_ctx_train only the model's limit.
         contextLength: m.max_model_len ?? m.meta?.n_ctx ?? m.meta?.n_ctx_train,
         sizeBytes: m.meta?.size,
@@ -73,8 +84,9 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
     } catch (err) {
       if (!fallbackModels || (err instanceof BackendError && err.reason === 'cancelled')) throw err
     }
+    if (describeModels && models.length > 0) return describeModels(models.map((info, i) => ({ info, listed: listed[i]! })), get, options)
     if (models.length === 0 && fallbackModels) models = await fallbackModels(get, options)
-    return describeModels && models.length > 0 ? describeModels(models, get, options) : models
+    return models
   }
 
   const backend: Backend = {
@@ -101,8 +113,7 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
     },
     listModels,
     async loadedModels(options) {
-      // These servers serve exactly the models they list; all of them are in memory.
-      return (await listModels(options)).map((m) => m.id)
+      return (await listModels(options)).filter((m) => m.loaded).map((m) => m.id)
     },
     async resolveModel(publicId) {
       return (await listModels()).find((m) => m.id === publicId)

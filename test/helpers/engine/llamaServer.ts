@@ -38,9 +38,18 @@ export type LlamaServer = {
 }
 
 const running = new Set<ChildProcess>()
-process.once('exit', () => {
+const killAll = () => {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-})
+}
+process.once('exit', killAll)
+// The test runner stops a file that ran past its timeout with SIGTERM, which skips 'exit' handlers: without
+// this, its engines (and their KV caches) would outlive it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killAll()
+    process.exit(128 + (signal === 'SIGTERM' ? 15 : 2))
+  })
+}
 
 /** The built engine, or undefined; tests skip with `engineMissingHint` when it is absent. */
 export function engine(): Engine | undefined {
