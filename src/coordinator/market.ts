@@ -5,10 +5,15 @@ import { modelPrice, type Capability } from '../protocol/capability.ts'
 import type { NostrEvent } from '../protocol/event.ts'
 import type { Heartbeat } from '../protocol/heartbeat.ts'
 import type { Price } from '../protocol/schema.ts'
-import { emptyStats, offersOf, type MarketNode, type NodeStats } from './marketNode.ts'
-import { compareRanked, pickFromRanked, presort, rankNodes, rankPresorted, scoreNode, type Presorted, type Ranked, type RouteQuery, type RoutingPolicy } from './routing.ts'
+import { isLive } from '../routing/liveness.ts'
+import { offersOf } from '../routing/offer.ts'
+import { pickFromRanked, rankNodes } from '../routing/rank.ts'
+import { scoreNode, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
+import { emptyStats, type NodeStats } from '../routing/stats.ts'
+import type { MarketNode } from './marketNode.ts'
+import { baseScore, compareIndexed, presort, rankPresorted, type Presorted } from './routing.ts'
 
-type IndexEntry = { model: string; policy: RoutingPolicy; list: Presorted; base: Map<MarketNode, number> }
+type IndexEntry = { model: string; policy: NamedPolicy; list: Presorted; base: Map<MarketNode, number> }
 
 /** First position whose entry does not sort before (base, node). */
 function lowerBound(list: Presorted, base: number, node: MarketNode): number {
@@ -16,7 +21,7 @@ function lowerBound(list: Presorted, base: number, node: MarketNode): number {
   let hi = list.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (compareRanked({ node: list[mid]!.node, score: list[mid]!.base }, { node, score: base }) < 0) lo = mid + 1
+    if (compareIndexed(list[mid]!, { node, base }) < 0) lo = mid + 1
     else hi = mid
   }
   return lo
@@ -32,7 +37,7 @@ function removeFromIndex(entry: IndexEntry, node: MarketNode): void {
 }
 
 function insertIntoIndex(entry: IndexEntry, node: MarketNode): void {
-  const base = scoreNode(node, { model: entry.model, policy: entry.policy })
+  const base = baseScore(node, entry.model, entry.policy)
   entry.list.splice(lowerBound(entry.list, base, node), 0, { node, base })
   entry.base.set(node, base)
 }
@@ -123,8 +128,6 @@ export class Market {
       heartbeat: undefined,
       heartbeatEvent: undefined,
       offers: new Map(),
-      liveModels: new Set(),
-      loadedModels: new Set(),
       stats: this.statsFor(capability.pubkey),
       inflight: 0,
       version: 0,
@@ -158,8 +161,6 @@ export class Market {
     if (!isNewer(event, node.heartbeatEvent)) return false
     node.heartbeat = heartbeat
     node.heartbeatEvent = event
-    node.liveModels = new Set(heartbeat.models)
-    node.loadedModels = new Set(heartbeat.loaded)
     node.inflight = 0
     this.touch(node)
     return true
@@ -177,18 +178,17 @@ export class Market {
     return removed
   }
 
-  /** Nodes with a fresh heartbeat and capability. */
+  /** Live nodes (src/routing/liveness.ts). */
   *liveNodes(now: number): Iterable<MarketNode> {
-    for (const node of this.nodes.values()) {
-      if (node.heartbeat && node.heartbeat.expiresAt > now && node.capability.expiresAt > now) yield node
-    }
+    for (const node of this.nodes.values()) if (isLive(node, now)) yield node
   }
 
-  route(query: RouteQuery, { now, limit }: { now: number; limit?: number | undefined }): Ranked[] {
+  /** Candidates best first, in the shared order; the index serves bounded queries with a named policy. */
+  route(query: RouteQuery, { now, limit }: { now: number; limit?: number | undefined }): Ranked<MarketNode>[] {
     const set = this.byModel.get(query.model)
     if (!set) return []
-    if (limit === undefined || limit === Infinity) return rankNodes(set, query, { now })
     const policy = query.policy ?? 'balanced'
+    if (limit === undefined || limit === Infinity || typeof policy !== 'string') return rankNodes(set, query, { now, limit })
     const key = `${policy}\u0000${query.model}`
     let entry = this.indexes.get(key)
     if (!entry) {
@@ -199,14 +199,14 @@ export class Market {
       forModel.push(entry)
       this.indexesByModel.set(query.model, forModel)
     }
-    return rankPresorted(entry.list, query, { now, limit })
+    return rankPresorted(entry.list, { ...query, policy }, { now, limit })
   }
 
   /**
    * The best `limit` candidates with the first one drawn among the best `k` (spreads load instead of sending every
    * request to the single best node) and counted as in flight until the node's next heartbeat.
    */
-  pick(query: RouteQuery, { now, limit, k, random }: { now: number; limit: number; k: number; random: () => number }): Ranked[] {
+  pick(query: RouteQuery, { now, limit, k, random }: { now: number; limit: number; k: number; random: () => number }): Ranked<MarketNode>[] {
     const picked = pickFromRanked(this.route(query, { now, limit: Math.max(limit, k) }), { k, random })
     if (picked[0]) {
       picked[0].node.inflight++
@@ -219,15 +219,15 @@ export class Market {
   hasModel(model: string, now: number): boolean {
     const set = this.byModel.get(model)
     if (!set) return false
-    for (const node of set) if (node.heartbeat && node.heartbeat.expiresAt > now && node.liveModels.has(model)) return true
+    for (const node of set) if (isLive(node, now, model)) return true
     return false
   }
 
   /** Every live node, best first, each scored for its first live model (used when no model is asked for). */
-  listLive(now: number, query: Omit<RouteQuery, 'model'>): Ranked[] {
-    const out: Ranked[] = []
+  listLive(now: number, query: Omit<RouteQuery, 'model'>): Ranked<MarketNode>[] {
+    const out: Ranked<MarketNode>[] = []
     for (const node of this.liveNodes(now)) {
-      const model = node.capability.models.find((m) => node.liveModels.has(m.id))?.id ?? node.capability.models[0]!.id
+      const model = node.capability.models.find((m) => node.heartbeat!.models.includes(m.id))?.id ?? node.capability.models[0]!.id
       out.push({ node, score: scoreNode(node, { ...query, model }) })
     }
     return out.sort((a, b) => b.score - a.score || (a.node.pubkey < b.node.pubkey ? -1 : 1))
@@ -237,7 +237,7 @@ export class Market {
     const out = new Map<string, MarketModel>()
     for (const node of this.liveNodes(now)) {
       for (const m of node.capability.models) {
-        if (!node.liveModels.has(m.id)) continue
+        if (!node.heartbeat!.models.includes(m.id)) continue
         const price = modelPrice(node.capability, m.id)
         const entry = out.get(m.id)
         const free = node.heartbeat?.slots.free ?? 0
