@@ -21,7 +21,7 @@ import type { NostrEvent } from '../../src/protocol/event.ts'
 import { loadNostrWasm, loadWasmVerifier, verifySignature } from '../../src/protocol/verify.ts'
 import { openCoordinatorDb } from '../../src/coordinator/db.ts'
 import { createIndexer } from '../../src/coordinator/indexer.ts'
-import { Market } from '../../src/coordinator/market.ts'
+import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
 import { isCandidate, pickFromRanked } from '../../src/routing/rank.ts'
 import { scoreNode } from '../../src/routing/score.ts'
 import type { Signer } from '../../src/signer.ts'
@@ -191,7 +191,7 @@ async function indexFigures() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'infernet-bench-'))
   const db = openCoordinatorDb(join(dir, 'c.db'))
-  const market = new Market()
+  const market = new MarketIndex()
   const indexer = createIndexer({ db, market, flushMs: 1_000_000 })
   await indexer.start()
   for (const e of caps) indexer.ingest(e)

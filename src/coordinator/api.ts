@@ -14,15 +14,15 @@ import type { CoordinatorDb, JobRow } from './db.ts'
 import { errors } from './errors.ts'
 import { isObject, readJson } from './http.ts'
 import type { Indexer, JobUpdate } from './indexer.ts'
-import type { Market } from './market.ts'
-import type { MarketNode } from './marketNode.ts'
+import type { MarketIndex } from './marketIndex.ts'
+import type { IndexedNode } from './indexedNode.ts'
 import { isLive } from '../routing/liveness.ts'
 import { pickFromRanked } from '../routing/rank.ts'
 import { routingPolicies, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
 import { summarizeStats } from '../routing/stats.ts'
 
 export type ApiDeps = {
-  market: Market
+  market: MarketIndex
   indexer: Indexer
   db: CoordinatorDb
   pool: RelayPool | undefined
@@ -35,7 +35,7 @@ export type ApiDeps = {
 
 const unlimited = (10n ** 30n).toString()
 
-export function nodeEntry({ node, score }: Ranked<MarketNode>) {
+export function nodeEntry({ node, score }: Ranked<IndexedNode>) {
   return {
     pubkey: node.pubkey,
     npub: node.npub,
@@ -104,7 +104,7 @@ const terminal = new Set(['success', 'error', 'cancelled'])
 export function registerApi(app: Hono, deps: ApiDeps): void {
   const { market, indexer, db, pool, now } = deps
 
-  function route(query: RouteQuery): Ranked<MarketNode>[] {
+  function route(query: RouteQuery): Ranked<IndexedNode>[] {
     const ranked = market.route(query, { now: now(), limit: Math.max(1, deps.topK) })
     if (ranked.length === 0) throw market.hasModel(query.model, now()) ? errors.noCapacity(query.model) : errors.modelNotFound(query.model)
     return pickFromRanked(ranked, { k: deps.topK, random: deps.random })

@@ -1,13 +1,13 @@
 // Prometheus text exposition for GET /metrics.
 import type { RelayPool } from '../net/relayPool.ts'
 import type { Indexer } from './indexer.ts'
-import type { Market } from './market.ts'
+import type { MarketIndex } from './marketIndex.ts'
 
 export type HttpCounters = Map<string, number>
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
-export function renderMetrics({ market, indexer, pool, http, now }: { market: Market; indexer: Indexer; pool: RelayPool | undefined; http: HttpCounters; now: number }): string {
+export function renderMetrics({ market, indexer, pool, http, now }: { market: MarketIndex; indexer: Indexer; pool: RelayPool | undefined; http: HttpCounters; now: number }): string {
   const lines: string[] = []
   const metric = (name: string, type: string, help: string, samples: [Record<string, string>, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)

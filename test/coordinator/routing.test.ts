@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseCapability } from '../../src/protocol/capability.ts'
 import { parseHeartbeat } from '../../src/protocol/heartbeat.ts'
-import { Market } from '../../src/coordinator/market.ts'
+import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
 import { isCandidate, pickFromRanked, rankNodes } from '../../src/routing/rank.ts'
 import { scoreComponents, type RouteQuery } from '../../src/routing/score.ts'
 import { fakeNode, type FakeNodeOptions } from './fixtures.ts'
 
-async function marketOf(specs: [string, FakeNodeOptions][]): Promise<Market> {
-  const market = new Market()
+async function marketOf(specs: [string, FakeNodeOptions][]): Promise<MarketIndex> {
+  const market = new MarketIndex()
   for (const [name, o] of specs) {
     const { events } = await fakeNode(name, o)
     const cap = parseCapability(events[0], { now: o.now })
@@ -21,7 +21,7 @@ async function marketOf(specs: [string, FakeNodeOptions][]): Promise<Market> {
 }
 
 const now = () => Math.floor(Date.now() / 1000)
-const names = (market: Market, q: RouteQuery) => market.route(q, { now: now() }).map((r) => r.node.capability.name)
+const names = (market: MarketIndex, q: RouteQuery) => market.route(q, { now: now() }).map((r) => r.node.capability.name)
 
 describe('routing', () => {
   it('keeps only fresh, healthy nodes that serve the model, have a free slot or a short queue, and fit the price limit', async () => {

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { npubEncode } from 'nostr-tools/nip19'
 import { Market as ClientMarket } from '../../client/market.ts'
 import { rankCandidates, type NodeRecord } from '../../client/routing.ts'
-import { Market as CoordinatorMarket } from '../../src/coordinator/market.ts'
+import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
 import type { RelayPool } from '../../src/net/relayPool.ts'
 import { buildCapability, parseCapability } from '../../src/protocol/capability.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
@@ -66,8 +66,8 @@ function clientMarket(nodes: Node[]): ClientMarket {
   return market
 }
 
-function coordinatorMarket(nodes: Node[], stats: (n: Node) => Partial<NodeStats>): CoordinatorMarket {
-  const market = new CoordinatorMarket()
+function coordinatorMarket(nodes: Node[], stats: (n: Node) => Partial<NodeStats>): MarketIndex {
+  const market = new MarketIndex()
   for (const n of nodes) {
     // The same parsers at the same clock: an expired heartbeat is dropped on both sides.
     const cap = parseCapability(n.events[0], { now })
@@ -93,7 +93,7 @@ function policies(nodes: Node[]): RoutingPolicy[] {
   return [...routingPolicies, { pin: npubEncode(nodes[3]!.pubkey) }, { pin: nodes[4]!.pubkey }, { region: 'us-east' }, { region: 'EU-WEST' }]
 }
 
-function assertSameOrder(clientOrder: string[], coordinator: CoordinatorMarket, policy: RoutingPolicy, extra: { maxPrice?: Price; exclude?: Set<string> }, label: string): void {
+function assertSameOrder(clientOrder: string[], coordinator: MarketIndex, policy: RoutingPolicy, extra: { maxPrice?: Price; exclude?: Set<string> }, label: string): void {
   const query = { model, policy, ...extra }
   const full = coordinator.route(query, { now }).map((r) => r.node.pubkey)
   assert.deepEqual(clientOrder, full, `${label}: ${JSON.stringify(policy)}`)

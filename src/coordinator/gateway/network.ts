@@ -20,7 +20,7 @@ import { InfernetClient, type ChatParameters, type NodeSource } from '../../../c
 import { toMarketNode } from '../../../client/market.ts'
 import type { ReceiptIssuer } from '../../../client/receipts.ts'
 import { CoordinatorError, errors } from '../errors.ts'
-import type { Market } from '../market.ts'
+import type { MarketIndex } from '../marketIndex.ts'
 import { summarizeStats } from '../../routing/stats.ts'
 import type { GatewayResult } from './openai.ts'
 
@@ -36,7 +36,7 @@ export type CreateClientNetworkParameters = {
   signer: Signer
   WebSocket: WebSocketConstructor
   /** The coordinator's market: the SDK's candidates. */
-  market: Market
+  market: MarketIndex
   /** The first candidate is drawn among the best `topK` (spreads load, as the coordinator's API does). */
   topK: number
   random: () => number
@@ -53,7 +53,7 @@ export type CreateClientNetworkParameters = {
  * The coordinator's best `limit` nodes for a model and the SDK's policy as SDK candidates, best first, the first
  * drawn among the best `topK` and counted in flight. Without a model (listing), every live node.
  */
-export function marketNodeSource({ market, limit, topK, random, maxPrice }: { market: Market; limit: number; topK: number; random: () => number; maxPrice?: Price | undefined }): NodeSource {
+export function marketNodeSource({ market, limit, topK, random, maxPrice }: { market: MarketIndex; limit: number; topK: number; random: () => number; maxPrice?: Price | undefined }): NodeSource {
   return ({ model, now, routing }) => {
     const ranked = model ? market.pick({ model, maxPrice, policy: routing }, { now, limit, k: topK, random }) : market.listLive(now, {})
     return ranked.map(({ node, score }) => {

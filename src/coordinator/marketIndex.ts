@@ -1,5 +1,6 @@
-// The in-memory market: the hot path of routing. Nodes by pubkey and by model, so a routing decision scans only
-// the nodes that announce the model. SQLite (db.ts) is the durable copy; this is rebuilt from it and from relays.
+// The coordinator's in-memory market index: the hot path of routing. Nodes by pubkey and by model, each model's
+// nodes presorted per policy (routing.ts), so a decision reads the top of a list instead of scoring every node.
+// A cache twice over: SQLite (db.ts) is the durable copy, relays are the truth, and the order is the core's.
 import { npubEncode } from 'nostr-tools/nip19'
 import { modelPrice, type Capability } from '../protocol/capability.ts'
 import type { NostrEvent } from '../protocol/event.ts'
@@ -10,13 +11,13 @@ import { offersOf } from '../routing/offer.ts'
 import { pickFromRanked, rankNodes } from '../routing/rank.ts'
 import { scoreNode, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
 import { emptyStats, type NodeStats } from '../routing/stats.ts'
-import type { MarketNode } from './marketNode.ts'
+import type { IndexedNode } from './indexedNode.ts'
 import { baseScore, compareIndexed, presort, rankPresorted, type Presorted } from './routing.ts'
 
-type IndexEntry = { model: string; policy: NamedPolicy; list: Presorted; base: Map<MarketNode, number> }
+type IndexEntry = { model: string; policy: NamedPolicy; list: Presorted; base: Map<IndexedNode, number> }
 
 /** First position whose entry does not sort before (base, node). */
-function lowerBound(list: Presorted, base: number, node: MarketNode): number {
+function lowerBound(list: Presorted, base: number, node: IndexedNode): number {
   let lo = 0
   let hi = list.length
   while (lo < hi) {
@@ -27,7 +28,7 @@ function lowerBound(list: Presorted, base: number, node: MarketNode): number {
   return lo
 }
 
-function removeFromIndex(entry: IndexEntry, node: MarketNode): void {
+function removeFromIndex(entry: IndexEntry, node: IndexedNode): void {
   const base = entry.base.get(node)
   if (base === undefined) return
   let i = lowerBound(entry.list, base, node)
@@ -36,7 +37,7 @@ function removeFromIndex(entry: IndexEntry, node: MarketNode): void {
   entry.base.delete(node)
 }
 
-function insertIntoIndex(entry: IndexEntry, node: MarketNode): void {
+function insertIntoIndex(entry: IndexEntry, node: IndexedNode): void {
   const base = baseScore(node, entry.model, entry.policy)
   entry.list.splice(lowerBound(entry.list, base, node), 0, { node, base })
   entry.base.set(node, base)
@@ -58,9 +59,9 @@ export function isNewer(event: NostrEvent, current: NostrEvent | undefined): boo
   return event.created_at > current.created_at || (event.created_at === current.created_at && event.id < current.id)
 }
 
-export class Market {
-  readonly nodes = new Map<string, MarketNode>()
-  readonly byModel = new Map<string, Set<MarketNode>>()
+export class MarketIndex {
+  readonly nodes = new Map<string, IndexedNode>()
+  readonly byModel = new Map<string, Set<IndexedNode>>()
   /** Stats exist before (and without) a capability: results can arrive first. */
   readonly stats = new Map<string, NodeStats>()
   /** Heartbeats whose capability has not arrived yet. */
@@ -72,7 +73,7 @@ export class Market {
   generation = 0
 
   /** Records that a node's score inputs changed (heartbeat, capability, stats, inflight) and re-sorts it. */
-  touch(node: MarketNode): void {
+  touch(node: IndexedNode): void {
     node.version = ++this.generation
     if (this.nodes.get(node.pubkey) !== node) return
     for (const model of node.offers.keys()) {
@@ -83,7 +84,7 @@ export class Market {
     }
   }
 
-  private unindex(node: MarketNode): void {
+  private unindex(node: IndexedNode): void {
     for (const model of node.offers.keys()) for (const entry of this.indexesByModel.get(model) ?? []) removeFromIndex(entry, node)
   }
 
@@ -120,7 +121,7 @@ export class Market {
       this.unindex(existing)
       for (const m of existing.capability.models) this.byModel.get(m.id)?.delete(existing)
     }
-    const node: MarketNode = existing ?? {
+    const node: IndexedNode = existing ?? {
       pubkey: capability.pubkey,
       npub: npubEncode(capability.pubkey),
       capability,
@@ -179,12 +180,12 @@ export class Market {
   }
 
   /** Live nodes (src/routing/liveness.ts). */
-  *liveNodes(now: number): Iterable<MarketNode> {
+  *liveNodes(now: number): Iterable<IndexedNode> {
     for (const node of this.nodes.values()) if (isLive(node, now)) yield node
   }
 
   /** Candidates best first, in the shared order; the index serves bounded queries with a named policy. */
-  route(query: RouteQuery, { now, limit }: { now: number; limit?: number | undefined }): Ranked<MarketNode>[] {
+  route(query: RouteQuery, { now, limit }: { now: number; limit?: number | undefined }): Ranked<IndexedNode>[] {
     const set = this.byModel.get(query.model)
     if (!set) return []
     const policy = query.policy ?? 'balanced'
@@ -206,7 +207,7 @@ export class Market {
    * The best `limit` candidates with the first one drawn among the best `k` (spreads load instead of sending every
    * request to the single best node) and counted as in flight until the node's next heartbeat.
    */
-  pick(query: RouteQuery, { now, limit, k, random }: { now: number; limit: number; k: number; random: () => number }): Ranked<MarketNode>[] {
+  pick(query: RouteQuery, { now, limit, k, random }: { now: number; limit: number; k: number; random: () => number }): Ranked<IndexedNode>[] {
     const picked = pickFromRanked(this.route(query, { now, limit: Math.max(limit, k) }), { k, random })
     if (picked[0]) {
       picked[0].node.inflight++
@@ -224,8 +225,8 @@ export class Market {
   }
 
   /** Every live node, best first, each scored for its first live model (used when no model is asked for). */
-  listLive(now: number, query: Omit<RouteQuery, 'model'>): Ranked<MarketNode>[] {
-    const out: Ranked<MarketNode>[] = []
+  listLive(now: number, query: Omit<RouteQuery, 'model'>): Ranked<IndexedNode>[] {
+    const out: Ranked<IndexedNode>[] = []
     for (const node of this.liveNodes(now)) {
       const model = node.capability.models.find((m) => node.heartbeat!.models.includes(m.id))?.id ?? node.capability.models[0]!.id
       out.push({ node, score: scoreNode(node, { ...query, model }) })

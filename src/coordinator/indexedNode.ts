@@ -5,12 +5,12 @@ import type { NostrEvent } from '../protocol/event.ts'
 import type { Offer } from '../routing/offer.ts'
 import type { RoutingNode } from '../routing/score.ts'
 
-export type MarketNode = RoutingNode & {
+export type IndexedNode = RoutingNode & {
   npub: string
   capabilityEvent: NostrEvent
   heartbeatEvent: NostrEvent | undefined
   /** capability models by id, prices parsed once (the index files the node under each of them). */
   offers: Map<string, Offer>
-  /** Market generation of the node's last change (see Market.touch). */
+  /** Index generation of the node's last change (see MarketIndex.touch). */
   version: number
 }
