@@ -21,7 +21,7 @@ export function renderMetrics({ market, indexer, pool, http, now }: { market: Ma
   const models = market.models(now)
   const rates = indexer.rates()
   metric('infernet_coordinator_nodes', 'gauge', 'Nodes known (any state)', [[{}, market.nodes.size]])
-  metric('infernet_coordinator_live_nodes', 'gauge', 'Nodes with a fresh heartbeat', [[{}, live]])
+  metric('infernet_coordinator_live_nodes', 'gauge', 'Live nodes: fresh heartbeat, healthy backend (nips/routing.md)', [[{}, live]])
   metric('infernet_coordinator_model_nodes', 'gauge', 'Live nodes serving each model', models.map((m) => [{ model: m.id }, m.nodes]))
   metric('infernet_coordinator_model_free_slots', 'gauge', 'Free slots per model', models.map((m) => [{ model: m.id }, m.freeSlots]))
   metric('infernet_coordinator_events_received_total', 'counter', 'Events received from relays', [[{}, indexer.counters.received]])
