@@ -44,15 +44,15 @@ export type InfernetClientParameters = {
   /** Candidates from GET {coordinator}/api/v1/nodes?model=M (the signed events are re-verified). */
   coordinator?: string | undefined
   /**
-   * Candidates from a source this client trusts as itself, already ranked best first: the coordinator that hosts a
-   * gateway hands over its own index (it verified every event on ingest), so nothing is re-verified, and its
-   * order (which spreads load over its best nodes) is kept unless a routing policy is named (here or per request).
-   * Takes precedence over `coordinator` and relays.
+   * Candidates from a source this client trusts as itself, ranked for the routing policy it is asked for by the
+   * shared rules (src/routing/): the coordinator that hosts a gateway hands over its own index (it verified every
+   * event on ingest), so nothing is re-verified or re-ranked, and its pick (which spreads load over its best nodes)
+   * stands. Takes precedence over `coordinator` and relays.
    */
   nodeSource?: NodeSource | undefined
   WebSocket?: WebSocketConstructor | undefined
   fetch?: typeof fetch | undefined
-  /** Default 'reliable' (a blend of reliability, speed, price and capacity; see client/routing.ts). */
+  /** Default 'reliable' (nips/routing.md: its weight table favours measured success). */
   routing?: RoutingPolicy | undefined
   /** Fail over when a node does not accept within this (default 5000 ms). */
   acceptTimeoutMs?: number | undefined
@@ -74,7 +74,8 @@ export type InfernetClientParameters = {
   clock?: (() => number) | undefined
 }
 
-export type NodeSource = (query: { model?: string | undefined; now: number }) => MarketNode[] | Promise<MarketNode[]>
+/** Nodes for a model, best first for `routing` (absent when listing the market). */
+export type NodeSource = (query: { model?: string | undefined; now: number; routing?: RoutingPolicy | undefined }) => MarketNode[] | Promise<MarketNode[]>
 
 export type ChatParameters = {
   model: string
@@ -154,8 +155,6 @@ export class InfernetClient {
   readonly #stallTimeoutMs: number
   readonly #coordinator: string | undefined
   readonly #nodeSource: NodeSource | undefined
-  /** A routing policy was named for the whole client (then a node source's order is not kept). */
-  readonly #routingNamed: boolean
   readonly #fetch: typeof fetch
   readonly #budget: bigint | undefined
   readonly #maxPrice: Price | undefined
@@ -185,7 +184,6 @@ export class InfernetClient {
     this.#stallTimeoutMs = params.stallTimeoutMs ?? firstTokenTimeoutMs
     this.#coordinator = params.coordinator
     this.#nodeSource = params.nodeSource
-    this.#routingNamed = params.routing !== undefined
     this.#fetch = params.fetch ?? globalThis.fetch.bind(globalThis)
     this.#budget = params.budget
     this.#maxPrice = params.maxPrice
@@ -205,9 +203,9 @@ export class InfernetClient {
   }
 
   /** The live market (from the node source or the coordinator when one is configured, else from relays), live nodes first. */
-  async nodes({ model }: { model?: string | undefined } = {}): Promise<MarketNode[]> {
+  async nodes({ model, routing }: { model?: string | undefined; routing?: RoutingPolicy | undefined } = {}): Promise<MarketNode[]> {
     if (this.#closed) throw new ClientClosedError()
-    if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds() })
+    if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds(), routing })
     if (this.#coordinator) {
       const { nodes, rejected } = await fetchCoordinatorNodes({ coordinator: this.#coordinator, model, fetch: this.#fetch, now: this.#nowSeconds() })
       for (const r of rejected) this.#logger.warn('coordinator returned an entry that fails verification', { node: r.pubkey.slice(0, 12), reason: r.reason })
@@ -304,7 +302,7 @@ export class InfernetClient {
     const promptBytes = utf8Length(JSON.stringify(messages))
     if (promptBytes > maxJobPayloadBytes) throw new RequestTooLargeError({ bytes: promptBytes, limit: maxJobPayloadBytes, model })
 
-    const all = await this.nodes({ model })
+    const all = await this.nodes({ model, routing: policy })
     const live = all.filter((n) => n.live)
     if (live.length === 0) {
       const known = this.#coordinator || this.#nodeSource ? [] : summarizeModels(await this.nodes()).map((m) => m.id)
@@ -312,10 +310,10 @@ export class InfernetClient {
     }
     const fitting = live.filter((n) => promptBytes <= n.capability.maxPromptBytes)
     if (fitting.length === 0) throw new RequestTooLargeError({ bytes: promptBytes, limit: Math.max(...live.map((n) => n.capability.maxPromptBytes)), model })
-    const candidates =
-      this.#nodeSource && params.routing === undefined && !this.#routingNamed
-        ? eligible({ nodes: fitting, model, maxPrice, bad: this.#bad })
-        : rankCandidates({ nodes: fitting, model, policy, maxPrice, history: this.#history, bad: this.#bad })
+    const now = this.#nowSeconds()
+    const candidates = this.#nodeSource
+      ? eligible({ nodes: fitting, model, now, maxPrice, bad: this.#bad })
+      : rankCandidates({ nodes: fitting, model, policy, now, maxPrice, history: this.#history, bad: this.#bad })
     if (candidates.length === 0) throw new NoNodeForModelError({ model, reason: 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
 
     let delivered = ''

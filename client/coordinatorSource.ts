@@ -4,7 +4,8 @@
 import { BaseError, redactUrl } from '../src/errors/base.ts'
 import { parseCapability } from '../src/protocol/capability.ts'
 import { parseHeartbeat } from '../src/protocol/heartbeat.ts'
-import { toMarketNode, type MarketNode, type NodeEntry, type NodeStats } from './market.ts'
+import type { StatsSummary } from '../src/routing/stats.ts'
+import { toMarketNode, type MarketNode, type NodeEntry } from './market.ts'
 
 export class CoordinatorError extends BaseError {
   override name = 'CoordinatorError'
@@ -75,7 +76,7 @@ export async function fetchCoordinatorNodes({ coordinator, model, fetch: fetchFn
   return { nodes, rejected }
 }
 
-function parseStats(raw: unknown): NodeStats | undefined {
+function parseStats(raw: unknown): StatsSummary | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined
   const s = raw as Record<string, unknown>
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null)

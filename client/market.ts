@@ -1,7 +1,6 @@
 // The client's own view of the market, built from capability (33830) and heartbeat (13830) events. Pure state
-// plus one subscription; every event is validated before it counts. A node is live for a model when its
-// heartbeat is fresh (younger than 3 intervals, not expired), its capability has not expired, its backend is
-// healthy, both events list the model, and it has a free slot or a short queue (fewer queued jobs than slots).
+// plus one subscription; every event is validated before it counts. Whether a node is live and can take a job is
+// the core's rule (src/routing/liveness.ts, nips/routing.md), the same one every coordinator applies.
 import { npubEncode } from 'nostr-tools/nip19'
 import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
 import { parseCapability, modelPrice, type Capability } from '../src/protocol/capability.ts'
@@ -9,9 +8,8 @@ import type { NostrEvent } from '../src/protocol/event.ts'
 import { parseHeartbeat, type Heartbeat } from '../src/protocol/heartbeat.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import type { Price } from '../src/protocol/schema.ts'
-
-/** What a coordinator measured about a node (GET /api/v1/nodes); absent when discovered from relays only. */
-export type NodeStats = { jobs: number; successRate: number | null; avgTtftMs: number | null; avgTps: number | null }
+import { isAvailable } from '../src/routing/liveness.ts'
+import type { StatsSummary } from '../src/routing/stats.ts'
 
 export type MarketNode = {
   pubkey: string
@@ -27,12 +25,14 @@ export type MarketNode = {
   load: { busy: number; total: number; queue: number } | null
   /** Unix seconds of the newest heartbeat (or capability when no heartbeat was seen). */
   lastSeen: number
+  /** Live for the model asked (or any) and able to take a job now: `isAvailable` in src/routing/liveness.ts. */
   live: boolean
   capability: Capability
   capabilityEvent: NostrEvent
   heartbeat: Heartbeat | undefined
   heartbeatEvent: NostrEvent | undefined
-  stats?: NodeStats | undefined
+  /** What a coordinator measured about the node (GET /api/v1/nodes); absent when discovered from relays only. */
+  stats?: StatsSummary | undefined
   /** Coordinator's score, when the node came from one. */
   score?: number | undefined
 }
@@ -43,20 +43,6 @@ export type NodeEntry = { capability?: { data: Capability; event: NostrEvent }; 
 
 export function priceFor(node: Pick<MarketNode, 'capability'>, model: string): Price {
   return modelPrice(node.capability, model)
-}
-
-export function heartbeatFresh(hb: Heartbeat, now: number): boolean {
-  return now - hb.createdAt < 3 * hb.interval && hb.expiresAt > now
-}
-
-/** Liveness as documented at the top of this file; `model` narrows it to one model. */
-export function isLive(entry: Required<NodeEntry>, now: number, model?: string): boolean {
-  const cap = entry.capability.data
-  const hb = entry.heartbeat.data
-  if (cap.expiresAt <= now || !heartbeatFresh(hb, now) || !hb.backendHealthy) return false
-  if (hb.slots.free === 0 && hb.queue >= hb.slots.total) return false
-  if (model === undefined) return true
-  return cap.models.some((m) => m.id === model) && hb.models.includes(model)
 }
 
 export function toMarketNode(entry: NodeEntry & { capability: NonNullable<NodeEntry['capability']> }, now: number, model?: string): MarketNode {
@@ -74,7 +60,7 @@ export function toMarketNode(entry: NodeEntry & { capability: NonNullable<NodeEn
     ttftMs: hb?.ttftMs ?? null,
     load: hb ? { busy: hb.slots.total - hb.slots.free, total: hb.slots.total, queue: hb.queue } : null,
     lastSeen: Math.max(hb?.createdAt ?? 0, cap.createdAt),
-    live: entry.heartbeat ? isLive(entry as Required<NodeEntry>, now, model) : false,
+    live: isAvailable({ capability: cap, heartbeat: hb }, now, model),
     capability: cap,
     capabilityEvent: entry.capability.event,
     heartbeat: hb,

@@ -1,31 +1,23 @@
-// Routing policies: which live nodes to try for a job, best first. Pure; documented in nips/client.md.
-//
-// Every policy first keeps the nodes that are live for the model, not marked bad in this session, and whose
-// price for the model is within the bid ceiling (`maxPrice`, when given). Then:
-// - 'cheapest': lowest output price, then lowest input price; ties broken by the reliable score.
-// - 'fastest':  highest measured tokens/s (heartbeat, else the coordinator's avgTps), then lowest ttft;
-//               nodes that never measured come last; ties broken by the reliable score.
-// - 'reliable' (default): a blend, score = 0.5 reliability + 0.2 speed + 0.2 cheapness + 0.1 capacity, where
-//     reliability = Laplace-smoothed success rate of this client's jobs on the node, (ok+1)/(ok+failed+2),
-//                   averaged with the coordinator's successRate when it has one,
-//     speed       = tps / best tps among the candidates (0.5 for everyone when nobody measured),
-//     cheapness   = cheapest total price among the candidates / this node's total price (1 when free),
-//     capacity    = 1 with a free slot, 0.5 when the job would queue.
-// - { pin }:    only that node (hex pubkey or npub).
-// - { region }: only nodes announcing that region (case-insensitive), ranked by the reliable score.
-import { decode } from 'nostr-tools/nip19'
-import { bidCovers } from '../src/protocol/price.ts'
+// The SDK's side of routing: its market's nodes, with this session's outcomes, ranked by the core's rules
+// (src/routing/, documented in nips/routing.md), so a client routing from relays orders the same nodes as a
+// coordinator that saw the same events.
 import type { Price } from '../src/protocol/schema.ts'
-import { priceFor, type MarketNode } from './market.ts'
+import { isCandidate, rankNodes } from '../src/routing/rank.ts'
+import type { RouteQuery, RoutingNode, RoutingPolicy } from '../src/routing/score.ts'
+import { pooledStats, type SessionRecord } from '../src/routing/stats.ts'
+import type { MarketNode } from './market.ts'
 
-export type RoutingPolicy = 'cheapest' | 'fastest' | 'reliable' | { pin: string } | { region: string }
+export type { RoutingPolicy }
 
-export type NodeRecord = { ok: number; failed: number }
+/** This client's outcomes on one node in this session. */
+export type NodeRecord = SessionRecord
 
 export type RankCandidatesParameters = {
   nodes: MarketNode[]
   model: string
   policy: RoutingPolicy
+  /** Unix seconds: liveness is judged at this instant. */
+  now: number
   maxPrice?: Price | undefined
   /** This client's outcomes per node pubkey. */
   history?: ReadonlyMap<string, NodeRecord> | undefined
@@ -33,77 +25,22 @@ export type RankCandidatesParameters = {
   bad?: ReadonlySet<string> | undefined
 }
 
-export function pinnedPubkey(pin: string): string {
-  if (pin.startsWith('npub1')) {
-    const decoded = decode(pin)
-    if (decoded.type === 'npub') return decoded.data
-  }
-  return pin.toLowerCase()
+type View = RoutingNode & { market: MarketNode }
+
+function viewOf(node: MarketNode, history: ReadonlyMap<string, NodeRecord> | undefined): View {
+  return { pubkey: node.pubkey, capability: node.capability, heartbeat: node.heartbeat, stats: pooledStats(node.stats, history?.get(node.pubkey)), inflight: 0, market: node }
 }
 
-const totalPrice = (p: Price) => BigInt(p.input) + BigInt(p.output)
-
-export function eligible({ nodes, model, maxPrice, bad }: Omit<RankCandidatesParameters, 'policy'>): MarketNode[] {
-  return nodes.filter((n) => n.live && n.models.includes(model) && !bad?.has(n.pubkey) && (!maxPrice || bidCovers(maxPrice, priceFor(n, model))))
+function queryOf({ model, maxPrice, bad }: Omit<RankCandidatesParameters, 'nodes' | 'now' | 'policy'>, policy?: RoutingPolicy): RouteQuery {
+  return { model, maxPrice, exclude: bad, policy }
 }
 
-function speedOf(n: MarketNode): number | null {
-  return n.tps ?? n.stats?.avgTps ?? null
+/** The candidate rule alone, order kept: for candidates a trusted source already ranked. */
+export function eligible({ nodes, now, ...rest }: Omit<RankCandidatesParameters, 'policy' | 'history'>): MarketNode[] {
+  const query = queryOf(rest)
+  return nodes.filter((n) => isCandidate(viewOf(n, undefined), query, now))
 }
 
-export function reliableScores(nodes: MarketNode[], model: string, history?: ReadonlyMap<string, NodeRecord>): Map<string, number> {
-  const speeds = nodes.map(speedOf)
-  const bestSpeed = Math.max(0, ...speeds.map((s) => s ?? 0))
-  const totals = nodes.map((n) => totalPrice(priceFor(n, model)))
-  const cheapestTotal = totals.reduce((a, b) => (b < a ? b : a), totals[0] ?? 0n)
-  const scores = new Map<string, number>()
-  nodes.forEach((n, i) => {
-    const h = history?.get(n.pubkey) ?? { ok: 0, failed: 0 }
-    let reliability = (h.ok + 1) / (h.ok + h.failed + 2)
-    const rate = n.stats?.successRate
-    if (rate !== null && rate !== undefined && (n.stats?.jobs ?? 0) > 0) reliability = (reliability + rate) / 2
-    const speed = bestSpeed > 0 ? (speeds[i] ?? 0) / bestSpeed : 0.5
-    const total = totals[i]!
-    const cheapness = total === 0n ? 1 : Number(cheapestTotal) / Number(total)
-    const capacity = n.load && n.load.busy >= n.load.total ? 0.5 : 1
-    scores.set(n.pubkey, 0.5 * reliability + 0.2 * speed + 0.2 * cheapness + 0.1 * capacity)
-  })
-  return scores
-}
-
-export function rankCandidates(parameters: RankCandidatesParameters): MarketNode[] {
-  const { model, policy, history } = parameters
-  let nodes = eligible(parameters)
-  if (typeof policy === 'object' && 'pin' in policy) {
-    const pubkey = pinnedPubkey(policy.pin)
-    return nodes.filter((n) => n.pubkey === pubkey)
-  }
-  if (typeof policy === 'object' && 'region' in policy) {
-    const region = policy.region.toLowerCase()
-    nodes = nodes.filter((n) => n.region?.toLowerCase() === region)
-  }
-  const score = reliableScores(nodes, model, history)
-  const byScore = (a: MarketNode, b: MarketNode) => score.get(b.pubkey)! - score.get(a.pubkey)! || a.pubkey.localeCompare(b.pubkey)
-  const sorted = [...nodes]
-  if (policy === 'cheapest') {
-    sorted.sort((a, b) => {
-      const pa = priceFor(a, model)
-      const pb = priceFor(b, model)
-      const d = BigInt(pa.output) - BigInt(pb.output) || BigInt(pa.input) - BigInt(pb.input)
-      return d < 0n ? -1 : d > 0n ? 1 : byScore(a, b)
-    })
-  } else if (policy === 'fastest') {
-    sorted.sort((a, b) => {
-      const sa = speedOf(a)
-      const sb = speedOf(b)
-      if (sa !== sb) return (sb ?? -1) - (sa ?? -1)
-      const ta = a.ttftMs ?? a.stats?.avgTtftMs ?? Infinity
-      const tb = b.ttftMs ?? b.stats?.avgTtftMs ?? Infinity
-      if (ta !== tb) return ta < tb ? -1 : 1
-      return byScore(a, b)
-    })
-  } else {
-    sorted.sort(byScore)
-  }
-  return sorted
+export function rankCandidates({ nodes, now, policy, history, ...rest }: RankCandidatesParameters): MarketNode[] {
+  return rankNodes(nodes.map((n) => viewOf(n, history)), queryOf(rest, policy), { now }).map((r) => r.node.market)
 }

@@ -21,8 +21,9 @@ import type { NostrEvent } from '../../src/protocol/event.ts'
 import { loadNostrWasm, loadWasmVerifier, verifySignature } from '../../src/protocol/verify.ts'
 import { openCoordinatorDb } from '../../src/coordinator/db.ts'
 import { createIndexer } from '../../src/coordinator/indexer.ts'
-import { Market } from '../../src/coordinator/market.ts'
-import { isCandidate, scoreNode, pickFromRanked } from '../../src/coordinator/routing.ts'
+import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
+import { isCandidate, pickFromRanked } from '../../src/routing/rank.ts'
+import { scoreNode } from '../../src/routing/score.ts'
 import type { Signer } from '../../src/signer.ts'
 import { startCoordinator } from '../../test/helpers/coordinator.ts'
 import { startFakeOllama } from '../../test/helpers/fakeBackends/ollama.ts'
@@ -190,7 +191,7 @@ async function indexFigures() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'infernet-bench-'))
   const db = openCoordinatorDb(join(dir, 'c.db'))
-  const market = new Market()
+  const market = new MarketIndex()
   const indexer = createIndexer({ db, market, flushMs: 1_000_000 })
   await indexer.start()
   for (const e of caps) indexer.ingest(e)
@@ -238,7 +239,7 @@ async function indexFigures() {
     const c0 = process.cpuUsage()
     const t0 = performance.now()
     const ranked = market.route(q, { now, limit: 4 })
-    pickFromRanked(ranked, { k: 4 })
+    pickFromRanked(ranked, { k: 4, random: Math.random })
     timesOurs.push(performance.now() - t0)
     const c = process.cpuUsage(c0)
     cpuOurs.push((c.user + c.system) / 1000)

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openCoordinatorDb } from '../../src/coordinator/db.ts'
 import { createIndexer } from '../../src/coordinator/indexer.ts'
-import { Market } from '../../src/coordinator/market.ts'
+import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 const dir = mkdtempSync(join(tmpdir(), 'infernet-rss-'))
 const db = openCoordinatorDb(join(dir, 'c.db'))
-const market = new Market()
+const market = new MarketIndex()
 const indexer = createIndexer({ db, market, flushMs: 1_000_000 })
 await indexer.start()
 gc()

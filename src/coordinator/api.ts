@@ -14,12 +14,15 @@ import type { CoordinatorDb, JobRow } from './db.ts'
 import { errors } from './errors.ts'
 import { isObject, readJson } from './http.ts'
 import type { Indexer, JobUpdate } from './indexer.ts'
-import type { Market } from './market.ts'
-import { summarizeStats } from './marketNode.ts'
-import { pickFromRanked, routingPolicies, type Ranked, type RouteQuery, type RoutingPolicy } from './routing.ts'
+import type { MarketIndex } from './marketIndex.ts'
+import type { IndexedNode } from './indexedNode.ts'
+import { isLive } from '../routing/liveness.ts'
+import { pickFromRanked } from '../routing/rank.ts'
+import { routingPolicies, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
+import { summarizeStats } from '../routing/stats.ts'
 
 export type ApiDeps = {
-  market: Market
+  market: MarketIndex
   indexer: Indexer
   db: CoordinatorDb
   pool: RelayPool | undefined
@@ -32,7 +35,7 @@ export type ApiDeps = {
 
 const unlimited = (10n ** 30n).toString()
 
-export function nodeEntry({ node, score }: Ranked) {
+export function nodeEntry({ node, score }: Ranked<IndexedNode>) {
   return {
     pubkey: node.pubkey,
     npub: node.npub,
@@ -57,12 +60,12 @@ export function parseMaxPrice(input: unknown, output: unknown, param = 'maxPrice
   return { input: side(input, `${param}.input`), output: side(output, `${param}.output`) }
 }
 
-export function parsePolicy(value: unknown): RoutingPolicy | undefined {
+export function parsePolicy(value: unknown): NamedPolicy | undefined {
   if (value === undefined || value === null || value === '') return undefined
   if (typeof value !== 'string' || !(routingPolicies as readonly string[]).includes(value)) {
     throw errors.invalidRequest(`policy must be one of ${routingPolicies.join(', ')}`, 'policy')
   }
-  return value as RoutingPolicy
+  return value as NamedPolicy
 }
 
 function jobView(row: JobRow, events: NostrEvent[]) {
@@ -101,7 +104,7 @@ const terminal = new Set(['success', 'error', 'cancelled'])
 export function registerApi(app: Hono, deps: ApiDeps): void {
   const { market, indexer, db, pool, now } = deps
 
-  function route(query: RouteQuery): Ranked[] {
+  function route(query: RouteQuery): Ranked<IndexedNode>[] {
     const ranked = market.route(query, { now: now(), limit: Math.max(1, deps.topK) })
     if (ranked.length === 0) throw market.hasModel(query.model, now()) ? errors.noCapacity(query.model) : errors.modelNotFound(query.model)
     return pickFromRanked(ranked, { k: deps.topK, random: deps.random })
@@ -132,7 +135,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
       const parsed = parseJobRequest(body, { now: now() })
       if (!parsed.ok) throw errors.invalidEvent(parsed.reason)
       const node = market.nodes.get(parsed.data.node)
-      if (!node || !node.heartbeat || node.heartbeat.expiresAt <= now()) throw errors.nodeNotFound(parsed.data.node)
+      if (!node || !isLive(node, now())) throw errors.nodeNotFound(parsed.data.node)
       if (!pool) throw errors.publishFailed('this coordinator has no relays configured')
       try {
         await pool.publish(parsed.event)

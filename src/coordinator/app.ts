@@ -17,7 +17,7 @@ import { createClientNetwork, type GatewayNetwork } from './gateway/network.ts'
 import { toOpenAIError } from './gateway/openai.ts'
 import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
 import { createIndexer } from './indexer.ts'
-import { Market } from './market.ts'
+import { MarketIndex } from './marketIndex.ts'
 import { renderMetrics, type HttpCounters } from './metrics.ts'
 import { renderStatusPage, type StatusSnapshot } from './statusPage.ts'
 
@@ -46,7 +46,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
   const { relays, dbPath, WebSocket, logger = silentLogger, now = nowSeconds, random = Math.random } = parameters
   const startedAt = Date.now()
   const db = openCoordinatorDb(dbPath)
-  const market = new Market()
+  const market = new MarketIndex()
   const pool: RelayPool | undefined = relays.length ? createRelayPool({ urls: relays, WebSocket, logger: logger.child('[relays]') }) : undefined
   const indexer = createIndexer({ db, market, pool, logger: logger.child('[indexer]'), now, flushMs: config.flushMs, statsWindowSeconds: config.statsWindowSeconds })
   const keys = createApiKeyStore({ keys: [...(parameters.apiKeys ?? []), ...config.apiKeys.map((key) => ({ key }))], db })

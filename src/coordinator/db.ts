@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { NostrEvent } from '../protocol/event.ts'
-import type { NodeStats } from './marketNode.ts'
+import type { NodeStats } from '../routing/stats.ts'
 
 export type JobRow = {
   id: string

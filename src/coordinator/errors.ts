@@ -35,7 +35,7 @@ export const errors = {
   tooLarge: (limit: number) => new CoordinatorError(`Request body exceeds ${limit} bytes.`, { status: 413, code: 'payload_too_large' }),
   modelNotFound: (model: string) =>
     new CoordinatorError(`The model \`${model}\` does not exist or no node serves it.`, { status: 404, code: 'model_not_found', param: 'model' }),
-  nodeNotFound: (node: string) => new CoordinatorError(`Node ${node.slice(0, 12)}… is not in the live market (no fresh heartbeat).`, { status: 404, code: 'node_not_found' }),
+  nodeNotFound: (node: string) => new CoordinatorError(`Node ${node.slice(0, 12)}… is not in the live market (no fresh heartbeat, or its backend is down).`, { status: 404, code: 'node_not_found' }),
   jobNotFound: (id: string) => new CoordinatorError(`No job ${id.slice(0, 12)}… has been indexed.`, { status: 404, code: 'job_not_found' }),
   notFound: (path: string) => new CoordinatorError(`No route for ${path}.`, { status: 404, code: 'not_found' }),
   noCapacity: (model: string) =>

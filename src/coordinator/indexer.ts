@@ -13,7 +13,7 @@ import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../pr
 import { silentLogger, type Logger } from '../log.ts'
 import type { Filter, RelayPool, Subscription } from '../net/relayPool.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
-import { isNewer, type Market } from './market.ts'
+import { isNewer, type MarketIndex } from './marketIndex.ts'
 
 export const indexedKinds = [kinds.Capability, kinds.Heartbeat, kinds.JobResult, kinds.JobStatus, kinds.Receipt] as const
 
@@ -41,7 +41,7 @@ export type IndexerCounters = {
 
 export type CreateIndexerParameters = {
   db: CoordinatorDb
-  market: Market
+  market: MarketIndex
   pool?: RelayPool | undefined
   logger?: Logger | undefined
   now?: (() => number) | undefined

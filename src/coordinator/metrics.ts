@@ -1,13 +1,13 @@
 // Prometheus text exposition for GET /metrics.
 import type { RelayPool } from '../net/relayPool.ts'
 import type { Indexer } from './indexer.ts'
-import type { Market } from './market.ts'
+import type { MarketIndex } from './marketIndex.ts'
 
 export type HttpCounters = Map<string, number>
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
-export function renderMetrics({ market, indexer, pool, http, now }: { market: Market; indexer: Indexer; pool: RelayPool | undefined; http: HttpCounters; now: number }): string {
+export function renderMetrics({ market, indexer, pool, http, now }: { market: MarketIndex; indexer: Indexer; pool: RelayPool | undefined; http: HttpCounters; now: number }): string {
   const lines: string[] = []
   const metric = (name: string, type: string, help: string, samples: [Record<string, string>, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
@@ -21,7 +21,7 @@ export function renderMetrics({ market, indexer, pool, http, now }: { market: Ma
   const models = market.models(now)
   const rates = indexer.rates()
   metric('infernet_coordinator_nodes', 'gauge', 'Nodes known (any state)', [[{}, market.nodes.size]])
-  metric('infernet_coordinator_live_nodes', 'gauge', 'Nodes with a fresh heartbeat', [[{}, live]])
+  metric('infernet_coordinator_live_nodes', 'gauge', 'Live nodes: fresh heartbeat, healthy backend (nips/routing.md)', [[{}, live]])
   metric('infernet_coordinator_model_nodes', 'gauge', 'Live nodes serving each model', models.map((m) => [{ model: m.id }, m.nodes]))
   metric('infernet_coordinator_model_free_slots', 'gauge', 'Free slots per model', models.map((m) => [{ model: m.id }, m.freeSlots]))
   metric('infernet_coordinator_events_received_total', 'counter', 'Events received from relays', [[{}, indexer.counters.received]])

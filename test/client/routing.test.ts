@@ -1,4 +1,5 @@
-// Routing policies and market liveness, on nodes built from real signed capability and heartbeat events.
+// Routing policies and market liveness as the SDK applies them (rules: src/routing/, nips/routing.md), on nodes
+// built from real signed capability and heartbeat events.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { npubEncode } from 'nostr-tools/nip19'
@@ -42,27 +43,27 @@ test('liveness: stale heartbeat, full queue and other models are not candidates'
     { name: 'other', price: p(1, 1), models: ['mistral'] },
   ])
   assert.deepEqual(new Set(names(nodes.filter((n) => n.live))), new Set(['fresh', 'queueing']))
-  assert.deepEqual(new Set(names(rankCandidates({ nodes, model: 'llama3', policy: 'reliable' }))), new Set(['fresh', 'queueing']))
+  assert.deepEqual(new Set(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: 'reliable' }))), new Set(['fresh', 'queueing']))
   assert.deepEqual(names(m.nodes({ model: 'mistral' })), ['other'])
 })
 
-test('cheapest: lowest output price, then input price', async () => {
+test('cheapest: the cheaper node first', async () => {
   const { nodes } = await market([
     { name: 'a', price: p(5, 30) },
     { name: 'b', price: p(9, 10) },
     { name: 'c', price: p(1, 10) },
   ])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: 'cheapest' })), ['c', 'b', 'a'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: 'cheapest' })), ['c', 'b', 'a'])
 })
 
-test('fastest: highest tokens/s, then lowest ttft; unmeasured last', async () => {
+test('fastest: higher tokens/s first, then the faster first token; unmeasured last', async () => {
   const { nodes } = await market([
     { name: 'slow', price: p(1, 1), tps: 10, ttftMs: 10 },
     { name: 'unknown', price: p(1, 1) },
     { name: 'fast-late', price: p(1, 1), tps: 90, ttftMs: 400 },
     { name: 'fast-early', price: p(1, 1), tps: 90, ttftMs: 50 },
   ])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: 'fastest' })), ['fast-early', 'fast-late', 'slow', 'unknown'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: 'fastest' })), ['fast-early', 'fast-late', 'slow', 'unknown'])
 })
 
 test('reliable: this session\'s failures outweigh price and speed', async () => {
@@ -70,12 +71,12 @@ test('reliable: this session\'s failures outweigh price and speed', async () => 
     { name: 'flaky', price: p(1, 1), tps: 100 },
     { name: 'steady', price: p(2, 2), tps: 50 },
   ])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: 'reliable' })), ['flaky', 'steady'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: 'reliable' })), ['flaky', 'steady'])
   const history = new Map<string, NodeRecord>([
     [byName('flaky').pubkey, { ok: 1, failed: 5 }],
     [byName('steady').pubkey, { ok: 6, failed: 0 }],
   ])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: 'reliable', history })), ['steady', 'flaky'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: 'reliable', history })), ['steady', 'flaky'])
 })
 
 test('pin (hex or npub), region, price ceiling and bad nodes', async () => {
@@ -85,9 +86,9 @@ test('pin (hex or npub), region, price ceiling and bad nodes', async () => {
     { name: 'dear', price: p(100, 100), region: 'eu-west' },
   ])
   const us = byName('us')
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: { pin: us.pubkey } })), ['us'])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: { pin: npubEncode(us.pubkey) } })), ['us'])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: { region: 'EU-West' } })), ['eu', 'dear'])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: { region: 'eu-west' }, maxPrice: p(10, 10) })), ['eu'])
-  assert.deepEqual(names(rankCandidates({ nodes, model: 'llama3', policy: 'cheapest', bad: new Set([byName('eu').pubkey]) })), ['us', 'dear'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: { pin: us.pubkey } })), ['us'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: { pin: npubEncode(us.pubkey) } })), ['us'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: { region: 'EU-West' } })), ['eu', 'dear'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: { region: 'eu-west' }, maxPrice: p(10, 10) })), ['eu'])
+  assert.deepEqual(names(rankCandidates({ nodes, now: fixedNow, model: 'llama3', policy: 'cheapest', bad: new Set([byName('eu').pubkey]) })), ['us', 'dear'])
 })

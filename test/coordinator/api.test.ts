@@ -16,7 +16,7 @@ describe('REST API (app.request)', () => {
     coord = createCoordinator({ relays: [], dbPath: `${dir.path}/c.db`, config: { gateway: false, maxBodyBytes: 64 * 1024 }, random: () => 0 })
     nodes.push(await fakeNode('api-cheap', { name: 'cheap', price: { input: '0', output: '0' }, models: ['llama3', 'qwen2'] }))
     nodes.push(await fakeNode('api-dear', { name: 'dear', price: { input: '2000000', output: '4000000' }, stream: 'http://127.0.0.1:9/' }))
-    nodes.push(await fakeNode('api-full', { name: 'full', free: 0 }))
+    nodes.push(await fakeNode('api-full', { name: 'full', free: 0, queue: 4 }))
     for (const n of nodes) for (const e of n.events) assert.ok(coord.indexer.ingest(e))
     coord.indexer.flush()
   })

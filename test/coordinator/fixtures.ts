@@ -13,6 +13,7 @@ export type FakeNodeOptions = {
   region?: string
   free?: number
   total?: number
+  queue?: number
   tps?: number | null
   ttftMs?: number | null
   healthy?: boolean
@@ -47,7 +48,7 @@ export async function heartbeatEvent(signer: Signer, o: FakeNodeOptions = {}): P
     models,
     loaded: models,
     slots: { free: o.free ?? 4, total: o.total ?? 4 },
-    queue: 0,
+    queue: o.queue ?? 0,
     tps: o.tps === undefined ? 40 : o.tps,
     ttftMs: o.ttftMs === undefined ? 200 : o.ttftMs,
     gpus: [{ utilization: 0.1, vramFreeMiB: 10000 }],

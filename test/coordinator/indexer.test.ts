@@ -3,8 +3,8 @@ import { describe, it } from 'node:test'
 import { finalizeEvent } from 'nostr-tools/pure'
 import { openCoordinatorDb } from '../../src/coordinator/db.ts'
 import { createIndexer } from '../../src/coordinator/indexer.ts'
-import { Market } from '../../src/coordinator/market.ts'
-import { summarizeStats } from '../../src/coordinator/marketNode.ts'
+import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
+import { summarizeStats } from '../../src/routing/stats.ts'
 import { tempDir } from '../helpers/coordinator.ts'
 import { testSigner } from '../helpers/keys.ts'
 import { capabilityEvent, errorStatusEvent, fakeNode, heartbeatEvent, jobId, resultEvent } from './fixtures.ts'
@@ -15,7 +15,7 @@ describe('indexer', () => {
     t.after(() => dir.remove())
     const db = openCoordinatorDb(`${dir.path}/c.db`)
     t.after(() => db.close())
-    const market = new Market()
+    const market = new MarketIndex()
     const indexer = createIndexer({ db, market })
     const node = await fakeNode('door')
     for (const e of node.events) assert.equal(indexer.ingest(e), true)
@@ -48,7 +48,7 @@ describe('indexer', () => {
     t.after(() => dir.remove())
     const path = `${dir.path}/c.db`
     const db = openCoordinatorDb(path)
-    const market = new Market()
+    const market = new MarketIndex()
     const indexer = createIndexer({ db, market })
     const node = testSigner('stats-node')
     const client = testSigner('stats-client').pubkey
@@ -74,7 +74,7 @@ describe('indexer', () => {
 
     const db2 = openCoordinatorDb(path)
     t.after(() => db2.close())
-    const market2 = new Market()
+    const market2 = new MarketIndex()
     createIndexer({ db: db2, market: market2 })
     const again = market2.nodes.get(node.pubkey)!
     assert.equal(again.heartbeat!.slots.free, 1)
@@ -84,7 +84,7 @@ describe('indexer', () => {
   it('sweeps nodes whose capability expired, in memory and in the cache', async (t) => {
     const db = openCoordinatorDb(':memory:')
     t.after(() => db.close())
-    const market = new Market()
+    const market = new MarketIndex()
     let clock = Math.floor(Date.now() / 1000)
     const indexer = createIndexer({ db, market, now: () => clock })
     t.after(() => indexer.close())

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseCapability } from '../../src/protocol/capability.ts'
 import { parseHeartbeat } from '../../src/protocol/heartbeat.ts'
-import { Market } from '../../src/coordinator/market.ts'
-import { isCandidate, pickFromRanked, rankNodes, scoreComponents, type RouteQuery } from '../../src/coordinator/routing.ts'
+import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
+import { isCandidate, pickFromRanked, rankNodes } from '../../src/routing/rank.ts'
+import { scoreComponents, type RouteQuery } from '../../src/routing/score.ts'
 import { fakeNode, type FakeNodeOptions } from './fixtures.ts'
 
-async function marketOf(specs: [string, FakeNodeOptions][]): Promise<Market> {
-  const market = new Market()
+async function marketOf(specs: [string, FakeNodeOptions][]): Promise<MarketIndex> {
+  const market = new MarketIndex()
   for (const [name, o] of specs) {
     const { events } = await fakeNode(name, o)
     const cap = parseCapability(events[0], { now: o.now })
@@ -20,22 +21,23 @@ async function marketOf(specs: [string, FakeNodeOptions][]): Promise<Market> {
 }
 
 const now = () => Math.floor(Date.now() / 1000)
-const names = (market: Market, q: RouteQuery) => market.route(q, { now: now() }).map((r) => r.node.capability.name)
+const names = (market: MarketIndex, q: RouteQuery) => market.route(q, { now: now() }).map((r) => r.node.capability.name)
 
 describe('routing', () => {
-  it('keeps only fresh, healthy nodes that serve the model, have a free slot and fit the price limit', async () => {
+  it('keeps only fresh, healthy nodes that serve the model, have a free slot or a short queue, and fit the price limit', async () => {
     const market = await marketOf([
       ['ok', { name: 'ok' }],
-      ['busy', { name: 'busy', free: 0 }],
+      ['busy', { name: 'busy', free: 0, queue: 4 }],
+      ['queueing', { name: 'queueing', free: 0, queue: 1 }],
       ['sick', { name: 'sick', healthy: false }],
       ['other', { name: 'other', models: ['mistral'] }],
       ['pricey', { name: 'pricey', price: { input: '5000000', output: '9000000' } }],
       ['stale', { name: 'stale', now: now() - 200, interval: 30 }],
     ])
     const q: RouteQuery = { model: 'llama3', maxPrice: { input: '1000000', output: '1000000' } }
-    assert.deepEqual(names(market, q), ['ok'])
-    assert.deepEqual(names(market, { model: 'llama3' }).sort(), ['ok', 'pricey'])
-    assert.deepEqual(names(market, { model: 'llama3', exclude: new Set([market.route({ model: 'llama3' }, { now: now() })[0]!.node.pubkey]) }).length, 1)
+    assert.deepEqual(names(market, q), ['ok', 'queueing'])
+    assert.deepEqual(names(market, { model: 'llama3' }).sort(), ['ok', 'pricey', 'queueing'])
+    assert.deepEqual(names(market, { model: 'llama3', exclude: new Set([market.route({ model: 'llama3' }, { now: now() })[0]!.node.pubkey]) }).length, 2)
     assert.equal(market.hasModel('llama3', now()), true)
     assert.equal(market.hasModel('nope', now()), false)
   })

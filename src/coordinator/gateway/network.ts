@@ -20,8 +20,8 @@ import { InfernetClient, type ChatParameters, type NodeSource } from '../../../c
 import { toMarketNode } from '../../../client/market.ts'
 import type { ReceiptIssuer } from '../../../client/receipts.ts'
 import { CoordinatorError, errors } from '../errors.ts'
-import type { Market } from '../market.ts'
-import { summarizeStats } from '../marketNode.ts'
+import type { MarketIndex } from '../marketIndex.ts'
+import { summarizeStats } from '../../routing/stats.ts'
 import type { GatewayResult } from './openai.ts'
 
 export type GatewayChatStream = AsyncIterable<{ type: 'delta'; text: string }> & { result: Promise<GatewayResult>; cancel(): void }
@@ -36,7 +36,7 @@ export type CreateClientNetworkParameters = {
   signer: Signer
   WebSocket: WebSocketConstructor
   /** The coordinator's market: the SDK's candidates. */
-  market: Market
+  market: MarketIndex
   /** The first candidate is drawn among the best `topK` (spreads load, as the coordinator's API does). */
   topK: number
   random: () => number
@@ -50,12 +50,12 @@ export type CreateClientNetworkParameters = {
 }
 
 /**
- * The coordinator's best `limit` nodes for a model as SDK candidates, best first, the first drawn among the best
- * `topK` and counted in flight. Without a model (listing), every live node.
+ * The coordinator's best `limit` nodes for a model and the SDK's policy as SDK candidates, best first, the first
+ * drawn among the best `topK` and counted in flight. Without a model (listing), every live node.
  */
-export function marketNodeSource({ market, limit, topK, random, maxPrice }: { market: Market; limit: number; topK: number; random: () => number; maxPrice?: Price | undefined }): NodeSource {
-  return ({ model, now }) => {
-    const ranked = model ? market.pick({ model, maxPrice }, { now, limit, k: topK, random }) : market.listLive(now, {})
+export function marketNodeSource({ market, limit, topK, random, maxPrice }: { market: MarketIndex; limit: number; topK: number; random: () => number; maxPrice?: Price | undefined }): NodeSource {
+  return ({ model, now, routing }) => {
+    const ranked = model ? market.pick({ model, maxPrice, policy: routing }, { now, limit, k: topK, random }) : market.listLive(now, {})
     return ranked.map(({ node, score }) => {
       const entry = {
         capability: { data: node.capability, event: node.capabilityEvent },
@@ -71,7 +71,8 @@ export function marketNodeSource({ market, limit, topK, random, maxPrice }: { ma
 
 export function createClientNetwork({ relays, signer, WebSocket, market, topK, random, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
   const nodeSource = marketNodeSource({ market, limit: candidateLimit, topK, random, maxPrice })
-  const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, acceptTimeoutMs, maxPrice, receipts, logger })
+  // The coordinator's own default policy, so the gateway routes as GET /api/v1/nodes?pick=1 does.
+  const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger })
   return {
     chat: (params) => client.chat(params),
     close: () => client.close(),

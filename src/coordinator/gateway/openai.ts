@@ -1,7 +1,7 @@
 // Pure translation between OpenAI's wire format and the Infernet client SDK: requests in, chunks, completions,
 // usage, model lists and error bodies out. No I/O here; gateway/routes.ts calls these.
 import type { ChatParameters } from '../../../client/client.ts'
-import type { MarketModel } from '../market.ts'
+import type { MarketModel } from '../marketIndex.ts'
 import type { GenerationFields, GenerationParams } from '../../protocol/generationParams.ts'
 import type { ChatMessage } from '../../protocol/jobRequest.ts'
 import { CoordinatorError, errors } from '../errors.ts'

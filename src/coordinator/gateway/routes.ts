@@ -6,7 +6,7 @@ import type { Logger } from '../../log.ts'
 import type { ApiKeyState, ApiKeyStore } from '../apiKeys.ts'
 import { errors } from '../errors.ts'
 import { readJson } from '../http.ts'
-import type { Market } from '../market.ts'
+import type { MarketIndex } from '../marketIndex.ts'
 import { mapNetworkError, type GatewayNetwork } from './network.ts'
 import {
   fromChatCompletionRequest,
@@ -24,7 +24,7 @@ import {
 export type GatewayVariables = { requestId: string; apiKey: ApiKeyState | undefined }
 
 export type GatewayDeps = {
-  market: Market
+  market: MarketIndex
   network: GatewayNetwork | undefined
   keys: ApiKeyStore
   now: () => number

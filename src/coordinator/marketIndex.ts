@@ -1,28 +1,34 @@
-// The in-memory market: the hot path of routing. Nodes by pubkey and by model, so a routing decision scans only
-// the nodes that announce the model. SQLite (db.ts) is the durable copy; this is rebuilt from it and from relays.
+// The coordinator's in-memory market index: the hot path of routing. Nodes by pubkey and by model, each model's
+// nodes presorted per policy (routing.ts), so a decision reads the top of a list instead of scoring every node.
+// A cache twice over: SQLite (db.ts) is the durable copy, relays are the truth, and the order is the core's.
 import { npubEncode } from 'nostr-tools/nip19'
 import { modelPrice, type Capability } from '../protocol/capability.ts'
 import type { NostrEvent } from '../protocol/event.ts'
 import type { Heartbeat } from '../protocol/heartbeat.ts'
 import type { Price } from '../protocol/schema.ts'
-import { emptyStats, offersOf, type MarketNode, type NodeStats } from './marketNode.ts'
-import { compareRanked, pickFromRanked, presort, rankNodes, rankPresorted, scoreNode, type Presorted, type Ranked, type RouteQuery, type RoutingPolicy } from './routing.ts'
+import { isLive } from '../routing/liveness.ts'
+import { offersOf } from '../routing/offer.ts'
+import { pickFromRanked, rankNodes } from '../routing/rank.ts'
+import { scoreNode, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
+import { emptyStats, type NodeStats } from '../routing/stats.ts'
+import type { IndexedNode } from './indexedNode.ts'
+import { baseScore, compareIndexed, presort, rankPresorted, type Presorted } from './routing.ts'
 
-type IndexEntry = { model: string; policy: RoutingPolicy; list: Presorted; base: Map<MarketNode, number> }
+type IndexEntry = { model: string; policy: NamedPolicy; list: Presorted; base: Map<IndexedNode, number> }
 
 /** First position whose entry does not sort before (base, node). */
-function lowerBound(list: Presorted, base: number, node: MarketNode): number {
+function lowerBound(list: Presorted, base: number, node: IndexedNode): number {
   let lo = 0
   let hi = list.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (compareRanked({ node: list[mid]!.node, score: list[mid]!.base }, { node, score: base }) < 0) lo = mid + 1
+    if (compareIndexed(list[mid]!, { node, base }) < 0) lo = mid + 1
     else hi = mid
   }
   return lo
 }
 
-function removeFromIndex(entry: IndexEntry, node: MarketNode): void {
+function removeFromIndex(entry: IndexEntry, node: IndexedNode): void {
   const base = entry.base.get(node)
   if (base === undefined) return
   let i = lowerBound(entry.list, base, node)
@@ -31,8 +37,8 @@ function removeFromIndex(entry: IndexEntry, node: MarketNode): void {
   entry.base.delete(node)
 }
 
-function insertIntoIndex(entry: IndexEntry, node: MarketNode): void {
-  const base = scoreNode(node, { model: entry.model, policy: entry.policy })
+function insertIntoIndex(entry: IndexEntry, node: IndexedNode): void {
+  const base = baseScore(node, entry.model, entry.policy)
   entry.list.splice(lowerBound(entry.list, base, node), 0, { node, base })
   entry.base.set(node, base)
 }
@@ -53,9 +59,9 @@ export function isNewer(event: NostrEvent, current: NostrEvent | undefined): boo
   return event.created_at > current.created_at || (event.created_at === current.created_at && event.id < current.id)
 }
 
-export class Market {
-  readonly nodes = new Map<string, MarketNode>()
-  readonly byModel = new Map<string, Set<MarketNode>>()
+export class MarketIndex {
+  readonly nodes = new Map<string, IndexedNode>()
+  readonly byModel = new Map<string, Set<IndexedNode>>()
   /** Stats exist before (and without) a capability: results can arrive first. */
   readonly stats = new Map<string, NodeStats>()
   /** Heartbeats whose capability has not arrived yet. */
@@ -67,7 +73,7 @@ export class Market {
   generation = 0
 
   /** Records that a node's score inputs changed (heartbeat, capability, stats, inflight) and re-sorts it. */
-  touch(node: MarketNode): void {
+  touch(node: IndexedNode): void {
     node.version = ++this.generation
     if (this.nodes.get(node.pubkey) !== node) return
     for (const model of node.offers.keys()) {
@@ -78,7 +84,7 @@ export class Market {
     }
   }
 
-  private unindex(node: MarketNode): void {
+  private unindex(node: IndexedNode): void {
     for (const model of node.offers.keys()) for (const entry of this.indexesByModel.get(model) ?? []) removeFromIndex(entry, node)
   }
 
@@ -115,7 +121,7 @@ export class Market {
       this.unindex(existing)
       for (const m of existing.capability.models) this.byModel.get(m.id)?.delete(existing)
     }
-    const node: MarketNode = existing ?? {
+    const node: IndexedNode = existing ?? {
       pubkey: capability.pubkey,
       npub: npubEncode(capability.pubkey),
       capability,
@@ -123,8 +129,6 @@ export class Market {
       heartbeat: undefined,
       heartbeatEvent: undefined,
       offers: new Map(),
-      liveModels: new Set(),
-      loadedModels: new Set(),
       stats: this.statsFor(capability.pubkey),
       inflight: 0,
       version: 0,
@@ -158,8 +162,6 @@ export class Market {
     if (!isNewer(event, node.heartbeatEvent)) return false
     node.heartbeat = heartbeat
     node.heartbeatEvent = event
-    node.liveModels = new Set(heartbeat.models)
-    node.loadedModels = new Set(heartbeat.loaded)
     node.inflight = 0
     this.touch(node)
     return true
@@ -177,18 +179,17 @@ export class Market {
     return removed
   }
 
-  /** Nodes with a fresh heartbeat and capability. */
-  *liveNodes(now: number): Iterable<MarketNode> {
-    for (const node of this.nodes.values()) {
-      if (node.heartbeat && node.heartbeat.expiresAt > now && node.capability.expiresAt > now) yield node
-    }
+  /** Live nodes (src/routing/liveness.ts). */
+  *liveNodes(now: number): Iterable<IndexedNode> {
+    for (const node of this.nodes.values()) if (isLive(node, now)) yield node
   }
 
-  route(query: RouteQuery, { now, limit }: { now: number; limit?: number | undefined }): Ranked[] {
+  /** Candidates best first, in the shared order; the index serves bounded queries with a named policy. */
+  route(query: RouteQuery, { now, limit }: { now: number; limit?: number | undefined }): Ranked<IndexedNode>[] {
     const set = this.byModel.get(query.model)
     if (!set) return []
-    if (limit === undefined || limit === Infinity) return rankNodes(set, query, { now })
     const policy = query.policy ?? 'balanced'
+    if (limit === undefined || limit === Infinity || typeof policy !== 'string') return rankNodes(set, query, { now, limit })
     const key = `${policy}\u0000${query.model}`
     let entry = this.indexes.get(key)
     if (!entry) {
@@ -199,14 +200,14 @@ export class Market {
       forModel.push(entry)
       this.indexesByModel.set(query.model, forModel)
     }
-    return rankPresorted(entry.list, query, { now, limit })
+    return rankPresorted(entry.list, { ...query, policy }, { now, limit })
   }
 
   /**
    * The best `limit` candidates with the first one drawn among the best `k` (spreads load instead of sending every
    * request to the single best node) and counted as in flight until the node's next heartbeat.
    */
-  pick(query: RouteQuery, { now, limit, k, random }: { now: number; limit: number; k: number; random: () => number }): Ranked[] {
+  pick(query: RouteQuery, { now, limit, k, random }: { now: number; limit: number; k: number; random: () => number }): Ranked<IndexedNode>[] {
     const picked = pickFromRanked(this.route(query, { now, limit: Math.max(limit, k) }), { k, random })
     if (picked[0]) {
       picked[0].node.inflight++
@@ -219,15 +220,15 @@ export class Market {
   hasModel(model: string, now: number): boolean {
     const set = this.byModel.get(model)
     if (!set) return false
-    for (const node of set) if (node.heartbeat && node.heartbeat.expiresAt > now && node.liveModels.has(model)) return true
+    for (const node of set) if (isLive(node, now, model)) return true
     return false
   }
 
   /** Every live node, best first, each scored for its first live model (used when no model is asked for). */
-  listLive(now: number, query: Omit<RouteQuery, 'model'>): Ranked[] {
-    const out: Ranked[] = []
+  listLive(now: number, query: Omit<RouteQuery, 'model'>): Ranked<IndexedNode>[] {
+    const out: Ranked<IndexedNode>[] = []
     for (const node of this.liveNodes(now)) {
-      const model = node.capability.models.find((m) => node.liveModels.has(m.id))?.id ?? node.capability.models[0]!.id
+      const model = node.capability.models.find((m) => node.heartbeat!.models.includes(m.id))?.id ?? node.capability.models[0]!.id
       out.push({ node, score: scoreNode(node, { ...query, model }) })
     }
     return out.sort((a, b) => b.score - a.score || (a.node.pubkey < b.node.pubkey ? -1 : 1))
@@ -237,7 +238,7 @@ export class Market {
     const out = new Map<string, MarketModel>()
     for (const node of this.liveNodes(now)) {
       for (const m of node.capability.models) {
-        if (!node.liveModels.has(m.id)) continue
+        if (!node.heartbeat!.models.includes(m.id)) continue
         const price = modelPrice(node.capability, m.id)
         const entry = out.get(m.id)
         const free = node.heartbeat?.slots.free ?? 0
