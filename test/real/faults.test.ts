@@ -100,7 +100,7 @@ describe('real engine faults', { skip }, () => {
     t.after(() => loading.stop('SIGKILL'))
     const url = `http://127.0.0.1:${port}`
     await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 503, 'the engine to answer 503 while loading')
-    const node = await startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: url }, config: { heartbeatInterval: 1 } })
+    const node = await startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: url }, config: { heartbeatInterval: 2 } })
     t.after(() => node.stop())
     assert.equal(node.daemon.stats().backend.healthy, false)
     assert.deepEqual(node.daemon.stats().models, [])
@@ -126,7 +126,7 @@ describe('real engine faults', { skip }, () => {
       return { port, server: await startLlamaServer({ model: modelA, alias: 'tiny-kill', port, ctx: 8192, parallel: 1 }) }
     }))
     t.after(() => Promise.all(engines.map((e) => e.server.stop())))
-    const nodes = await Promise.all(engines.map((e) => startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: e.server.url }, config: { heartbeatInterval: 1 } })))
+    const nodes = await Promise.all(engines.map((e) => startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: e.server.url }, config: { heartbeatInterval: 2 } })))
     t.after(() => Promise.all(nodes.map((n) => n.stop())))
     const client = createTestClient({ relays: [relay.url], name: 'real-kill' })
     t.after(() => client.close())

@@ -42,8 +42,8 @@ describe('real engine: llama-server behind a node, through relay, SDK and gatewa
     relay = await startRelay()
     ;[llama, eos] = await Promise.all([startLlamaServer({ model: tinyModels.a }), startLlamaServer({ model: tinyModels.eos })])
     ;[node, eosNode] = await Promise.all([
-      startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: llama.url }, config: { heartbeatInterval: 1 } }),
-      startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: eos.url }, config: { heartbeatInterval: 1 } }),
+      startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: llama.url } }),
+      startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: eos.url } }),
     ])
     coord = await startCoordinator({ relays: [relay.url] })
     openai = new OpenAI({ apiKey: 'unused', baseURL: `${coord.url}/v1`, maxRetries: 0 })
