@@ -109,7 +109,8 @@ export async function runModels(argv: MarketCommandArguments): Promise<void> {
     if (argv.json) printJson({ models })
     else
       process.stdout.write(
-        table(models.map((m) => ({ model: m.id, nodes: m.nodes, 'min price': `${m.minPrice.input}/${m.minPrice.output}`, 'best tps': m.maxTps === null ? '-' : m.maxTps.toFixed(1), 'free slots': m.freeSlots }))) + '\n',
+        // Weights as the pin prefix `--model id@sha256:<12 hex>` takes (the whole digest is in --json).
+        table(models.map((m) => ({ model: m.id, nodes: m.nodes, 'min price': `${m.minPrice.input}/${m.minPrice.output}`, 'best tps': m.maxTps === null ? '-' : m.maxTps.toFixed(1), 'free slots': m.freeSlots, weights: m.digests.map((d) => d.slice(0, d.indexOf(':') + 13)).join(' ') || '-' }))) + '\n',
       )
   } finally {
     await client.close()

@@ -2,6 +2,7 @@
 // its tokens, fail over before the first token, resume mid-stream on another node, verify the signed result
 // and pay for it with a receipt. Isomorphic: fetch, WebSocket and TextEncoder are globals or injected.
 // Behaviour is specified in nips/client.md.
+import { parseModelRef } from '../src/protocol/modelDigest.ts'
 import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../src/net/relayPool.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
 import { utf8Length } from '../src/protocol/event.ts'
@@ -296,7 +297,9 @@ export class InfernetClient {
   async #drive(params: ChatParameters, emit: (text: string) => void, signal: AbortSignal): Promise<ChatResult> {
     if (this.#closed) throw new ClientClosedError()
     const started = this.#clock()
-    const { model, messages } = params
+    // `tiny-a@sha256:5f0c…` asks for those weights: the node is sent the plain id, routing keeps only nodes that announce them.
+    const { id: model, digest } = parseModelRef(params.model)
+    const { messages } = params
     const policy = params.routing ?? this.#p.routing
     const maxPrice = params.maxPrice ?? this.#maxPrice
     const promptBytes = utf8Length(JSON.stringify(messages))
@@ -312,9 +315,11 @@ export class InfernetClient {
     if (fitting.length === 0) throw new RequestTooLargeError({ bytes: promptBytes, limit: Math.max(...live.map((n) => n.capability.maxPromptBytes)), model })
     const now = this.#nowSeconds()
     const candidates = this.#nodeSource
-      ? eligible({ nodes: fitting, model, now, maxPrice, bad: this.#bad })
-      : rankCandidates({ nodes: fitting, model, policy, now, maxPrice, history: this.#history, bad: this.#bad })
-    if (candidates.length === 0) throw new NoNodeForModelError({ model, reason: 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
+      ? eligible({ nodes: fitting, model, digest, now, maxPrice, bad: this.#bad })
+      : rankCandidates({ nodes: fitting, model, digest, policy, now, maxPrice, history: this.#history, bad: this.#bad })
+    if (candidates.length === 0) {
+      throw new NoNodeForModelError({ model, reason: digest ? `no live node serves ${model} with weights ${digest}` : 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
+    }
 
     let delivered = ''
     let ttftMs: number | undefined

@@ -37,7 +37,8 @@ export type MarketNode = {
   score?: number | undefined
 }
 
-export type MarketModel = { id: string; nodes: number; minPrice: Price; maxTps: number | null; freeSlots: number }
+/** One model id on the market; `digests` are the weights live nodes announce under it (distinct, sorted). */
+export type MarketModel = { id: string; nodes: number; minPrice: Price; maxTps: number | null; freeSlots: number; digests: string[] }
 
 export type NodeEntry = { capability?: { data: Capability; event: NostrEvent }; heartbeat?: { data: Heartbeat; event: NostrEvent } }
 
@@ -75,8 +76,10 @@ export function summarizeModels(nodes: MarketNode[]): MarketModel[] {
     for (const id of node.models) {
       if (node.heartbeat && !node.heartbeat.models.includes(id)) continue
       const price = priceFor(node, id)
-      const m = byModel.get(id) ?? { id, nodes: 0, minPrice: price, maxTps: null, freeSlots: 0 }
+      const m = byModel.get(id) ?? { id, nodes: 0, minPrice: price, maxTps: null, freeSlots: 0, digests: [] }
       m.nodes++
+      const digest = node.capability.models.find((x) => x.id === id)?.digest
+      if (digest && !m.digests.includes(digest)) m.digests = [...m.digests, digest].sort()
       if (BigInt(price.output) < BigInt(m.minPrice.output) || (price.output === m.minPrice.output && BigInt(price.input) < BigInt(m.minPrice.input))) m.minPrice = price
       if (node.tps !== null && (m.maxTps === null || node.tps > m.maxTps)) m.maxTps = node.tps
       m.freeSlots += node.heartbeat?.slots.free ?? 0

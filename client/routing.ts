@@ -15,6 +15,8 @@ export type NodeRecord = SessionRecord
 export type RankCandidatesParameters = {
   nodes: MarketNode[]
   model: string
+  /** Pinned weights (`model@digest`), whole or a prefix. */
+  digest?: string | undefined
   policy: RoutingPolicy
   /** Unix seconds: liveness is judged at this instant. */
   now: number
@@ -31,8 +33,8 @@ function viewOf(node: MarketNode, history: ReadonlyMap<string, NodeRecord> | und
   return { pubkey: node.pubkey, capability: node.capability, heartbeat: node.heartbeat, stats: pooledStats(node.stats, history?.get(node.pubkey)), inflight: 0, market: node }
 }
 
-function queryOf({ model, maxPrice, bad }: Omit<RankCandidatesParameters, 'nodes' | 'now' | 'policy'>, policy?: RoutingPolicy): RouteQuery {
-  return { model, maxPrice, exclude: bad, policy }
+function queryOf({ model, digest, maxPrice, bad }: Omit<RankCandidatesParameters, 'nodes' | 'now' | 'policy'>, policy?: RoutingPolicy): RouteQuery {
+  return { model, digest, maxPrice, exclude: bad, policy }
 }
 
 /** The candidate rule alone, order kept: for candidates a trusted source already ranked. */

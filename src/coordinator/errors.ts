@@ -35,6 +35,11 @@ export const errors = {
   tooLarge: (limit: number) => new CoordinatorError(`Request body exceeds ${limit} bytes.`, { status: 413, code: 'payload_too_large' }),
   modelNotFound: (model: string) =>
     new CoordinatorError(`The model \`${model}\` does not exist or no node serves it.`, { status: 404, code: 'model_not_found', param: 'model' }),
+  weightsNotServed: (model: string, digest: string, served: string[]) =>
+    new CoordinatorError(
+      `No live node serves \`${model}\` with weights ${digest}; ${served.length ? `it is served with ${served.join(', ')}` : 'no node serving it names its weights'}.`,
+      { status: 404, code: 'model_not_found', param: 'model' },
+    ),
   nodeNotFound: (node: string) => new CoordinatorError(`Node ${node.slice(0, 12)}… is not in the live market (no fresh heartbeat, or its backend is down).`, { status: 404, code: 'node_not_found' }),
   jobNotFound: (id: string) => new CoordinatorError(`No job ${id.slice(0, 12)}… has been indexed.`, { status: 404, code: 'job_not_found' }),
   notFound: (path: string) => new CoordinatorError(`No route for ${path}.`, { status: 404, code: 'not_found' }),

@@ -51,6 +51,8 @@ export type MarketModel = {
   minPrice: Price
   maxPrice: Price
   contextLength: number | null
+  /** The weights live nodes announce under this id (sorted, distinct): more than one means different models share a name. */
+  digests: string[]
 }
 
 /** NIP-01 replaceable ordering: newer created_at wins; on a tie the lower id wins. */
@@ -243,9 +245,10 @@ export class MarketIndex {
         const entry = out.get(m.id)
         const free = node.heartbeat?.slots.free ?? 0
         if (!entry) {
-          out.set(m.id, { id: m.id, nodes: 1, freeSlots: free, minPrice: { ...price }, maxPrice: { ...price }, contextLength: m.contextLength ?? null })
+          out.set(m.id, { id: m.id, nodes: 1, freeSlots: free, minPrice: { ...price }, maxPrice: { ...price }, contextLength: m.contextLength ?? null, digests: m.digest ? [m.digest] : [] })
           continue
         }
+        if (m.digest && !entry.digests.includes(m.digest)) entry.digests = [...entry.digests, m.digest].sort()
         entry.nodes++
         entry.freeSlots += free
         if (BigInt(price.input) < BigInt(entry.minPrice.input)) entry.minPrice.input = price.input

@@ -21,6 +21,8 @@ export type RoutingNode = NodeState & {
 
 export type RouteQuery = {
   model: string
+  /** Weights the node must announce for the model: a whole digest or a prefix (src/protocol/modelDigest.ts). */
+  digest?: string | undefined
   /** The most the caller pays per million tokens; nodes priced above it on either side are not candidates. */
   maxPrice?: Price | undefined
   /** Preferred region: nodes announcing it (case-insensitive) get the region component (never a filter). */

@@ -151,7 +151,8 @@ export function toCompletion({ id, created, result }: { id: string; created: num
 }
 
 export function toModelList(models: MarketModel[], created = 0) {
-  return { object: 'list' as const, data: models.map((m) => ({ id: m.id, object: 'model' as const, created, owned_by: 'infernet' })) }
+  // `digests` is ours (OpenAI clients ignore unknown fields): pin one with `model: "<id>@<digest>"`.
+  return { object: 'list' as const, data: models.map((m) => ({ id: m.id, object: 'model' as const, created, owned_by: 'infernet', digests: m.digests })) }
 }
 
 export type OpenAIErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } }

@@ -1,5 +1,6 @@
 // The OpenAI-compatible gateway under /v1: models, chat completions (streaming and not) and legacy completions.
 // Callers authenticate with API keys; the gateway then acts as one client of the network with its own key.
+import { digestMatches, parseModelRef } from '../../protocol/modelDigest.ts'
 import type { Context, Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { Logger } from '../../log.ts'
@@ -53,7 +54,12 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
   const handle = (kind: 'chat' | 'completion') => async (c: Context<{ Variables: GatewayVariables }>) => {
     const body = await readJson(c)
     const req: GatewayChatRequest = kind === 'chat' ? fromChatCompletionRequest(body) : fromCompletionRequest(body)
-    if (!market.hasModel(req.model, now())) throw errors.modelNotFound(req.model)
+    const ref = parseModelRef(req.model)
+    if (!market.hasModel(ref.id, now())) throw errors.modelNotFound(req.model)
+    if (ref.digest) {
+      const served = market.models(now()).find((m) => m.id === ref.id)?.digests ?? []
+      if (!served.some((d) => digestMatches(d, ref.digest!))) throw errors.weightsNotServed(ref.id, ref.digest, served)
+    }
     if (!deps.network) throw errors.upstream('This coordinator runs without a gateway identity; the gateway is disabled.', 503, 'gateway_disabled')
     const apiKey = c.get('apiKey')
     const controller = new AbortController()
