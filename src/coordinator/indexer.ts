@@ -65,7 +65,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   let closed = false
   const listeners = new Set<(u: JobUpdate) => void>()
   if (onJobUpdate) listeners.add(onJobUpdate)
-  /** Wall-clock times (ms) and token counts of recently indexed results, for jobs/s and tokens/s. */
+  /** Indexing times (unix seconds, from the injected clock) and token counts of recent results, for jobs/s and tokens/s. */
   const recent: { at: number; tokens: number; failed: boolean }[] = []
 
   // Rebuild the in-memory market from the cache first; relays then bring it up to date.
@@ -221,7 +221,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
             st.jobs++
             st.failures++
             touchedStats.add(s.node)
-            if (s.createdAt >= now() - 60) recent.push({ at: Date.now(), tokens: 0, failed: true })
+            if (s.createdAt >= now() - 60) recent.push({ at: now(), tokens: 0, failed: true })
           } else if (s.status === 'cancelled' || s.status === 'error') {
             row.outcome = s.status === 'cancelled' ? 'cancelled' : 'refused'
           }
@@ -261,7 +261,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
             st.tpsCount++
           }
           touchedStats.add(r.node)
-          if (r.createdAt >= now() - 60) recent.push({ at: Date.now(), tokens: r.usage.completionTokens, failed: false })
+          if (r.createdAt >= now() - 60) recent.push({ at: now(), tokens: r.usage.completionTokens, failed: false })
         }
         db.putJob(row)
         db.putJobEvent(r.job, item.event)
@@ -289,7 +289,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
         market.touchPubkey(pubkey)
       }
     })
-    const cutoff = Date.now() - 60_000
+    const cutoff = now() - 60
     while (recent.length && recent[0]!.at < cutoff) recent.shift()
     for (const u of updates) for (const l of listeners) l(u)
     return items.length
@@ -406,7 +406,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     },
     /** Jobs/s, completion tokens/s and failures over the last minute (by indexing time). */
     rates(): { jobsPerSecond: number; tokensPerSecond: number; failuresPerMinute: number } {
-      const cutoff = Date.now() - 60_000
+      const cutoff = now() - 60
       let jobs = 0
       let tokens = 0
       let failures = 0
