@@ -6,7 +6,7 @@ import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../s
 import { silentLogger, type Logger } from '../src/log.ts'
 import type { ChatMessage } from '../src/protocol/jobRequest.ts'
 import type { Price } from '../src/protocol/schema.ts'
-import { loadNostrWasm } from '../src/protocol/verify.ts'
+import { createEventVerifier, loadWasmEventVerifier, type EventVerifier } from '../src/protocol/verify.ts'
 import type { Signer } from '../src/signer.ts'
 import { chat, type ChatClient, type ChatConfig, type ChatParameters, type ChatResult } from './actions/chat.ts'
 import { createChatStream, type ChatStream } from './chatStream.ts'
@@ -57,6 +57,11 @@ export type InfernetClientParameters = {
   maxAttempts?: number | undefined
   /** Signs payment vouchers; without it no receipts are sent (see client/receipts.ts). */
   receipts?: ReceiptIssuer | undefined
+  /**
+   * Id and signature checks for what this client receives, with its memory of what passed (nothing is shared with
+   * other clients in the process). Default: @noble/curves, then libsecp256k1 (WASM) once `ready()` has loaded it.
+   */
+  verifier?: EventVerifier | undefined
   logger?: Logger | undefined
   clock?: (() => number) | undefined
 }
@@ -78,6 +83,8 @@ export class InfernetClient {
   readonly #clock: () => number
   readonly #session = createSession()
   readonly #active = new Set<AbortController>()
+  #verifier: EventVerifier
+  readonly #verifierGiven: boolean
   #ready: Promise<void> | undefined
   #closed = false
 
@@ -105,6 +112,8 @@ export class InfernetClient {
     this.#nodeSource = params.nodeSource
     this.#fetch = params.fetch ?? globalThis.fetch.bind(globalThis)
     this.#receipts = params.receipts
+    this.#verifier = params.verifier ?? createEventVerifier()
+    this.#verifierGiven = params.verifier !== undefined
   }
 
   /** Relays connected (at least one) and the market loaded (first EOSE from each, or the timeout). */
@@ -112,7 +121,7 @@ export class InfernetClient {
     if (this.#closed) return Promise.reject(new ClientClosedError())
     this.#ready ??= (async () => {
       // libsecp256k1 (WASM) makes every signature check several times cheaper; @noble stays the fallback.
-      await loadNostrWasm().catch(() => undefined)
+      if (!this.#verifierGiven) this.#verifier = await loadWasmEventVerifier().catch(() => this.#verifier)
       await this.pool.ready({ timeoutMs })
       await this.#market.load({ timeoutMs })
     })()
@@ -124,7 +133,7 @@ export class InfernetClient {
     if (this.#closed) throw new ClientClosedError()
     if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds(), routing })
     if (this.#coordinator) {
-      const { nodes, rejected } = await fetchCoordinatorNodes({ coordinator: this.#coordinator, model, fetch: this.#fetch, now: this.#nowSeconds() })
+      const { nodes, rejected } = await fetchCoordinatorNodes({ coordinator: this.#coordinator, model, fetch: this.#fetch, now: this.#nowSeconds(), verifier: this.#verifier })
       for (const r of rejected) this.#logger.warn('coordinator returned an entry that fails verification', { node: r.pubkey.slice(0, 12), reason: r.reason })
       return nodes
     }
@@ -181,6 +190,7 @@ export class InfernetClient {
       signer: this.signer,
       pool: this.pool,
       channels: this.#channels,
+      verifier: this.#verifier,
       logger: this.#logger,
       clock: this.#clock,
       config: this.#config,

@@ -6,7 +6,7 @@
 import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
 import type { Logger } from '../src/log.ts'
 import { buildAuthEvent } from '../src/protocol/auth.ts'
-import type { NostrEvent } from '../src/protocol/event.ts'
+import type { NostrEvent, ValidateOptions } from '../src/protocol/event.ts'
 import { buildJobCancel } from '../src/protocol/jobCancel.ts'
 import { buildJobRequest, type JobPayload } from '../src/protocol/jobRequest.ts'
 import { decryptJobResult } from '../src/protocol/jobResult.ts'
@@ -15,6 +15,7 @@ import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import { decryptDelta, parseStreamChunk } from '../src/protocol/streamChunk.ts'
 import type { NodeFrame } from '../src/protocol/frames.ts'
+import type { EventVerifier } from '../src/protocol/verify.ts'
 import type { Signer } from '../src/signer.ts'
 import type { DirectChannels, DirectConnection } from './directChannel.ts'
 import type { MarketNode } from './market.ts'
@@ -29,6 +30,8 @@ export type RunAttemptParameters = {
   signer: Signer
   pool: RelayPool
   channels: DirectChannels
+  /** The client's id and signature checks (relay events are checked as they arrive, then parsed). */
+  verifier: EventVerifier
   node: MarketNode
   payload: Omit<JobPayload, 'transport'>
   acceptTimeoutMs: number
@@ -179,10 +182,10 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
       // Some relays over-deliver (e.g. ignore the '#e' filter for ephemeral events): only this job's events count.
       onEvent: (ev) => {
         if (ev.pubkey !== node.pubkey || !ev.tags.some((t) => t[0] === 'e' && t[1] === job)) return
-        handleRelayEvent(ev, sink, key, log, p.now)
+        handleRelayEvent(ev, sink, key, log, { now: p.now, verify: p.verifier })
       },
       // A forged copy arriving first from one relay must not hide the genuine one from another.
-      verify: (ev) => isAuthentic(ev),
+      verify: (ev) => isAuthentic(ev, p.verifier),
     })
     cleanups.push(() => sub.close())
     p.pool.publish(event).catch((err: unknown) => fail(`no relay took the job (${(err as Error).message.split('\n')[0]})`))
@@ -216,9 +219,9 @@ function handleFrame(frame: NodeFrame, sink: Sink, key: Uint8Array, log: Logger)
   }
 }
 
-function handleRelayEvent(ev: NostrEvent, sink: Sink, key: Uint8Array, log: Logger, now: number): void {
+function handleRelayEvent(ev: NostrEvent, sink: Sink, key: Uint8Array, log: Logger, options: ValidateOptions): void {
   if (ev.kind === kinds.StreamChunk) {
-    const parsed = parseStreamChunk(ev, { now })
+    const parsed = parseStreamChunk(ev, options)
     if (!parsed.ok) return log.debug('dropped chunk', { reason: parsed.reason })
     let delta: string
     try {
@@ -229,7 +232,7 @@ function handleRelayEvent(ev: NostrEvent, sink: Sink, key: Uint8Array, log: Logg
     return sink.chunk(parsed.data.seq, delta)
   }
   if (ev.kind === kinds.JobStatus) {
-    const parsed = parseJobStatus(ev, { now })
+    const parsed = parseJobStatus(ev, options)
     if (!parsed.ok) return
     const s = parsed.data
     if (s.status === 'queued' || s.status === 'processing') return sink.accepted()

@@ -10,6 +10,7 @@ import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
 import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
+import type { EventVerifier } from '../../src/protocol/verify.ts'
 import type { Signer } from '../../src/signer.ts'
 import type { DirectChannels } from '../directChannel.ts'
 import {
@@ -95,6 +96,7 @@ export type ChatClient = {
   signer: Signer
   pool: RelayPool
   channels: DirectChannels
+  verifier: EventVerifier
   logger: Logger
   clock: () => number
   config: ChatConfig
@@ -167,6 +169,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       signer,
       pool: client.pool,
       channels: client.channels,
+      verifier: client.verifier,
       node,
       payload: {
         v: 1,
@@ -216,6 +219,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       price,
       promptBytes: attemptPromptBytes,
       now: nowSeconds(),
+      verifier: client.verifier,
     })
     if (!verified.ok) {
       session.bad.add(node.pubkey)

@@ -9,7 +9,7 @@ import { parseJobResult, type JobResult } from '../protocol/jobResult.ts'
 import { parseJobStatus, type JobStatus } from '../protocol/jobStatus.ts'
 import * as kinds from '../protocol/kinds.ts'
 import { parseReceiptEvent } from '../protocol/receipt.ts'
-import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../protocol/verify.ts'
+import { createEventVerifier, loadWasmEventVerifier, type EventVerifier } from '../protocol/verify.ts'
 import { silentLogger, type Logger } from '../log.ts'
 import type { Filter, RelayPool, Subscription } from '../net/relayPool.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
@@ -49,14 +49,14 @@ export type CreateIndexerParameters = {
   statsWindowSeconds?: number | undefined
   /** Called after each flush with the job updates it made (the SSE streams listen here). */
   onJobUpdate?: ((update: JobUpdate) => void) | undefined
-  /** Schnorr verifier; default @noble/curves until start() has loaded libsecp256k1 (WASM). */
-  verify?: SignatureVerifier | undefined
+  /** Id and signature checks, this indexer's own; default @noble/curves until start() has loaded libsecp256k1 (WASM). */
+  verify?: EventVerifier | undefined
 }
 
 export type Indexer = ReturnType<typeof createIndexer>
 
 export function createIndexer({ db, market, pool, logger = silentLogger, now = nowSeconds, flushMs = 50, statsWindowSeconds = 7 * 24 * 3600, onJobUpdate, verify: verifyOption }: CreateIndexerParameters) {
-  let verify: SignatureVerifier = verifyOption ?? verifySignature
+  let verify: EventVerifier = verifyOption ?? createEventVerifier()
   const counters: IndexerCounters = { received: 0, duplicates: 0, indexed: {}, rejected: {}, stale: 0 }
   const seen = new Set<string>()
   const queue: Queued[] = []
@@ -304,7 +304,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   async function start(): Promise<void> {
     if (!verifyOption) {
       try {
-        verify = await loadWasmVerifier()
+        verify = await loadWasmEventVerifier()
       } catch (err) {
         logger.warn('libsecp256k1 (WASM) unavailable; verifying in JavaScript', { error: (err as Error).message })
       }
