@@ -11,7 +11,7 @@ import { buildJobResult } from '../../src/protocol/jobResult.ts'
 import { buildJobStatus, type JobErrorCode, type JobStatusName } from '../../src/protocol/jobStatus.ts'
 import { amountDue } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
-import type { Signer } from '../../src/signer.ts'
+import type { LocalSigner } from '../../src/signer.ts'
 import type { EventVerifier } from '../../src/protocol/verify.ts'
 import type { Backend, ChatRequest, ModelInfo } from '../backends/types.ts'
 import type { RollingMetrics } from '../metrics.ts'
@@ -40,7 +40,11 @@ export type ExecutorConfig = {
 }
 
 export type ExecutorParameters = {
-  signer: Signer
+  /**
+   * A local signer: direct-channel chunk frames are encrypted synchronously on the TTFT path, with its conversation
+   * keys (everything else goes through `nip44`).
+   */
+  signer: LocalSigner
   backend: Backend
   config: ExecutorConfig
   dedupe: DedupeStore
@@ -179,7 +183,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       if (origin.via === 'direct') refuse(origin, undefined, 'duplicate', `job ${event.id.slice(0, 12)}… already ran on this node`, false, event.id)
       return
     }
-    const payloadCheck = checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
+    const payloadCheck = await checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
     if (!payloadCheck.ok) return refuseClaimed(payloadCheck.code, payloadCheck.message)
     const payload = payloadCheck.payload
     const model = await resolveModel(payload.model)

@@ -27,11 +27,11 @@ export function promptBytes(payload: JobPayload): number {
   return n
 }
 
-export function checkJobPayload(
+export async function checkJobPayload(
   event: NostrEvent,
   { signer, price, maxPromptBytes }: { signer: Signer; price: Price; maxPromptBytes: number },
-): { ok: true; payload: JobPayload } | IntakeError {
-  const dec = decryptJobRequest(event, signer)
+): Promise<{ ok: true; payload: JobPayload } | IntakeError> {
+  const dec = await decryptJobRequest(event, signer)
   if (!dec.ok) return { ok: false, code: dec.code === 'undecryptable' ? 'undecryptable' : dec.code === 'too-large' ? 'too-large' : 'bad-payload', message: dec.reason }
   const payload = dec.data
   const size = promptBytes(payload)

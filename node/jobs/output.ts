@@ -6,7 +6,7 @@ import type { Logger } from '../../src/log.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import type { NodeFrame } from '../../src/protocol/frames.ts'
 import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
-import type { Signer } from '../../src/signer.ts'
+import type { LocalSigner } from '../../src/signer.ts'
 
 /** One direct-channel listener (a WebSocket connection's view of one job, or one SSE response). */
 export type JobSink = {
@@ -17,7 +17,8 @@ export type JobSink = {
 
 /** What every job's output shares: the node's signer and relay link, and the batching intervals. */
 export type OutputContext = {
-  signer: Signer
+  /** A local signer: chunk frames are encrypted synchronously with its conversation keys (the TTFT path). */
+  signer: LocalSigner
   /** Sends an ephemeral event (chunk) to the relays, fire-and-forget. */
   sendEphemeral: (event: NostrEvent) => void
   /** Relay chunk events: later deltas are batched into one event per this many ms. */
