@@ -393,6 +393,10 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
 
   return {
     counters,
+    /** This indexer's event verifier (libsecp256k1 once start() loaded it): the API checks what it is handed with it too. */
+    get verifier(): EventVerifier {
+      return verify
+    },
     ingest,
     sweep,
     recordSubmitted,
