@@ -10,7 +10,7 @@ import { buildHeartbeat } from '../src/protocol/heartbeat.ts'
 import { parseJobCancel } from '../src/protocol/jobCancel.ts'
 import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
-import type { LocalSigner } from '../src/signer.ts'
+import type { Signer } from '../src/signer.ts'
 import { createFastEventVerifier, type EventVerifier } from '../src/protocol/verify.ts'
 import type { Backend } from './backends/types.ts'
 import { buildCapabilityContent, noGpuProbe, servedModels, type GpuInfo, type GpuProbe } from './capability.ts'
@@ -23,8 +23,8 @@ import { createFreePaymentGate, type PaymentGate } from './paymentGate.ts'
 import { startStreamServer, type StreamServer } from './stream/server.ts'
 
 export type NodeDaemonParameters = {
-  /** The node's own key (a local signer: the executor encrypts streamed chunks with its conversation keys). */
-  signer: LocalSigner
+  /** The node's key; the local signer's conversation-key fast path keeps chunk encryption off the TTFT path. */
+  signer: Signer
   backend: Backend
   relays: string[]
   config: NodeConfig

@@ -11,7 +11,7 @@ import { buildJobResult } from '../../src/protocol/jobResult.ts'
 import { buildJobStatus, type JobErrorCode, type JobStatusName } from '../../src/protocol/jobStatus.ts'
 import { amountDue } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
-import type { LocalSigner } from '../../src/signer.ts'
+import type { Signer } from '../../src/signer.ts'
 import type { EventVerifier } from '../../src/protocol/verify.ts'
 import type { Backend, ChatRequest, ModelInfo } from '../backends/types.ts'
 import type { RollingMetrics } from '../metrics.ts'
@@ -40,11 +40,7 @@ export type ExecutorConfig = {
 }
 
 export type ExecutorParameters = {
-  /**
-   * A local signer: direct-channel chunk frames are encrypted synchronously on the TTFT path, with its conversation
-   * keys (everything else goes through `nip44`).
-   */
-  signer: LocalSigner
+  signer: Signer
   backend: Backend
   config: ExecutorConfig
   dedupe: DedupeStore

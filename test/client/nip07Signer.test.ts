@@ -56,6 +56,29 @@ for (const transport of ['direct', 'relay'] as const) {
   })
 }
 
+for (const transport of ['direct', 'relay'] as const) {
+  test(`client and node both on NIP-07 signers: the node streams through nip44.encrypt, in order (${transport} transport)`, async (t) => {
+    const relay = await startRelay()
+    t.after(() => relay.close())
+    // Many small deltas, so frames queued behind asynchronous encryption would show up out of order if they could.
+    const words = Array.from({ length: 40 }, (_, i) => `w${i}`)
+    const backend = await startFakeOllama({ models: ['llama3'], reply: words.join(' ') })
+    t.after(() => backend.close())
+    const nodeProvider = closureNip07Provider(generateSecretKey())
+    const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: backend.url }, signer: await createNip07Signer(nodeProvider), config: { announceStream: transport === 'direct' } })
+    t.after(() => node.stop())
+    const client = createTestClient({ relays: [relay.url], signer: await createNip07Signer(closureNip07Provider(generateSecretKey())) })
+    t.after(() => client.close())
+    await waitForLive(client, [node.pubkey])
+
+    const result = await client.complete({ model: 'llama3', messages })
+    assert.equal(result.text, words.join(' '))
+    assert.equal(result.jobs[0]?.transport, transport)
+    assert.ok(nodeProvider.calls.decrypt >= 1, 'the node decrypted the job through its provider')
+    assert.ok(nodeProvider.calls.encrypt >= 2, 'the node encrypted chunks and the result through its provider')
+  })
+}
+
 test('a paid job with a NIP-07 signer: the receipt it encrypts is one the node can read', async (t) => {
   const relay = await startRelay()
   t.after(() => relay.close())

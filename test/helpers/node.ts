@@ -15,7 +15,7 @@ import { createLogger } from '../../src/log.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import type { CapabilityContent } from '../../src/protocol/capability.ts'
 import type { Price } from '../../src/protocol/schema.ts'
-import { createFastSigner, type LocalSigner } from '../../src/signer.ts'
+import { createFastSigner, type Signer } from '../../src/signer.ts'
 import { createBackend } from '../../node/backends/index.ts'
 import type { Backend, BackendKind } from '../../node/backends/types.ts'
 import type { GpuProbe } from '../../node/capability.ts'
@@ -33,7 +33,7 @@ export type StartNodeOptions = {
   maxQueue?: number | undefined
   /** Node home (dedupe database under <home>/node); default a fresh temp dir removed on stop. */
   home?: string | undefined
-  signer?: LocalSigner | undefined
+  signer?: Signer | undefined
   payment?: PaymentGate | undefined
   /** The capability's `payment` field (with a wallet-backed `payment` gate). */
   paymentTerms?: CapabilityContent['payment'] | undefined
@@ -44,7 +44,7 @@ export type StartNodeOptions = {
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | undefined
 }
 
-export type TestNode = { pubkey: string; signer: LocalSigner; streamUrl: string; daemon: NodeDaemon; home: string; stop(): Promise<void> }
+export type TestNode = { pubkey: string; signer: Signer; streamUrl: string; daemon: NodeDaemon; home: string; stop(): Promise<void> }
 
 export async function startNode(options: StartNodeOptions): Promise<TestNode> {
   const ownHome = options.home === undefined
