@@ -4,6 +4,7 @@
 import { BaseError, redactUrl } from '../src/errors/base.ts'
 import { parseCapability } from '../src/protocol/capability.ts'
 import { parseHeartbeat } from '../src/protocol/heartbeat.ts'
+import type { EventVerifier } from '../src/protocol/verify.ts'
 import type { StatsSummary } from '../src/routing/stats.ts'
 import { toMarketNode, type MarketNode, type NodeEntry } from './market.ts'
 
@@ -28,11 +29,13 @@ export type FetchCoordinatorNodesParameters = {
   /** Unix seconds. */
   now: number
   signal?: AbortSignal | undefined
+  /** The client's verifier: it remembers what passed, so the same events on every answer cost one sha256 each. */
+  verifier?: EventVerifier | undefined
 }
 
 export type FetchCoordinatorNodesReturnType = { nodes: MarketNode[]; rejected: { pubkey: string; reason: string }[] }
 
-export async function fetchCoordinatorNodes({ coordinator, model, fetch: fetchFn, now, signal }: FetchCoordinatorNodesParameters): Promise<FetchCoordinatorNodesReturnType> {
+export async function fetchCoordinatorNodes({ coordinator, model, fetch: fetchFn, now, signal, verifier }: FetchCoordinatorNodesParameters): Promise<FetchCoordinatorNodesReturnType> {
   const url = new URL('api/v1/nodes', coordinator.endsWith('/') ? coordinator : coordinator + '/')
   if (model !== undefined) url.searchParams.set('model', model)
   let body: unknown
@@ -50,7 +53,7 @@ export async function fetchCoordinatorNodes({ coordinator, model, fetch: fetchFn
   const rejected: { pubkey: string; reason: string }[] = []
   for (const raw of list as CoordinatorEntry[]) {
     const pubkey = typeof raw.pubkey === 'string' ? raw.pubkey : '?'
-    const cap = parseCapability(raw.capability, { now })
+    const cap = parseCapability(raw.capability, { now, verify: verifier })
     if (!cap.ok) {
       rejected.push({ pubkey, reason: `capability ${cap.reason}` })
       continue
@@ -61,7 +64,7 @@ export async function fetchCoordinatorNodes({ coordinator, model, fetch: fetchFn
     }
     const entry: NodeEntry & { capability: NonNullable<NodeEntry['capability']> } = { capability: { data: cap.data, event: cap.event } }
     if (raw.heartbeat !== null && raw.heartbeat !== undefined) {
-      const hb = parseHeartbeat(raw.heartbeat, { now })
+      const hb = parseHeartbeat(raw.heartbeat, { now, verify: verifier })
       if (!hb.ok || hb.data.pubkey !== pubkey) {
         rejected.push({ pubkey, reason: hb.ok ? 'heartbeat is signed by another key' : `heartbeat ${hb.reason}` })
         continue

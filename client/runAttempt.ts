@@ -6,15 +6,16 @@
 import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
 import type { Logger } from '../src/log.ts'
 import { buildAuthEvent } from '../src/protocol/auth.ts'
-import type { NostrEvent } from '../src/protocol/event.ts'
+import type { NostrEvent, ValidateOptions } from '../src/protocol/event.ts'
 import { buildJobCancel } from '../src/protocol/jobCancel.ts'
 import { buildJobRequest, type JobPayload } from '../src/protocol/jobRequest.ts'
 import { decryptJobResult } from '../src/protocol/jobResult.ts'
 import { parseJobStatus } from '../src/protocol/jobStatus.ts'
 import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
-import { decryptDelta, parseStreamChunk } from '../src/protocol/streamChunk.ts'
+import { deltaDecrypter, parseStreamChunk } from '../src/protocol/streamChunk.ts'
 import type { NodeFrame } from '../src/protocol/frames.ts'
+import type { EventVerifier } from '../src/protocol/verify.ts'
 import type { Signer } from '../src/signer.ts'
 import type { DirectChannels, DirectConnection } from './directChannel.ts'
 import type { MarketNode } from './market.ts'
@@ -29,6 +30,8 @@ export type RunAttemptParameters = {
   signer: Signer
   pool: RelayPool
   channels: DirectChannels
+  /** The client's id and signature checks (relay events are checked as they arrive, then parsed). */
+  verifier: EventVerifier
   node: MarketNode
   payload: Omit<JobPayload, 'transport'>
   acceptTimeoutMs: number
@@ -46,9 +49,12 @@ export type RunAttemptParameters = {
 type Sink = {
   accepted(): void
   chunk(seq: number, text: string): void
-  result(event: NostrEvent): void
+  result(event: NostrEvent): void | Promise<void>
   error(code: string | undefined, message: string): void
 }
+
+/** Decrypts one streamed chunk: synchronously with the signer's fast path, else by a promise. */
+type OpenDelta = (payload: string) => string | Promise<string>
 
 export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcome> {
   const { signer, node, logger } = p
@@ -67,7 +73,7 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
   const job = event.id
   p.onJob?.(job)
   const log = logger.child(`[job ${job.slice(0, 12)}]`)
-  const key = signer.conversationKey(node.pubkey)
+  const open = deltaDecrypter(signer, node.pubkey)
 
   return new Promise<AttemptOutcome>((resolve) => {
     let text = ''
@@ -79,6 +85,8 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
     // Relay chunks may arrive out of order: buffer by seq and deliver in order.
     const pending = new Map<number, string>()
     let nextSeq = 0
+    // Frames and relay events are handled in arrival order, also when a signer decrypts asynchronously.
+    const inOrder = serial((err) => fail(`cannot handle the node's output (${(err as Error).message})`))
 
     const arm = (ms: number, reason: string) => {
       clearTimeout(timer)
@@ -97,7 +105,7 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
       finish({ ok: false, job, transport, text, phase: gotToken ? 'mid-stream' : 'before-first-token', reason, code, cancelled })
     }
     const deliver = (delta: string) => {
-      if (!delta) return
+      if (!delta || settled) return
       if (!gotToken) {
         gotToken = true
       }
@@ -114,7 +122,7 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
 
     const sink: Sink = {
       accepted() {
-        if (accepted) return
+        if (accepted || settled) return
         accepted = true
         if (!gotToken) arm(p.firstTokenTimeoutMs, `no first token within ${p.firstTokenTimeoutMs} ms of acceptance`)
       },
@@ -135,10 +143,11 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
           deliver(d)
         }
       },
-      result(resultEvent) {
+      async result(resultEvent) {
+        if (settled) return
         if (transport === 'relay' && resultEvent.pubkey === node.pubkey) {
           // Chunks through relays can be lost; the relay-transport result carries the whole text.
-          const content = decryptJobResult(resultEvent, signer)
+          const content = await decryptJobResult(resultEvent, signer)
           const full = content.ok ? content.data.text : undefined
           if (full !== undefined && full.startsWith(text) && full.length > text.length) deliver(full.slice(text.length))
         }
@@ -161,7 +170,7 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
       const c = conn
       cleanups.push(
         c.register(job, {
-          onFrame: (frame: NodeFrame) => handleFrame(frame, sink, key, log),
+          onFrame: (frame: NodeFrame) => inOrder(() => handleFrame(frame, sink, open, log)),
           onClosed: (reason) => fail(`direct channel closed (${reason})`),
         }),
       )
@@ -179,29 +188,54 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
       // Some relays over-deliver (e.g. ignore the '#e' filter for ephemeral events): only this job's events count.
       onEvent: (ev) => {
         if (ev.pubkey !== node.pubkey || !ev.tags.some((t) => t[0] === 'e' && t[1] === job)) return
-        handleRelayEvent(ev, sink, key, log, p.now)
+        inOrder(() => handleRelayEvent(ev, sink, open, log, { now: p.now, verify: p.verifier }))
       },
       // A forged copy arriving first from one relay must not hide the genuine one from another.
-      verify: (ev) => isAuthentic(ev),
+      verify: (ev) => isAuthentic(ev, p.verifier),
     })
     cleanups.push(() => sub.close())
     p.pool.publish(event).catch((err: unknown) => fail(`no relay took the job (${(err as Error).message.split('\n')[0]})`))
   })
 }
 
-function handleFrame(frame: NodeFrame, sink: Sink, key: Uint8Array, log: Logger): void {
+/** Runs handlers one after another in arrival order: at once while none is pending, else after those pending. */
+function serial(onError: (err: unknown) => void): (work: () => void | Promise<void>) => void {
+  let tail: Promise<void> | undefined
+  const settle = (p: Promise<void>): void => {
+    const t: Promise<void> = p.catch(onError).then(() => {
+      if (tail === t) tail = undefined
+    })
+    tail = t
+  }
+  return (work) => {
+    if (tail) return settle(tail.then(work))
+    const r = work()
+    if (r) settle(r)
+  }
+}
+
+/** Decrypts `payload` and hands the delta to `use`, or calls `fail`; a promise only when decryption is async. */
+function withDelta(open: OpenDelta, payload: string, use: (delta: string) => void, fail: () => void): void | Promise<void> {
+  let out: string | Promise<string>
+  try {
+    out = open(payload)
+  } catch {
+    return fail()
+  }
+  return typeof out === 'string' ? use(out) : out.then(use, fail)
+}
+
+function handleFrame(frame: NodeFrame, sink: Sink, open: OpenDelta, log: Logger): void | Promise<void> {
   switch (frame.type) {
     case 'accepted':
       return sink.accepted()
-    case 'chunk': {
-      let delta: string
-      try {
-        delta = decryptDelta(key, frame.c)
-      } catch {
-        return sink.error('invalid', 'chunk cannot be decrypted with the node-client key')
-      }
-      return sink.chunk(frame.seq, delta)
-    }
+    case 'chunk':
+      return withDelta(
+        open,
+        frame.c,
+        (delta) => sink.chunk(frame.seq, delta),
+        () => sink.error('invalid', 'chunk cannot be decrypted with the node-client key'),
+      )
     case 'result':
       return sink.result(frame.event as NostrEvent)
     case 'error':
@@ -216,20 +250,20 @@ function handleFrame(frame: NodeFrame, sink: Sink, key: Uint8Array, log: Logger)
   }
 }
 
-function handleRelayEvent(ev: NostrEvent, sink: Sink, key: Uint8Array, log: Logger, now: number): void {
+function handleRelayEvent(ev: NostrEvent, sink: Sink, open: OpenDelta, log: Logger, options: ValidateOptions): void | Promise<void> {
   if (ev.kind === kinds.StreamChunk) {
-    const parsed = parseStreamChunk(ev, { now })
+    const parsed = parseStreamChunk(ev, options)
     if (!parsed.ok) return log.debug('dropped chunk', { reason: parsed.reason })
-    let delta: string
-    try {
-      delta = decryptDelta(key, ev.content)
-    } catch {
-      return log.debug('dropped undecryptable chunk')
-    }
-    return sink.chunk(parsed.data.seq, delta)
+    const seq = parsed.data.seq
+    return withDelta(
+      open,
+      ev.content,
+      (delta) => sink.chunk(seq, delta),
+      () => log.debug('dropped undecryptable chunk'),
+    )
   }
   if (ev.kind === kinds.JobStatus) {
-    const parsed = parseJobStatus(ev, { now })
+    const parsed = parseJobStatus(ev, options)
     if (!parsed.ok) return
     const s = parsed.data
     if (s.status === 'queued' || s.status === 'processing') return sink.accepted()

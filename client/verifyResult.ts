@@ -9,6 +9,7 @@ import { utf8Length } from '../src/protocol/event.ts'
 import { outputHash, parseJobResult, type JobResult } from '../src/protocol/jobResult.ts'
 import { amountDue } from '../src/protocol/price.ts'
 import type { Price } from '../src/protocol/schema.ts'
+import type { EventVerifier } from '../src/protocol/verify.ts'
 
 export type VerifyResultParameters = {
   event: unknown
@@ -21,12 +22,14 @@ export type VerifyResultParameters = {
   price: Price
   promptBytes: number
   now?: number | undefined
+  /** The client's verifier (it may already have checked this event as it arrived). */
+  verifier?: EventVerifier | undefined
 }
 
 export type VerifyResultReturnType = { ok: true; result: JobResult; event: NostrEvent } | { ok: false; reason: string }
 
 export function verifyResult(p: VerifyResultParameters): VerifyResultReturnType {
-  const parsed = parseJobResult(p.event, { now: p.now })
+  const parsed = parseJobResult(p.event, { now: p.now, verify: p.verifier })
   if (!parsed.ok) return { ok: false, reason: `result event rejected (${parsed.reason})` }
   const r = parsed.data
   if (r.node !== p.node) return { ok: false, reason: 'result is signed by another key than the node asked' }

@@ -11,7 +11,7 @@ import { parseJobCancel } from '../src/protocol/jobCancel.ts'
 import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import type { Signer } from '../src/signer.ts'
-import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../src/protocol/verify.ts'
+import { createFastEventVerifier, type EventVerifier } from '../src/protocol/verify.ts'
 import type { Backend } from './backends/types.ts'
 import { buildCapabilityContent, noGpuProbe, servedModels, type GpuInfo, type GpuProbe } from './capability.ts'
 import { nodeDataDir, nodePrice, type NodeConfig } from './config.ts'
@@ -23,6 +23,7 @@ import { createFreePaymentGate, type PaymentGate } from './paymentGate.ts'
 import { startStreamServer, type StreamServer } from './stream/server.ts'
 
 export type NodeDaemonParameters = {
+  /** The node's key; the local signer's conversation-key fast path keeps chunk encryption off the TTFT path. */
   signer: Signer
   backend: Backend
   relays: string[]
@@ -35,8 +36,8 @@ export type NodeDaemonParameters = {
   WebSocket?: WebSocketConstructor | undefined
   payment?: PaymentGate | undefined
   gpu?: GpuProbe | undefined
-  /** Schnorr verifier for incoming events; default libsecp256k1 (WASM), @noble if it cannot load. */
-  verify?: SignatureVerifier | undefined
+  /** Id and signature checks for incoming events, this daemon's own; default libsecp256k1 (WASM), @noble if it cannot load. */
+  verify?: EventVerifier | undefined
   /** Announced in the capability's `payment` field (priced nodes that take receipts). */
   paymentTerms?: CapabilityContent['payment'] | undefined
 }
@@ -173,10 +174,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
       dedupe = createDedupeStore({ path: dbPath })
       const verify =
         parameters.verify ??
-        (await loadWasmVerifier().catch((err: Error) => {
-          logger.warn('libsecp256k1 (WASM) unavailable, verifying with @noble', { error: err.message })
-          return verifySignature
-        }))
+        (await createFastEventVerifier({ onFallback: (err) => logger.warn('libsecp256k1 (WASM) unavailable, verifying with @noble', { error: err.message }) }))
       pool = createRelayPool({ urls: relays, WebSocket: parameters.WebSocket, logger: logger.child('[relays]') })
       executor = createExecutor({
         signer,

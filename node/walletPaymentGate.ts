@@ -65,7 +65,7 @@ export function createWalletPaymentGate({ wallet, signer, token, creditLimit, lo
     const entry = ledger.getDue(job)
     if (!entry) return refuse(`unknown job ${job.slice(0, 12)}…: nothing is due for it`)
     if (entry.client !== parsed.data.client) return refuse('invalid: receipt author is not the job author')
-    const voucher = decryptReceiptEvent(event, signer)
+    const voucher = await decryptReceiptEvent(event, signer)
     if (!voucher.ok) return refuse(voucher.reason)
     let receipt: SignedReceipt
     try {

@@ -2,7 +2,7 @@
 // createRelay wires the stages (intake.ts -> handlers/* -> writer.ts -> fanOut.ts) and the hook arrays they run;
 // server.ts wires it to node:http + ws.
 import type { NostrEvent } from '../src/protocol/event.ts'
-import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../src/protocol/verify.ts'
+import { loadWasmVerifier, verifySignatureNoble, type SignatureVerifier } from '../src/protocol/verify.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
 import { resolveRelayConfig, type RelayConfig } from './config.ts'
 import { createConnections, type ConnectionTransport, type RelayConnection } from './connection.ts'
@@ -53,7 +53,7 @@ function mainThreadVerifier(logger: Logger): (event: NostrEvent) => boolean | Pr
     (v) => (fast = v),
     (err: unknown) => {
       logger.warn('libsecp256k1 (WASM) unavailable, verifying with @noble/curves', { error: (err as Error).message })
-      return (fast = verifySignature)
+      return (fast = verifySignatureNoble)
     },
   )
   return (event) => (fast ? fast(event) : loading.then((v) => v(event)))

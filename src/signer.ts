@@ -1,19 +1,35 @@
-// A Signer holds a secret key and never hands it out: callers get signatures and NIP-44 conversation keys.
-// Everything that signs (node, client, gateway) takes a Signer, so a hardware or remote signer can replace it.
+// A Signer holds a secret key and never hands it out: callers get signatures and NIP-44 encryption with a peer,
+// in the shape NIP-07 browser extensions (`window.nostr`) and NIP-46 remote signers offer, so either can stand
+// in for the local signer. Only the local signer also exposes the per-peer conversation key, as an optional fast
+// path for per-chunk work (no promise, no round trip per token); callers use it when present, else `nip44`.
 import type { Event as NostrEvent, EventTemplate } from 'nostr-tools/core'
+import type { WindowNostr } from 'nostr-tools/nip07'
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { getEventHash, getPublicKey } from 'nostr-tools/pure'
 import type { Nostr } from 'nostr-wasm'
-import { getConversationKey } from './protocol/nip44.ts'
+import { decrypt, encrypt, getConversationKey } from './protocol/nip44.ts'
 import { loadNostrWasm } from './protocol/verify.ts'
+
+/** NIP-44 v2 with one peer, as NIP-07's `window.nostr.nip44`: the shared secret stays inside the signer. */
+export type Nip44Cipher = {
+  encrypt(peerPubkey: string, plaintext: string): Promise<string>
+  decrypt(peerPubkey: string, ciphertext: string): Promise<string>
+}
 
 export type Signer = {
   readonly pubkey: string
   signEvent(template: EventTemplate): Promise<NostrEvent>
-  /** NIP-44 v2 conversation key with `peerPubkey`, cached per peer. */
-  conversationKey(peerPubkey: string): Uint8Array
+  nip44: Nip44Cipher
+  /**
+   * Optional fast path, offered by the local signer only: the NIP-44 v2 conversation key with `peerPubkey` (cached
+   * per peer), for callers that encrypt or decrypt every streamed chunk. Absent on extension and remote signers.
+   */
+  conversationKey?: ((peerPubkey: string) => Uint8Array) | undefined
 }
+
+/** A signer whose key lives in this process: it offers the conversation-key fast path. */
+export type LocalSigner = Signer & { conversationKey(peerPubkey: string): Uint8Array }
 
 export type LocalSignerOptions = {
   cacheSize?: number | undefined
@@ -21,7 +37,7 @@ export type LocalSignerOptions = {
   wasm?: Nostr | undefined
 }
 
-export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, wasm }: LocalSignerOptions = {}): Signer {
+export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, wasm }: LocalSignerOptions = {}): LocalSigner {
   const pubkey = getPublicKey(secretKey)
   const cache = new Map<string, Uint8Array>()
   const sign = wasm
@@ -37,24 +53,55 @@ export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, was
         event.sig = bytesToHex(schnorr.sign(hexToBytes(event.id), secretKey))
         return event
       }
+  const conversationKey = (peerPubkey: string): Uint8Array => {
+    let key = cache.get(peerPubkey)
+    if (!key) {
+      key = getConversationKey(secretKey, peerPubkey)
+      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
+      cache.set(peerPubkey, key)
+    }
+    return key
+  }
   return {
     pubkey,
     async signEvent(template) {
       return sign(template)
     },
-    conversationKey(peerPubkey) {
-      let key = cache.get(peerPubkey)
-      if (!key) {
-        key = getConversationKey(secretKey, peerPubkey)
-        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
-        cache.set(peerPubkey, key)
-      }
-      return key
+    nip44: {
+      encrypt: async (peerPubkey, plaintext) => encrypt(plaintext, conversationKey(peerPubkey)),
+      decrypt: async (peerPubkey, ciphertext) => decrypt(ciphertext, conversationKey(peerPubkey)),
     },
+    conversationKey,
   }
 }
 
 /** A local signer backed by libsecp256k1 (WASM): for processes that sign on a hot path (node chunk events). */
-export async function createFastSigner(secretKey: Uint8Array, options: Omit<LocalSignerOptions, 'wasm'> = {}): Promise<Signer> {
+export async function createFastSigner(secretKey: Uint8Array, options: Omit<LocalSignerOptions, 'wasm'> = {}): Promise<LocalSigner> {
   return createLocalSigner(secretKey, { ...options, wasm: await loadNostrWasm() })
+}
+
+/** What a NIP-07 provider must offer for the SDK: `window.nostr` with the optional `nip44` present. */
+export type Nip07Provider = Pick<WindowNostr, 'getPublicKey' | 'signEvent'> & { nip44?: WindowNostr['nip44'] }
+
+/**
+ * A Signer over a NIP-07 provider (a browser extension's `window.nostr`, or anything shaped like it): the key
+ * stays in the provider, which is asked for the public key once, then for every signature and every NIP-44
+ * encryption. Rejects when the provider has no `nip44` (NIP-04 is not enough for Infernet payloads).
+ */
+export async function createNip07Signer(provider: Nip07Provider): Promise<Signer> {
+  const nip44 = provider.nip44
+  if (!nip44) throw new TypeError('this NIP-07 provider offers no nip44.encrypt/decrypt; Infernet needs NIP-44')
+  const pubkey = await provider.getPublicKey()
+  return {
+    pubkey,
+    async signEvent(template) {
+      const event = await provider.signEvent(template)
+      if (event.pubkey !== pubkey) throw new Error('the NIP-07 provider signed with another key than it announced')
+      return event
+    },
+    nip44: {
+      encrypt: (peerPubkey, plaintext) => nip44.encrypt(peerPubkey, plaintext),
+      decrypt: (peerPubkey, ciphertext) => nip44.decrypt(peerPubkey, ciphertext),
+    },
+  }
 }

@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { generateSecretKey } from 'nostr-tools/pure'
 import { buildCapability } from '../../src/protocol/capability.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
-import { loadNostrWasm, loadWasmVerifier, verifySignature } from '../../src/protocol/verify.ts'
+import { loadNostrWasm, loadWasmVerifier, verifySignatureNoble } from '../../src/protocol/verify.ts'
 import { openCoordinatorDb } from '../../src/coordinator/db.ts'
 import { createIndexer } from '../../src/coordinator/indexer.ts'
 import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
@@ -200,7 +200,7 @@ async function indexFigures() {
   // Heartbeats indexed per second: validate (incl. Schnorr) + apply, flushed every 500 events (one transaction each).
   const tv = performance.now()
   let verified = 0
-  for (const e of hbs) if (verifySignature(e)) verified++
+  for (const e of hbs) if (verifySignatureNoble(e)) verified++
   const verifyRate = verified / ((performance.now() - tv) / 1000)
   const wasmVerify = await loadWasmVerifier()
   const tw = performance.now()

@@ -12,7 +12,7 @@ import { buildJobStatus, type JobErrorCode, type JobStatusName } from '../../src
 import { amountDue } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import type { Signer } from '../../src/signer.ts'
-import type { SignatureVerifier } from '../../src/protocol/verify.ts'
+import type { EventVerifier } from '../../src/protocol/verify.ts'
 import type { Backend, ChatRequest, ModelInfo } from '../backends/types.ts'
 import type { RollingMetrics } from '../metrics.ts'
 import type { PaymentGate } from '../paymentGate.ts'
@@ -52,8 +52,8 @@ export type ExecutorParameters = {
   sendEphemeral: (event: NostrEvent) => void
   logger: Logger
   now?: (() => number) | undefined
-  /** Schnorr verifier (libsecp256k1 WASM in the daemon; @noble by default). */
-  verify?: SignatureVerifier | undefined
+  /** Id and signature checks (the daemon's libsecp256k1 verifier; `defaultEventVerifier` when absent). */
+  verify?: EventVerifier | undefined
 }
 
 type Job = {
@@ -179,7 +179,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       if (origin.via === 'direct') refuse(origin, undefined, 'duplicate', `job ${event.id.slice(0, 12)}… already ran on this node`, false, event.id)
       return
     }
-    const payloadCheck = checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
+    const payloadCheck = await checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
     if (!payloadCheck.ok) return refuseClaimed(payloadCheck.code, payloadCheck.message)
     const payload = payloadCheck.payload
     const model = await resolveModel(payload.model)

@@ -7,13 +7,13 @@ import type { JobErrorCode } from '../../src/protocol/jobStatus.ts'
 import { bidCovers } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import type { Signer } from '../../src/signer.ts'
-import type { SignatureVerifier } from '../../src/protocol/verify.ts'
+import type { EventVerifier } from '../../src/protocol/verify.ts'
 
 export type IntakeError = { ok: false; code: JobErrorCode; message: string }
 
 export function checkJobEvent(
   input: unknown,
-  { node, now, verify, deferSignature }: { node: string; now: number; verify?: SignatureVerifier | undefined; deferSignature?: boolean | undefined },
+  { node, now, verify, deferSignature }: { node: string; now: number; verify?: EventVerifier | undefined; deferSignature?: boolean | undefined },
 ): { ok: true; event: NostrEvent; request: JobRequest } | IntakeError {
   const parsed = parseJobRequest(input, { now, verify, deferSignature })
   if (!parsed.ok) return { ok: false, code: parsed.code === 'expired' ? 'expired' : parsed.code === 'too-large' ? 'too-large' : 'invalid', message: parsed.reason }
@@ -27,11 +27,11 @@ export function promptBytes(payload: JobPayload): number {
   return n
 }
 
-export function checkJobPayload(
+export async function checkJobPayload(
   event: NostrEvent,
   { signer, price, maxPromptBytes }: { signer: Signer; price: Price; maxPromptBytes: number },
-): { ok: true; payload: JobPayload } | IntakeError {
-  const dec = decryptJobRequest(event, signer)
+): Promise<{ ok: true; payload: JobPayload } | IntakeError> {
+  const dec = await decryptJobRequest(event, signer)
   if (!dec.ok) return { ok: false, code: dec.code === 'undecryptable' ? 'undecryptable' : dec.code === 'too-large' ? 'too-large' : 'bad-payload', message: dec.reason }
   const payload = dec.data
   const size = promptBytes(payload)

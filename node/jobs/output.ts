@@ -17,6 +17,10 @@ export type JobSink = {
 
 /** What every job's output shares: the node's signer and relay link, and the batching intervals. */
 export type OutputContext = {
+  /**
+   * The node's signer. With the local signer's conversation-key fast path, chunk frames are encrypted and written at
+   * once (the TTFT path); a signer without it (remote) encrypts through `nip44`, and frames then queue in order.
+   */
   signer: Signer
   /** Sends an ephemeral event (chunk) to the relays, fire-and-forget. */
   sendEphemeral: (event: NostrEvent) => void
@@ -55,6 +59,8 @@ export class JobOutput {
   #relayUsed = false
   /** Relay chunks are chained so they leave in order even though signing is async. */
   #relayChain: Promise<void> = Promise.resolve()
+  /** Direct frames waiting their turn; set once a chunk had to be encrypted by a promise (no fast path). */
+  #outbox: Promise<void> | undefined
 
   constructor(ctx: OutputContext, job: JobOutputParameters) {
     this.#ctx = ctx
@@ -86,7 +92,7 @@ export class JobOutput {
     const sofar = this.#text.slice(0, this.#text.length - this.#pending.length)
     if (sofar) {
       this.#accept(sink, state)
-      sink.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c: this.#encrypt(sofar) })
+      this.#emit(sofar, [[sink, state]], (target, c) => target.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c }))
     }
   }
 
@@ -135,11 +141,10 @@ export class JobOutput {
     const text = this.#pending
     this.#pending = ''
     if (this.#sinks.size === 0) return
-    const c = this.#encrypt(text)
-    for (const [sink, state] of this.#sinks) {
+    this.#emit(text, [...this.#sinks], (sink, c, state) => {
       this.#accept(sink, state)
       sink.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c })
-    }
+    })
   }
 
   /** Sends everything batched on both transports; resolves once the relay's chunk events are out. */
@@ -153,11 +158,11 @@ export class JobOutput {
    * listener `accepted` first when it was not yet; a forged job's listeners get its error alone.
    */
   broadcast(frame: NodeFrame, { end = false, announce = true }: { end?: boolean; announce?: boolean } = {}): void {
-    for (const [sink, state] of this.#sinks) {
+    this.#emit(undefined, [...this.#sinks], (sink, _c, state) => {
       if (announce) this.#accept(sink, state)
       sink.send(frame)
       if (end) sink.end?.()
-    }
+    })
   }
 
   /** Stops the relay batching timer (what it held is dropped: the job is over). */
@@ -172,8 +177,25 @@ export class JobOutput {
     sink.send({ type: 'accepted', job: this.#job.id, queuePosition: this.#job.queuePosition() })
   }
 
-  #encrypt(text: string): string {
-    return encryptDelta(this.#ctx.signer.conversationKey(this.#job.client), text)
+  /**
+   * Writes to the listeners in `to` that are still attached, with the ciphertext of `text` when one is given: at
+   * once with the signer's conversation-key fast path, else once `nip44.encrypt` answers and after every write
+   * queued before it, so each listener still gets its frames in order.
+   */
+  #emit(text: string | undefined, to: [JobSink, SinkState][], write: (sink: JobSink, c: string, state: SinkState) => void): void {
+    const deliver = (c: string) => {
+      for (const [sink, state] of to) if (this.#sinks.has(sink)) write(sink, c, state)
+    }
+    const { signer, logger } = this.#ctx
+    if (!this.#outbox) {
+      if (text === undefined) return deliver('')
+      const key = signer.conversationKey?.(this.#job.client)
+      if (key) return deliver(encryptDelta(key, text))
+      this.#outbox = Promise.resolve()
+    }
+    this.#outbox = this.#outbox
+      .then(async () => deliver(text === undefined ? '' : await signer.nip44.encrypt(this.#job.client, text)))
+      .catch((err: Error) => logger.warn('cannot write to a direct listener', { job: this.#job.id.slice(0, 12), error: err.message }))
   }
 
   #flushRelay(): Promise<void> {

@@ -19,7 +19,7 @@ import * as kinds from '../../src/protocol/kinds.ts'
 import { maxEventBytes } from '../../src/protocol/limits.ts'
 import type { Executor, JobSink } from '../jobs/executor.ts'
 import type { PaymentGate } from '../paymentGate.ts'
-import type { SignatureVerifier } from '../../src/protocol/verify.ts'
+import type { EventVerifier } from '../../src/protocol/verify.ts'
 
 export type StreamServerParameters = {
   host: string
@@ -34,7 +34,7 @@ export type StreamServerParameters = {
   logger: Logger
   now?: (() => number) | undefined
   pingMs?: number | undefined
-  verify?: SignatureVerifier | undefined
+  verify?: EventVerifier | undefined
 }
 
 export type StreamServer = { url: string; close(): Promise<void> }

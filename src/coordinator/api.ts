@@ -132,7 +132,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
     const body = await readJson(c)
     if (!isObject(body)) throw errors.invalidRequest('body must be a JSON object: a signed job request event, or a route query { model, ... }')
     if ('kind' in body || 'sig' in body) {
-      const parsed = parseJobRequest(body, { now: now() })
+      const parsed = parseJobRequest(body, { now: now(), verify: indexer.verifier })
       if (!parsed.ok) throw errors.invalidEvent(parsed.reason)
       const node = market.nodes.get(parsed.data.node)
       if (!node || !isLive(node, now())) throw errors.nodeNotFound(parsed.data.node)

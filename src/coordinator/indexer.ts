@@ -9,7 +9,7 @@ import { parseJobResult, type JobResult } from '../protocol/jobResult.ts'
 import { parseJobStatus, type JobStatus } from '../protocol/jobStatus.ts'
 import * as kinds from '../protocol/kinds.ts'
 import { parseReceiptEvent } from '../protocol/receipt.ts'
-import { loadWasmVerifier, verifySignature, type SignatureVerifier } from '../protocol/verify.ts'
+import { createEventVerifier, loadWasmEventVerifier, type EventVerifier } from '../protocol/verify.ts'
 import { silentLogger, type Logger } from '../log.ts'
 import type { Filter, RelayPool, Subscription } from '../net/relayPool.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
@@ -49,14 +49,14 @@ export type CreateIndexerParameters = {
   statsWindowSeconds?: number | undefined
   /** Called after each flush with the job updates it made (the SSE streams listen here). */
   onJobUpdate?: ((update: JobUpdate) => void) | undefined
-  /** Schnorr verifier; default @noble/curves until start() has loaded libsecp256k1 (WASM). */
-  verify?: SignatureVerifier | undefined
+  /** Id and signature checks, this indexer's own; default @noble/curves until start() has loaded libsecp256k1 (WASM). */
+  verify?: EventVerifier | undefined
 }
 
 export type Indexer = ReturnType<typeof createIndexer>
 
 export function createIndexer({ db, market, pool, logger = silentLogger, now = nowSeconds, flushMs = 50, statsWindowSeconds = 7 * 24 * 3600, onJobUpdate, verify: verifyOption }: CreateIndexerParameters) {
-  let verify: SignatureVerifier = verifyOption ?? verifySignature
+  let verify: EventVerifier = verifyOption ?? createEventVerifier()
   const counters: IndexerCounters = { received: 0, duplicates: 0, indexed: {}, rejected: {}, stale: 0 }
   const seen = new Set<string>()
   const queue: Queued[] = []
@@ -65,7 +65,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   let closed = false
   const listeners = new Set<(u: JobUpdate) => void>()
   if (onJobUpdate) listeners.add(onJobUpdate)
-  /** Wall-clock times (ms) and token counts of recently indexed results, for jobs/s and tokens/s. */
+  /** Indexing times (unix seconds, from the injected clock) and token counts of recent results, for jobs/s and tokens/s. */
   const recent: { at: number; tokens: number; failed: boolean }[] = []
 
   // Rebuild the in-memory market from the cache first; relays then bring it up to date.
@@ -221,7 +221,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
             st.jobs++
             st.failures++
             touchedStats.add(s.node)
-            if (s.createdAt >= now() - 60) recent.push({ at: Date.now(), tokens: 0, failed: true })
+            if (s.createdAt >= now() - 60) recent.push({ at: now(), tokens: 0, failed: true })
           } else if (s.status === 'cancelled' || s.status === 'error') {
             row.outcome = s.status === 'cancelled' ? 'cancelled' : 'refused'
           }
@@ -261,7 +261,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
             st.tpsCount++
           }
           touchedStats.add(r.node)
-          if (r.createdAt >= now() - 60) recent.push({ at: Date.now(), tokens: r.usage.completionTokens, failed: false })
+          if (r.createdAt >= now() - 60) recent.push({ at: now(), tokens: r.usage.completionTokens, failed: false })
         }
         db.putJob(row)
         db.putJobEvent(r.job, item.event)
@@ -289,7 +289,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
         market.touchPubkey(pubkey)
       }
     })
-    const cutoff = Date.now() - 60_000
+    const cutoff = now() - 60
     while (recent.length && recent[0]!.at < cutoff) recent.shift()
     for (const u of updates) for (const l of listeners) l(u)
     return items.length
@@ -304,7 +304,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   async function start(): Promise<void> {
     if (!verifyOption) {
       try {
-        verify = await loadWasmVerifier()
+        verify = await loadWasmEventVerifier()
       } catch (err) {
         logger.warn('libsecp256k1 (WASM) unavailable; verifying in JavaScript', { error: (err as Error).message })
       }
@@ -393,6 +393,10 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
 
   return {
     counters,
+    /** This indexer's event verifier (libsecp256k1 once start() loaded it): the API checks what it is handed with it too. */
+    get verifier(): EventVerifier {
+      return verify
+    },
     ingest,
     sweep,
     recordSubmitted,
@@ -406,7 +410,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     },
     /** Jobs/s, completion tokens/s and failures over the last minute (by indexing time). */
     rates(): { jobsPerSecond: number; tokensPerSecond: number; failuresPerMinute: number } {
-      const cutoff = Date.now() - 60_000
+      const cutoff = now() - 60
       let jobs = 0
       let tokens = 0
       let failures = 0

@@ -5,7 +5,7 @@ import type { Event as NostrEvent, EventTemplate } from 'nostr-tools/core'
 import { getEventHash } from 'nostr-tools/pure'
 import { maxEventBytes, maxFutureSeconds, maxTags } from './limits.ts'
 import { readExpiration } from './nip40.ts'
-import { verifySignature } from './verify.ts'
+import { defaultEventVerifier, type EventVerifier } from './verify.ts'
 
 export type { NostrEvent, EventTemplate }
 
@@ -36,10 +36,11 @@ export type ValidateOptions = {
   trusted?: boolean | undefined
   /** Accept events dated at most this many seconds ahead. */
   maxFuture?: number | undefined
-  /** Schnorr check of sig over id; defaults to libsecp256k1 once loaded, else @noble/curves (see verify.ts). */
-  verify?: ((event: NostrEvent) => boolean) | undefined
-  /** Reuse earlier verifications of the same (id, sig) (default true; benchmarks turn it off). */
-  cache?: boolean | undefined
+  /**
+   * Id and signature checks, and the memory of what passed: the caller's own (a client, daemon or coordinator
+   * makes one; see verify.ts). Default `defaultEventVerifier`: @noble/curves, remembering nothing.
+   */
+  verify?: EventVerifier | undefined
   /**
    * Check the id now and leave the Schnorr check to the caller, who must pass the event through `isAuthentic`
    * before trusting it (a node starts a job whose author its transport already authenticated while the check is
@@ -127,43 +128,29 @@ export function validateEvent(input: unknown, kind: number, options: ValidateOpt
   const exp = readExpiration(event)
   if (exp === 'malformed') return reject('bad-tag', '"expiration" tag must be a unix timestamp')
   if (exp !== undefined && exp <= now) return reject('expired', `event expired at ${exp}`)
-  if (!options.trusted && (options.cache === false || !verifiedEvents.has(event))) {
+  const verifier = options.verify ?? defaultEventVerifier
+  if (!options.trusted && !verifier.passed(event)) {
     if (options.deferSignature) {
-      if (getEventHash(event) !== event.id) return reject('bad-id', 'id is not the sha256 of the serialized event')
+      if (getEventHash(event) !== event.id) return badId
     } else {
-      const failure = checkIdAndSignature(event, options.verify, options.cache !== false)
+      const failure = checkIdAndSignature(event, verifier)
       if (failure) return failure
     }
   }
   return { ok: true, event }
 }
 
-// Event objects whose id and signature were checked, so a second look (a relay pool's pre-dedupe check, then the
-// kind's parser) costs no second Schnorr verification. Keyed by object identity: events are parsed from JSON and
-// never mutated afterwards.
-const verifiedEvents = new WeakSet<object>()
+const badId = reject('bad-id', 'id is not the sha256 of the serialized event')
+const badSignature = reject('bad-signature', 'signature does not verify against pubkey')
 
-// Signatures already verified, keyed by id + sig. The id is the hash of everything else (pubkey included), so once
-// the hash matches, a known (id, sig) pair needs no second Schnorr check: the same event fetched again (say, from
-// a coordinator's answer on every request) costs one sha256. Bounded; the oldest entries go first.
-const verifiedSignatures = new Set<string>()
-const maxVerifiedSignatures = 20_000
-
-function checkIdAndSignature(event: NostrEvent, verify: ((event: NostrEvent) => boolean) | undefined = verifySignature, cache = true): Rejected | null {
-  if (getEventHash(event) !== event.id) return reject('bad-id', 'id is not the sha256 of the serialized event')
-  const key = event.id + event.sig
-  if (!cache || !verifiedSignatures.has(key)) {
-    if (!verify(event)) return reject('bad-signature', 'signature does not verify against pubkey')
-    if (verifiedSignatures.size >= maxVerifiedSignatures) verifiedSignatures.delete(verifiedSignatures.values().next().value as string)
-    verifiedSignatures.add(key)
-  }
-  verifiedEvents.add(event)
-  return null
+function checkIdAndSignature(event: NostrEvent, verifier: EventVerifier): Rejected | null {
+  const failure = verifier.check(event)
+  return failure === 'bad-id' ? badId : failure === 'bad-signature' ? badSignature : null
 }
 
 /** NIP-01 shape, id and signature, for any kind; what a relay pool checks before it deduplicates. */
-export function isAuthentic(input: unknown, verify?: ((event: NostrEvent) => boolean) | undefined): boolean {
+export function isAuthentic(input: unknown, verifier: EventVerifier = defaultEventVerifier): boolean {
   if (checkShape(input)) return false
   const event = input as NostrEvent
-  return verifiedEvents.has(event) || checkIdAndSignature(event, verify) === null
+  return verifier.passed(event) || verifier.check(event) === undefined
 }

@@ -7,7 +7,7 @@ import { generationParams } from './generationParams.ts'
 import * as kinds from './kinds.ts'
 import { getExpiration } from './nip40.ts'
 import { maxJobPayloadBytes } from './limits.ts'
-import { decryptLarge, encryptLarge } from './nip44.ts'
+import { splitPayload, splitPlaintext } from './nip44.ts'
 import { decryptJsonContent, hex64, modelId, price } from './schema.ts'
 
 /** Default lifetime of a job request: a node must start it before then, or never. */
@@ -43,7 +43,7 @@ export async function buildJobRequest(
     kind: kinds.JobRequest,
     created_at: now,
     tags: [['p', node], ['expiration', String(now + ttl)]],
-    content: encryptLarge(plaintext, signer.conversationKey(node)),
+    content: (await Promise.all(splitPlaintext(plaintext).map((part) => signer.nip44.encrypt(node, part)))).join(' '),
   })
 }
 
@@ -61,8 +61,9 @@ export function parseJobRequest(input: unknown, options: ValidateOptions = {}): 
 }
 
 /** The node's side: decrypt with its signer and check the payload schema. */
-export function decryptJobRequest(event: NostrEvent, signer: Signer): ValidationResult<JobPayload> {
-  const checked = decryptJsonContent(() => decryptLarge(event.content, signer.conversationKey(event.pubkey)), jobPayload, {
+export async function decryptJobRequest(event: NostrEvent, signer: Signer): Promise<ValidationResult<JobPayload>> {
+  const decrypt = async () => (await Promise.all(splitPayload(event.content).map((part) => signer.nip44.decrypt(event.pubkey, part)))).join('')
+  const checked = await decryptJsonContent(decrypt, jobPayload, {
     what: 'job payload',
     schemaName: 'job payload',
     maxBytes: maxJobPayloadBytes,

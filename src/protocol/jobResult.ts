@@ -6,7 +6,6 @@ import { z } from 'zod'
 import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
-import { decrypt, encrypt } from './nip44.ts'
 import { decryptJsonContent } from './schema.ts'
 
 const encoder = new TextEncoder()
@@ -70,7 +69,7 @@ export async function buildJobResult(signer: Signer, p: BuildJobResultParameters
       ['finish', p.finishReason],
       ['metrics', String(Math.round(p.ttftMs)), String(Math.round(p.durationMs))],
     ],
-    content: encrypt(JSON.stringify(content), signer.conversationKey(p.client)),
+    content: await signer.nip44.encrypt(p.client, JSON.stringify(content)),
   })
 }
 
@@ -118,8 +117,8 @@ export function parseJobResult(input: unknown, options: ValidateOptions = {}): V
 }
 
 /** The client's side: read the encrypted part of a result addressed to it. */
-export function decryptJobResult(event: NostrEvent, signer: Signer): ValidationResult<JobResultContent> {
-  const checked = decryptJsonContent(() => decrypt(event.content, signer.conversationKey(event.pubkey)), jobResultContent, { what: 'result content', schemaName: 'job result' })
+export async function decryptJobResult(event: NostrEvent, signer: Signer): Promise<ValidationResult<JobResultContent>> {
+  const checked = await decryptJsonContent(() => signer.nip44.decrypt(event.pubkey, event.content), jobResultContent, { what: 'result content', schemaName: 'job result' })
   if (!checked.ok) return checked
   return { ok: true, event, data: checked.data }
 }

@@ -107,7 +107,12 @@ export function decrypt(payload: string, conversationKey: Uint8Array): string {
  * payloads joined by a single space (never a base64 character). Small payloads stay plain NIP-44.
  */
 export function encryptLarge(plaintext: string, conversationKey: Uint8Array): string {
-  if (encoder.encode(plaintext).length <= maxPlaintextSize) return encrypt(plaintext, conversationKey)
+  return splitPlaintext(plaintext).map((p) => encrypt(p, conversationKey)).join(' ')
+}
+
+/** The parts `encryptLarge` encrypts one by one (each at most one NIP-44 message); one part when it fits. */
+export function splitPlaintext(plaintext: string): string[] {
+  if (encoder.encode(plaintext).length <= maxPlaintextSize) return [plaintext]
   const parts: string[] = []
   let current = ''
   let currentBytes = 0
@@ -122,11 +127,16 @@ export function encryptLarge(plaintext: string, conversationKey: Uint8Array): st
     currentBytes += size
   }
   if (current) parts.push(current)
-  return parts.map((p) => encrypt(p, conversationKey)).join(' ')
+  return parts
 }
 
 export function decryptLarge(payload: string, conversationKey: Uint8Array, maxParts = 8): string {
+  return splitPayload(payload, maxParts).map((p) => decrypt(p, conversationKey)).join('')
+}
+
+/** The NIP-44 payloads of a large payload, in order; throws when there are more than `maxParts`. */
+export function splitPayload(payload: string, maxParts = 8): string[] {
   const parts = payload.split(' ')
   if (parts.length > maxParts) throw new Nip44Error(`${parts.length} payload parts, at most ${maxParts} allowed`)
-  return parts.map((p) => decrypt(p, conversationKey)).join('')
+  return parts
 }

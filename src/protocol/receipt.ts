@@ -4,7 +4,6 @@ import { z } from 'zod'
 import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
-import { decrypt, encrypt } from './nip44.ts'
 import { decryptJsonContent } from './schema.ts'
 
 /** The signed voucher as JSON; fields beyond `signature` are defined and verified in src/payments. */
@@ -20,7 +19,7 @@ export async function buildReceiptEvent(
     kind: kinds.Receipt,
     created_at: now,
     tags: [['p', node], ...(job ? [['e', job]] : [])],
-    content: encrypt(JSON.stringify(receiptVoucher.parse(voucher)), signer.conversationKey(node)),
+    content: await signer.nip44.encrypt(node, JSON.stringify(receiptVoucher.parse(voucher))),
   })
 }
 
@@ -35,8 +34,8 @@ export function parseReceiptEvent(input: unknown, options: ValidateOptions = {})
 }
 
 /** The node's side: decrypt the voucher JSON. */
-export function decryptReceiptEvent(event: NostrEvent, signer: Signer): ValidationResult<ReceiptVoucherJson> {
-  const checked = decryptJsonContent(() => decrypt(event.content, signer.conversationKey(event.pubkey)), receiptVoucher, { what: 'receipt', schemaName: 'receipt' })
+export async function decryptReceiptEvent(event: NostrEvent, signer: Signer): Promise<ValidationResult<ReceiptVoucherJson>> {
+  const checked = await decryptJsonContent(() => signer.nip44.decrypt(event.pubkey, event.content), receiptVoucher, { what: 'receipt', schemaName: 'receipt' })
   if (!checked.ok) return checked
   return { ok: true, event, data: checked.data }
 }

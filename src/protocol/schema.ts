@@ -43,14 +43,14 @@ export function checkSchema<T>(raw: unknown, schema: z.ZodType<T>, what: string)
  * The recipient's side of an encrypted JSON content: decrypt (undecryptable), bound the size (too-large), parse
  * (bad-content) and check the schema (bad-content), with `what` naming the content in every reason.
  */
-export function decryptJsonContent<T>(
-  decrypt: () => string,
+export async function decryptJsonContent<T>(
+  decrypt: () => Promise<string>,
   schema: z.ZodType<T>,
   { what, schemaName, maxBytes }: { what: string; schemaName: string; maxBytes?: number | undefined },
-): { ok: true; data: T } | Rejected {
+): Promise<{ ok: true; data: T } | Rejected> {
   let plaintext: string
   try {
-    plaintext = decrypt()
+    plaintext = await decrypt()
   } catch (err) {
     return reject('undecryptable', `${what} cannot be decrypted (${(err as Error).message})`)
   }

@@ -17,6 +17,15 @@ export function decryptDelta(conversationKey: Uint8Array, payload: string): stri
   return decrypt(payload, conversationKey)
 }
 
+/**
+ * Per-chunk decryption of what `peer` streams: synchronous with the signer's conversation-key fast path when it
+ * offers one, else through its `nip44.decrypt` (a promise per chunk: the caller keeps chunks in order).
+ */
+export function deltaDecrypter(signer: Signer, peer: string): (payload: string) => string | Promise<string> {
+  const key = signer.conversationKey?.(peer)
+  return key ? (payload) => decryptDelta(key, payload) : (payload) => signer.nip44.decrypt(peer, payload)
+}
+
 export async function buildStreamChunk(
   signer: Signer,
   { job, client, seq, text, now = nowSeconds() }: { job: string; client: string; seq: number; text: string; now?: number },
@@ -25,7 +34,7 @@ export async function buildStreamChunk(
     kind: kinds.StreamChunk,
     created_at: now,
     tags: [['e', job], ['p', client], ['seq', String(seq)], ['expiration', String(now + streamChunkTtlSeconds)]],
-    content: encryptDelta(signer.conversationKey(client), text),
+    content: await signer.nip44.encrypt(client, text),
   })
 }
 

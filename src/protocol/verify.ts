@@ -1,12 +1,15 @@
-// Schnorr verification of an event whose id was already checked. Split from the hash check so that a faster
-// implementation can be swapped in: @noble/curves is the portable reference; libsecp256k1 compiled to WASM
-// (nostr-wasm) is several times faster (bench/protocol/events.bench.ts) and is used on hot paths (relay ingest,
-// coordinator indexing) through `loadWasmVerifier()`.
+// Event id and Schnorr signature checks. Nothing here is process-wide: an `EventVerifier` is an object that a
+// process (or one client, daemon or coordinator) creates and hands to the parsers, with the Schnorr backend it
+// chose and its own memory of what already passed. @noble/curves is the portable reference; libsecp256k1
+// compiled to WASM (nostr-wasm) is several times faster (bench/protocol/events.bench.ts) and long-running parts
+// create their verifier with it (`loadWasmEventVerifier()`). Both give the same answers; only the speed differs.
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import type { Event as NostrEvent } from 'nostr-tools/core'
+import { getEventHash } from 'nostr-tools/pure'
 import type { Nostr } from 'nostr-wasm'
 
+/** Schnorr check of sig over an id that was already checked. */
 export type SignatureVerifier = (event: NostrEvent) => boolean
 
 /** Schnorr check with @noble/curves, the portable reference. */
@@ -18,32 +21,62 @@ export function verifySignatureNoble(event: Pick<NostrEvent, 'id' | 'pubkey' | '
   }
 }
 
-let wasm: Promise<Nostr> | undefined
-let wasmReady: Nostr | undefined
+export type EventVerifier = {
+  /** The Schnorr backend this verifier uses. */
+  readonly verifySignature: SignatureVerifier
+  /** Id (sha256 of the serialized event) then signature; undefined when both hold. What passed is remembered. */
+  check(event: NostrEvent): 'bad-id' | 'bad-signature' | undefined
+  /** This very event object passed `check` before (events are parsed from JSON and never mutated afterwards). */
+  passed(event: object): boolean
+}
+
+export type CreateEventVerifierParameters = {
+  /** Default @noble/curves. */
+  verifySignature?: SignatureVerifier | undefined
+  /** Verified (id, sig) pairs remembered, oldest dropped first (default 20000; 0 remembers nothing). */
+  cacheSize?: number | undefined
+}
 
 /**
- * The default verifier: libsecp256k1 once a process has loaded it (`loadNostrWasm()`, which every long-running
- * part calls at start), @noble/curves until then. Both give the same answers; only the speed differs.
+ * A verifier with its own memory: a second look at the same event object (a relay pool's pre-dedupe check, then
+ * the kind's parser) costs nothing, and a known (id, sig) pair costs one sha256: the id is the hash of everything
+ * else, pubkey included, so a matching hash with a signature already verified needs no second Schnorr check (the
+ * same event fetched again, say from a coordinator's answer on every request).
  */
-export function verifySignature(event: NostrEvent): boolean {
-  if (!wasmReady) return verifySignatureNoble(event)
-  try {
-    wasmReady.verifyEvent(event)
-    return true
-  } catch {
-    return false
+export function createEventVerifier({ verifySignature = verifySignatureNoble, cacheSize = 20_000 }: CreateEventVerifierParameters = {}): EventVerifier {
+  const remember = cacheSize > 0
+  const events = new WeakSet<object>()
+  const signatures = new Set<string>()
+  return {
+    verifySignature,
+    check(event) {
+      if (getEventHash(event) !== event.id) return 'bad-id'
+      const key = event.id + event.sig
+      if (!signatures.has(key)) {
+        if (!verifySignature(event)) return 'bad-signature'
+        if (remember) {
+          if (signatures.size >= cacheSize) signatures.delete(signatures.values().next().value as string)
+          signatures.add(key)
+        }
+      }
+      if (remember) events.add(event)
+      return undefined
+    },
+    passed: (event) => events.has(event),
   }
 }
 
-/** libsecp256k1 (WASM), loaded once per process. */
+/** What the parsers use when no verifier is given: @noble/curves, remembering nothing (so it holds no state). */
+export const defaultEventVerifier: EventVerifier = createEventVerifier({ cacheSize: 0 })
+
+/** libsecp256k1 (WASM), a fresh instance per call: a process loads it once and keeps what it made. */
 export function loadNostrWasm(): Promise<Nostr> {
-  wasm ??= import('nostr-wasm').then((m) => m.initNostrWasm()).then((instance) => (wasmReady = instance))
-  return wasm
+  return import('nostr-wasm').then((m) => m.initNostrWasm())
 }
 
-/** A verifier backed by libsecp256k1; it re-checks the id as well, which costs little beside the signature. */
-export async function loadWasmVerifier(): Promise<SignatureVerifier> {
-  const nw = await loadNostrWasm()
+/** A Schnorr verifier backed by libsecp256k1; it re-checks the id as well, which costs little beside the signature. */
+export async function loadWasmVerifier(nostrWasm?: Nostr | undefined): Promise<SignatureVerifier> {
+  const nw = nostrWasm ?? (await loadNostrWasm())
   return (event) => {
     try {
       nw.verifyEvent(event)
@@ -51,5 +84,21 @@ export async function loadWasmVerifier(): Promise<SignatureVerifier> {
     } catch {
       return false
     }
+  }
+}
+
+/** An event verifier backed by libsecp256k1 (rejects when the WASM module cannot load). */
+export async function loadWasmEventVerifier(options: Omit<CreateEventVerifierParameters, 'verifySignature'> & { nostrWasm?: Nostr | undefined } = {}): Promise<EventVerifier> {
+  const { nostrWasm, ...rest } = options
+  return createEventVerifier({ ...rest, verifySignature: await loadWasmVerifier(nostrWasm) })
+}
+
+/** libsecp256k1 when it loads, else @noble/curves (`onFallback` says why). */
+export async function createFastEventVerifier({ onFallback, ...options }: Omit<CreateEventVerifierParameters, 'verifySignature'> & { onFallback?: ((error: Error) => void) | undefined } = {}): Promise<EventVerifier> {
+  try {
+    return await loadWasmEventVerifier(options)
+  } catch (err) {
+    onFallback?.(err as Error)
+    return createEventVerifier(options)
   }
 }

@@ -1,6 +1,7 @@
 // The SDK is isomorphic: the client, bundled for the browser (esbuild, platform "browser": a Node built-in on the
 // main path fails the build), runs a whole job inside headless Chromium against a real relay and a real node
-// daemon, with the browser's own WebSocket and Web Crypto. Chromium is Debian's package (scripts/ensureChromium.sh).
+// daemon, with the browser's own WebSocket and Web Crypto, once with a local signer and once with a NIP-07 provider
+// (window.nostr) that keeps its key to itself. Chromium is Debian's package (scripts/ensureChromium.sh).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -72,4 +73,49 @@ test('a chat runs end to end inside headless Chromium', { skip: chromiumMissing(
   assert.equal(out.text, reply)
   assert.equal(out.node, node.pubkey)
   assert.equal(out.transport, 'direct', 'the browser streamed straight from the node over its WebSocket')
+
+  // The same page, now signing through a NIP-07 provider: a script of its own puts it on window.nostr, as an
+  // extension would (plain JavaScript, so no compiled-TypeScript helper is needed in the page). The key lives in
+  // the provider's closure; the SDK only ever calls getPublicKey, signEvent and nip44.encrypt/decrypt.
+  await page.addScriptTag({
+    type: 'module',
+    content: `
+      import * as m from '/infernet.js'
+      const secretKey = m.generateSecretKey()
+      const calls = { signEvent: 0, encrypt: 0, decrypt: 0 }
+      const key = (peer) => m.nip44.utils.getConversationKey(secretKey, peer)
+      window.nostrCalls = calls
+      window.nostr = {
+        getPublicKey: async () => m.getPublicKey(secretKey),
+        signEvent: async (template) => (calls.signEvent++, m.finalizeEvent(template, secretKey)),
+        nip44: {
+          encrypt: async (peer, plaintext) => (calls.encrypt++, m.nip44.encrypt(plaintext, key(peer))),
+          decrypt: async (peer, ciphertext) => (calls.decrypt++, m.nip44.decrypt(ciphertext, key(peer))),
+        },
+      }
+    `,
+  })
+  await page.waitForFunction(() => 'nostr' in globalThis)
+  const nip07 = await page.evaluate(
+    async ({ relayUrl }) => {
+      const m = await import('/infernet.js' as string)
+      const g = globalThis as { nostr?: unknown; nostrCalls?: { signEvent: number; encrypt: number; decrypt: number } }
+      const signer = await m.createNip07Signer(g.nostr)
+      const client = new m.InfernetClient({ relays: [relayUrl], signer })
+      await client.ready({ timeoutMs: 10_000 })
+      const stream = client.chat({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }] })
+      let streamed = ''
+      for await (const delta of stream) streamed += delta.text
+      const result = await stream.result
+      await client.close()
+      return { streamed, text: result.text, node: result.node, transport: result.jobs[0]?.transport, calls: g.nostrCalls!, signerKeys: Object.keys(signer).sort() }
+    },
+    { relayUrl: relay.url },
+  )
+  assert.equal(nip07.streamed, reply)
+  assert.equal(nip07.text, reply)
+  assert.equal(nip07.node, node.pubkey)
+  assert.equal(nip07.transport, 'direct')
+  assert.deepEqual(nip07.signerKeys, ['nip44', 'pubkey', 'signEvent'], 'the signer holds no key and no conversation key')
+  assert.ok(nip07.calls.encrypt >= 1 && nip07.calls.decrypt >= 1 && nip07.calls.signEvent >= 1, JSON.stringify(nip07.calls))
 })

@@ -30,7 +30,7 @@ export async function startLyingNode({ relays, model, price, lie, reply = 'one t
       state.jobs++
       // 'silent': takes the job and never answers (a node that never accepts).
       if (lie === 'silent') return
-      const decrypted = decryptJobRequest(frame.event as never, signer)
+      const decrypted = await decryptJobRequest(frame.event as never, signer)
       if (!decrypted.ok) return
       const job = frame.event.id
       const client = frame.event.pubkey

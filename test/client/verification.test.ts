@@ -96,16 +96,18 @@ test('paid node: cumulative CPR receipts signed by the receipt book and sent thr
   await pool.ready()
   const events = await pool.query([{ kinds: [kinds.Receipt], '#p': [node.pubkey] }])
   assert.equal(events.length, 2)
-  const cumulatives = events
-    .map((e) => {
-      assert.ok(parseReceiptEvent(e).ok)
-      const voucher = decryptReceiptEvent(e, node.signer)
-      assert.ok(voucher.ok)
-      const data = voucher.data as Record<string, unknown>
-      assert.equal(data.payer, account.address)
-      return BigInt(String(data.cumulative))
-    })
-    .sort((a, b) => (a < b ? -1 : 1))
+  const cumulatives = (
+    await Promise.all(
+      events.map(async (e) => {
+        assert.ok(parseReceiptEvent(e).ok)
+        const voucher = await decryptReceiptEvent(e, node.signer)
+        assert.ok(voucher.ok)
+        const data = voucher.data as Record<string, unknown>
+        assert.equal(data.payer, account.address)
+        return BigInt(String(data.cumulative))
+      }),
+    )
+  ).sort((a, b) => (a < b ? -1 : 1))
   assert.deepEqual(cumulatives, [first.cost, first.cost + second.cost])
 })
 

@@ -100,4 +100,20 @@ describe('indexer', () => {
     assert.equal(market.byModel.get('llama3')!.size, 0)
     assert.equal(db.nodeEvents().length, 0)
   })
+
+  it('counts the last minute of results by its injected clock, not the wall clock', async (t) => {
+    const db = openCoordinatorDb(':memory:')
+    t.after(() => db.close())
+    const market = new MarketIndex()
+    // A replay far in the past: the wall clock would drop every one of these results from the window.
+    let clock = 1_700_000_000
+    const indexer = createIndexer({ db, market, now: () => clock })
+    t.after(() => indexer.close())
+    const node = testSigner('rates-node')
+    indexer.ingest(await resultEvent(node, { job: jobId(1), client: testSigner('c').pubkey, completion: 60, now: clock }))
+    indexer.flush()
+    assert.deepEqual(indexer.rates(), { jobsPerSecond: 1 / 60, tokensPerSecond: 1, failuresPerMinute: 0 })
+    clock += 61
+    assert.deepEqual(indexer.rates(), { jobsPerSecond: 0, tokensPerSecond: 0, failuresPerMinute: 0 })
+  })
 })

@@ -121,7 +121,7 @@ describe('node daemon', () => {
     const resultEv = await waitSeen((e) => e.kind === kinds.JobResult && e.tags.some((t) => t[0] === 'e' && t[1] === event.id))
     const r = parseJobResult(resultEv)
     assert.ok(r.ok)
-    const content = decryptJobResult(resultEv, client)
+    const content = await decryptJobResult(resultEv, client)
     assert.ok(content.ok)
     assert.equal(content.data.text, reply)
     // ephemeral chunks reached us live, in order, and add up to the output
@@ -182,7 +182,7 @@ describe('node daemon', () => {
     const event = await jobEvent(client, node.pubkey, { transport: 'direct' })
     await pool.publish(event)
     const resultEv = await waitSeen((e) => e.kind === kinds.JobResult && e.tags.some((t) => t[0] === 'e' && t[1] === event.id))
-    const content = decryptJobResult(resultEv, client)
+    const content = await decryptJobResult(resultEv, client)
     assert.ok(content.ok)
     assert.equal(content.data.text, reply)
     assert.ok(seen.some((e) => e.kind === kinds.StreamChunk && e.tags.some((t) => t[0] === 'e' && t[1] === event.id)))

@@ -36,7 +36,7 @@ describe('test vectors (test/vectors/events.json)', () => {
     assert.equal(vectors.keys.node, node.pubkey)
     assert.equal(vectors.keys.client, client.pubkey)
   })
-  test('every vector parses, and encrypted parts decrypt to the documented plaintext', () => {
+  test('every vector parses, and encrypted parts decrypt to the documented plaintext', async () => {
     const cap = parseCapability(vectors.capability, opts)
     assert.ok(cap.ok, !cap.ok ? cap.reason : '')
     assert.deepEqual({ ...cap.data, pubkey: undefined, createdAt: undefined, expiresAt: undefined }, { ...exampleCapability, pubkey: undefined, createdAt: undefined, expiresAt: undefined })
@@ -44,7 +44,7 @@ describe('test vectors (test/vectors/events.json)', () => {
     assert.ok(hb.ok && hb.data.slots.free === exampleHeartbeat.slots.free && hb.data.expiresAt === fixedNow + 90)
     const job = parseJobRequest(vectors.jobRequest, opts)
     assert.ok(job.ok && job.data.node === node.pubkey && job.data.client === client.pubkey)
-    const decrypted = decryptJobRequest(vectors.jobRequest, node)
+    const decrypted = await decryptJobRequest(vectors.jobRequest, node)
     assert.ok(decrypted.ok)
     assert.deepEqual(decrypted.data, examplePayload)
     const status = parseJobStatus(vectors.jobStatus, opts)
@@ -56,13 +56,13 @@ describe('test vectors (test/vectors/events.json)', () => {
     assert.ok(result.ok)
     assert.equal(result.data.outputHash, outputHash('Hello!'))
     assert.deepEqual(result.data.usage, { promptTokens: 12, completionTokens: 2 })
-    const text = decryptJobResult(vectors.jobResult, client)
+    const text = await decryptJobResult(vectors.jobResult, client)
     assert.ok(text.ok && text.data.text === 'Hello!')
     const cancel = parseJobCancel(vectors.jobCancel, opts)
     assert.ok(cancel.ok && cancel.data.client === client.pubkey)
     const receipt = parseReceiptEvent(vectors.receipt, opts)
     assert.ok(receipt.ok && receipt.data.node === node.pubkey)
-    const voucher = decryptReceiptEvent(vectors.receipt, node)
+    const voucher = await decryptReceiptEvent(vectors.receipt, node)
     assert.ok(voucher.ok)
     assert.deepEqual(voucher.data, exampleVoucher)
     const auth = verifyAuthEvent(vectors.auth, { url: 'http://127.0.0.1:8790/v1/jobs', method: 'POST', body: JSON.stringify(vectors.jobRequest) }, opts)
@@ -89,15 +89,15 @@ describe('round trips', () => {
   test('job request: only the addressed node can read it', async () => {
     const ev = await buildJobRequest(client, { node: node.pubkey, payload })
     assert.ok(!ev.content.includes('Say hello'))
-    assert.ok(decryptJobRequest(ev, node).ok)
-    const other = decryptJobRequest(ev, stranger)
+    assert.ok((await decryptJobRequest(ev, node)).ok)
+    const other = await decryptJobRequest(ev, stranger)
     assert.ok(!other.ok && other.code === 'undecryptable')
   })
   test('job request: large prompts are split over several NIP-44 payloads', async () => {
     const big = { ...payload, messages: [{ role: 'user' as const, content: 'x'.repeat(150_000) }] }
     const ev = await buildJobRequest(client, { node: node.pubkey, payload: big })
     assert.ok(ev.content.split(' ').length >= 3)
-    const back = decryptJobRequest(ev, node)
+    const back = await decryptJobRequest(ev, node)
     assert.ok(back.ok && back.data.messages[0]!.content.length === 150_000)
     await assert.rejects(buildJobRequest(client, { node: node.pubkey, payload: { ...payload, messages: [{ role: 'user', content: 'x'.repeat(300_000) }] } }), /limit is/)
   })
@@ -111,7 +111,7 @@ describe('round trips', () => {
     assert.equal(r.data.amount, 123n)
     assert.equal(r.data.ttftMs, 3)
     assert.equal(r.data.durationMs, 10)
-    const content = decryptJobResult(ev, client)
+    const content = await decryptJobResult(ev, client)
     assert.ok(content.ok && content.data.text === undefined)
   })
 })
@@ -152,18 +152,18 @@ describe('rejections: each defect has its own code', () => {
     const empty = parseJobRequest(resign(job, { content: '' }, client.secretKey), opts)
     assert.ok(!empty.ok && empty.code === 'bad-content')
   })
-  test('tampered job ciphertext is undecryptable', () => {
+  test('tampered job ciphertext is undecryptable', async () => {
     const job = vectors.jobRequest as NostrEvent
     const c = job.content
     const tampered = resign(job, { content: c.slice(0, 40) + (c[40] === 'A' ? 'B' : 'A') + c.slice(41) }, client.secretKey)
-    const r = decryptJobRequest(tampered, node)
+    const r = await decryptJobRequest(tampered, node)
     assert.ok(!r.ok && r.code === 'undecryptable' && /MAC|padding|base64/.test(r.reason))
   })
   test('decrypted payload off schema is bad-content', async () => {
     const ev = await buildJobRequest(client, { node: node.pubkey, payload })
     const { encrypt } = await import('../../src/protocol/nip44.ts')
     const bad = resign(ev, { content: encrypt(JSON.stringify({ v: 1, model: 'm', messages: [] }), client.conversationKey(node.pubkey)) }, client.secretKey)
-    const r = decryptJobRequest(bad, node)
+    const r = await decryptJobRequest(bad, node)
     assert.ok(!r.ok && r.code === 'bad-content' && /messages/.test(r.reason))
   })
   test('status with an unknown name, and error without a code', () => {

@@ -10,7 +10,7 @@ const client = testSigner('client')
 test('the job payload carries the parameter object as it is: named fields and pass-through ones', async () => {
   const params = { max_tokens: 64, temperature: 0.2, top_p: 0.9, stop: ['\n'], seed: 7, top_k: 20, logit_bias: { 1: 2 } }
   const payload: JobPayload = { v: 1, model: 'llama3', messages: [{ role: 'user', content: 'hi' }], params, bid: { input: '0', output: '0' }, transport: 'direct' }
-  const back = decryptJobRequest(await buildJobRequest(client, { node: node.pubkey, payload }), node)
+  const back = await decryptJobRequest(await buildJobRequest(client, { node: node.pubkey, payload }), node)
   assert.ok(back.ok)
   assert.deepEqual(back.data.params, params)
 })

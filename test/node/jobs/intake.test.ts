@@ -27,7 +27,7 @@ test('intake: public checks map to job error codes', async () => {
 test('intake: payload checks (decrypt, prompt size, bid)', async () => {
   const check = async (overrides: Parameters<typeof jobEvent>[2], maxPromptBytes = 100, signer = node) => {
     const ev = await jobEvent(client, node.pubkey, overrides)
-    const r = checkJobPayload(ev, { signer, price, maxPromptBytes })
+    const r = await checkJobPayload(ev, { signer, price, maxPromptBytes })
     return r.ok ? 'ok' : r.code
   }
   assert.equal(await check({ bid: price }), 'ok')

@@ -1,0 +1,258 @@
+// The chat action: route one chat request over the ranked candidates, fail over before the first token, resume
+// mid-stream on another node (the delivered text goes back as a partial assistant message), verify the signed
+// result and pay for it. Every dependency comes in through `client`, so the loop runs without the SDK class.
+// Behaviour is specified in nips/client.md.
+import { parseModelRef } from '../../src/protocol/modelDigest.ts'
+import type { Logger } from '../../src/log.ts'
+import type { RelayPool } from '../../src/net/relayPool.ts'
+import { utf8Length } from '../../src/protocol/event.ts'
+import type { GenerationParams } from '../../src/protocol/generationParams.ts'
+import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
+import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
+import { amountDue, isFree } from '../../src/protocol/price.ts'
+import type { Price } from '../../src/protocol/schema.ts'
+import type { EventVerifier } from '../../src/protocol/verify.ts'
+import type { Signer } from '../../src/signer.ts'
+import type { DirectChannels } from '../directChannel.ts'
+import {
+  AllCandidatesFailedError,
+  BudgetExceededError,
+  CancelledError,
+  ClientClosedError,
+  NoNodeForModelError,
+  RequestTooLargeError,
+  RequestRejectedError,
+  ResultVerificationError,
+  StreamInterruptedError,
+  type CandidateFailure,
+} from '../errors.ts'
+import { priceFor, summarizeModels, type MarketNode } from '../market.ts'
+import type { ReceiptIssuer } from '../receipts.ts'
+import { eligible, rankCandidates, type RoutingPolicy } from '../routing.ts'
+import { runAttempt } from '../runAttempt.ts'
+import { recordOutcome, type ClientSession } from '../session.ts'
+import { verifyResult } from '../verifyResult.ts'
+import { payNode } from './payNode.ts'
+
+export type ChatParameters = {
+  model: string
+  messages: ChatMessage[]
+  /** Generation parameters (OpenAI names; other fields pass through to the node's backend), sent to the node as they are. */
+  params?: GenerationParams | undefined
+  maxPrice?: Price | undefined
+  routing?: RoutingPolicy | undefined
+  signal?: AbortSignal | undefined
+}
+
+export type ChatJob = {
+  id: string
+  node: string
+  outcome: 'ok' | 'failed-before-first-token' | 'failed-mid-stream'
+  reason?: string | undefined
+  /** How the job travelled: straight to the node's stream endpoint, or through relays. */
+  transport?: 'direct' | 'relay' | undefined
+}
+
+export type ChatResult = {
+  text: string
+  usage: { promptTokens: number; completionTokens: number }
+  model: string
+  /** Pubkey of the node that finished. */
+  node: string
+  cost: bigint
+  finishReason: string
+  ttftMs: number
+  jobs: ChatJob[]
+  /** True when the stream continued on another node after a mid-stream failure. */
+  resumed: boolean
+}
+
+export type ChatReturnType = ChatResult
+
+export type ChatErrorType =
+  | AllCandidatesFailedError
+  | BudgetExceededError
+  | CancelledError
+  | ClientClosedError
+  | NoNodeForModelError
+  | RequestTooLargeError
+  | RequestRejectedError
+  | ResultVerificationError
+  | StreamInterruptedError
+
+/** The settings the loop reads; the SDK class fills them from its parameters and defaults. */
+export type ChatConfig = {
+  routing: RoutingPolicy
+  acceptTimeoutMs: number
+  firstTokenTimeoutMs: number
+  stallTimeoutMs: number
+  resume: boolean
+  maxAttempts: number
+  budget: bigint | undefined
+  maxPrice: Price | undefined
+}
+
+/** What the chat action needs from the SDK: its identity, transports, candidate source and session state. */
+export type ChatClient = {
+  signer: Signer
+  pool: RelayPool
+  channels: DirectChannels
+  verifier: EventVerifier
+  logger: Logger
+  clock: () => number
+  config: ChatConfig
+  session: ClientSession
+  receipts: ReceiptIssuer | undefined
+  /** Candidates come from a node source or a coordinator (else from the client's own view of the relays). */
+  hostedSource: 'nodeSource' | 'coordinator' | undefined
+  /** The market for `model` (all live models when undefined), best first for `routing` when a node source ranks. */
+  nodes(query: { model?: string | undefined; routing?: RoutingPolicy | undefined }): Promise<MarketNode[]>
+  closed(): boolean
+}
+
+export type ChatActionParameters = ChatParameters & {
+  /** Each piece of text as it streams, across failovers, in order. */
+  onDelta?: ((text: string) => void) | undefined
+}
+
+export async function chat(client: ChatClient, params: ChatActionParameters): Promise<ChatReturnType> {
+  if (client.closed()) throw new ClientClosedError()
+  const { signer, config, session, logger, clock } = client
+  const signal = params.signal ?? new AbortController().signal
+  const emit = params.onDelta ?? (() => {})
+  const nowSeconds = () => Math.floor(clock() / 1000)
+  const started = clock()
+  // `tiny-a@sha256:5f0c…` asks for those weights: the node is sent the plain id, routing keeps only nodes that announce them.
+  const { id: model, digest } = parseModelRef(params.model)
+  const { messages } = params
+  const policy = params.routing ?? config.routing
+  const maxPrice = params.maxPrice ?? config.maxPrice
+  const promptBytes = utf8Length(JSON.stringify(messages))
+  if (promptBytes > maxJobPayloadBytes) throw new RequestTooLargeError({ bytes: promptBytes, limit: maxJobPayloadBytes, model })
+
+  const all = await client.nodes({ model, routing: policy })
+  const live = all.filter((n) => n.live)
+  if (live.length === 0) {
+    const known = client.hostedSource ? [] : summarizeModels(await client.nodes({})).map((m) => m.id)
+    throw new NoNodeForModelError({ model, known })
+  }
+  const fitting = live.filter((n) => promptBytes <= n.capability.maxPromptBytes)
+  if (fitting.length === 0) throw new RequestTooLargeError({ bytes: promptBytes, limit: Math.max(...live.map((n) => n.capability.maxPromptBytes)), model })
+  const now = nowSeconds()
+  const candidates =
+    client.hostedSource === 'nodeSource'
+      ? eligible({ nodes: fitting, model, digest, now, maxPrice, bad: session.bad })
+      : rankCandidates({ nodes: fitting, model, digest, policy, now, maxPrice, history: session.history, bad: session.bad })
+  if (candidates.length === 0) {
+    throw new NoNodeForModelError({ model, reason: digest ? `no live node serves ${model} with weights ${digest}` : 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
+  }
+
+  let delivered = ''
+  let ttftMs: number | undefined
+  let budgetError: BudgetExceededError | undefined
+  let attempts = 0
+  const jobs: ChatJob[] = []
+  const failures: CandidateFailure[] = []
+  for (const node of candidates) {
+    if (attempts >= config.maxAttempts) break
+    if (signal.aborted) throw new CancelledError()
+    const price = priceFor(node, model)
+    const attemptMessages: ChatMessage[] = delivered ? [...messages, { role: 'assistant', content: delivered }] : messages
+    const attemptPromptBytes = utf8Length(JSON.stringify(attemptMessages))
+    if (config.budget !== undefined && !isFree(price)) {
+      // Worst case: one token per prompt byte, and max_tokens of output (none when unbounded).
+      const needed = amountDue({ promptTokens: attemptPromptBytes, completionTokens: params.params?.max_tokens ?? 0 }, price)
+      if (session.spent + needed > config.budget) {
+        budgetError = new BudgetExceededError({ budget: config.budget, spent: session.spent, needed })
+        failures.push({ node: node.pubkey, reason: `could cost ${needed}, over the remaining budget` })
+        continue
+      }
+    }
+    attempts++
+    let jobId = ''
+    const outcome = await runAttempt({
+      signer,
+      pool: client.pool,
+      channels: client.channels,
+      verifier: client.verifier,
+      node,
+      payload: {
+        v: 1,
+        model,
+        messages: attemptMessages,
+        params: params.params ?? {},
+        bid: maxPrice ?? price,
+        ...(delivered ? { continue: true } : {}),
+      },
+      acceptTimeoutMs: config.acceptTimeoutMs,
+      firstTokenTimeoutMs: config.firstTokenTimeoutMs,
+      stallTimeoutMs: config.stallTimeoutMs,
+      now: nowSeconds(),
+      logger,
+      signal,
+      onJob: (id) => (jobId = id),
+      onDelta: (text) => {
+        ttftMs ??= clock() - started
+        emit(text)
+      },
+    })
+    jobId = outcome.job
+    if (!outcome.ok) {
+      const outcomeName = outcome.phase === 'mid-stream' ? 'failed-mid-stream' : 'failed-before-first-token'
+      jobs.push({ id: jobId, node: node.pubkey, outcome: outcomeName, reason: outcome.reason, transport: outcome.transport })
+      if (outcome.cancelled && signal.aborted) throw new CancelledError({ job: jobId })
+      if (outcome.code === 'too-large' || outcome.code === 'bad-payload') {
+        throw new RequestRejectedError({ node: node.pubkey, reason: outcome.code, message: outcome.reason.replace(/^node error [a-z-]+: /, ''), model })
+      }
+      recordOutcome(session, node.pubkey, false)
+      failures.push({ node: node.pubkey, reason: outcome.reason })
+      logger.info('node failed, trying the next one', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), phase: outcome.phase, code: outcome.code })
+      delivered += outcome.text
+      if (delivered && !config.resume) {
+        throw new StreamInterruptedError({ node: node.pubkey, reason: outcome.reason, deliveredChars: delivered.length, resume: false })
+      }
+      continue
+    }
+
+    const verified = verifyResult({
+      event: outcome.resultEvent,
+      node: node.pubkey,
+      job: jobId,
+      client: signer.pubkey,
+      model,
+      text: outcome.text,
+      price,
+      promptBytes: attemptPromptBytes,
+      now: nowSeconds(),
+      verifier: client.verifier,
+    })
+    if (!verified.ok) {
+      session.bad.add(node.pubkey)
+      recordOutcome(session, node.pubkey, false)
+      logger.warn('result failed verification; node not paid and excluded', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), reason: verified.reason })
+      throw new ResultVerificationError({ node: node.pubkey, job: jobId, reason: verified.reason })
+    }
+    recordOutcome(session, node.pubkey, true)
+    jobs.push({ id: jobId, node: node.pubkey, outcome: 'ok', transport: outcome.transport })
+    const r = verified.result
+    const cost = await payNode(client, { node, job: jobId, amount: r.amount })
+    if (cost < r.amount) throw new BudgetExceededError({ budget: config.budget ?? 0n, spent: session.spent - cost, needed: r.amount })
+    return {
+      text: delivered + outcome.text,
+      usage: r.usage,
+      model,
+      node: node.pubkey,
+      cost,
+      finishReason: r.finishReason,
+      ttftMs: ttftMs ?? clock() - started,
+      jobs,
+      resumed: delivered.length > 0,
+    }
+  }
+  if (attempts === 0 && budgetError) throw budgetError
+  if (delivered) {
+    const last = failures[failures.length - 1]
+    throw new StreamInterruptedError({ node: last?.node ?? '?', reason: last?.reason ?? 'no node left to continue', deliveredChars: delivered.length, resume: true })
+  }
+  throw new AllCandidatesFailedError({ model, failures })
+}
