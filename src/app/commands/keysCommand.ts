@@ -1,4 +1,4 @@
-import type { InfernetCommand } from '../command.ts'
+import type { InfernetCommand } from '../../cli/command.ts'
 
 export const keysCommand: InfernetCommand = {
   command: 'keys',
@@ -9,7 +9,7 @@ export const keysCommand: InfernetCommand = {
       .option('export', { type: 'boolean', describe: 'Also print the secret key (nsec and hex). Handle with care.' })
       .option('force', { type: 'boolean', describe: 'With --import: replace an existing key file' }),
   handler: async (argv) => {
-    const { runKeys } = await import('./keysImpl.ts')
+    const { runKeys } = await import('./keysHandler.ts')
     await runKeys(argv as Parameters<typeof runKeys>[0])
   },
 }

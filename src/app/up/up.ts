@@ -1,16 +1,16 @@
 // `infernet up`: the whole network on 127.0.0.1 in one command. It starts real processes that talk only over
 // the network, exactly as on the internet: a relay, a dev chain with the settlement contract, N node agents and a
 // coordinator with the OpenAI-compatible gateway whose escrow is funded. Everything lives under one data folder.
-// Like src/cli.ts, this is a composition root: the one other place allowed to reach into a part (backend
+// Like src/app/cli.ts, this is a composition root: the one other place allowed to reach into a part (backend
 // detection from node/backends) to decide how to start it.
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { parseEther } from 'viem'
-import { createBackend, detectBackend } from '../../node/backends/index.ts'
-import { BaseError } from '../errors/base.ts'
-import { keyPath, loadOrCreateIdentity } from '../keys/identity.ts'
-import type { Logger } from '../log.ts'
+import { createBackend, detectBackend } from '../../../node/backends/index.ts'
+import { BaseError } from '../../errors/base.ts'
+import { keyPath, loadOrCreateIdentity } from '../../keys/identity.ts'
+import type { Logger } from '../../log.ts'
 import { banner } from './banner.ts'
 import { startChild, type ManagedChild } from './childProcess.ts'
 import { defaultEscrowPerNode, fund, fundChannels, startDevnet, type Devnet } from './devnet.ts'
@@ -159,22 +159,4 @@ async function waitForNodes(gatewayUrl: string, model: string, count: number, ti
   throw new BaseError(`The coordinator did not see ${count} live node(s) serving ${model} within ${timeoutMs / 1000} s.`, {
     metaMessages: ['Run with --verbose to see every process log.'],
   })
-}
-
-export async function runUp(p: UpParameters): Promise<void> {
-  const network = await startNetwork(p)
-  await new Promise<void>((resolveStop) => {
-    let stopping = false
-    const shutdown = (signal: string) => {
-      if (stopping) return
-      stopping = true
-      p.logger.info(`${signal}: stopping every process`)
-      void network.stop().then(resolveStop)
-    }
-    process.once('SIGINT', () => shutdown('SIGINT'))
-    process.once('SIGTERM', () => shutdown('SIGTERM'))
-    // A child dying on its own is worth saying; the rest keeps running.
-    for (const c of network.children) c.child.once('exit', (code, signal) => !stopping && p.logger.warn(`${c.name} exited (${signal ?? `code ${code}`})`))
-  })
-  p.logger.info('stopped')
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { InfernetCommand } from '../command.ts'
+import type { InfernetCommand } from '../../cli/command.ts'
 
 export const upCommand: InfernetCommand = {
   command: 'up',
@@ -15,7 +15,7 @@ export const upCommand: InfernetCommand = {
       .option('backend-url', { type: 'string', describe: 'Backend base URL (with --backend)' })
       .option('price', { type: 'string', default: '100000000000,300000000000', describe: 'IN,OUT: node price per million tokens, wei' }),
   handler: async (argv) => {
-    const { runUp } = await import('../../up/up.ts')
+    const { runUp } = await import('./upHandler.ts')
     const { createLogger } = await import('../../log.ts')
     const [input = '0', output = '0'] = String(argv.price).split(',')
     await runUp({

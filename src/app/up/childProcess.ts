@@ -2,9 +2,9 @@
 // The child's stderr (its logs) is prefixed with its name and forwarded, or kept in a ring for error reports.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../../errors/base.ts'
 
-export const cliPath = fileURLToPath(new URL('../../bin/infernet.js', import.meta.url))
+export const cliPath = fileURLToPath(new URL('../../../bin/infernet.js', import.meta.url))
 
 export type Ready = { ready: true; url: string; [key: string]: unknown }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolveHome } from '../../config/common.ts'
 import { BaseError } from '../../errors/base.ts'
 import { exportSecretKey, identityFromSecretKey, keyPath, loadOrCreateIdentity, parseSecretKey, saveIdentity } from '../../keys/identity.ts'
-import { printJson, table } from '../command.ts'
+import { printJson, table } from '../../cli/command.ts'
 
 export async function runKeys(argv: { home?: string | undefined; json?: boolean | undefined; import?: string | undefined; export?: boolean | undefined; force?: boolean | undefined }): Promise<void> {
   const home = resolveHome(argv)

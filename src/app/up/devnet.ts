@@ -2,9 +2,9 @@
 // gas for every node, and the gateway's escrow funded with one channel per node. Local development only.
 import { parseEther, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { startDevChain, type DevChain } from '../devchain/anvil.ts'
-import { createSettlementClient } from '../payments/clients.ts'
-import { deploySettlement, deposit } from '../payments/contract.ts'
+import { startDevChain, type DevChain } from '../../devchain/anvil.ts'
+import { createSettlementClient } from '../../payments/clients.ts'
+import { deploySettlement, deposit } from '../../payments/contract.ts'
 
 export type Devnet = {
   chain: DevChain
