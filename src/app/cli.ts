@@ -7,12 +7,14 @@ import { commonSchema } from '../config/common.ts'
 import { formatError, withGlobalOptions, type InfernetCommand } from '../cli/command.ts'
 import { keysCommand } from './commands/keysCommand.ts'
 import { upCommand } from './commands/upCommand.ts'
-import { payoutCommand } from '../../node/payout/command.ts'
+import { payoutCommand } from '../../node/commands/payoutCommand.ts'
 import { depositCommand } from '../../client/payments/commands/deposit.ts'
 import { balanceCommand } from '../../client/payments/commands/balance.ts'
 import { withdrawCommand } from '../../client/payments/commands/withdraw.ts'
 import { relayCommand } from '../../relay/cli.ts'
-import { nodeCommands } from '../../node/cli.ts'
+import { setupCommand } from '../../node/commands/setupCommand.ts'
+import { startCommand } from '../../node/commands/startCommand.ts'
+import { logsCommand, statusCommand, stopCommand } from '../../node/commands/controlCommand.ts'
 import { coordinatorCommand } from '../coordinator/cli.ts'
 import { chatCommand, modelsCommand, nodesCommand } from '../../client/cli.ts'
 
@@ -24,7 +26,11 @@ const commands: InfernetCommand[] = [
   balanceCommand,
   withdrawCommand,
   relayCommand,
-  ...nodeCommands,
+  setupCommand,
+  startCommand,
+  stopCommand,
+  statusCommand,
+  logsCommand,
   coordinatorCommand,
   chatCommand,
   nodesCommand,

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log.ts'
 import { paymentsCliContext } from '../../src/payments/cliContext.ts'
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { createReceiptWallet, receiptWalletPath } from '../wallet/receiptWallet.ts'
-import { payout } from './payout.ts'
+import { payout } from '../payout/payout.ts'
 
 export async function runPayout(argv: PaymentsCliFlags & { dryRun?: boolean | undefined; min?: string | undefined; payee?: string | undefined; json?: boolean | undefined }): Promise<void> {
   const { home, identity, config, client } = paymentsCliContext(argv)

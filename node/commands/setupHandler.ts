@@ -17,10 +17,10 @@ import { createLocalSigner } from '../../src/signer.ts'
 import { createBackend, defaultBackendUrls, detectBackend } from '../backends/index.ts'
 import type { Backend, PullProgress } from '../backends/types.ts'
 import { buildCapabilityContent, servedModels, type GpuInfo, type GpuProbe } from '../capability.ts'
-import type { NodeCommandArguments } from '../cli.ts'
+import type { NodeCommandArguments } from './arguments.ts'
 import { recommendModel } from '../gpu/recommendModel.ts'
 import { loadNodeConfig, nodeConfigPath, nodeSchema } from '../config.ts'
-import { createGpuProbe, nodeFlags } from '../run/common.ts'
+import { createGpuProbe, nodeFlags } from './common.ts'
 
 export type SetupDependencies = {
   gpu?: GpuProbe | undefined

@@ -5,7 +5,7 @@ import type { GpuProbe, GpuSample } from '../capability.ts'
 import { detectGpus } from '../gpu/detect.ts'
 import { sampleGpuUsage } from '../gpu/sampleGpuUsage.ts'
 import { loadNodeConfig, parsePriceFlag, pidFilePath, type NodeConfig } from '../config.ts'
-import type { NodeCommandArguments } from '../cli.ts'
+import type { NodeCommandArguments } from './arguments.ts'
 
 export function nodeFlags(argv: NodeCommandArguments): Record<string, unknown> {
   const price = argv.price !== undefined ? parsePriceFlag(argv.price) : undefined

@@ -12,10 +12,10 @@ import { createLogger, type LogLevel } from '../../src/log.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { createFastSigner } from '../../src/signer.ts'
 import { createBackend } from '../backends/index.ts'
-import type { NodeCommandArguments } from '../cli.ts'
+import type { NodeCommandArguments } from './arguments.ts'
 import { logFilePath, nodeDataDir, pidFilePath } from '../config.ts'
 import { createNodeDaemon } from '../daemon.ts'
-import { setupNodePayments } from './payments.ts'
+import { setupNodePayments } from './startPayments.ts'
 import { isAlive, loadFromArgv, createGpuProbe, readPidFile } from './common.ts'
 
 export class NodeAlreadyRunningError extends BaseError {

@@ -11,7 +11,7 @@ export const payoutCommand: InfernetCommand = {
       .option('payee', { type: 'string', describe: 'Our payout address, if not this key\'s address (env INFERNET_PAYOUT_ADDRESS)' })
       .options(paymentsCliOptions),
   handler: async (argv) => {
-    const { runPayout } = await import('./runPayout.ts')
+    const { runPayout } = await import('./payoutHandler.ts')
     await runPayout(argv as Parameters<typeof runPayout>[0])
   },
 }
