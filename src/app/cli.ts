@@ -8,15 +8,16 @@ import { formatError, withGlobalOptions, type InfernetCommand } from '../cli/com
 import { keysCommand } from './commands/keysCommand.ts'
 import { upCommand } from './commands/upCommand.ts'
 import { payoutCommand } from '../../node/commands/payoutCommand.ts'
-import { depositCommand } from '../../client/payments/commands/deposit.ts'
-import { balanceCommand } from '../../client/payments/commands/balance.ts'
-import { withdrawCommand } from '../../client/payments/commands/withdraw.ts'
+import { depositCommand } from '../../client/commands/depositCommand.ts'
+import { balanceCommand } from '../../client/commands/balanceCommand.ts'
+import { withdrawCommand } from '../../client/commands/withdrawCommand.ts'
 import { relayCommand } from '../../relay/cli.ts'
 import { setupCommand } from '../../node/commands/setupCommand.ts'
 import { startCommand } from '../../node/commands/startCommand.ts'
 import { logsCommand, statusCommand, stopCommand } from '../../node/commands/controlCommand.ts'
 import { coordinatorCommand } from '../coordinator/cli.ts'
-import { chatCommand, modelsCommand, nodesCommand } from '../../client/cli.ts'
+import { chatCommand } from '../../client/commands/chatCommand.ts'
+import { modelsCommand, nodesCommand } from '../../client/commands/marketCommand.ts'
 
 const commands: InfernetCommand[] = [
   upCommand,

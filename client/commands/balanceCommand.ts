@@ -1,5 +1,5 @@
-import type { InfernetCommand } from '../../../src/cli/command.ts'
-import { paymentsCliOptions } from '../../../src/payments/cliOptions.ts'
+import type { InfernetCommand } from '../../src/cli/command.ts'
+import { paymentsCliOptions } from '../../src/payments/cliOptions.ts'
 
 export const balanceCommand: InfernetCommand = {
   command: 'balance',
@@ -10,7 +10,7 @@ export const balanceCommand: InfernetCommand = {
       .option('from-block', { type: 'number', describe: 'First block to scan for deposits (default 0)' })
       .options(paymentsCliOptions),
   handler: async (argv) => {
-    const { runBalance } = await import('./balanceImpl.ts')
+    const { runBalance } = await import('./balanceHandler.ts')
     await runBalance(argv as Parameters<typeof runBalance>[0])
   },
 }

@@ -1,7 +1,7 @@
-import { printJson, table } from '../../../src/cli/command.ts'
-import { formatTime, paymentsCliContext } from '../../../src/payments/cliContext.ts'
-import type { PaymentsCliFlags } from '../../../src/payments/cliContext.ts'
-import { getChannel, requestWithdraw, withdraw } from '../../../src/payments/contract.ts'
+import { printJson, table } from '../../src/cli/command.ts'
+import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts'
+import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
+import { getChannel, requestWithdraw, withdraw } from '../../src/payments/contract.ts'
 import { guardRpc } from './guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 

@@ -1,5 +1,5 @@
-import type { InfernetCommand } from '../../../src/cli/command.ts'
-import { paymentsCliOptions } from '../../../src/payments/cliOptions.ts'
+import type { InfernetCommand } from '../../src/cli/command.ts'
+import { paymentsCliOptions } from '../../src/payments/cliOptions.ts'
 
 export const depositCommand: InfernetCommand = {
   command: 'deposit <amount>',
@@ -10,7 +10,7 @@ export const depositCommand: InfernetCommand = {
       .option('node', { type: 'string', demandOption: true, describe: 'The node: its npub or hex key (payout address read from its signed capability on --relay), or the payout address itself' })
       .options(paymentsCliOptions),
   handler: async (argv) => {
-    const { runDeposit } = await import('./depositImpl.ts')
+    const { runDeposit } = await import('./depositHandler.ts')
     await runDeposit(argv as unknown as Parameters<typeof runDeposit>[0])
   },
 }

@@ -1,9 +1,9 @@
 import { zeroAddress } from 'viem'
 import type { Address } from 'viem'
-import { printJson, table } from '../../../src/cli/command.ts'
-import { formatTime, paymentsCliContext } from '../../../src/payments/cliContext.ts'
-import type { PaymentsCliFlags } from '../../../src/payments/cliContext.ts'
-import { getChannel, listChannels } from '../../../src/payments/contract.ts'
+import { printJson, table } from '../../src/cli/command.ts'
+import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts'
+import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
+import { getChannel, listChannels } from '../../src/payments/contract.ts'
 import { guardRpc } from './guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 

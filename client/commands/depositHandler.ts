@@ -1,8 +1,8 @@
 import { zeroAddress } from 'viem'
-import { printJson, table } from '../../../src/cli/command.ts'
-import { paymentsCliContext, parseAmount } from '../../../src/payments/cliContext.ts'
-import type { PaymentsCliFlags } from '../../../src/payments/cliContext.ts'
-import { deposit, getChannel } from '../../../src/payments/contract.ts'
+import { printJson, table } from '../../src/cli/command.ts'
+import { paymentsCliContext, parseAmount } from '../../src/payments/cliContext.ts'
+import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
+import { deposit, getChannel } from '../../src/payments/contract.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
 export async function runDeposit(argv: PaymentsCliFlags & { amount: string; node: string; json?: boolean | undefined }): Promise<void> {

@@ -1,5 +1,5 @@
-import type { InfernetCommand } from '../../../src/cli/command.ts'
-import { paymentsCliOptions } from '../../../src/payments/cliOptions.ts'
+import type { InfernetCommand } from '../../src/cli/command.ts'
+import { paymentsCliOptions } from '../../src/payments/cliOptions.ts'
 
 export const withdrawCommand: InfernetCommand = {
   command: 'withdraw',
@@ -7,7 +7,7 @@ export const withdrawCommand: InfernetCommand = {
   builder: (y) =>
     y.option('node', { type: 'string', demandOption: true, describe: 'The node\'s payout address' }).options(paymentsCliOptions),
   handler: async (argv) => {
-    const { runWithdraw } = await import('./withdrawImpl.ts')
+    const { runWithdraw } = await import('./withdrawHandler.ts')
     await runWithdraw(argv as unknown as Parameters<typeof runWithdraw>[0])
   },
 }
