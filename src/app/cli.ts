@@ -15,7 +15,7 @@ import { relayCommand } from '../../relay/cli.ts'
 import { setupCommand } from '../../node/commands/setupCommand.ts'
 import { startCommand } from '../../node/commands/startCommand.ts'
 import { logsCommand, statusCommand, stopCommand } from '../../node/commands/controlCommand.ts'
-import { coordinatorCommand } from '../coordinator/cli.ts'
+import { coordinatorCommand } from '../coordinator/commands/coordinatorCommand.ts'
 import { chatCommand } from '../../client/commands/chatCommand.ts'
 import { modelsCommand, nodesCommand } from '../../client/commands/marketCommand.ts'
 

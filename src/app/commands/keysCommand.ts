@@ -1,3 +1,4 @@
+// `infernet keys`: the yargs module; the handler imports keysHandler.ts.
 import type { InfernetCommand } from '../../cli/command.ts'
 
 export const keysCommand: InfernetCommand = {

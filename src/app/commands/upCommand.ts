@@ -1,3 +1,4 @@
+// `infernet up`: the yargs module; the handler imports upHandler.ts.
 import { join } from 'node:path'
 import type { InfernetCommand } from '../../cli/command.ts'
 

@@ -1,7 +1,8 @@
-// `infernet coordinator`: the builder stays light; the handler imports the implementation.
-import type { InfernetCommand } from '../cli/command.ts'
-import { describeEnv } from '../config/load.ts'
-import { coordinatorSchema } from './config.ts'
+// `infernet coordinator`: the yargs module; the handler imports coordinatorHandler.ts.
+import type { InfernetCommand } from '../../cli/command.ts'
+import { describeEnv } from '../../config/load.ts'
+import { coordinatorSchema } from '../config.ts'
+import type { CoordinatorCommandArguments } from './arguments.ts'
 
 export const coordinatorCommand: InfernetCommand = {
   command: 'coordinator',
@@ -15,7 +16,7 @@ export const coordinatorCommand: InfernetCommand = {
       .option('keys-file', { type: 'string', describe: 'JSON file [{ key, name, budget, ratePerMinute }]' })
       .epilogue(describeEnv(coordinatorSchema)),
   handler: async (argv) => {
-    const { runCoordinator } = await import('./run.ts')
-    await runCoordinator(argv as Parameters<typeof runCoordinator>[0])
+    const { runCoordinator } = await import('./coordinatorHandler.ts')
+    await runCoordinator(argv as CoordinatorCommandArguments)
   },
 }

@@ -2,29 +2,19 @@
 // ready line, stop on signals.
 import { join } from 'node:path'
 import WebSocket from 'ws'
-import { commonSchema, configFilePath, resolveHome } from '../config/common.ts'
-import { loadConfig } from '../config/load.ts'
-import { keyPath, loadOrCreateIdentity } from '../keys/identity.ts'
-import { exitOnSignals } from '../cli/exitOnSignals.ts'
-import { createLogger, type LogLevel } from '../log.ts'
-import type { WebSocketConstructor } from '../net/relayPool.ts'
-import { createFastSigner } from '../signer.ts'
-import { loadKeysFile } from './apiKeys.ts'
-import { createCoordinator } from './app.ts'
-import { loadCoordinatorConfig } from './config.ts'
-import { createGatewayPayments } from './gateway/payments.ts'
-import { startCoordinatorServer } from './server.ts'
-
-export type CoordinatorCommandArguments = {
-  home?: string | undefined
-  relay?: string[] | undefined
-  json?: boolean | undefined
-  host?: string | undefined
-  port?: number | undefined
-  db?: string | undefined
-  apiKey?: string[] | undefined
-  keysFile?: string | undefined
-}
+import { commonSchema, configFilePath, resolveHome } from '../../config/common.ts'
+import { loadConfig } from '../../config/load.ts'
+import { keyPath, loadOrCreateIdentity } from '../../keys/identity.ts'
+import { exitOnSignals } from '../../cli/exitOnSignals.ts'
+import { createLogger, type LogLevel } from '../../log.ts'
+import type { WebSocketConstructor } from '../../net/relayPool.ts'
+import { createFastSigner } from '../../signer.ts'
+import { loadKeysFile } from '../apiKeys.ts'
+import { createCoordinator } from '../app.ts'
+import { loadCoordinatorConfig } from '../config.ts'
+import { createGatewayPayments } from '../gateway/payments.ts'
+import { startCoordinatorServer } from '../server.ts'
+import type { CoordinatorCommandArguments } from './arguments.ts'
 
 export async function runCoordinator(args: CoordinatorCommandArguments): Promise<void> {
   const home = resolveHome(args)
