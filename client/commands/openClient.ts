@@ -9,6 +9,7 @@ import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { createLocalSigner } from '../../src/signer.ts'
 import { InfernetClient, type RoutingPolicy } from '../client.ts'
 import { clientSchema } from '../config.ts'
+import { InvalidRoutingPolicyError } from '../errors.ts'
 
 type Common = { home?: string | undefined; relay?: string[] | undefined; coordinator?: string | undefined; model?: string | undefined; routing?: string | undefined }
 
@@ -16,7 +17,7 @@ export function parseRouting(value: string): RoutingPolicy {
   if (value === 'reliable' || value === 'cheapest' || value === 'fastest') return value
   if (value.startsWith('pin:')) return { pin: value.slice(4) }
   if (value.startsWith('region:')) return { region: value.slice(7) }
-  throw new Error(`unknown routing policy "${value}" (use reliable, cheapest, fastest, pin:<npub>, region:<name>)`)
+  throw new InvalidRoutingPolicyError(value)
 }
 
 export function openClient(argv: Common): { client: InfernetClient; config: ReturnType<typeof loadClientConfig> } {
