@@ -10,12 +10,6 @@ import { describe, it } from 'node:test'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
-/**
- * Known cycles, each as its sorted modules. Only relay/ may appear here: its command and relay.ts are being split
- * on their own branch (issue 12), which breaks this pair; remove the entry when that lands.
- */
-const allowed: string[][] = [['relay/cli.ts', 'relay/run.ts']]
-
 function modules(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name)
@@ -81,11 +75,10 @@ describe('import cycles', () => {
     assert.deepEqual(specs, ['./a.ts', '../b.ts', './c.ts', './d.ts', 'node:fs'])
   })
 
-  it('has none in src/, relay/, node/ and client/ but the allowlisted ones', () => {
+  it('has none in src/, relay/, node/ and client/', () => {
     const graph = new Map<string, string[]>()
     for (const file of ['src', 'relay', 'node', 'client'].flatMap(modules)) graph.set(file, importsOf(file, readFileSync(join(root, file), 'utf8')))
     assert.ok(graph.size > 100, `read the tree (${graph.size} modules)`)
-    const known = new Set(allowed.map((c) => c.join(' ')))
-    assert.deepEqual(cycles(graph).filter((c) => !known.has(c.join(' '))), [])
+    assert.deepEqual(cycles(graph), [])
   })
 })
