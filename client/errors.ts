@@ -131,6 +131,17 @@ export class StreamInterruptedError extends BaseError {
   }
 }
 
+export class InvalidRoutingPolicyError extends BaseError {
+  override name = 'InvalidRoutingPolicyError'
+  override code = 'invalid-routing-policy'
+  constructor(value: string) {
+    super(`Unknown routing policy "${value}".`, {
+      docsPath,
+      metaMessages: ['Use reliable, cheapest, fastest, pin:<npub>, or region:<name> (--routing or INFERNET_ROUTING).'],
+    })
+  }
+}
+
 export class ClientClosedError extends BaseError {
   override name = 'ClientClosedError'
   override code = 'client-closed'

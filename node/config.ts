@@ -3,7 +3,7 @@
 // `$INFERNET_HOME/node.json` (written by `infernet setup`); precedence: defaults < node.json < env < flags.
 import { join } from 'node:path'
 import { commonSchema } from '../src/config/common.ts'
-import { key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../src/config/load.ts'
+import { ConfigError, key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../src/config/load.ts'
 import type { Price } from '../src/protocol/schema.ts'
 import type { BackendKind } from './backends/types.ts'
 
@@ -92,9 +92,13 @@ export function nodePrice(config: Pick<NodeConfig, 'priceIn' | 'priceOut'>): Pri
   return { input: config.priceIn, output: config.priceOut }
 }
 
-/** "IN,OUT" -> price; throws on anything else. */
+/** "IN,OUT" -> price; throws ConfigError on anything else. */
 export function parsePriceFlag(value: string): { priceIn: string; priceOut: string } {
   const parts = value.split(',').map((s) => s.trim())
-  if (parts.length !== 2) throw new Error(`--price expects IN,OUT (per million tokens), got "${value}"`)
-  return { priceIn: amountString(parts[0]), priceOut: amountString(parts[1]) }
+  if (parts.length !== 2) throw new ConfigError('price', '--price', `expected IN,OUT (per million tokens), got "${value}"`)
+  try {
+    return { priceIn: amountString(parts[0]), priceOut: amountString(parts[1]) }
+  } catch (err) {
+    throw new ConfigError('price', '--price', (err as Error).message)
+  }
 }

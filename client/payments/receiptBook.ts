@@ -3,7 +3,7 @@
 // receipt per (payee, token) across restarts (the cumulative must never go back, or the node refuses it).
 import { getAddress, zeroAddress } from 'viem'
 import type { Address, Hex, LocalAccount } from 'viem'
-import { BudgetExceededError } from '../../src/payments/errors.ts'
+import { ReceiptBudgetExceededError } from '../../src/payments/errors.ts'
 import { initialReceipt, nextReceipt, signReceipt } from '../../src/payments/voucher.ts'
 import type { SettlementDomain, SignTypedDataFn, SignedReceipt } from '../../src/payments/voucher.ts'
 
@@ -29,7 +29,7 @@ export type PayJobParameters = {
 }
 
 export type ReceiptBook = {
-  /** Signs and records the next receipt; throws BudgetExceededError (nothing signed) when over budget. */
+  /** Signs and records the next receipt; throws ReceiptBudgetExceededError (nothing signed) when over budget. */
   pay(parameters: PayJobParameters): Promise<SignedReceipt>
   /** The newest receipt for (payee, token), if any. */
   latest(payee: Address, token?: Address | undefined): SignedReceipt | undefined
@@ -57,7 +57,7 @@ export function createReceiptBook({ account, domain, budget, load, save }: Recei
     if (epoch !== undefined && prev && epoch < prev.epoch) throw new RangeError(`epoch ${epoch} is older than the stored receipt's ${prev.epoch}`)
     const next = nextReceipt(base, { jobId, amount })
     const limit = typeof budget === 'function' ? budget(getAddress(payee), getAddress(token)) : budget
-    if (next.cumulative > limit) throw new BudgetExceededError({ payee, owed: next.cumulative, budget: limit })
+    if (next.cumulative > limit) throw new ReceiptBudgetExceededError({ payee, owed: next.cumulative, budget: limit })
     const signed = await signReceipt(signer, next, domain)
     save?.(signed)
     book.set(keyOf(payee, token), signed)

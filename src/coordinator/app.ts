@@ -11,7 +11,7 @@ import { registerApi } from './api.ts'
 import { createApiKeyStore, type ApiKeySpec } from './apiKeys.ts'
 import { resolveCoordinatorConfig, type CoordinatorConfig } from './config.ts'
 import { openCoordinatorDb } from './db.ts'
-import { CoordinatorError, errors } from './errors.ts'
+import { CoordinatorHttpError, errors } from './errors.ts'
 import type { ReceiptIssuer } from '../../client/receipts.ts'
 import { createClientNetwork, type GatewayNetwork } from './gateway/network.ts'
 import { toOpenAIError } from './gateway/openai.ts'
@@ -73,7 +73,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
 
   app.onError((err, c) => {
     const id = c.get('requestId') ?? '-'
-    if (!(err instanceof CoordinatorError)) logger.error('unhandled error', { requestId: id, error: err instanceof Error ? err.message : String(err) })
+    if (!(err instanceof CoordinatorHttpError)) logger.error('unhandled error', { requestId: id, error: err instanceof Error ? err.message : String(err) })
     const { status, body, retryAfterSeconds } = toOpenAIError(err, id)
     if (retryAfterSeconds !== undefined) c.header('retry-after', String(retryAfterSeconds))
     c.header('x-request-id', id)

@@ -15,9 +15,9 @@ export class ReceiptSignatureInvalidError extends BaseError {
 }
 
 /** The caller's budget does not cover the next receipt. Nothing was signed. */
-export class BudgetExceededError extends BaseError {
-  override name = 'BudgetExceededError'
-  override code = 'budget-exceeded'
+export class ReceiptBudgetExceededError extends BaseError {
+  override name = 'ReceiptBudgetExceededError'
+  override code = 'receipt-budget-exceeded'
   readonly owed: bigint
   readonly budget: bigint
   constructor({ payee, owed, budget }: { payee: string; owed: bigint; budget: bigint }) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { CoordinatorError } from '../../src/coordinator/errors.ts'
+import { CoordinatorHttpError } from '../../src/coordinator/errors.ts'
 import { fromChatCompletionRequest, fromCompletionRequest, toChatCompletionChunk, toOpenAIError } from '../../src/coordinator/gateway/openai.ts'
 
 describe('gateway/openai translation', () => {
@@ -29,7 +29,7 @@ describe('gateway/openai translation', () => {
       try {
         fn()
       } catch (err) {
-        assert.ok(err instanceof CoordinatorError)
+        assert.ok(err instanceof CoordinatorHttpError)
         assert.equal(err.status, 400)
         return err.param
       }

@@ -3,7 +3,7 @@
 //
 //   const coord = await startCoordinator({ relays: [relay.url] })
 //   await fetch(`${coord.url}/api/v1/nodes?model=llama3`); coord.coordinator.market; await coord.close()
-import { startChild } from '../../src/up/childProcess.ts'
+import { startChild } from '../../src/app/up/childProcess.ts'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -4,7 +4,7 @@
 //
 //   const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price: { input: '0', output: '0' } })
 //   node.pubkey, node.streamUrl (http://127.0.0.1:PORT, the capability's `stream`), node.daemon.stats(), await node.stop()
-import { startChild } from '../../src/up/childProcess.ts'
+import { startChild } from '../../src/app/up/childProcess.ts'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,6 +1,6 @@
 // Test relays: in-process (memory store, or SQLite when dbPath is given) and as a spawned `infernet relay`
 // process. Both listen on 127.0.0.1 with a free port; callers must close/stop what they start.
-import { startChild } from '../../src/up/childProcess.ts'
+import { startChild } from '../../src/app/up/childProcess.ts'
 import type { ChildProcess } from 'node:child_process'
 import type { RelayConfig } from '../../relay/config.ts'
 import { createRelay } from '../../relay/relay.ts'

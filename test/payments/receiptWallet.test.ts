@@ -12,7 +12,7 @@ import type { ReceiptWallet } from '../../node/wallet/receiptWallet.ts'
 import { payout, watchWithdrawals } from '../../node/payout/payout.ts'
 import { createSettlementClient } from '../../src/payments/clients.ts'
 import { deposit, getChannel, requestWithdraw } from '../../src/payments/contract.ts'
-import { BudgetExceededError } from '../../src/payments/errors.ts'
+import { ReceiptBudgetExceededError } from '../../src/payments/errors.ts'
 import { signReceipt } from '../../src/payments/voucher.ts'
 import { startTestChain } from './chain.ts'
 import type { Actor, TestChain } from './chain.ts'
@@ -95,7 +95,7 @@ test('receipt book: never signs beyond the budget', async () => {
   const payer = await chain.actor()
   const book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 100n })
   await book.pay({ payee: node.address, jobId: jobId('x'), amount: 60n })
-  await assert.rejects(book.pay({ payee: node.address, jobId: jobId('y'), amount: 41n }), BudgetExceededError)
+  await assert.rejects(book.pay({ payee: node.address, jobId: jobId('y'), amount: 41n }), ReceiptBudgetExceededError)
   assert.equal(book.owed(node.address), 60n)
   const r = await book.pay({ payee: node.address, jobId: jobId('y'), amount: 40n })
   assert.equal(r.cumulative, 100n)

@@ -19,7 +19,7 @@ import {
 import { InfernetClient, type ChatParameters, type NodeSource } from '../../../client/client.ts'
 import { toMarketNode } from '../../../client/market.ts'
 import type { ReceiptIssuer } from '../../../client/receipts.ts'
-import { CoordinatorError, errors } from '../errors.ts'
+import { CoordinatorHttpError, errors } from '../errors.ts'
 import type { MarketIndex } from '../marketIndex.ts'
 import { summarizeStats } from '../../routing/stats.ts'
 import type { GatewayResult } from './openai.ts'
@@ -81,18 +81,18 @@ export function createClientNetwork({ relays, signer, WebSocket, market, topK, r
 
 /** Turns the SDK's typed errors into gateway errors (status, OpenAI code, retry-after). */
 export function mapNetworkError(err: unknown, model: string): unknown {
-  if (err instanceof CoordinatorError) return err
+  if (err instanceof CoordinatorHttpError) return err
   if (err instanceof NoNodeForModelError) return errors.noCapacity(model)
   if (err instanceof AllCandidatesFailedError) return errors.upstream(`Every node tried for \`${model}\` failed: ${err.failures.map((f) => f.reason).join('; ')}`, 503, 'all_nodes_failed', 2)
   if (err instanceof BudgetExceededError) return errors.insufficientQuota()
-  if (err instanceof RequestTooLargeError) return new CoordinatorError(err.shortMessage, { status: 400, code: 'context_length_exceeded', param: 'messages' })
+  if (err instanceof RequestTooLargeError) return new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: 'messages' })
   if (err instanceof RequestRejectedError) {
     return err.reason === 'too-large'
-      ? new CoordinatorError(err.shortMessage, { status: 400, code: 'context_length_exceeded', param: 'messages' })
-      : new CoordinatorError(err.shortMessage, { status: 400, code: 'invalid_request_error' })
+      ? new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: 'messages' })
+      : new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'invalid_request_error' })
   }
   if (err instanceof StreamInterruptedError) return errors.upstream(err.shortMessage, 502, 'stream_interrupted')
   if (err instanceof ResultVerificationError) return errors.upstream(err.shortMessage, 502, 'result_verification_failed')
-  if (err instanceof CancelledError) return new CoordinatorError('The request was cancelled.', { status: 400, code: 'cancelled' })
+  if (err instanceof CancelledError) return new CoordinatorHttpError('The request was cancelled.', { status: 400, wireCode: 'cancelled' })
   return err
 }

@@ -4,7 +4,7 @@ import type { ChatParameters } from '../../../client/client.ts'
 import type { MarketModel } from '../marketIndex.ts'
 import type { GenerationFields, GenerationParams } from '../../protocol/generationParams.ts'
 import type { ChatMessage } from '../../protocol/jobRequest.ts'
-import { CoordinatorError, errors } from '../errors.ts'
+import { CoordinatorHttpError, errors } from '../errors.ts'
 
 export type { ChatMessage }
 
@@ -159,10 +159,10 @@ export type OpenAIErrorBody = { error: { message: string; type: string; param: s
 
 /** OpenAI's error object and status for any error; unknown errors become a 500 naming the request id. */
 export function toOpenAIError(err: unknown, requestId: string): { status: number; body: OpenAIErrorBody; retryAfterSeconds: number | undefined } {
-  if (err instanceof CoordinatorError) {
+  if (err instanceof CoordinatorHttpError) {
     return {
       status: err.status,
-      body: { error: { message: err.shortMessage, type: err.type, param: err.param ?? null, code: err.code } },
+      body: { error: { message: err.shortMessage, type: err.type, param: err.param ?? null, code: err.wireCode } },
       retryAfterSeconds: err.retryAfterSeconds,
     }
   }

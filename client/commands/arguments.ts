@@ -1,0 +1,22 @@
+// The arguments of `infernet chat`, `infernet nodes` and `infernet models` as yargs hands them over. A leaf module,
+// so command modules and handlers share them without importing each other.
+export type ChatCommandArguments = {
+  prompt: string
+  model?: string | undefined
+  coordinator?: string | undefined
+  routing?: string | undefined
+  system?: string | undefined
+  'max-tokens'?: number | undefined
+  temperature?: number | undefined
+  home?: string | undefined
+  relay?: string[] | undefined
+  json?: boolean | undefined
+}
+
+export type MarketCommandArguments = {
+  model?: string | undefined
+  coordinator?: string | undefined
+  home?: string | undefined
+  relay?: string[] | undefined
+  json?: boolean | undefined
+}

@@ -1,0 +1,28 @@
+import { zeroAddress } from 'viem'
+import type { Address } from 'viem'
+import { printJson, table } from '../../src/cli/command.ts'
+import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts'
+import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
+import { getChannel, listChannels } from '../../src/payments/contract.ts'
+import { guardRpc } from './guardRpc.ts'
+import { resolvePayee } from './resolvePayee.ts'
+
+export async function runBalance(argv: PaymentsCliFlags & { node?: string | undefined; fromBlock?: number | undefined; json?: boolean | undefined }): Promise<void> {
+  const { identity, config, client, relays } = paymentsCliContext(argv)
+  const payee = argv.node ? await resolvePayee(argv.node, { relays, domain: { chainId: config.chainId, verifyingContract: config.settlementAddress } }) : undefined
+  const address = config.settlementAddress
+  const channels: { payee: Address; token: Address }[] = payee
+    ? [{ payee, token: config.token }]
+    : await listChannels(client, { address, payer: identity.address, fromBlock: BigInt(argv.fromBlock ?? 0) })
+  const rows = []
+  for (const ch of channels) {
+    const c = await getChannel(client, { address, payer: identity.address, payee: ch.payee, token: ch.token })
+    rows.push({ node: ch.payee, token: ch.token === zeroAddress ? 'native' : ch.token, deposit: c.deposit, claimed: c.claimed, available: c.available, epoch: c.epoch, withdrawAt: formatTime(c.withdrawAt) })
+  }
+  const wallet = await guardRpc(client, () => client.publicClient.getBalance({ address: identity.address }))
+  if (argv.json) printJson({ address: identity.address, nativeBalance: wallet, channels: rows })
+  else {
+    process.stdout.write(`account ${identity.address}  native balance ${wallet}\n`)
+    process.stdout.write(table(rows.map((r) => ({ ...r, deposit: String(r.deposit), claimed: String(r.claimed), available: String(r.available) }))) + '\n')
+  }
+}

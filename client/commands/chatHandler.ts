@@ -1,0 +1,60 @@
+// `infernet chat <prompt>`: streams the answer's deltas to stdout, then prints usage and cost to stderr.
+import { printJson } from '../../src/cli/command.ts'
+import type { ChatResult } from '../client.ts'
+import { NoNodeForModelError } from '../errors.ts'
+import type { ChatCommandArguments } from './arguments.ts'
+import { openClient } from './openClient.ts'
+
+/** Streams the answer; returns the exit code (0, or 130 when interrupted). */
+export async function runChat(argv: ChatCommandArguments): Promise<number> {
+  const { client, config } = openClient(argv)
+  try {
+    await client.ready({ timeoutMs: config.discoveryTimeoutMs })
+    let model = config.model
+    if (!model) {
+      const models = await client.models()
+      if (models.length === 0) throw new NoNodeForModelError({ model: '(any)', reason: 'no live node on these relays' })
+      model = models[0]!.id
+    }
+    const messages = [...(argv.system ? [{ role: 'system' as const, content: argv.system }] : []), { role: 'user' as const, content: argv.prompt }]
+    const stream = client.chat({
+      model,
+      messages,
+      params: {
+        ...(argv['max-tokens'] !== undefined ? { max_tokens: argv['max-tokens'] } : {}),
+        ...(argv.temperature !== undefined ? { temperature: argv.temperature } : {}),
+      },
+    })
+    let interrupted = false
+    const onSignal = () => {
+      interrupted = true
+      stream.cancel()
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    let result: ChatResult
+    try {
+      for await (const d of stream) {
+        if (argv.json) printJson({ delta: d.text })
+        else process.stdout.write(d.text)
+      }
+      result = await stream.result
+    } catch (err) {
+      if (interrupted) return 130
+      throw err
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    if (argv.json) printJson({ result })
+    else {
+      process.stdout.write('\n')
+      process.stderr.write(
+        `[${model} on ${result.node.slice(0, 12)}…: ${result.usage.promptTokens}+${result.usage.completionTokens} tokens, cost ${result.cost}, ttft ${result.ttftMs} ms${result.resumed ? ', resumed on another node' : ''}]\n`,
+      )
+    }
+    return 0
+  } finally {
+    await client.close()
+  }
+}

@@ -1,0 +1,46 @@
+// The SDK instance the client commands share: config from flags, env and the config file, and the key under
+// $INFERNET_HOME. Node-only (the `ws` WebSocket, the key file); the SDK stays isomorphic.
+import WebSocket from 'ws'
+import { commonSchema, configFilePath, resolveHome } from '../../src/config/common.ts'
+import { loadConfig } from '../../src/config/load.ts'
+import { keyPath, loadOrCreateIdentity } from '../../src/keys/identity.ts'
+import { createLogger, type LogLevel } from '../../src/log.ts'
+import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
+import { createLocalSigner } from '../../src/signer.ts'
+import { InfernetClient, type RoutingPolicy } from '../client.ts'
+import { clientSchema } from '../config.ts'
+import { InvalidRoutingPolicyError } from '../errors.ts'
+
+type Common = { home?: string | undefined; relay?: string[] | undefined; coordinator?: string | undefined; model?: string | undefined; routing?: string | undefined }
+
+export function parseRouting(value: string): RoutingPolicy {
+  if (value === 'reliable' || value === 'cheapest' || value === 'fastest') return value
+  if (value.startsWith('pin:')) return { pin: value.slice(4) }
+  if (value.startsWith('region:')) return { region: value.slice(7) }
+  throw new InvalidRoutingPolicyError(value)
+}
+
+export function openClient(argv: Common): { client: InfernetClient; config: ReturnType<typeof loadClientConfig> } {
+  const config = loadClientConfig(argv)
+  const { identity } = loadOrCreateIdentity(keyPath(config.home))
+  const logger = createLogger({ component: 'client', level: config.logLevel as LogLevel })
+  const client = new InfernetClient({
+    relays: config.relays,
+    signer: createLocalSigner(identity.secretKey),
+    coordinator: config.coordinator,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    routing: parseRouting(config.routing),
+    acceptTimeoutMs: config.acceptTimeoutMs,
+    logger,
+  })
+  return { client, config }
+}
+
+function loadClientConfig(argv: Common) {
+  const home = resolveHome(argv)
+  const { values } = loadConfig(
+    { ...commonSchema, ...clientSchema },
+    { file: configFilePath(home), flags: { home, relays: argv.relay, coordinator: argv.coordinator, model: argv.model, routing: argv.routing } },
+  )
+  return values
+}

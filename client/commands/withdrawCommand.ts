@@ -1,0 +1,13 @@
+import type { InfernetCommand } from '../../src/cli/command.ts'
+import { paymentsCliOptions } from '../../src/payments/cliOptions.ts'
+
+export const withdrawCommand: InfernetCommand = {
+  command: 'withdraw',
+  describe: 'Take back unclaimed funds from a channel: the first run requests, a run after the delay completes',
+  builder: (y) =>
+    y.option('node', { type: 'string', demandOption: true, describe: 'The node\'s payout address' }).options(paymentsCliOptions),
+  handler: async (argv) => {
+    const { runWithdraw } = await import('./withdrawHandler.ts')
+    await runWithdraw(argv as unknown as Parameters<typeof runWithdraw>[0])
+  },
+}
