@@ -73,7 +73,7 @@ describe('ollama adapter against the fake', async () => {
   })
 
   test('health reports the version; refused -> not ok', async () => {
-    assert.deepEqual(await backend.health(), { ok: true, version: '0.5.7' })
+    assert.deepEqual(await backend.health(), { ok: true, version: '0.32.15' })
     const h = await createOllamaBackend({ baseUrl: 'http://127.0.0.1:1' }).health()
     assert.equal(h.ok, false)
     if (!h.ok) assert.match(h.reason, /^unavailable/)
