@@ -25,10 +25,12 @@ describe('e2e: chaos', () => {
     net = await startTestNetwork({
       coordinators: 1,
       nodes: [
-        // The cheapest node is slow: 'cheapest' routing always tries it first.
+        // The cheapest node is slow: 'cheapest' routing always tries it first. The shared score (nips/routing.md)
+        // weighs price against its 1,000,000 reference, so the others cost that much more, enough to outweigh
+        // the slow node's measured speed once it has served a job.
         { name: 'slow', ttftMs: 1000, tokensPerSecond: 25, reply: longReply, price: { input: '0', output: '0' } },
-        { name: 'fast', ttftMs: 0, tokensPerSecond: 0, price: { input: '1', output: '1' } },
-        { name: 'backup', backend: 'vllm', ttftMs: 10, tokensPerSecond: 500, price: { input: '2', output: '2' } },
+        { name: 'fast', ttftMs: 0, tokensPerSecond: 0, price: { input: '2000000', output: '2000000' } },
+        { name: 'backup', backend: 'vllm', ttftMs: 10, tokensPerSecond: 500, price: { input: '4000000', output: '4000000' } },
       ],
     })
     ;[slow, fast, backup] = net.nodes as [NetworkNode, NetworkNode, NetworkNode]
