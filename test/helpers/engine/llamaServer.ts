@@ -11,8 +11,8 @@ import { findEngine, engineMissingHint, type Engine } from '../../../scripts/eng
 import { writeTinyModel, type TinyModelSpec } from './tinyModel.ts'
 
 export type LlamaServerOptions = {
-  /** A GGUF path, or a tiny model spec written to a temp file named `<name>.gguf`. */
-  model: string | TinyModelSpec
+  /** A GGUF path, or a tiny model spec written to a temp file named `<name>.gguf`; or a folder of GGUF files served by one router (--models-dir, each model in its own instance). */
+  model: string | TinyModelSpec | { modelsDir: string }
   /** Served model id (--alias); default the file name without .gguf. */
   alias?: string | undefined
   ctx?: number | undefined
@@ -81,16 +81,19 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
   let ownDir: { remove(): void } | undefined
   if (typeof options.model === 'string') {
     modelPath = options.model
+  } else if ('modelsDir' in options.model) {
+    modelPath = options.model.modelsDir
   } else {
     const dir = tempModelDir()
     ownDir = dir
     modelPath = writeTinyModel(join(dir.path, `${options.model.name}.gguf`), options.model)
   }
-  const alias = options.alias ?? (typeof options.model === 'string' ? undefined : options.model.name)
+  const router = typeof options.model === 'object' && 'modelsDir' in options.model
+  const alias = options.alias ?? (typeof options.model === 'object' && 'name' in options.model ? options.model.name : undefined)
   const argv = [
     '--host', '127.0.0.1',
     '--port', String(options.port ?? 0),
-    '-m', modelPath,
+    ...(router ? ['--models-dir', modelPath] : ['-m', modelPath]),
     ...(alias ? ['--alias', alias] : []),
     '-c', String(options.ctx ?? 2048),
     '--parallel', String(options.parallel ?? 2),
