@@ -95,7 +95,7 @@ export class InfernetClient {
     this.#logger = logger.child('[client]')
     this.#clock = clock
     this.pool = createRelayPool({ urls: relays, WebSocket: ws, logger: this.#logger.child('[relays]') })
-    this.#market = new Market({ pool: this.pool, clock })
+    this.#market = new Market({ pool: this.pool, clock, verifier: () => this.#verifier })
     this.#channels = new DirectChannels({ WebSocket: this.pool.WebSocketImpl, logger: this.#logger.child('[direct]'), signer })
     const firstTokenTimeoutMs = params.firstTokenTimeoutMs ?? 60_000
     this.#config = {

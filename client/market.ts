@@ -6,6 +6,7 @@ import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
 import { parseCapability, modelPrice, type Capability } from '../src/protocol/capability.ts'
 import type { NostrEvent } from '../src/protocol/event.ts'
 import { parseHeartbeat, type Heartbeat } from '../src/protocol/heartbeat.ts'
+import type { EventVerifier } from '../src/protocol/verify.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import type { Price } from '../src/protocol/schema.ts'
 import { isAvailable } from '../src/routing/liveness.ts'
@@ -89,7 +90,12 @@ export function summarizeModels(nodes: MarketNode[]): MarketModel[] {
   return [...byModel.values()].sort((a, b) => b.nodes - a.nodes || a.id.localeCompare(b.id))
 }
 
-export type MarketParameters = { pool: RelayPool; clock: () => number }
+export type MarketParameters = {
+  pool: RelayPool
+  clock: () => number
+  /** The client's event verifier, asked per event: the client swaps in libsecp256k1 once it has loaded. */
+  verifier?: (() => EventVerifier) | undefined
+}
 
 /** Live market fed by one relay subscription to every capability and heartbeat. */
 export class Market {
@@ -98,10 +104,12 @@ export class Market {
   #loaded: Promise<void> | undefined
   readonly #pool: RelayPool
   readonly #clock: () => number
+  readonly #verifier: (() => EventVerifier) | undefined
 
-  constructor({ pool, clock }: MarketParameters) {
+  constructor({ pool, clock, verifier }: MarketParameters) {
     this.#pool = pool
     this.#clock = clock
+    this.#verifier = verifier
   }
 
   #now(): number {
@@ -112,7 +120,7 @@ export class Market {
   apply(event: NostrEvent): boolean {
     const now = this.#now()
     if (event.kind === kinds.Capability) {
-      const parsed = parseCapability(event, { now })
+      const parsed = parseCapability(event, { now, verify: this.#verifier?.() })
       if (!parsed.ok) return false
       const entry = this.entries.get(event.pubkey) ?? {}
       if (entry.capability && entry.capability.data.createdAt > parsed.data.createdAt) return false
@@ -121,7 +129,7 @@ export class Market {
       return true
     }
     if (event.kind === kinds.Heartbeat) {
-      const parsed = parseHeartbeat(event, { now })
+      const parsed = parseHeartbeat(event, { now, verify: this.#verifier?.() })
       if (!parsed.ok) return false
       const entry = this.entries.get(event.pubkey) ?? {}
       if (entry.heartbeat && entry.heartbeat.data.createdAt > parsed.data.createdAt) return false
