@@ -102,7 +102,7 @@ async function build(): Promise<void> {
     say(`llama.cpp ${commit.slice(0, 12)}${info.tag ? ` (${info.tag})` : ''}: configuring`)
     const build = join(work, 'build')
     await run('cmake', ['-S', src, '-B', build, ...cmakeFlags], 'configure')
-    say(`compiling ${targets.join(', ')} with ${jobs} jobs (about 11 minutes on 2 cores)`)
+    say(`compiling ${targets.join(', ')} with ${jobs} jobs (about 7 minutes on 2 cores)`)
     await run('cmake', ['--build', build, '--target', ...targets, '-j', String(jobs)], 'build')
     const out = buildDir(cacheDir, commit)
     const staging = `${out}.partial`

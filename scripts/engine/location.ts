@@ -55,4 +55,4 @@ export function findEngine(env: NodeJS.ProcessEnv = process.env): Engine | undef
   return { server, quantize: existsSync(quantize) ? quantize : undefined, shareDir: join(dir, 'share'), commit: info.commit }
 }
 
-export const engineMissingHint = 'the real engine is not built: run `npm run engine` (builds llama.cpp\'s llama-server from the pinned npm package, about 11 minutes on 2 cores) or set INFERNET_LLAMA_SERVER'
+export const engineMissingHint = 'the real engine is not built: run `npm run engine` (builds llama.cpp\'s llama-server from the pinned npm package, about 7 minutes on 2 cores) or set INFERNET_LLAMA_SERVER'
