@@ -28,7 +28,8 @@ const messages = [{ role: 'user' as const, content: 'Say something about relays.
 const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
 
 async function directText(url: string, model: string, maxTokens: number): Promise<string> {
-  const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model, messages, max_tokens: maxTokens, temperature: 0 }) })
+  // A fresh connection each time: llama-server's router may close an idle keep-alive socket under a reused one.
+  const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { connection: 'close' }, body: JSON.stringify({ model, messages, max_tokens: maxTokens, temperature: 0 }) })
   return ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content
 }
 
@@ -87,8 +88,9 @@ describe('real engine: adapters, several models, setup', { skip }, () => {
     )
     const texts: string[] = []
     for (const model of ['tiny-a', 'tiny-b']) {
+      const expected = await directText(router.url, model, 8)
       const r = await client.complete({ model: `${model}@${sha256(files[model]!)}`, messages, params: { max_tokens: 8, temperature: 0 }, routing: { pin: node.pubkey } })
-      assert.equal(r.text, await directText(router.url, model, 8), model)
+      assert.equal(r.text, expected, model)
       texts.push(r.text)
     }
     assert.notEqual(texts[0], texts[1], 'two models, two answers')
