@@ -12,11 +12,12 @@ import { createOpenAICompatibleBackend } from './openaiCompatible.ts'
 import type { Backend, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
 import type { ListedModel } from './openaiCompatible.ts'
 
-async function modelPath(info: ModelInfo, listed: ListedModel, count: number, get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions): Promise<string | undefined> {
+async function modelPath(info: ModelInfo, listed: ListedModel, get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions): Promise<string | undefined> {
   const args = listed.status?.args
   const i = args ? args.findIndex((a) => a === '--model' || a === '-m') : -1
   if (args && i >= 0 && typeof args[i + 1] === 'string') return args[i + 1]
-  const props = (await get(count === 1 ? '/props' : `/props?model=${encodeURIComponent(info.backendId)}`, options).catch(() => undefined)) as { model_path?: unknown } | undefined
+  // A router's entries carry a status; a single-model server's /props is about its one model.
+  const props = (await get(listed.status ? `/props?model=${encodeURIComponent(info.backendId)}` : '/props', options).catch(() => undefined)) as { model_path?: unknown } | undefined
   return typeof props?.model_path === 'string' && props.model_path !== 'none' ? props.model_path : undefined
 }
 
@@ -31,7 +32,7 @@ export function createLlamacppBackend(parameters: HttpBackendParameters & { file
     describeModels: (models, get, options) =>
       Promise.all(
         models.map(async ({ info, listed }) => {
-          const digest = await fileDigest((await modelPath(info, listed, models.length, get, options)) ?? '')
+          const digest = await fileDigest((await modelPath(info, listed, get, options)) ?? '')
           return digest ? { ...info, digest } : info
         }),
       ),

@@ -66,28 +66,37 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
     httpRequest({ fetch: fetchFn, url: baseUrl + path, timeoutMs, backend: kind, ...init })
   const get = async (path: string, options?: RequestOptions) => (await request(path, { signal: options?.signal })).json()
 
-  const listModels = async (options?: RequestOptions): Promise<ModelInfo[]> => {
-    let models: ModelInfo[] = []
-    let listed: ListedModel[] = []
+  /** What the server lists, with its own entry beside each model (fallback models have none). */
+  const listEntries = async (options?: RequestOptions): Promise<{ info: ModelInfo; listed?: ListedModel | undefined }[]> => {
     try {
       const body = (await get('/v1/models', options)) as { data?: ListedModel[] }
-      listed = body.data ?? []
-      models = listed.map((m) => ({
-        id: m.id,
-        backendId: m.id,
-        // llama-server with --models-dir lists models it has not started yet (status unloaded); others serve all they list.
-        loaded: m.status?.value === undefined ? true : m.status.value === 'loaded',
-        // llama-server: n_ctx is what one slot serves (a longer prompt is refused), n_ctx_train only the model's limit.
-        contextLength: m.max_model_len ?? m.meta?.n_ctx ?? m.meta?.n_ctx_train,
-        sizeBytes: m.meta?.size,
+      const entries = (body.data ?? []).map((m) => ({
+        info: {
+          id: m.id,
+          backendId: m.id,
+          // llama-server with --models-dir lists models it has not started yet (status unloaded); others serve all they list.
+          loaded: m.status?.value === undefined ? true : m.status.value === 'loaded',
+          // llama-server: n_ctx is what one slot serves (a longer prompt is refused), n_ctx_train only the model's limit.
+          contextLength: m.max_model_len ?? m.meta?.n_ctx ?? m.meta?.n_ctx_train,
+          sizeBytes: m.meta?.size,
+        },
+        listed: m,
       }))
+      if (entries.length > 0 || !fallbackModels) return entries
     } catch (err) {
       if (!fallbackModels || (err instanceof BackendError && err.reason === 'cancelled')) throw err
     }
-    if (describeModels && models.length > 0) return describeModels(models.map((info, i) => ({ info, listed: listed[i]! })), get, options)
-    if (models.length === 0 && fallbackModels) models = await fallbackModels(get, options)
-    return models
+    return (await fallbackModels(get, options)).map((info) => ({ info }))
   }
+
+  /** The entries with what describeModels adds (a digest: one more request per model), only where it is asked for. */
+  const described = async (entries: { info: ModelInfo; listed?: ListedModel | undefined }[], options?: RequestOptions): Promise<ModelInfo[]> => {
+    const listed = entries.filter((e): e is { info: ModelInfo; listed: ListedModel } => e.listed !== undefined)
+    if (!describeModels || listed.length === 0) return entries.map((e) => e.info)
+    return describeModels(listed, get, options)
+  }
+
+  const listModels = async (options?: RequestOptions): Promise<ModelInfo[]> => described(await listEntries(options), options)
 
   const backend: Backend = {
     kind,
@@ -113,10 +122,12 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
     },
     listModels,
     async loadedModels(options) {
-      return (await listModels(options)).filter((m) => m.loaded).map((m) => m.id)
+      // Every heartbeat asks this: ids only, no digest lookups.
+      return (await listEntries(options)).filter((e) => e.info.loaded).map((e) => e.info.id)
     },
     async resolveModel(publicId) {
-      return (await listModels()).find((m) => m.id === publicId)
+      const hit = (await listEntries()).find((e) => e.info.id === publicId)
+      return hit ? (await described([hit]))[0] : undefined
     },
     async *chat(chatRequest, options): AsyncGenerator<ChatChunk, void, undefined> {
       const res = await request('/v1/chat/completions', { method: 'POST', body: toOpenAIChatBody(chatRequest, continueFinalFields), signal: options?.signal })
