@@ -86,6 +86,7 @@ export class InfernetClient {
   #verifier: EventVerifier
   readonly #verifierGiven: boolean
   #ready: Promise<void> | undefined
+  #verifierLoaded: Promise<void> | undefined
   #closed = false
 
   constructor(params: InfernetClientParameters) {
@@ -120,17 +121,29 @@ export class InfernetClient {
   ready({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new ClientClosedError())
     this.#ready ??= (async () => {
-      // libsecp256k1 (WASM) makes every signature check several times cheaper; @noble stays the fallback.
-      if (!this.#verifierGiven) this.#verifier = await loadWasmEventVerifier().catch(() => this.#verifier)
+      await this.#loadVerifier()
       await this.pool.ready({ timeoutMs })
       await this.#market.load({ timeoutMs })
     })()
     return this.#ready
   }
 
+  /** libsecp256k1 (WASM) makes every signature check several times cheaper; @noble stays the fallback. Loaded once,
+   * before the first market read, whichever source the market comes from. */
+  #loadVerifier(): Promise<void> {
+    this.#verifierLoaded ??= this.#verifierGiven
+      ? Promise.resolve()
+      : loadWasmEventVerifier().then(
+          (v) => void (this.#verifier = v),
+          () => {},
+        )
+    return this.#verifierLoaded
+  }
+
   /** The live market (from the node source or the coordinator when one is configured, else from relays), live nodes first. */
   async nodes({ model, routing }: { model?: string | undefined; routing?: RoutingPolicy | undefined } = {}): Promise<MarketNode[]> {
     if (this.#closed) throw new ClientClosedError()
+    await this.#loadVerifier()
     if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds(), routing })
     if (this.#coordinator) {
       const { nodes, rejected } = await fetchCoordinatorNodes({ coordinator: this.#coordinator, model, fetch: this.#fetch, now: this.#nowSeconds(), verifier: this.#verifier })

@@ -5,13 +5,12 @@ import { join } from 'node:path'
 import { commonSchema } from '../src/config/common.ts'
 import { ConfigError, key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../src/config/load.ts'
 import type { Price } from '../src/protocol/schema.ts'
-import type { BackendKind } from './backends/types.ts'
-
-const backendKindsList: readonly BackendKind[] = ['ollama', 'vllm', 'sglang', 'max', 'llamacpp', 'demo']
+import { defaultHeartbeatIntervalSeconds } from '../src/protocol/heartbeat.ts'
+import { backendKinds, type BackendKind } from './backends/types.ts'
 
 const backendKind = (raw: unknown): BackendKind => {
   const s = String(raw).trim().toLowerCase()
-  if (!(backendKindsList as readonly string[]).includes(s)) throw new Error(`expected one of ${backendKindsList.join(', ')}, got "${s}"`)
+  if (!(backendKinds as readonly string[]).includes(s)) throw new Error(`expected one of ${backendKinds.join(', ')}, got "${s}"`)
   return s as BackendKind
 }
 const amountString = (raw: unknown): string => parsers.bigint(raw).toString()
@@ -36,7 +35,7 @@ const optionalUrl = (raw: unknown): string => {
 export const nodeSchema = {
   relays: commonSchema.relays,
   logLevel: commonSchema.logLevel,
-  backend: key('INFERNET_BACKEND', 'ollama' as BackendKind, `Inference backend: ${backendKindsList.join(', ')}`, backendKind),
+  backend: key('INFERNET_BACKEND', 'ollama' as BackendKind, `Inference backend: ${backendKinds.join(', ')}`, backendKind),
   backendUrl: key('INFERNET_BACKEND_URL', '', 'Backend base URL (empty = the backend\'s default local port)', parsers.string),
   backendTimeoutMs: key('INFERNET_BACKEND_TIMEOUT_MS', 60_000, 'Longest wait for the backend\'s first byte and between chunks, in ms', positiveInt),
   models: key('INFERNET_MODELS', [] as string[], 'Models to serve (comma-separated; empty = every model the backend lists)', parsers.list),
@@ -50,7 +49,7 @@ export const nodeSchema = {
   maxQueue: key('INFERNET_MAX_QUEUE', 16, 'Jobs waiting for a slot before new ones are refused with "busy"', nonNegativeInt),
   maxPromptBytes: key('INFERNET_MAX_PROMPT_BYTES', 128 * 1024, 'Largest prompt (UTF-8 bytes of all messages) accepted', positiveInt),
   jobTimeoutMs: key('INFERNET_JOB_TIMEOUT_MS', 10 * 60_000, 'Longest a job may run before it is stopped with a backend error', positiveInt),
-  heartbeatInterval: key('INFERNET_HEARTBEAT_INTERVAL', 30, 'Seconds between heartbeats', positiveInt),
+  heartbeatInterval: key('INFERNET_HEARTBEAT_INTERVAL', defaultHeartbeatIntervalSeconds, 'Seconds between heartbeats', positiveInt),
   capabilityTtl: key('INFERNET_CAPABILITY_TTL', 3600, 'Lifetime of the capability event in seconds (republished at half)', positiveInt),
   streamFlushMs: key('INFERNET_STREAM_FLUSH_MS', 16, 'Direct channel: batch output tokens into one chunk frame per this many ms (the first token is always sent at once; 0 = no wait)', nonNegativeInt),
   relayChunkMs: key('INFERNET_RELAY_CHUNK_MS', 50, 'Relay transport: batch output into one chunk event per this many ms', positiveInt),

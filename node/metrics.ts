@@ -55,7 +55,7 @@ export class RollingMetrics {
   }
 }
 
-export function quantile(values: number[], q: number): number | null {
+function quantile(values: number[], q: number): number | null {
   if (values.length === 0) return null
   const sorted = [...values].sort((a, b) => a - b)
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000

@@ -5,7 +5,7 @@ import { priceFor } from '../market.ts'
 import type { MarketCommandArguments } from './arguments.ts'
 import { openClient } from './openClient.ts'
 
-export function shortNpub(npub: string): string {
+function shortNpub(npub: string): string {
   return `${npub.slice(0, 12)}…${npub.slice(-4)}`
 }
 
@@ -14,7 +14,7 @@ export function ago(seconds: number, now: number): string {
   return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`
 }
 
-export function nodeRow(n: MarketNode, now: number, model?: string | undefined): Record<string, unknown> {
+function nodeRow(n: MarketNode, now: number, model?: string | undefined): Record<string, unknown> {
   const price = model ? priceFor(n, model) : n.price
   return {
     node: shortNpub(n.npub),

@@ -13,7 +13,7 @@ import { InvalidRoutingPolicyError } from '../errors.ts'
 
 type Common = { home?: string | undefined; relay?: string[] | undefined; coordinator?: string | undefined; model?: string | undefined; routing?: string | undefined }
 
-export function parseRouting(value: string): RoutingPolicy {
+function parseRouting(value: string): RoutingPolicy {
   if (value === 'reliable' || value === 'cheapest' || value === 'fastest') return value
   if (value.startsWith('pin:')) return { pin: value.slice(4) }
   if (value.startsWith('region:')) return { region: value.slice(7) }

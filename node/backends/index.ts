@@ -11,8 +11,6 @@ import { createVllmBackend } from './vllm.ts'
 
 export type { Backend, BackendHealth, BackendKind, ChatChunk, ChatMessage, ChatRequest, ModelInfo, Usage } from './types.ts'
 
-export const backendKinds: readonly BackendKind[] = ['ollama', 'vllm', 'sglang', 'max', 'llamacpp', 'demo']
-
 export const defaultBackendUrls: Record<BackendKind, string> = {
   ollama: 'http://127.0.0.1:11434',
   vllm: 'http://127.0.0.1:8000',

@@ -2,7 +2,8 @@
 // shapes; backends differ only inside node/backends/ ("the API does not change with the backend").
 import type { GenerationParams } from '../../src/protocol/generationParams.ts'
 
-export type BackendKind = 'ollama' | 'vllm' | 'sglang' | 'max' | 'llamacpp' | 'demo'
+export const backendKinds = ['ollama', 'vllm', 'sglang', 'max', 'llamacpp', 'demo'] as const
+export type BackendKind = (typeof backendKinds)[number]
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
 

@@ -29,7 +29,7 @@ export async function runStop(argv: NodeCommandArguments): Promise<void> {
   else process.stdout.write(`Stopped node (pid ${pid.pid}).\n`)
 }
 
-export async function fetchStatus(home: string): Promise<NodeStats> {
+async function fetchStatus(home: string): Promise<NodeStats> {
   const pid = readPidFile(home)
   if (!pid || !isAlive(pid.pid)) throw new NodeNotRunningError(home)
   const url = new URL('/status', pid.url.replace('://0.0.0.0', '://127.0.0.1'))

@@ -31,7 +31,7 @@ export type SetupDependencies = {
   stdout?: (line: string) => void | undefined
 }
 
-export function progressBar(p: PullProgress, width = 30): string {
+function progressBar(p: PullProgress, width = 30): string {
   if (!p.total) return p.status
   const ratio = Math.min(1, (p.completed ?? 0) / p.total)
   const filled = Math.round(ratio * width)

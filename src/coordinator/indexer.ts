@@ -1,35 +1,20 @@
 // The indexer: every Infernet event the coordinator cares about, from every configured relay, validated at the
 // door with the src/protocol parsers (forged or malformed events are counted and dropped, never stored), then
 // applied in batches: one SQLite transaction per tick, and the in-memory market updated in the same pass.
-import { parseCapability, type Capability } from '../protocol/capability.ts'
-import { nowSeconds, type NostrEvent, type Rejected } from '../protocol/event.ts'
-import { parseHeartbeat, type Heartbeat } from '../protocol/heartbeat.ts'
+import { parseCapability } from '../protocol/capability.ts'
+import { nowSeconds, type Rejected } from '../protocol/event.ts'
+import { parseHeartbeat } from '../protocol/heartbeat.ts'
 import type { JobRequest } from '../protocol/jobRequest.ts'
-import { parseJobResult, type JobResult } from '../protocol/jobResult.ts'
-import { parseJobStatus, type JobStatus } from '../protocol/jobStatus.ts'
 import * as kinds from '../protocol/kinds.ts'
-import { parseReceiptEvent } from '../protocol/receipt.ts'
 import { createEventVerifier, loadWasmEventVerifier, type EventVerifier } from '../protocol/verify.ts'
 import { silentLogger, type Logger } from '../log.ts'
 import type { Filter, RelayPool, Subscription } from '../net/relayPool.ts'
-import type { CoordinatorDb, JobRow } from './db.ts'
-import { isNewer, type MarketIndex } from './marketIndex.ts'
+import { applyIndexed, type JobUpdate, type RecentJob } from './applyIndexed.ts'
+import type { CoordinatorDb } from './db.ts'
+import { parseIndexedEvent, type IndexedItem } from './indexedEvent.ts'
+import type { MarketIndex } from './marketIndex.ts'
 
-export const indexedKinds = [kinds.Capability, kinds.Heartbeat, kinds.JobResult, kinds.JobStatus, kinds.Receipt] as const
-
-/** Error codes that count against a node's success rate; the others are the client's doing or a refusal. */
-export const nodeFaultCodes: ReadonlySet<string> = new Set(['backend', 'internal'])
-const terminalStatuses: ReadonlySet<string> = new Set(['success', 'error', 'cancelled'])
-
-export type JobUpdate = { job: string; type: 'status' | 'result'; event: NostrEvent; row: JobRow }
-
-type Queued =
-  | { type: 'capability'; event: NostrEvent; data: Capability }
-  | { type: 'heartbeat'; event: NostrEvent; data: Heartbeat }
-  | { type: 'status'; event: NostrEvent; data: JobStatus }
-  | { type: 'result'; event: NostrEvent; data: JobResult }
-  | { type: 'receipt'; event: NostrEvent; data: { node: string; client: string; job: string | undefined; createdAt: number } }
-  | { type: 'submitted'; data: JobRequest; model: string | null }
+export type { JobUpdate } from './applyIndexed.ts'
 
 export type IndexerCounters = {
   received: number
@@ -59,14 +44,14 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   let verify: EventVerifier = verifyOption ?? createEventVerifier()
   const counters: IndexerCounters = { received: 0, duplicates: 0, indexed: {}, rejected: {}, stale: 0 }
   const seen = new Set<string>()
-  const queue: Queued[] = []
+  const queue: IndexedItem[] = []
   let timer: ReturnType<typeof setTimeout> | undefined
   let subscription: Subscription | undefined
   let closed = false
   const listeners = new Set<(u: JobUpdate) => void>()
   if (onJobUpdate) listeners.add(onJobUpdate)
   /** Indexing times (unix seconds, from the injected clock) and token counts of recent results, for jobs/s and tokens/s. */
-  const recent: { at: number; tokens: number; failed: boolean }[] = []
+  const recent: RecentJob[] = []
 
   // Rebuild the in-memory market from the cache first; relays then bring it up to date.
   for (const { pubkey, stats } of db.allStats()) {
@@ -106,43 +91,12 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
       counters.duplicates++
       return false
     }
-    const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined
-    const options = { now: now(), verify }
-    let item: Queued
-    switch (kind) {
-      case kinds.Capability: {
-        const r = parseCapability(input, options)
-        if (!r.ok) return rejectEvent(kind, r)
-        item = { type: 'capability', event: r.event, data: r.data }
-        break
-      }
-      case kinds.Heartbeat: {
-        const r = parseHeartbeat(input, options)
-        if (!r.ok) return rejectEvent(kind, r)
-        item = { type: 'heartbeat', event: r.event, data: r.data }
-        break
-      }
-      case kinds.JobStatus: {
-        const r = parseJobStatus(input, options)
-        if (!r.ok) return rejectEvent(kind, r)
-        item = { type: 'status', event: r.event, data: r.data }
-        break
-      }
-      case kinds.JobResult: {
-        const r = parseJobResult(input, options)
-        if (!r.ok) return rejectEvent(kind, r)
-        item = { type: 'result', event: r.event, data: r.data }
-        break
-      }
-      case kinds.Receipt: {
-        const r = parseReceiptEvent(input, options)
-        if (!r.ok) return rejectEvent(kind, r)
-        item = { type: 'receipt', event: r.event, data: r.data }
-        break
-      }
-      default:
-        return rejectEvent(typeof kind === 'number' ? kind : -1, { ok: false, code: 'wrong-kind', reason: 'invalid: kind not indexed' })
+    const parsed = parseIndexedEvent(input, { now: now(), verify })
+    if (!parsed.ok) {
+      const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined
+      return rejectEvent(typeof kind === 'number' ? kind : -1, parsed)
     }
+    const item = parsed.item
     seen.add(item.event.id)
     if (seen.size > 200_000) seen.delete(seen.values().next().value as string)
     queue.push(item)
@@ -156,120 +110,8 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     scheduleFlush()
   }
 
-  function newJob(id: string, at: number): JobRow {
-    return {
-      id, client: null, node: null, model: null, status: 'submitted', code: null, message: null, outcome: null, result_id: null,
-      prompt_tokens: null, completion_tokens: null, amount: null, ttft_ms: null, duration_ms: null, created_at: at, updated_at: at,
-    }
-  }
-
   function count(type: string): void {
     counters.indexed[type] = (counters.indexed[type] ?? 0) + 1
-  }
-
-  function apply(item: Queued, touchedStats: Set<string>, updates: JobUpdate[]): void {
-    switch (item.type) {
-      case 'capability':
-        if (market.setCapability(item.data, item.event)) {
-          db.putNodeEvent(item.event)
-          count('capability')
-        } else counters.stale++
-        return
-      case 'heartbeat': {
-        const node = market.nodes.get(item.data.pubkey)
-        const before = node?.heartbeatEvent ?? market.orphanHeartbeats.get(item.data.pubkey)?.event
-        if (isNewer(item.event, before) && market.setHeartbeat(item.data, item.event)) {
-          db.putNodeEvent(item.event)
-          count('heartbeat')
-        } else counters.stale++
-        return
-      }
-      case 'submitted': {
-        const row = db.getJob(item.data.id) ?? newJob(item.data.id, item.data.createdAt)
-        row.client ??= item.data.client
-        row.node ??= item.data.node
-        row.model ??= item.model
-        db.putJob(row)
-        return
-      }
-      case 'receipt': {
-        if (db.putReceipt(item.event.id, item.data.node, item.data.client, item.data.job, item.data.createdAt)) {
-          market.statsFor(item.data.node).receipts++
-          touchedStats.add(item.data.node)
-          count('receipt')
-        }
-        return
-      }
-      case 'status': {
-        const s = item.data
-        const row = db.getJob(s.job) ?? newJob(s.job, s.createdAt)
-        // Only the node a job was addressed to may speak about it; the first signer claims an unknown job.
-        if (row.node && row.node !== s.node) return void counters.stale++
-        row.node ??= s.node
-        row.client ??= s.client
-        const terminal = terminalStatuses.has(row.status)
-        if (!terminal && s.createdAt >= row.updated_at - 1) {
-          row.status = s.status
-          row.code = s.code ?? null
-          row.message = s.message ?? null
-          row.updated_at = Math.max(row.updated_at, s.createdAt)
-        }
-        if (row.outcome === null) {
-          if (s.status === 'error' && s.code && nodeFaultCodes.has(s.code)) {
-            row.outcome = 'failure'
-            const st = market.statsFor(s.node)
-            st.jobs++
-            st.failures++
-            touchedStats.add(s.node)
-            if (s.createdAt >= now() - 60) recent.push({ at: now(), tokens: 0, failed: true })
-          } else if (s.status === 'cancelled' || s.status === 'error') {
-            row.outcome = s.status === 'cancelled' ? 'cancelled' : 'refused'
-          }
-        }
-        db.putJob(row)
-        db.putJobEvent(s.job, item.event)
-        count('status')
-        updates.push({ job: s.job, type: 'status', event: item.event, row })
-        return
-      }
-      case 'result': {
-        const r = item.data
-        const row = db.getJob(r.job) ?? newJob(r.job, r.createdAt)
-        if ((row.node && row.node !== r.node) || row.result_id) return void counters.stale++
-        row.node ??= r.node
-        row.client ??= r.client
-        row.model = r.model
-        row.result_id = item.event.id
-        row.status = 'success'
-        row.code = null
-        row.prompt_tokens = r.usage.promptTokens
-        row.completion_tokens = r.usage.completionTokens
-        row.amount = r.amount.toString()
-        row.ttft_ms = r.ttftMs
-        row.duration_ms = r.durationMs
-        row.updated_at = Math.max(row.updated_at, r.createdAt)
-        if (row.outcome === null || row.outcome === 'refused') {
-          row.outcome = 'success'
-          const st = market.statsFor(r.node)
-          st.jobs++
-          st.successes++
-          st.ttftSumMs += r.ttftMs
-          st.ttftCount++
-          const genMs = r.durationMs - r.ttftMs
-          if (r.usage.completionTokens > 1 && genMs > 0) {
-            st.tpsSum += r.usage.completionTokens / (genMs / 1000)
-            st.tpsCount++
-          }
-          touchedStats.add(r.node)
-          if (r.createdAt >= now() - 60) recent.push({ at: now(), tokens: r.usage.completionTokens, failed: false })
-        }
-        db.putJob(row)
-        db.putJobEvent(r.job, item.event)
-        count('result')
-        updates.push({ job: r.job, type: 'result', event: item.event, row })
-        return
-      }
-    }
   }
 
   /** Applies everything queued in one transaction. Returns how many items were applied. */
@@ -282,9 +124,10 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     const items = queue.splice(0)
     const updates: JobUpdate[] = []
     db.transaction(() => {
-      const touched = new Set<string>()
-      for (const item of items) apply(item, touched, updates)
-      for (const pubkey of touched) {
+      const touchedStats = new Set<string>()
+      const ctx = { db, market, now, count, stale: () => void counters.stale++, recent, touchedStats, updates }
+      for (const item of items) applyIndexed(item, ctx)
+      for (const pubkey of touchedStats) {
         db.putStats(pubkey, market.statsFor(pubkey))
         market.touchPubkey(pubkey)
       }

@@ -30,11 +30,11 @@ function pct(x: number | null): string {
   return x === null ? '–' : `${(x * 100).toFixed(1)}%`
 }
 
-export function modelRows(s: StatusSnapshot): string[][] {
+function modelRows(s: StatusSnapshot): string[][] {
   return s.models.map((m) => [m.id, String(m.nodes), String(m.freeSlots), m.minPrice.input, m.minPrice.output])
 }
 
-export function nodeRows(s: StatusSnapshot): string[][] {
+function nodeRows(s: StatusSnapshot): string[][] {
   return s.top.map((n) => [
     n.name ?? n.npub.slice(0, 16) + '…',
     n.region ?? '–',

@@ -10,7 +10,7 @@ export type SettlementClient = {
   rpcUrl?: string | undefined
 }
 
-export function settlementChain({ chainId, chainRpc }: Pick<PaymentsConfig, 'chainId' | 'chainRpc'>): Chain {
+function settlementChain({ chainId, chainRpc }: Pick<PaymentsConfig, 'chainId' | 'chainRpc'>): Chain {
   return defineChain({
     id: chainId,
     name: chainId === 31337 ? 'Anvil' : `Chain ${chainId}`,

@@ -7,9 +7,9 @@ import { modelDigest } from './modelDigest.ts'
 import { getExpiration } from './nip40.ts'
 import { address, amount, modelId, parseJsonContent, price, url } from './schema.ts'
 
-export const capabilityD = 'infernet'
+const capabilityD = 'infernet'
 /** Default lifetime; the daemon republishes at half of it. */
-export const capabilityTtlSeconds = 3600
+const capabilityTtlSeconds = 3600
 
 export const gpuInfo = z.object({
   vendor: z.enum(['nvidia', 'amd', 'apple', 'cpu']),

@@ -6,7 +6,7 @@ import { isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type N
 import * as kinds from './kinds.ts'
 import { parseJsonContent } from './schema.ts'
 
-export const jobStatuses = ['queued', 'processing', 'payment-required', 'error', 'success', 'cancelled'] as const
+export const jobStatuses = ['queued', 'processing', 'error', 'success', 'cancelled'] as const
 export type JobStatusName = (typeof jobStatuses)[number]
 
 /** Why a node refused or stopped a job; stable strings that clients switch on. */
@@ -31,12 +31,11 @@ export const jobStatusContent = z.object({
   code: z.enum(jobErrorCodes).optional(),
   message: z.string().max(1024).optional(),
   queuePosition: z.number().int().nonnegative().optional(),
-  retryAfterMs: z.number().int().nonnegative().optional(),
 })
 export type JobStatusContent = z.infer<typeof jobStatusContent>
 export type JobStatus = JobStatusContent & { job: string; client: string; node: string; status: JobStatusName; createdAt: number }
 
-export const jobStatusTtlSeconds = 24 * 3600
+const jobStatusTtlSeconds = 24 * 3600
 
 export async function buildJobStatus(
   signer: Signer,

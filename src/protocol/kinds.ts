@@ -37,8 +37,6 @@ export type JobCancel = typeof JobCancel
 export const HttpAuth = 27235
 export type HttpAuth = typeof HttpAuth
 
-export const infernetKinds = [Capability, Heartbeat, JobRequest, JobResult, JobStatus, Receipt, StreamChunk, JobCancel] as const
-
 /** NIP-01 metadata: replaceable. */
 export const Metadata = 0
 export type Metadata = typeof Metadata

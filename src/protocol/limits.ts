@@ -15,8 +15,6 @@ export const maxEventBytes: Record<number, number> = {
 
 /** Largest plaintext job payload (messages + params), in UTF-8 bytes. Split over several NIP-44 payloads. */
 export const maxJobPayloadBytes = 256 * 1024
-/** NIP-44 v2 caps one payload's plaintext at 65535 bytes. */
-export const maxNip44PlaintextBytes = 65535
 /** Events dated further ahead than this are rejected (clock skew allowance). */
 export const maxFutureSeconds = 15 * 60
 /** Most tags any Infernet event may carry. */

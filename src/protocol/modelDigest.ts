@@ -5,7 +5,6 @@
 import { z } from 'zod'
 
 export const modelDigest = z.string().regex(/^(sha256|ollama):[0-9a-f]{64}$/, 'a model digest is sha256:<64 hex> or ollama:<64 hex>')
-export type ModelDigest = z.infer<typeof modelDigest>
 
 /** Shortest digest prefix (hex digits after the scheme) a client may pin, as `docker` accepts short ids. */
 export const minDigestPrefix = 12

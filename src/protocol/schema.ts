@@ -29,7 +29,7 @@ export function parseJsonContent<T>(content: string, schema: z.ZodType<T>, what:
   return checkSchema(raw, schema, what)
 }
 
-export function checkSchema<T>(raw: unknown, schema: z.ZodType<T>, what: string): { ok: true; data: T } | Rejected {
+function checkSchema<T>(raw: unknown, schema: z.ZodType<T>, what: string): { ok: true; data: T } | Rejected {
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!

@@ -6,7 +6,7 @@ import { isRejected, nowSeconds, requireSingleTag, validateEvent, type NostrEven
 import * as kinds from './kinds.ts'
 import { decrypt, encrypt } from './nip44.ts'
 
-export const streamChunkTtlSeconds = 60
+const streamChunkTtlSeconds = 60
 
 export type StreamChunk = { job: string; client: string; node: string; seq: number }
 
