@@ -1,5 +1,5 @@
 # One image for every Infernet process: `docker run infernet relay|coordinator|start|...`.
-FROM node:20-bookworm-slim AS build
+FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -13,7 +13,7 @@ COPY client ./client
 COPY nips ./nips
 COPY tsconfig.json ./
 
-FROM node:20-bookworm-slim
+FROM node:20.19-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production INFERNET_HOME=/data
 COPY --from=build /app /app

@@ -7,6 +7,7 @@ export const coordinatorSchema = {
   port: key('INFERNET_COORDINATOR_PORT', 8787, 'TCP port (0 = any free port)', parsers.port),
   db: key('INFERNET_COORDINATOR_DB', '', 'SQLite cache file (empty = <home>/coordinator.db; ":memory:" = no file)', parsers.string),
   apiKeys: key('INFERNET_COORDINATOR_API_KEYS', [] as string[], 'API keys accepted by the gateway (comma-separated; no budget, no rate limit)', parsers.list, true),
+  apiKeyFile: key('INFERNET_COORDINATOR_API_KEY_FILE', '', 'File of gateway API keys, one per line (a Docker or Kubernetes secret; no budget, no rate limit)', parsers.string),
   keysFile: key('INFERNET_COORDINATOR_KEYS_FILE', '', 'JSON file [{ key, name, budget, ratePerMinute }] of gateway API keys', parsers.string),
   logLevel: key('INFERNET_COORDINATOR_LOG_LEVEL', 'info', 'Log level: debug, info, warn, error, silent', parsers.string),
   flushMs: key('INFERNET_COORDINATOR_FLUSH_MS', 50, 'Milliseconds between index write batches (one SQLite transaction each)', parsers.int),

@@ -11,7 +11,7 @@ export class OpenGatewayExposedError extends BaseError {
   constructor(host: string) {
     super(`Refusing to serve on ${host} without API keys: anyone could spend the gateway's funds.`, {
       docsPath: 'routing.md',
-      metaMessages: ['Give --api-key KEY (repeatable) or --keys-file FILE, or bind to 127.0.0.1 (the default).'],
+      metaMessages: ['Give --api-key KEY (repeatable), --api-key-file FILE or --keys-file FILE, or bind to 127.0.0.1 (the default).'],
     })
   }
 }

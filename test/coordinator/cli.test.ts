@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { parseApiKeyFile } from '../../src/coordinator/apiKeyFile.ts'
 import { KeysFileError, loadKeysFile } from '../../src/coordinator/apiKeys.ts'
 import { spawnCoordinatorProcess, tempDir } from '../helpers/coordinator.ts'
 
@@ -46,4 +47,25 @@ test('the CLI refuses a non-loopback host without API keys, and serves with a ke
   assert.equal(help.status, 0)
   assert.match(help.stdout, /INFERNET_COORDINATOR_KEYS_FILE/)
   assert.match(help.stdout, /--api-key/)
+})
+
+test('--api-key-file: keys one per line (a Docker secret) are accepted; a missing or empty file is refused by name', async (t) => {
+  const dir = tempDir()
+  t.after(() => dir.remove())
+  assert.deepEqual(parseApiKeyFile('# gateway\nsk-one-1234567\n\n  sk-two-7654321  \r\n'), ['sk-one-1234567', 'sk-two-7654321'])
+  const run = (file: string) =>
+    spawnSync(process.execPath, [bin, 'coordinator', '--home', dir.path, '--host', '0.0.0.0', '--port', '0', '--db', ':memory:', '--relay', 'ws://127.0.0.1:9', '--api-key-file', file], { encoding: 'utf8', timeout: 30_000 })
+  const missing = run(join(dir.path, 'nope.secret'))
+  assert.equal(missing.status, 1)
+  assert.match(missing.stderr, /API key file .*nope\.secret cannot be used: no such file/)
+  const empty = join(dir.path, 'empty.secret')
+  writeFileSync(empty, '\n')
+  assert.match(run(empty).stderr, /Refusing to serve on 0\.0\.0\.0 without API keys/)
+
+  const file = join(dir.path, 'gateway-api-key.secret')
+  writeFileSync(file, 'sk-secret-file-key\n')
+  const coord = await spawnCoordinatorProcess({ relays: ['ws://127.0.0.1:9'], dbPath: join(dir.path, 'c.db'), home: dir.path, args: ['--api-key-file', file] })
+  t.after(() => coord.stop())
+  assert.equal((await fetch(`${coord.url}/v1/models`)).status, 401)
+  assert.equal((await fetch(`${coord.url}/v1/models`, { headers: { authorization: 'Bearer sk-secret-file-key' } })).status, 200)
 })

@@ -8,5 +8,6 @@ export type CoordinatorCommandArguments = {
   port?: number | undefined
   db?: string | undefined
   apiKey?: string[] | undefined
+  apiKeyFile?: string | undefined
   keysFile?: string | undefined
 }

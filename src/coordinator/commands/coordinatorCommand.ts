@@ -13,6 +13,7 @@ export const coordinatorCommand: InfernetCommand = {
       .option('port', { type: 'number', describe: `TCP port, 0 = any free port [env ${coordinatorSchema.port.env}, default ${coordinatorSchema.port.default}]` })
       .option('db', { type: 'string', describe: `SQLite cache file [env ${coordinatorSchema.db.env}, default <home>/coordinator.db]` })
       .option('api-key', { type: 'string', array: true, describe: 'Gateway API key; repeat for several (none = open, loopback only)' })
+      .option('api-key-file', { type: 'string', describe: 'File of API keys, one per line (a Docker or Kubernetes secret: the key stays out of ps)' })
       .option('keys-file', { type: 'string', describe: 'JSON file [{ key, name, budget, ratePerMinute }]' })
       .epilogue(describeEnv(coordinatorSchema)),
   handler: async (argv) => {

@@ -9,6 +9,7 @@ import { exitOnSignals } from '../../cli/exitOnSignals.ts'
 import { createLogger, type LogLevel } from '../../log.ts'
 import type { WebSocketConstructor } from '../../net/relayPool.ts'
 import { createFastSigner } from '../../signer.ts'
+import { readApiKeyFile } from '../apiKeyFile.ts'
 import { loadKeysFile } from '../apiKeys.ts'
 import { createCoordinator } from '../app.ts'
 import { loadCoordinatorConfig } from '../config.ts'
@@ -20,7 +21,7 @@ export async function runCoordinator(args: CoordinatorCommandArguments): Promise
   const home = resolveHome(args)
   const file = configFilePath(home)
   const common = loadConfig(commonSchema, { file, flags: { relays: args.relay?.length ? args.relay : undefined } }).values
-  const config = loadCoordinatorConfig({ file, flags: { host: args.host, port: args.port, db: args.db, apiKeys: args.apiKey?.length ? args.apiKey : undefined, keysFile: args.keysFile } })
+  const config = loadCoordinatorConfig({ file, flags: { host: args.host, port: args.port, db: args.db, apiKeys: args.apiKey?.length ? args.apiKey : undefined, apiKeyFile: args.apiKeyFile, keysFile: args.keysFile } })
   const logger = createLogger({ component: 'coordinator', level: config.logLevel as LogLevel })
   const { identity, created } = loadOrCreateIdentity(keyPath(home))
   if (created) logger.info('created the coordinator identity', { npub: identity.npub })
@@ -33,7 +34,7 @@ export async function runCoordinator(args: CoordinatorCommandArguments): Promise
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     signer: await createFastSigner(identity.secretKey),
     apiKeys,
-    config,
+    config: config.apiKeyFile ? { ...config, apiKeys: [...config.apiKeys, ...readApiKeyFile(config.apiKeyFile)] } : config,
     logger,
     receipts: payments?.receipts,
   })
