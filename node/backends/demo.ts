@@ -1,7 +1,10 @@
 // The built-in DEMO backend: in-process, no HTTP, no model. It streams a canned reply that says it is a
 // demo, at a realistic pace (default ~150 ms to first token, then ~40 tokens/s), so people can try the
 // network on a laptop with no GPU. Model id `demo`, health version 'infernet-demo', baseUrl 'demo://'.
-// Deterministic: the same messages give the same reply; with continueFinal it continues its own partial reply.
+// Deterministic at temperature 0 (or unset): the same messages give the same reply; with continueFinal it continues
+// its own partial reply. It honours the parameters a person would try on it, visibly: `max_tokens` cuts the reply
+// (finish `length`), `stop` ends it before the first stop sequence, and a temperature above 0 shuffles its
+// sentences (reproducibly with `seed`) and says so.
 import { BackendError } from '../errors/backend.ts'
 import { splitTokens } from './splitTokens.ts'
 import type { Backend, ChatChunk, ChatRequest, ModelInfo } from './types.ts'
@@ -16,6 +19,8 @@ export type DemoBackendParameters = {
   reply?: string | ((request: ChatRequest) => string) | undefined
   now?: (() => number) | undefined
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined
+  /** Random numbers in [0, 1) for temperature > 0 without a seed (tests inject one). */
+  random?: (() => number) | undefined
 }
 
 const paragraphs = [
@@ -34,6 +39,39 @@ export function demoReply(request: ChatRequest): string {
   return [paragraphs[0], ...paragraphs.slice(start), ...paragraphs.slice(1, start)].join(' ')
 }
 
+/** mulberry32: a small seeded generator, so `seed` makes a sampled demo reply reproducible. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Pure: the demo reply "sampled" at a temperature above 0: the sentences shuffled, and a note that says so. */
+export function sampledDemoReply(text: string, temperature: number, random: () => number): string {
+  const sentences = text.split(/(?<=\.) /)
+  for (let i = sentences.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[sentences[i], sentences[j]] = [sentences[j]!, sentences[i]!]
+  }
+  return `${sentences.join(' ')} (At temperature ${temperature} this demo shuffles its sentences; at 0 it always says the same.)`
+}
+
+/** Pure: the text before the first stop sequence, and whether one was found. */
+export function cutAtStop(text: string, stop: readonly string[] | undefined): { text: string; stopped: boolean } {
+  let at = -1
+  for (const s of stop ?? []) {
+    if (s === '') continue
+    const i = text.indexOf(s)
+    if (i >= 0 && (at < 0 || i < at)) at = i
+  }
+  return at < 0 ? { text, stopped: false } : { text: text.slice(0, at), stopped: true }
+}
+
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new BackendError({ reason: 'cancelled', backend: 'demo' }))
@@ -49,7 +87,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
   })
 
 export function createDemoBackend(parameters: DemoBackendParameters = {}): Backend {
-  const { tokensPerSecond = 40, ttftMs = 150, reply, now = () => performance.now(), sleep = defaultSleep } = parameters
+  const { tokensPerSecond = 40, ttftMs = 150, reply, now = () => performance.now(), sleep = defaultSleep, random = Math.random } = parameters
   const model: ModelInfo = { id: demoModelId, backendId: demoModelId, loaded: true, contextLength: 8192, sizeBytes: 0 }
   return {
     kind: 'demo',
@@ -72,11 +110,16 @@ export function createDemoBackend(parameters: DemoBackendParameters = {}): Backe
         throw new BackendError({ reason: 'model-not-found', backend: 'demo', details: `the demo backend only serves the model "${demoModelId}"` })
       }
       let text = typeof reply === 'function' ? reply(request) : (reply ?? demoReply(request))
+      const temperature = request.params?.temperature
+      if (reply === undefined && temperature !== undefined && temperature > 0) {
+        const seed = request.params?.seed
+        text = sampledDemoReply(text, temperature, seed === undefined ? random : seededRandom(seed))
+      }
+      text = cutAtStop(text, request.params?.stop).text
       const last = request.messages.at(-1)
       if (request.continueFinal && last?.role === 'assistant' && text.startsWith(last.content)) text = text.slice(last.content.length)
       let tokens = splitTokens(text)
       let finishReason = 'stop'
-      // Of the job's parameters only max_tokens means something to canned text; the rest (sampling) is ignored.
       const maxTokens = request.params?.max_tokens
       if (maxTokens !== undefined && tokens.length > maxTokens) {
         tokens = tokens.slice(0, Math.max(0, maxTokens))

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createDemoBackend, demoReply } from '../../../node/backends/demo.ts'
+import { createDemoBackend, cutAtStop, demoReply } from '../../../node/backends/demo.ts'
 import type { ChatRequest } from '../../../node/backends/types.ts'
 import { BackendError } from '../../../node/errors/backend.ts'
 import { collect } from './collect.ts'
@@ -65,4 +65,23 @@ test('paces output by the injected clock (ttft then tokens/s) and honours abort'
     })(),
     (e) => e instanceof BackendError && e.reason === 'cancelled',
   )
+})
+
+test('honours stop (the reply ends before the first stop sequence) and temperature (shuffled, said so; reproducible with seed)', async () => {
+  const demo = createDemoBackend({ tokensPerSecond: 5000, ttftMs: 0, random: () => 0.5 })
+  const full = demoReply(request)
+  const stopped = await collect(demo.chat({ ...request, params: { stop: ['network', 'demo backend'] } }))
+  assert.equal(stopped.text, full.slice(0, full.indexOf('demo backend')))
+  assert.equal(stopped.done.finishReason, 'stop')
+  assert.equal(stopped.done.usage.completionTokens, stopped.chunks.length - 1)
+
+  const cold = await collect(demo.chat({ ...request, params: { temperature: 0 } }))
+  assert.equal(cold.text, full)
+  const hot = await collect(demo.chat({ ...request, params: { temperature: 1.2, seed: 7 } }))
+  assert.notEqual(hot.text, full)
+  assert.match(hot.text, /At temperature 1\.2 this demo shuffles its sentences/)
+  assert.deepEqual(hot.text.replace(/ \(At temperature.*$/, '').split(/(?<=\.) /).sort(), full.split(/(?<=\.) /).sort())
+  assert.equal((await collect(demo.chat({ ...request, params: { temperature: 1.2, seed: 7 } }))).text, hot.text)
+  assert.notEqual((await collect(demo.chat({ ...request, params: { temperature: 1.2, seed: 8 } }))).text, hot.text)
+  assert.deepEqual(cutAtStop('abc', ['', 'x']), { text: 'abc', stopped: false })
 })
