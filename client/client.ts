@@ -3,6 +3,7 @@
 // and pay for it with a receipt. Isomorphic: fetch, WebSocket and TextEncoder are globals or injected.
 // Behaviour is specified in nips/client.md.
 import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../src/net/relayPool.ts'
+import { redactUrl } from '../src/errors/base.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
 import type { ChatMessage } from '../src/protocol/jobRequest.ts'
 import type { Price } from '../src/protocol/schema.ts'
@@ -12,7 +13,7 @@ import { chat, type ChatClient, type ChatConfig, type ChatParameters, type ChatR
 import { createChatStream, type ChatStream } from './chatStream.ts'
 import { fetchCoordinatorNodes } from './coordinatorSource.ts'
 import { DirectChannels } from './directChannel.ts'
-import { ClientClosedError } from './errors.ts'
+import { ClientClosedError, RelaysUnreachableError } from './errors.ts'
 import { Market, summarizeModels, type MarketModel, type MarketNode } from './market.ts'
 import type { ReceiptIssuer } from './receipts.ts'
 import type { RoutingPolicy } from './routing.ts'
@@ -122,9 +123,17 @@ export class InfernetClient {
     if (this.#closed) return Promise.reject(new ClientClosedError())
     this.#ready ??= (async () => {
       await this.#loadVerifier()
-      await this.pool.ready({ timeoutMs })
+      const connected = await this.pool.ready({ timeoutMs })
+      const down = this.pool.status().filter((r) => !r.connected)
+      // Without a node source or coordinator the relays are the market: none reachable is an error, not an empty market.
+      if (connected === 0 && !this.#nodeSource && !this.#coordinator) throw new RelaysUnreachableError({ relays: down, timeoutMs })
+      for (const r of down) this.#logger.warn('relay unreachable', { relay: redactUrl(r.url), error: r.error ?? 'no answer' })
       await this.#market.load({ timeoutMs })
-    })()
+    })().catch((err: unknown) => {
+      // A later call tries again: relays that were down may be up by then.
+      this.#ready = undefined
+      throw err
+    })
     return this.#ready
   }
 

@@ -1,8 +1,27 @@
 // Typed errors of the client SDK. Each says what happened, then what the caller can check or change.
 // Docs: nips/client.md.
-import { BaseError } from '../src/errors/base.ts'
+import { BaseError, redactUrl } from '../src/errors/base.ts'
 
 const docsPath = 'client.md'
+
+export type UnreachableRelay = { url: string; error?: string | undefined }
+
+/** No relay answered: an empty market would be a lie, so the client says which relays failed and why. */
+export class RelaysUnreachableError extends BaseError {
+  override name = 'RelaysUnreachableError'
+  override code = 'relays-unreachable'
+  readonly relays: UnreachableRelay[]
+  constructor({ relays, timeoutMs }: { relays: UnreachableRelay[]; timeoutMs: number }) {
+    super(`Could not reach any relay within ${timeoutMs} ms (${relays.length} tried).`, {
+      docsPath,
+      metaMessages: [
+        ...relays.map((r) => `- ${redactUrl(r.url)}: ${r.error ?? 'no answer'}`),
+        'Check the URLs (--relay or INFERNET_RELAYS), that the relays run, and this machine\'s network.',
+      ],
+    })
+    this.relays = relays
+  }
+}
 
 export class NoNodeForModelError extends BaseError {
   override name = 'NoNodeForModelError'

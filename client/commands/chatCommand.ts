@@ -1,8 +1,29 @@
 // `infernet chat`: the yargs module; the handler imports chatHandler.ts.
 import type { InfernetCommand } from '../../src/cli/command.ts'
 import { describeEnv } from '../../src/config/load.ts'
+import { generationFields } from '../../src/protocol/generationParams.ts'
 import { clientSchema } from '../config.ts'
 import type { ChatCommandArguments } from './arguments.ts'
+
+// The bounds are the protocol's (a node refuses a job outside them), checked here before any relay work.
+const maxTokensSchema = generationFields.shape.max_tokens.unwrap()
+const temperatureSchema = generationFields.shape.temperature.unwrap()
+const lowestInt = (min: number) => (maxTokensSchema.safeParse(min).success ? min : min + 1)
+const maxTokens = { min: lowestInt(maxTokensSchema.minValue ?? 1), max: maxTokensSchema.maxValue ?? Number.MAX_SAFE_INTEGER }
+const temperature = { min: temperatureSchema.minValue ?? 0, max: temperatureSchema.maxValue ?? 2 }
+
+/** One line naming the flag and its range, or true. yargs prints the line and exits 2. */
+export function checkGenerationFlags(argv: { 'max-tokens'?: unknown; temperature?: unknown }): true {
+  const m = argv['max-tokens']
+  if (m !== undefined && !maxTokensSchema.safeParse(m).success) {
+    throw new Error(`--max-tokens must be a whole number from ${maxTokens.min} to ${maxTokens.max} (got ${Number.isNaN(m) ? 'not a number' : String(m)})`)
+  }
+  const t = argv.temperature
+  if (t !== undefined && !temperatureSchema.safeParse(t).success) {
+    throw new Error(`--temperature must be a number from ${temperature.min} to ${temperature.max} (got ${Number.isNaN(t) ? 'not a number' : String(t)})`)
+  }
+  return true
+}
 
 export const chatCommand: InfernetCommand = {
   command: 'chat <prompt>',
@@ -14,8 +35,9 @@ export const chatCommand: InfernetCommand = {
       .option('coordinator', { type: 'string', describe: `Coordinator URL [env ${clientSchema.coordinator.env}]` })
       .option('routing', { type: 'string', describe: 'reliable | cheapest | fastest | pin:<npub> | region:<name>' })
       .option('system', { type: 'string', describe: 'System message' })
-      .option('max-tokens', { type: 'number', describe: 'Most tokens to generate' })
-      .option('temperature', { type: 'number', describe: 'Sampling temperature (0-2)' })
+      .option('max-tokens', { type: 'number', describe: `Most tokens to generate (${maxTokens.min}-${maxTokens.max})` })
+      .option('temperature', { type: 'number', describe: `Sampling temperature (${temperature.min}-${temperature.max})` })
+      .check((argv) => checkGenerationFlags(argv as { 'max-tokens'?: unknown; temperature?: unknown }))
       .epilogue(describeEnv(clientSchema)),
   handler: async (argv) => {
     const { runChat } = await import('./chatHandler.ts')

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers'
 import { describeEnv } from '../config/load.ts'
 import { commonSchema } from '../config/common.ts'
 import { formatError, withGlobalOptions, type InfernetCommand } from '../cli/command.ts'
+import { commandWord, unknownCommandMessage } from '../cli/unknownCommand.ts'
 import { keysCommand } from './commands/keysCommand.ts'
 import { upCommand } from './commands/upCommand.ts'
 import { payoutCommand } from '../../node/commands/payoutCommand.ts'
@@ -40,6 +41,15 @@ const commands: InfernetCommand[] = [
 
 const argv = hideBin(process.argv)
 const verbose = argv.includes('--verbose')
+
+const unknown = unknownCommandMessage(
+  commandWord(argv),
+  commands.map((c) => String(c.command).split(' ')[0]!),
+)
+if (unknown) {
+  process.stderr.write(`Error: ${unknown}\n`)
+  process.exit(2)
+}
 
 const cli = withGlobalOptions(yargs(argv))
   .scriptName('infernet')

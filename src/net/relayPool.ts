@@ -65,6 +65,8 @@ class RelayConnection {
   ws: WebSocketLike | undefined
   attempts = 0
   connected = false
+  /** Why the last attempt failed (the socket's error, or a close before it opened), for messages that name it. */
+  lastError: string | undefined
   closed = false
   timer: ReturnType<typeof setTimeout> | undefined
   pendingOk = new Map<string, (ok: boolean, message: string) => void>()
@@ -81,6 +83,7 @@ class RelayConnection {
     try {
       ws = new this.pool.WebSocketImpl(this.url)
     } catch (err) {
+      this.lastError = (err as Error).message
       this.pool.logger.warn('cannot open socket', { relay: redactUrl(this.url), error: (err as Error).message })
       this.scheduleReconnect()
       return
@@ -89,12 +92,16 @@ class RelayConnection {
     ws.onopen = () => {
       this.connected = true
       this.attempts = 0
+      this.lastError = undefined
       this.pool.logger.debug('connected', { relay: redactUrl(this.url) })
       for (const sub of this.pool.subs.values()) if (!sub.closed) this.sendReq(sub)
       for (const w of this.readyWaiters.splice(0)) w()
     }
     ws.onmessage = (msg) => this.onMessage(typeof msg.data === 'string' ? msg.data : String(msg.data))
-    ws.onerror = () => {}
+    ws.onerror = (ev) => {
+      const message = (ev as { message?: unknown } | null)?.message
+      this.lastError = typeof message === 'string' && message ? message : 'connection failed'
+    }
     ws.onclose = () => {
       const wasConnected = this.connected
       this.connected = false
@@ -103,7 +110,9 @@ class RelayConnection {
         resolve(false, 'error: connection closed before OK')
         this.pendingOk.delete(id)
       }
-      if (wasConnected) this.pool.logger.info('disconnected', { relay: redactUrl(this.url) })
+      if (!wasConnected) this.lastError ??= 'closed before the connection opened'
+      // A close this process asked for is not news.
+      else if (!this.closed) this.pool.logger.info('disconnected', { relay: redactUrl(this.url) })
       this.scheduleReconnect()
     }
   }
@@ -214,8 +223,8 @@ export class RelayPool {
     return this.relays.filter((r) => r.connected).length
   }
 
-  status(): { url: string; connected: boolean; attempts: number }[] {
-    return this.relays.map((r) => ({ url: r.url, connected: r.connected, attempts: r.attempts }))
+  status(): { url: string; connected: boolean; attempts: number; error?: string | undefined }[] {
+    return this.relays.map((r) => ({ url: r.url, connected: r.connected, attempts: r.attempts, ...(r.connected || !r.lastError ? {} : { error: r.lastError }) }))
   }
 
   /** Sends to every connected relay and waits for their OKs. Throws PublishError if none accepted. */

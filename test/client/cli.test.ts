@@ -74,3 +74,46 @@ test('infernet chat: a model nobody serves exits non-zero with a typed message',
     },
   )
 })
+
+test('CLI errors say what happened: bad flags name the flag and its range, unreachable relays are named, unknown commands too; a good run leaves no log noise', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'infernet-client-cli-'))
+  t.after(() => rmSync(home, { recursive: true, force: true }))
+  const env: NodeJS.ProcessEnv = { ...process.env, INFERNET_HOME: home }
+  delete env.INFERNET_LOG_LEVEL
+  const fails = async (args: string[]) => {
+    const r = await run(process.execPath, [bin, ...args], { env, timeout: 30_000 }).then(
+      () => assert.fail(`infernet ${args.join(' ')} should fail`),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    )
+    return { code: r.code, stderr: r.stderr.trim(), stdout: r.stdout }
+  }
+  // Flag ranges are checked before any relay work: a dead relay in the arguments is never reached.
+  for (const [args, message] of [
+    [['--max-tokens', 'abc'], /^Error: --max-tokens must be a whole number from 1 to 1000000 \(got not a number\)$/],
+    [['--max-tokens', '0'], /^Error: --max-tokens must be a whole number from 1 to 1000000 \(got 0\)$/],
+    [['--temperature', '5'], /^Error: --temperature must be a number from 0 to 2 \(got 5\)$/],
+  ] as const) {
+    const r = await fails(['chat', 'hi', ...args, '--relay', 'ws://127.0.0.1:9'])
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, message)
+    assert.equal(r.stderr.split('\n').length, 1, r.stderr)
+  }
+  for (const args of [['frobnicate'], ['frobnicate', '--help'], ['--home', home, 'chta', '--help']]) {
+    const r = await fails(args)
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, new RegExp(`^Error: Unknown command "${args.includes('chta') ? 'chta' : 'frobnicate'}"`))
+    assert.equal(r.stdout, '', 'no root help printed as if the command existed')
+  }
+  assert.match((await fails(['chta'])).stderr, /Did you mean "chat"\?/)
+
+  const dead = await fails(['nodes', '--relay', 'ws://127.0.0.1:9'])
+  assert.equal(dead.code, 1)
+  assert.match(dead.stderr, /^Error: Could not reach any relay within \d+ ms \(1 tried\)\.\n {2}- ws:\/\/127\.0\.0\.1:9\/: connect ECONNREFUSED/)
+  assert.doesNotMatch(dead.stderr, /No live node/)
+
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const ok = await run(process.execPath, [bin, 'nodes', '--relay', relay.url], { env, timeout: 30_000 })
+  assert.equal(ok.stdout.trim(), '(none)')
+  assert.equal(ok.stderr, '', 'a successful command logs nothing (no "disconnected" line on exit)')
+})
