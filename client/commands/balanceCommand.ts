@@ -6,7 +6,7 @@ export const balanceCommand: InfernetCommand = {
   describe: 'Show this account\'s payment channels: deposit, claimed by the node, available, pending withdrawal',
   builder: (y) =>
     y
-      .option('node', { type: 'string', describe: 'Only the channel to this payout address' })
+      .option('node', { type: 'string', describe: 'Only the channel to this node: its npub or hex key (read on --relay), or its payout address' })
       .option('from-block', { type: 'number', describe: 'First block to scan for deposits (default 0)' })
       .options(paymentsCliOptions),
   handler: async (argv) => {

@@ -4,6 +4,7 @@ import { printJson, table } from '../../src/cli/command.ts'
 import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts'
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { getChannel, listChannels } from '../../src/payments/contract.ts'
+import { requireSettlementContract } from '../../src/payments/preflight.ts'
 import { guardRpc } from './guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
@@ -11,6 +12,7 @@ export async function runBalance(argv: PaymentsCliFlags & { node?: string | unde
   const { identity, config, client, relays } = paymentsCliContext(argv)
   const payee = argv.node ? await resolvePayee(argv.node, { relays, domain: { chainId: config.chainId, verifyingContract: config.settlementAddress } }) : undefined
   const address = config.settlementAddress
+  await requireSettlementContract(client, address)
   const channels: { payee: Address; token: Address }[] = payee
     ? [{ payee, token: config.token }]
     : await listChannels(client, { address, payer: identity.address, fromBlock: BigInt(argv.fromBlock ?? 0) })

@@ -3,6 +3,7 @@ import { printJson, table } from '../../src/cli/command.ts'
 import { paymentsCliContext, parseAmount } from '../../src/payments/cliContext.ts'
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { deposit, getChannel } from '../../src/payments/contract.ts'
+import { requireFunds, requireSettlementContract, withFundsError } from '../../src/payments/preflight.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
 export async function runDeposit(argv: PaymentsCliFlags & { amount: string; node: string; json?: boolean | undefined }): Promise<void> {
@@ -10,7 +11,9 @@ export async function runDeposit(argv: PaymentsCliFlags & { amount: string; node
   const { identity, config, client, relays } = paymentsCliContext(argv)
   const payee = await resolvePayee(argv.node, { relays, domain: { chainId: config.chainId, verifyingContract: config.settlementAddress } })
   const token = config.token
-  const result = await deposit(client, { address: config.settlementAddress, payee, token, amount })
+  await requireSettlementContract(client, config.settlementAddress)
+  await requireFunds(client, { account: identity.address, token, amount })
+  const result = await withFundsError(client, identity.address, () => deposit(client, { address: config.settlementAddress, payee, token, amount }))
   const channel = await getChannel(client, { address: config.settlementAddress, payer: identity.address, payee, token })
   const out = {
     step: 'deposited',

@@ -2,6 +2,7 @@ import { printJson, table } from '../../src/cli/command.ts'
 import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts'
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { getChannel, requestWithdraw, withdraw } from '../../src/payments/contract.ts'
+import { requireSettlementContract, withFundsError } from '../../src/payments/preflight.ts'
 import { guardRpc } from './guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
@@ -10,17 +11,18 @@ export async function runWithdraw(argv: PaymentsCliFlags & { node: string; json?
   const { identity, config, client, relays } = paymentsCliContext(argv)
   const payee = await resolvePayee(argv.node, { relays, domain: { chainId: config.chainId, verifyingContract: config.settlementAddress } })
   const base = { address: config.settlementAddress, payee, token: config.token }
+  await requireSettlementContract(client, config.settlementAddress)
   const channel = await getChannel(client, { ...base, payer: identity.address })
   let out: Record<string, unknown>
   if (channel.withdrawAt === 0) {
-    const r = await requestWithdraw(client, base)
+    const r = await withFundsError(client, identity.address, () => requestWithdraw(client, base))
     out = { step: 'requested', amount: r.amount, availableAt: formatTime(r.availableAt), tx: r.hash, next: 'run `infernet withdraw` again after availableAt' }
   } else {
     const block = await guardRpc(client, () => client.publicClient.getBlock())
     if (block.timestamp < BigInt(channel.withdrawAt)) {
       out = { step: 'pending', amount: channel.available, availableAt: formatTime(channel.withdrawAt), next: 'run `infernet withdraw` again after availableAt' }
     } else {
-      const r = await withdraw(client, base)
+      const r = await withFundsError(client, identity.address, () => withdraw(client, base))
       out = { step: 'withdrawn', amount: r.amount, newEpoch: channel.epoch + 1, tx: r.hash }
     }
   }

@@ -135,3 +135,20 @@ test('deposit --node <npub>: the payout address comes from the node\'s signed ca
   assert.equal(ok.code, 0, ok.stderr)
   assert.equal(json(ok.stdout).node, account.address)
 })
+
+test('an unfunded account and a wrong contract address each get one line that says so, before anything is sent', async () => {
+  const broke = join(dir, 'broke')
+  saveIdentity(keyPath(broke), identityFromSecretKey(hexToBytes(keccak256(toHex('an account anvil never funded')))))
+  const dep = await cli(broke, ['deposit', '10', '--node', node.address])
+  assert.equal(dep.code, 1)
+  assert.match(dep.stderr, new RegExp(`^Error: The account 0x[0-9a-fA-F]{40} has 0 ETH on chain ${chain.anvil.chainId}: fund it with at least 0\\.00000000000000001 ETH plus gas\\.`))
+  assert.ok(dep.stderr.trim().split('\n').length <= 3, dep.stderr)
+  assert.doesNotMatch(dep.stderr, /Request Arguments|Version: viem/)
+
+  const nowhere = await cli(homes.client, ['balance', '--contract', '0x0000000000000000000000000000000000000001'])
+  assert.equal(nowhere.code, 1)
+  assert.match(nowhere.stderr, new RegExp(`^Error: There is no settlement contract at 0x0{39}1 on chain ${chain.anvil.chainId} \\(no code at that address\\)\\.`))
+  assert.equal(nowhere.stdout, '', 'no empty table as if the account had no channels')
+  const notOurs = await cli(homes.client, ['deposit', '10', '--node', node.address, '--contract', '0x' + '0'.repeat(39) + '1'])
+  assert.match(notOurs.stderr, /no settlement contract/)
+})
