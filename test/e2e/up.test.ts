@@ -2,12 +2,17 @@
 // coordinator/gateway are its children). Waits for its ready JSON line, runs one chat completion against its
 // gateway with the openai package, sends SIGINT, and asserts it exits 0 within 15 s leaving no process behind.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer, type AddressInfo } from 'node:net'
+import { promisify } from 'node:util'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { test } from 'node:test'
 import OpenAI from 'openai'
 import { tempDir } from '../helpers/coordinator.ts'
+
+const execFileAsync = promisify(execFile)
 
 /** Every live descendant of `root` (Linux /proc). */
 function descendants(root: number): number[] {
@@ -58,7 +63,7 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
 
-  const ready = await new Promise<{ ready: true; url: string; gateway: string; model: string; nodes: unknown[] }>((resolve, reject) => {
+  const ready = await new Promise<{ ready: true; url: string; gateway: string; model: string; nodes: { npub: string; home: string }[]; client: { home: string; address: string } }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line within 90 s\n${stderr}`)), 90_000)
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
@@ -83,6 +88,39 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
   const res = await openai.chat.completions.create({ model: ready.model, messages: [{ role: 'user', content: 'Say hello.' }] })
   assert.ok((res.choices[0]!.message.content ?? '').length > 0)
   assert.ok(res.usage && res.usage.completion_tokens > 0)
+
+  // The CLI on the local network works with only INFERNET_HOME set: the banner's lines, as a user runs them.
+  const cli = (home: string, ...args: string[]) =>
+    execFileAsync(process.execPath, [bin, ...args], { env: { ...process.env, INFERNET_HOME: home, INFERNET_LOG_LEVEL: 'warn' }, timeout: 60_000 })
+  const listed = (JSON.parse((await cli(ready.client.home, "nodes", "--json")).stdout) as { nodes: unknown[] }).nodes
+  assert.equal(listed.length, 2)
+  const balance = JSON.parse((await cli(ready.client.home, 'balance', '--json')).stdout) as { address: string; nativeBalance: string }
+  assert.equal(balance.address.toLowerCase(), ready.client.address.toLowerCase())
+  assert.equal(balance.nativeBalance, String(10n ** 19n), 'the client key is funded')
+  const deposited = JSON.parse((await cli(ready.client.home, 'deposit', '1000', '--node', ready.nodes[0]!.npub, '--json')).stdout.trim().split('\n').at(-1)!) as { deposit: string }
+  assert.equal(deposited.deposit, '1000')
+  const payout = await cli(ready.nodes[0]!.home, 'payout', '--dry-run')
+  assert.equal(payout.stderr.includes('Error'), false, payout.stderr)
+
+  // A second `infernet up` on the same data folder, or on a taken port, says which and exits non-zero.
+  const second = await execFileAsync(process.execPath, [bin, 'up', '--port', '0', '--relay-port', '0', '--data', data.path, '--backend', 'demo'], { timeout: 60_000 }).then(
+    () => assert.fail('a second up on the same data folder must fail'),
+    (err: { code: number; stderr: string }) => err,
+  )
+  assert.equal(second.code, 1)
+  assert.match(second.stderr, new RegExp(`The data folder .*${data.path.split('/').at(-1)} is in use by another .infernet up. \\(pid \\d+\\)`))
+  const blocker = createServer().listen(0, '127.0.0.1')
+  await once(blocker, 'listening')
+  t.after(() => blocker.close())
+  const takenPort = (blocker.address() as AddressInfo).port
+  const other = tempDir('infernet-up-')
+  t.after(() => other.remove())
+  const taken = await execFileAsync(process.execPath, [bin, 'up', '--port', '0', '--relay-port', String(takenPort), '--data', other.path, '--backend', 'demo'], { timeout: 60_000 }).then(
+    () => assert.fail('up on a taken relay port must fail'),
+    (err: { code: number; stderr: string }) => err,
+  )
+  assert.match(taken.stderr, new RegExp(`Port ${takenPort} on 127\\.0\\.0\\.1 \\(the relay\\) is taken\\.`))
+  assert.match(taken.stderr, /--relay-port/)
 
   const family = descendants(child.pid!)
   assert.ok(family.length >= 5, `relay, anvil, 2 nodes and the coordinator run under it (found ${family.length})`)

@@ -5,9 +5,11 @@ export type BannerParameters = {
   relayUrl: string
   dataDir: string
   model: string
-  nodes: { name: string; pubkey: string; backend: string; streamUrl: string }[]
+  nodes: { name: string; pubkey: string; npub: string; home: string; backend: string; streamUrl: string }[]
   chain?: { rpcUrl: string; settlement: string } | undefined
   demo: boolean
+  /** The CLI home `infernet up` prepared: its key (funded when there is a chain) and a config.json for this network. */
+  client: { home: string; address: string; funded: boolean }
 }
 
 export function banner(p: BannerParameters): string {
@@ -22,7 +24,7 @@ export function banner(p: BannerParameters): string {
     ...(p.chain ? [`  Dev chain (anvil)            ${p.chain.rpcUrl}   settlement contract ${p.chain.settlement}`] : ['  Payments                     off (--no-chain)']),
     `  Data                         ${p.dataDir}`,
     '',
-    ...p.nodes.map((n) => `  Node ${n.name.padEnd(22)} ${n.pubkey.slice(0, 16)}…  backend ${n.backend}  stream ${n.streamUrl}`),
+    ...p.nodes.map((n) => `  Node ${n.name.padEnd(22)} ${n.npub}  backend ${n.backend}  stream ${n.streamUrl}`),
     ...(p.demo ? ['', '  No GPU backend was found, so the nodes run the built-in DEMO backend (model "demo"): it streams', '  canned text at a realistic pace so you can try routing, encryption, streaming and receipts.'] : []),
     '',
     'Try it:',
@@ -36,6 +38,19 @@ export function banner(p: BannerParameters): string {
     `  const stream = await client.chat.completions.create({ model: '${p.model}', stream: true,`,
     `    messages: [{ role: 'user', content: 'Hello!' }] })`,
     `  for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? '')`,
+    '',
+    `The CLI on this network (${p.client.home} holds a key${p.client.funded ? ' funded with 10 ETH' : ''} and a config.json naming this relay${p.chain ? ' and chain' : ''}):`,
+    '',
+    `  export INFERNET_HOME=${p.client.home}`,
+    '  npx infernet nodes',
+    `  npx infernet chat "Hello!" --model ${p.model}`,
+    ...(p.chain && p.nodes[0]
+      ? [
+          `  npx infernet deposit 1000000000000000 --node ${p.nodes[0].npub}`,
+          '  npx infernet balance',
+          `  INFERNET_HOME=${p.nodes[0].home} npx infernet payout --dry-run`,
+        ]
+      : []),
     '',
     'Ctrl-C stops everything.',
     '',

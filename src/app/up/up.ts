@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { bytesToHex } from '@noble/hashes/utils.js'
+import { npubEncode } from 'nostr-tools/nip19'
 import { parseEther } from 'viem'
 import { createBackend, detectBackend } from '../../../node/backends/index.ts'
 import { BaseError } from '../../errors/base.ts'
@@ -14,6 +15,8 @@ import type { Logger } from '../../log.ts'
 import { banner } from './banner.ts'
 import { startChild, type ManagedChild } from './childProcess.ts'
 import { defaultEscrowPerNode, fund, fundChannels, startDevnet, type Devnet } from './devnet.ts'
+import { writeLocalCliConfig } from './localCli.ts'
+import { claimDataDir, requireFreePorts } from './preflight.ts'
 
 export type UpParameters = {
   nodes: number
@@ -65,12 +68,18 @@ async function chooseBackend(p: UpParameters): Promise<{ kind: string; url: stri
 export async function startNetwork(p: UpParameters): Promise<RunningNetwork> {
   const data = resolve(p.data)
   mkdirSync(data, { recursive: true, mode: 0o700 })
+  await requireFreePorts([
+    { port: p.relayPort, role: 'relay', flag: '--relay-port' },
+    { port: p.port, role: 'gateway', flag: '--port' },
+  ])
+  const release = claimDataDir(data)
   const children: ManagedChild[] = []
   let devnet: Devnet | undefined
   const onLog = p.verbose ? (line: string) => process.stderr.write(line + '\n') : undefined
   const stop = async () => {
     for (const child of [...children].reverse()) await child.stop()
     await devnet?.chain.stop()
+    release()
   }
   const step = (message: string) => p.logger.info(message)
   try {
@@ -81,11 +90,14 @@ export async function startNetwork(p: UpParameters): Promise<RunningNetwork> {
     const nodeIds = nodeHomes.map((home) => loadOrCreateIdentity(keyPath(home)).identity)
     const coordinatorHome = resolve(data, 'coordinator')
     const gateway = loadOrCreateIdentity(keyPath(coordinatorHome)).identity
+    // The CLI's own home on this network: a key of its own, funded below, and a config.json naming relay and chain.
+    const clientHome = resolve(data, 'client')
+    const clientId = loadOrCreateIdentity(keyPath(clientHome)).identity
 
     if (p.chain) {
       step('starting the dev chain (anvil) and deploying the settlement contract')
       devnet = await startDevnet()
-      await fund(devnet, [...nodeIds.map((n) => n.address), gateway.address], parseEther('10'))
+      await fund(devnet, [...nodeIds.map((n) => n.address), gateway.address, clientId.address], parseEther('10'))
       await fundChannels(devnet, `0x${bytesToHex(gateway.secretKey)}`, nodeIds.map((n) => n.address), defaultEscrowPerNode)
       step(`settlement contract ${devnet.settlement}; gateway escrow funded with ${Number(defaultEscrowPerNode) / 1e18} ETH per node`)
     }
@@ -95,8 +107,10 @@ export async function startNetwork(p: UpParameters): Promise<RunningNetwork> {
     const relay = await startChild({ name: 'relay', args: ['relay', '--port', String(p.relayPort), '--db', resolve(data, 'relay.sqlite')], onLog })
     children.push(relay)
     const relayUrl = relay.ready.url
+    const localChain = devnet ? { rpcUrl: devnet.chain.rpcUrl, chainId: devnet.chain.chainId, settlement: devnet.settlement } : undefined
+    for (const home of [clientHome, ...nodeHomes]) writeLocalCliConfig(home, relayUrl, localChain)
 
-    const nodes: { name: string; pubkey: string; backend: string; streamUrl: string }[] = []
+    const nodes: { name: string; pubkey: string; npub: string; home: string; backend: string; streamUrl: string }[] = []
     for (const [i, home] of nodeHomes.entries()) {
       const name = backend.kind === 'demo' ? `infernet-demo-${i + 1}` : `local-${backend.kind}-${i + 1}`
       step(`starting node ${name}`)
@@ -106,7 +120,7 @@ export async function startNetwork(p: UpParameters): Promise<RunningNetwork> {
       const env = { ...chainEnv, INFERNET_CREDIT_LIMIT: String(10n ** 15n), INFERNET_HEARTBEAT_INTERVAL: '10' }
       const child = await startChild({ name, args, env, onLog })
       children.push(child)
-      nodes.push({ name, pubkey: String(child.ready.pubkey), backend: backend.kind, streamUrl: child.ready.url })
+      nodes.push({ name, pubkey: String(child.ready.pubkey), npub: npubEncode(String(child.ready.pubkey)), home, backend: backend.kind, streamUrl: child.ready.url })
     }
 
     step('starting the coordinator and gateway')
@@ -128,9 +142,10 @@ export async function startNetwork(p: UpParameters): Promise<RunningNetwork> {
       nodes,
       chain: devnet ? { rpcUrl: devnet.chain.rpcUrl, settlement: devnet.settlement } : undefined,
       demo: backend.kind === 'demo',
+      client: { home: clientHome, address: clientId.address, funded: Boolean(devnet) },
     })
     if (p.json) {
-      process.stdout.write(JSON.stringify({ ready: true, url: gatewayUrl, gateway: `${gatewayUrl}/v1`, relay: relayUrl, model: backend.model, data, nodes, chain: devnet ? { rpcUrl: devnet.chain.rpcUrl, settlement: devnet.settlement } : null }) + '\n')
+      process.stdout.write(JSON.stringify({ ready: true, url: gatewayUrl, gateway: `${gatewayUrl}/v1`, relay: relayUrl, model: backend.model, data, nodes, client: { home: clientHome, address: clientId.address }, chain: devnet ? { rpcUrl: devnet.chain.rpcUrl, settlement: devnet.settlement } : null }) + '\n')
     } else {
       process.stdout.write(text)
     }
