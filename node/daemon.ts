@@ -148,6 +148,8 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
     if (!executor || !pool) return undefined
     // A node that had nothing to announce at start (backend down, no model yet) registers as soon as it can.
     if (!capabilityId) await publishCapability().catch((err: Error) => logger.warn('capability not published', { error: err.message }))
+    // Jobs a killed daemon left without an end get their error status once a relay can take it (a no-op after that).
+    if (pool.status().some((r) => r.connected)) await executor.reportInterrupted()
     const s = executor.stats()
     const content = await collectHeartbeat(
       { backend, models, gpu },
