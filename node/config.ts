@@ -32,6 +32,8 @@ const optionalUrl = (raw: unknown): string => {
   return s.replace(/\/+$/, '')
 }
 
+const urlList = (raw: unknown): string[] => parsers.list(raw).map(optionalUrl).filter(Boolean)
+
 export const nodeSchema = {
   relays: commonSchema.relays,
   logLevel: commonSchema.logLevel,
@@ -44,6 +46,22 @@ export const nodeSchema = {
   host: key('INFERNET_NODE_HOST', '127.0.0.1', 'Address the stream endpoint binds', parsers.string),
   port: key('INFERNET_NODE_PORT', 8790, 'TCP port of the stream endpoint (0 = any free port)', parsers.port),
   publicUrl: key('INFERNET_PUBLIC_URL', '', 'Public http(s):// base URL of the stream endpoint announced in the capability (empty = the local URL)', optionalUrl),
+  authUrls: key(
+    'INFERNET_AUTH_URLS',
+    [] as string[],
+    'More base URLs clients may reach the stream endpoint at (other names of a proxy in front of it), comma-separated: auth events must bind the announced URL (INFERNET_PUBLIC_URL, else the local one) or one of these, never the Host header',
+    urlList,
+  ),
+  authRatePerConnection: key('INFERNET_AUTH_RATE_PER_CONNECTION', 5, 'Auth events (WS auth frames, job frames with their own auth, SSE requests) one connection may send per second, in bursts of up to 4x; 0 = no limit', nonNegativeInt),
+  authRatePerAddress: key(
+    'INFERNET_AUTH_RATE_PER_ADDRESS',
+    10,
+    'Auth events one client address (IPv6: one /64) may send per second over all its connections, in bursts of up to 5x; behind a proxy all its clients share its address; 0 = no limit',
+    nonNegativeInt,
+  ),
+  authMaxPerKey: key('INFERNET_AUTH_MAX_PER_KEY', 256, 'Auth events of one pubkey the replay guard holds at once (each for up to 46 s); more from that key are refused (rate-limited, with when to retry) until older ones expire', positiveInt),
+  authMaxEntries: key('INFERNET_AUTH_MAX_ENTRIES', 100_000, 'Auth events the replay guard holds in all; when full, new ones are refused (rate-limited, with when to retry) until older ones expire', positiveInt),
+  statusToken: key('INFERNET_STATUS_TOKEN', '', 'Bearer token GET /status answers to (empty = a random one per start, kept in the pid file, which `infernet status` reads)', parsers.string, true),
   announceStream: key('INFERNET_ANNOUNCE_STREAM', true, 'Announce a stream URL (false = stream null: clients use the relay transport)', parsers.bool),
   maxConcurrency: key('INFERNET_MAX_CONCURRENCY', 4, 'Jobs run at once (slots)', positiveInt),
   maxQueue: key('INFERNET_MAX_QUEUE', 16, 'Jobs waiting for a slot before new ones are refused with "busy"', nonNegativeInt),

@@ -1,6 +1,7 @@
 // The node daemon: relays (capability, heartbeat, jobs/receipts/cancels addressed to us), the stream server,
 // and the job executor. `createNodeDaemon` only wires; `start()` opens sockets; `stop()` closes everything it
 // opened, lets running jobs end with an error frame and status, and keeps the dedupe store on disk.
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { createRelayPool, type RelayPool, type Subscription, type WebSocketConstructor } from '../src/net/relayPool.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
@@ -70,6 +71,8 @@ export type NodeDaemon = {
   readonly pubkey: string
   /** Base URL of the stream endpoint (after start). */
   readonly streamUrl: string
+  /** The bearer token `GET /status` answers to: INFERNET_STATUS_TOKEN, else a random one per daemon. */
+  readonly statusToken: string
   start(): Promise<void>
   stop(): Promise<void>
   stats(): NodeStats
@@ -100,6 +103,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
   let capabilityId: string | null = null
   let announced: string | null = null
   let startedAt = 0
+  const statusToken = config.statusToken || randomBytes(24).toString('hex')
 
   const publish = (event: NostrEvent) => {
     if (!pool) return
@@ -148,6 +152,8 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
     if (!executor || !pool) return undefined
     // A node that had nothing to announce at start (backend down, no model yet) registers as soon as it can.
     if (!capabilityId) await publishCapability().catch((err: Error) => logger.warn('capability not published', { error: err.message }))
+    // Jobs a killed daemon left without an end get their error status once a relay can take it (a no-op after that).
+    if (pool.status().some((r) => r.connected)) await executor.reportInterrupted()
     const s = executor.stats()
     const content = await collectHeartbeat(
       { backend, models, gpu },
@@ -168,6 +174,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
     get streamUrl() {
       return server?.url ?? ''
     },
+    statusToken,
     async start() {
       startedAt = nowSec()
       const dbPath = parameters.dbPath ?? (parameters.home ? join(nodeDataDir(parameters.home), 'jobs.sqlite') : ':memory:')
@@ -202,6 +209,14 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
         host: config.host,
         port: config.port,
         publicUrl: config.publicUrl || undefined,
+        authUrls: config.authUrls,
+        authLimits: {
+          perConnection: { perSecond: config.authRatePerConnection, burst: config.authRatePerConnection * 4 },
+          perAddress: { perSecond: config.authRatePerAddress, burst: config.authRatePerAddress * 5 },
+          maxEntries: config.authMaxEntries,
+          maxPerKey: config.authMaxPerKey,
+        },
+        statusToken,
         pubkey: signer.pubkey,
         executor,
         payment,

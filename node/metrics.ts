@@ -5,6 +5,10 @@ export type JobSample = { ttftMs: number; completionTokens: number; durationMs: 
 export class RollingMetrics {
   readonly #samples: JobSample[] = []
   jobs = 0
+  /**
+   * Jobs that failed by the node's own doing: its backend down, hung or broken mid-stream, its timeout, its shutdown.
+   * Never a client's: a cancel, a forged copy, or a request the engine refused for what it asked (endings.ts).
+   */
   failures = 0
   /** Completion tokens of every finished job. */
   tokensOut = 0

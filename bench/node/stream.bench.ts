@@ -43,7 +43,18 @@ async function spawnFake(count: number, tokensPerSecond: number): Promise<{ url:
 const shortFake = await spawnFake(4, 0)
 const longFake = await spawnFake(tokens, rate)
 const homes = [mkdtempSync(join(tmpdir(), 'infernet-bench-')), mkdtempSync(join(tmpdir(), 'infernet-bench-'))]
-const env = { ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), INFERNET_LOG_LEVEL: 'error', INFERNET_MAX_CONCURRENCY: String(Math.max(streams, 4)), INFERNET_MAX_QUEUE: '0' }
+// GET /status answers only its bearer token: the bench sets one for both nodes.
+const statusToken = 'bench-status-token'
+const statusHeaders = { authorization: `Bearer ${statusToken}` }
+const env = {
+  ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+  INFERNET_LOG_LEVEL: 'error',
+  INFERNET_MAX_CONCURRENCY: String(Math.max(streams, 4)),
+  INFERNET_MAX_QUEUE: '0',
+  INFERNET_STATUS_TOKEN: statusToken,
+  // Every stream's connection auth comes from this one address, at once.
+  INFERNET_AUTH_RATE_PER_ADDRESS: '0',
+}
 const shortNode = await spawnNodeProcess({ relays: [relay.url], backendUrl: shortFake.url, backendKind: 'ollama', home: homes[0]!, env })
 const longNode = await spawnNodeProcess({ relays: [relay.url], backendUrl: longFake.url, backendKind: 'ollama', home: homes[1]!, env })
 const client = testSigner('bench-client')
@@ -78,7 +89,7 @@ try {
   console.log(`TTFT over WS, ${ttftRuns} sequential jobs (fake Ollama, 4-token reply, no pacing):`)
   console.log(`  direct backend   p50 ${f(pct(directTtft, 50))} ms   p99 ${f(pct(directTtft, 99))} ms`)
   console.log(`  through the node p50 ${f(pct(nodeTtft, 50))} ms   p99 ${f(pct(nodeTtft, 99))} ms`)
-  const st = (await (await fetch(new URL('/status', shortNode.streamUrl))).json()) as { overheadMs: { intakeP50: number; intakeP99: number; egressP50: number; egressP99: number } }
+  const st = (await (await fetch(new URL('/status', shortNode.streamUrl), { headers: statusHeaders })).json()) as { overheadMs: { intakeP50: number; intakeP99: number; egressP50: number; egressP99: number } }
   const o = st.overheadMs
   console.log(`  node's own work on the path (its clock): arrival -> backend call p50 ${f(o.intakeP50)} / p99 ${f(o.intakeP99)} ms, first token -> frame sent p50 ${f(o.egressP50)} / p99 ${f(o.egressP99)} ms`)
   console.log(`  added by node    p50 ${f(pct(nodeTtft, 50) - pct(directTtft, 50))} ms   p99 ${f(pct(nodeTtft, 99) - pct(directTtft, 99))} ms   (target p50 < 2 ms)`)
@@ -137,7 +148,7 @@ try {
   console.log(`  direct ${f(tps(d1))} tok/s   through the node ${f(tps(n1))} tok/s   ratio ${f((100 * tps(n1)) / tps(d1))}% (target >= 97%)`)
 
   const nodeCpu = async () => {
-    const s = (await (await fetch(new URL('/status', longNode.streamUrl))).json()) as { cpuMs: number; tokensOut: number }
+    const s = (await (await fetch(new URL('/status', longNode.streamUrl), { headers: statusHeaders })).json()) as { cpuMs: number; tokensOut: number }
     return s
   }
   const conns = await Promise.all(Array.from({ length: streams }, () => openWs()))

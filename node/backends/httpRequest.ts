@@ -102,6 +102,13 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
   }
 
   if (signal?.aborted) throw new BackendError({ reason: 'cancelled', backend, url })
+  let payload: string | undefined
+  try {
+    payload = body === undefined ? undefined : JSON.stringify(body)
+  } catch (err) {
+    // What the request carries (a job's parameters) cannot be sent: its fault, not the backend's being down.
+    throw new BackendError({ reason: 'bad-request', backend, url, details: `the request cannot be serialized as JSON: ${errorText(err)}`, cause: err })
+  }
   signal?.addEventListener('abort', onAbort, { once: true })
   arm()
   let response: Response
@@ -109,7 +116,7 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
     response = await fetch(url, {
       method,
       signal: controller.signal,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' } }),
+      ...(payload === undefined ? {} : { body: payload, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' } }),
     })
   } catch (err) {
     throw fail('connect', err)

@@ -14,6 +14,7 @@ export type NodeCommandArguments = {
   host?: string | undefined
   port?: number | undefined
   publicUrl?: string | undefined
+  authUrl?: string[] | undefined
   maxConcurrency?: number | undefined
   maxQueue?: number | undefined
   name?: string | undefined

@@ -19,6 +19,7 @@ export function nodeFlags(argv: NodeCommandArguments): Record<string, unknown> {
     host: argv.host,
     port: argv.port,
     publicUrl: argv.publicUrl,
+    authUrls: argv.authUrl,
     maxConcurrency: argv.maxConcurrency,
     maxQueue: argv.maxQueue,
     name: argv.name,
@@ -31,7 +32,8 @@ export function loadFromArgv(argv: NodeCommandArguments): { home: string; config
   return { home, config: loadNodeConfig(home, { flags: nodeFlags(argv) }) }
 }
 
-export type PidFile = { pid: number; url: string; pubkey: string; startedAt: number }
+/** Written 0600 by the running daemon; `statusToken` is what its GET /status asks for. */
+export type PidFile = { pid: number; url: string; pubkey: string; startedAt: number; statusToken?: string | undefined }
 
 export function readPidFile(home: string): PidFile | undefined {
   const path = pidFilePath(home)

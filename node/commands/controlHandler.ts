@@ -1,5 +1,5 @@
 // `infernet stop`, `infernet status [--json]`, `infernet logs [--follow]`: they talk to the daemon through its pid
-// file (pid + stream URL) and its loopback-only GET /status.
+// file (pid, stream URL and the status token) and its GET /status.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
 import { printJson, table } from '../../src/cli/command.ts'
 import { resolveHome } from '../../src/config/common.ts'
@@ -33,8 +33,8 @@ async function fetchStatus(home: string): Promise<NodeStats> {
   const pid = readPidFile(home)
   if (!pid || !isAlive(pid.pid)) throw new NodeNotRunningError(home)
   const url = new URL('/status', pid.url.replace('://0.0.0.0', '://127.0.0.1'))
-  const res = await fetch(url)
-  if (!res.ok) throw new BaseError(`The node answered ${res.status} to GET /status.`)
+  const res = await fetch(url, { headers: pid.statusToken ? { authorization: `Bearer ${pid.statusToken}` } : {} })
+  if (!res.ok) throw new BaseError(`The node answered ${res.status} to GET /status.`, { metaMessages: ['Ensure that the pid file belongs to the running node (restart it with `infernet start` if it was written by an older version).'] })
   return (await res.json()) as NodeStats
 }
 

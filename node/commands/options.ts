@@ -17,6 +17,7 @@ export function nodeOptions<T>(y: Argv<T>) {
     .option('host', { type: 'string', describe: 'Address the stream endpoint binds (default 127.0.0.1)' })
     .option('port', { type: 'number', describe: 'Stream endpoint port (default 8790; 0 = any free port)' })
     .option('public-url', { type: 'string', describe: 'Public http(s) base URL of the stream endpoint, announced in the capability' })
+    .option('auth-url', { type: 'string', array: true, describe: 'Another base URL clients reach the stream endpoint at (a proxy\'s other name); auth events may bind it besides the announced one. Repeatable' })
     .option('max-concurrency', { type: 'number', describe: 'Jobs run at once' })
     .option('max-queue', { type: 'number', describe: 'Jobs waiting for a slot before "busy"' })
     .option('name', { type: 'string', describe: 'Display name in the capability' })

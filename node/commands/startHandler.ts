@@ -56,7 +56,7 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
     paymentTerms: payments?.terms,
   })
   await daemon.start()
-  writeFileSync(pidFilePath(home), JSON.stringify({ pid: process.pid, url: daemon.streamUrl, pubkey: signer.pubkey, startedAt: Math.floor(Date.now() / 1000) }) + '\n', { mode: 0o600 })
+  writeFileSync(pidFilePath(home), JSON.stringify({ pid: process.pid, url: daemon.streamUrl, pubkey: signer.pubkey, startedAt: Math.floor(Date.now() / 1000), statusToken: daemon.statusToken }) + '\n', { mode: 0o600 })
   printReady(argv.json, daemon.streamUrl, signer.pubkey, { npub: identity.npub })
   // A daemon that fails to stop cleanly still releases its payments store and pid file, and exits 0.
   exitOnSignals(logger, async () => {

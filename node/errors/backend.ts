@@ -85,6 +85,8 @@ export class BackendError extends BaseError {
     // vLLM/SGLang: "This model's maximum context length is 4096 tokens. However, you requested ..."
     { reason: 'context-length', status: [400, 413, 422], message: /exceeds? the available context size|exceed_context_size|maximum context length|context length (is )?exceeded|prompt is too long/i },
     { reason: 'bad-request', status: [400, 401, 403, 404, 405, 413, 415, 422] },
+    // Ollama answers a job option of the wrong type with a 500: "option \"top_k\" must be of type integer".
+    { reason: 'bad-request', status: [500], message: /^option "[^"]+" must be of (type|an array)/ },
     { reason: 'unavailable', status: [429, 500, 502, 504] },
     { reason: 'unavailable', message: /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect|fetch failed|socket hang up/i },
   ]
@@ -106,10 +108,20 @@ export class BackendError extends BaseError {
   }
 }
 
+/**
+ * Statuses by which the engine says the request itself was wrong. Their message echoes what the client sent (an
+ * unknown parameter's name, say), so it may pick between the client's reasons (bad request, over the context) but
+ * never make the answer read as the node's failure ("overloaded", "not ready", "model_not_found").
+ */
+const requestFaultStatuses: ReadonlySet<number> = new Set([400, 413, 415, 422])
+const requestFaultReasons: ReadonlySet<BackendErrorReason> = new Set(['bad-request', 'context-length'])
+
 /** Picks the reason for an upstream failure from its HTTP status and message via `BackendError.matchers`. */
 export function matchBackendReason(params: { status?: number | undefined; message?: string | undefined }): BackendErrorReason | undefined {
   const { status, message } = params
+  const requestFault = status !== undefined && requestFaultStatuses.has(status)
   for (const m of BackendError.matchers) {
+    if (requestFault && !requestFaultReasons.has(m.reason)) continue
     if (m.status && (status === undefined || !m.status.includes(status))) continue
     if (m.message && (message === undefined || !m.message.test(message))) continue
     return m.reason

@@ -47,11 +47,20 @@ export type EndingPlan = {
   /** What the dedupe store notes for the id. */
   dedupe: 'success' | JobErrorCode
   /**
+   * The dedupe store forgets the id instead: a forged copy carries the genuine job's id (NIP-01 ids do not cover
+   * `sig`), and noting it would refuse the genuine job as a duplicate.
+   */
+  releaseClaim: boolean
+  /**
    * The status event and the dedupe note wait for the next turn: when many streams end at once, every result goes
    * out before any of this bookkeeping.
    */
   deferBookkeeping: boolean
-  /** Rolling metrics: a completed job, a failed one, or nothing (it never reached the backend). */
+  /**
+   * Rolling metrics: a completed job, a failure of the node's own (its backend, its timeout, its shutdown), or
+   * nothing: a job that never reached the backend, or one the client ended (cancelled, forged, refused by the
+   * engine for what the client asked) is no failure of the node.
+   */
   metrics: { kind: 'completed'; ttftMs: number; completionTokens: number; durationMs: number } | { kind: 'failure' } | { kind: 'none' }
   log: { level: 'info' | 'error'; message: string; fields: Record<string, unknown> }
 }
@@ -68,6 +77,7 @@ function failed(phase: EndingPhase, code: JobErrorCode, message: string, retryab
     settle: undefined,
     status: { name, content: { code, message } },
     dedupe: code,
+    releaseClaim: false,
     deferBookkeeping: false,
     metrics: phase === 'running' ? { kind: 'failure' } : { kind: 'none' },
     log: { level: 'info', message: 'job ended', fields: { code } },
@@ -86,6 +96,7 @@ export function planEnding(ending: JobEnding, phase: EndingPhase): EndingPlan {
         settle: ending.amount,
         status: { name: 'success', content: {} },
         dedupe: 'success',
+        releaseClaim: false,
         deferBookkeeping: true,
         metrics: { kind: 'completed', ttftMs: ending.ttftMs, completionTokens: ending.usage.completionTokens, durationMs: ending.durationMs },
         log: { level: 'info', message: 'job done', fields: { tokens: ending.usage.completionTokens, ms: Math.round(ending.durationMs) } },
@@ -97,10 +108,12 @@ export function planEnding(ending: JobEnding, phase: EndingPhase): EndingPlan {
         flushOutput: false,
         processingFirst: false,
         status: undefined,
+        releaseClaim: true,
+        metrics: { kind: 'none' },
         log: { level: 'info', message: 'job refused', fields: { code: 'invalid' } },
       }
     case 'cancelled':
-      return failed(phase, 'cancelled', 'the client cancelled the job', false, 'cancelled')
+      return { ...failed(phase, 'cancelled', 'the client cancelled the job', false, 'cancelled'), metrics: { kind: 'none' } }
     case 'shutdown':
       return failed(phase, 'internal', phase === 'queued' ? 'the node shut down' : 'the node shut down during the job', true)
     case 'timeout':

@@ -1,6 +1,7 @@
 // The job executor: admission (intake -> dedupe -> decrypt/checks -> payment -> slot or queue) and lifecycle
 // (backend -> result, or one of the endings in endings.ts). Every job id runs at most once (the dedupe store is
-// claimed before anything is decrypted or run). A job's output (direct-channel sinks, batching, late-join replay,
+// claimed before anything is decrypted or run; a copy whose signature fails gives the claim back, so a forgery
+// with the genuine job's id cannot burn it). A job's output (direct-channel sinks, batching, late-join replay,
 // relay chunk events) is its JobOutput (output.ts). Every end frees the slot.
 import { BackendError } from '../errors/backend.ts'
 import type { Logger } from '../../src/log.ts'
@@ -74,6 +75,9 @@ type Job = {
   waited: boolean
   /** Whether the job event's signature verifies; checked on the first ask when the check was deferred (see submit). */
   authentic: () => boolean
+  /** Settles once the job is ended and gone from the live jobs. */
+  finished: Promise<void>
+  markFinished: () => void
 }
 
 /**
@@ -91,6 +95,11 @@ export type Executor = {
   /** A sink went away (client disconnected): a job left with no listener and not asked through a relay stops. */
   detach(jobId: string, sink: JobSink): void
   stats(): ExecutorStats
+  /**
+   * Publishes an `error` status for every job that was in flight when the previous daemon on this dedupe store died
+   * without ending it (kill -9, power loss); returns how many. Call once the relays are connected.
+   */
+  reportInterrupted(): Promise<number>
   stop(): Promise<void>
 }
 
@@ -101,6 +110,10 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
   const nowSec = () => Math.floor(now() / 1000)
   const scheduler = new Scheduler<Job>(config.maxConcurrency, config.maxQueue)
   const jobs = new Map<string, Job>()
+  /** Ids claimed and still being checked (decrypt, model, payment): a second copy waits for the outcome. */
+  const admitting = new Map<string, Promise<void>>()
+  // Read before any claim of this daemon can prune them.
+  const interrupted = dedupe.interrupted()
   const running = new Set<Promise<void>>()
   /** Bookkeeping put off to the next turn (`later`); stop() waits for it before the dedupe store closes. */
   const deferred = new Set<Promise<void>>()
@@ -164,21 +177,57 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     // Refusals once the id is claimed: the dedupe store notes the code, and an error status is published unless
     // the event's signature fails (then it gets none, as at the door).
     const refuseClaimed = (code: JobErrorCode, message: string, retryable = false) => {
-      dedupe.finish(event.id, code)
-      if (authentic()) refuse(origin, ref, code, message, retryable)
-      else refuse(origin, undefined, 'invalid', forgedMessage, false, event.id)
+      if (authentic()) {
+        dedupe.finish(event.id, code)
+        refuse(origin, ref, code, message, retryable)
+      } else {
+        // The id belongs to whoever signed it: a forged copy must not keep it from the genuine job.
+        dedupe.release(event.id)
+        refuse(origin, undefined, 'invalid', forgedMessage, false, event.id)
+      }
     }
     const live = jobs.get(event.id)
     if (live) {
-      if (origin.via === 'direct') live.output.attach(origin.sink)
-      else live.viaRelay = true
-      log.debug('duplicate joined live job', { job: event.id.slice(0, 12), via: origin.via })
-      return
+      if (live.authentic()) {
+        if (origin.via === 'direct') live.output.attach(origin.sink)
+        else live.viaRelay = true
+        log.debug('duplicate joined live job', { job: event.id.slice(0, 12), via: origin.via })
+        return
+      }
+      // The live copy is a forgery under this id (its check was deferred): stop it, then admit this copy anew.
+      stopForged(live)
+      await live.finished
+      return submit(input, origin)
     }
-    if (!dedupe.claim(event.id, request.expiresAt, nowSec())) {
+    const pending = admitting.get(event.id)
+    if (pending) {
+      // Another copy is being checked: it may run (then this one joins it) or turn out forged (then this one runs).
+      await pending
+      return submit(input, origin)
+    }
+    if (!dedupe.claim(event.id, request.expiresAt, nowSec(), deferSignature ? undefined : event.pubkey)) {
       if (origin.via === 'direct') refuse(origin, undefined, 'duplicate', `job ${event.id.slice(0, 12)}… already ran on this node`, false, event.id)
       return
     }
+    let admitted!: () => void
+    admitting.set(event.id, new Promise<void>((resolve) => (admitted = resolve)))
+    try {
+      await admit(event, request.expiresAt, origin, authentic, refuseClaimed, deferSignature)
+    } finally {
+      admitting.delete(event.id)
+      admitted()
+    }
+  }
+
+  /** Admission of a claimed job: payload checks, model, payment, then a slot or a queue place. */
+  async function admit(
+    event: NostrEvent,
+    requestExpiresAt: number,
+    origin: SubmitOrigin,
+    authentic: () => boolean,
+    refuseClaimed: (code: JobErrorCode, message: string, retryable?: boolean) => void,
+    deferred: boolean,
+  ): Promise<void> {
     const payloadCheck = await checkJobPayload(event, { signer, price: config.price, maxPromptBytes: config.maxPromptBytes })
     if (!payloadCheck.ok) return refuseClaimed(payloadCheck.code, payloadCheck.message)
     const payload = payloadCheck.payload
@@ -188,10 +237,12 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     const auth = await payment.authorize(event.pubkey, event.id, { model: payload.model, price: config.price })
     if (!auth.ok) return refuseClaimed('payment', auth.reason)
     if (jobs.has(event.id) || stopped) return
+    let markFinished!: () => void
+    const finished = new Promise<void>((resolve) => (markFinished = resolve))
     const job: Job = {
       id: event.id,
       client: event.pubkey,
-      expiresAt: getExpiration(event) ?? request.expiresAt,
+      expiresAt: getExpiration(event) ?? requestExpiresAt,
       payload,
       model,
       output: new JobOutput(outputContext, {
@@ -208,13 +259,20 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       receivedAt: origin.receivedAt,
       waited: false,
       authentic,
+      finished,
+      markFinished,
     }
     // Deferring only pays when the job runs at once; one that would wait or be refused is checked now.
     if (scheduler.freeSlots <= 0 && !authentic()) return refuseClaimed('invalid', forgedMessage)
     const admission = scheduler.admit(job)
     if (admission.kind === 'busy') return refuseClaimed('busy', `all ${config.maxConcurrency} slots and ${config.maxQueue} queue places are taken`, true)
     jobs.set(job.id, job)
+    // A job that passed its deferred check is in flight from now on (it was, from its claim, when not deferred).
+    const noteInFlight = () => {
+      if (deferred) dedupe.inFlight(job.id, job.client)
+    }
     if (admission.kind === 'queued') {
+      noteInFlight()
       if (origin.via === 'direct') job.output.attach(origin.sink)
       job.waited = true
       status(job, 'queued', { queuePosition: admission.position })
@@ -234,6 +292,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
           job.abort.abort()
           return
         }
+        noteInFlight()
         job.output.accept(sink)
       })
     }
@@ -328,7 +387,8 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       if (plan.frame.type === 'result') publish(plan.frame.event)
       const bookkeeping = () => {
         if (plan.status) status(job, plan.status.name, plan.status.content)
-        dedupe.finish(job.id, plan.dedupe)
+        if (plan.releaseClaim) dedupe.release(job.id)
+        else dedupe.finish(job.id, plan.dedupe)
       }
       if (plan.deferBookkeeping) later(bookkeeping)
       else bookkeeping()
@@ -348,7 +408,18 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
   function finishJob(job: Job) {
     job.state = 'ended'
     jobs.delete(job.id)
+    job.markFinished()
     for (const next of scheduler.release(job.id)) start(next)
+  }
+
+  /** Stops a live job whose signature failed; its ending gives the id back (endings.ts, `forged`). */
+  function stopForged(job: Job) {
+    if (job.state === 'ended') return
+    job.abortReason = 'forged'
+    if (job.state === 'queued') {
+      void end(job, { kind: 'forged' })
+      finishJob(job)
+    } else job.abort.abort()
   }
 
   function cancelJob(job: Job, reason: 'cancelled' | 'shutdown') {
@@ -378,6 +449,19 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         log.info('client went away, stopping job', { job: jobId.slice(0, 12) })
         cancelJob(job, 'cancelled')
       }
+    },
+    async reportInterrupted() {
+      for (const job of interrupted) {
+        const message = 'the node stopped during the job (it was restarted)'
+        await buildJobStatus(signer, { job: job.id, client: job.client, status: 'error', content: { code: 'internal', message }, now: nowSec() }).then(publish, (err: Error) =>
+          log.warn('cannot build status event', { job: job.id.slice(0, 12), error: err.message }),
+        )
+        dedupe.finish(job.id, 'internal')
+        log.info('job interrupted by the last stop, error status published', { job: job.id.slice(0, 12) })
+      }
+      const n = interrupted.length
+      interrupted.length = 0
+      return n
     },
     stats() {
       return {

@@ -1,7 +1,8 @@
 // Door checks for one job request, in the normative order (nips/stream.md, "Job intake"): public validation
 // (shape, size, id, signature, expiry, addressed to us), then, after dedupe, decryption and the payload checks
-// (schema, prompt size, bid vs price). Pure: each step returns the data or a stable job error code.
+// (schema, parameter nesting, prompt size, bid vs price). Pure: each step returns the data or a stable job error code.
 import { utf8Length, type NostrEvent } from '../../src/protocol/event.ts'
+import { jsonDepth, maxParamsDepth } from '../../src/protocol/jsonDepth.ts'
 import { decryptJobRequest, parseJobRequest, type JobPayload, type JobRequest } from '../../src/protocol/jobRequest.ts'
 import type { JobErrorCode } from '../../src/protocol/jobStatus.ts'
 import { bidCovers } from '../../src/protocol/price.ts'
@@ -34,6 +35,10 @@ export async function checkJobPayload(
   const dec = await decryptJobRequest(event, signer)
   if (!dec.ok) return { ok: false, code: dec.code === 'undecryptable' ? 'undecryptable' : dec.code === 'too-large' ? 'too-large' : 'bad-payload', message: dec.reason }
   const payload = dec.data
+  // Refused here, as the client's mistake: nested deeper, they would overflow the stack of the backend request and
+  // end as a failure of the node's backend.
+  const depth = jsonDepth(payload.params, maxParamsDepth)
+  if (depth > maxParamsDepth) return { ok: false, code: 'bad-payload', message: `job parameters nest more than ${maxParamsDepth} levels deep; this node accepts at most ${maxParamsDepth}` }
   const size = promptBytes(payload)
   if (size > maxPromptBytes) return { ok: false, code: 'too-large', message: `prompt is ${size} bytes, this node accepts at most ${maxPromptBytes}` }
   if (!bidCovers(payload.bid, price)) {

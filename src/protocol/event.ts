@@ -24,6 +24,8 @@ export type RejectCode =
   | 'bad-content'
   | 'undecryptable'
   | 'replayed'
+  /** Refused for now, not for what it is: retry later (the reason says when). Its reason starts `rate-limited:`. */
+  | 'rate-limited'
 
 export type Rejected = { ok: false; code: RejectCode; reason: string }
 export type Accepted<T> = { ok: true; event: NostrEvent; data: T }

@@ -100,7 +100,7 @@ test('the gateway keeps the coordinator\'s pick, so its requests spread over the
     const res = await openai.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: `request ${i}` }] })
     assert.equal(res.choices[0]!.message.content, reply)
   }
-  const done = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.streamUrl}/status`)).json()) as { jobs: { done: number } }).jobs.done))
+  const done = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.streamUrl}/status`, { headers: { authorization: `Bearer ${n.daemon.statusToken}` } })).json()) as { jobs: { done: number } }).jobs.done))
   assert.equal(done.reduce((a, b) => a + b, 0), 9)
   // Re-ranking in the SDK used to send every request to the same node; now no node gets them all.
   assert.ok(done.filter((d) => d > 0).length >= 2, `jobs per node: ${done.join(', ')}`)

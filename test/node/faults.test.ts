@@ -104,6 +104,75 @@ describe('node faults', () => {
     assert.equal(seen.filter((e) => e.tags.some((t) => t[1] === good.id || t[1] === forged.id || t[1] === forgedUnknown.id)).length, 0)
   })
 
+  it('a forged copy sent first (same id, bad signature) does not burn the genuine job\'s id', async () => {
+    // NIP-01 ids do not cover `sig`: the forged copy carries the genuine id. On a connection authenticated as the
+    // author its signature is checked only once its backend call is out; failing it must give the id back.
+    const conn = await connectWs(node.streamUrl, client)
+    const other = await connectWs(node.streamUrl, client)
+    try {
+      assert.equal((await conn.authenticate()).type, 'authenticated')
+      assert.equal((await other.authenticate()).type, 'authenticated')
+      const forge = (e: NostrEvent) => ({ ...e, sig: e.sig.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) })
+      const genuine = await jobEvent(client, node.pubkey)
+      await conn.submit(forge(genuine), null)
+      const refused = await conn.end(genuine.id)
+      assert.equal((refused as { code: string }).code, 'invalid')
+      assert.match((refused as { message: string }).message, /signature/)
+      const seenBefore = conn.frames.length
+      await conn.submit(genuine, null)
+      const served = await conn.waitFor((f) => (f.type === 'result' || f.type === 'error') && f.job === genuine.id && conn.frames.indexOf(f) >= seenBefore)
+      assert.equal(served.type, 'result', JSON.stringify(served))
+      assert.ok(streamedText(conn.frames, genuine.id, client.conversationKey(node.pubkey)).length > 0)
+      // The two at once, on two connections: the genuine one still runs (after the forgery is stopped).
+      const second = await jobEvent(client, node.pubkey)
+      await conn.submit(forge(second), null)
+      await other.submit(second, null)
+      assert.equal((await other.waitFor((f) => (f.type === 'result' || f.type === 'error') && f.job === second.id)).type, 'result')
+      await until(() => seen.some((e) => e.tags.some((t) => t[1] === second.id) && e.tags.some((t) => t[0] === 'status' && t[1] === 'success')))
+    } finally {
+      await conn.close()
+      await other.close()
+    }
+  })
+
+  it('refuses parameters nested too deep as bad-payload, and never counts a client-caused failure against the node', async () => {
+    const failedBefore = node.daemon.stats().jobs.failed
+    // 5,000 levels: built by hand, since JSON.stringify itself overflows the stack on such a value.
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)
+    const plaintext = JSON.stringify(payload()).replace('"params":{}', `"params":{"deep":${deep}}`)
+    assert.ok(plaintext.includes('"deep"'))
+    const now = Math.floor(Date.now() / 1000)
+    const nested = await client.signEvent({
+      kind: kinds.JobRequest,
+      created_at: now,
+      tags: [['p', node.pubkey], ['expiration', String(now + 60)]],
+      content: encryptLarge(plaintext, client.conversationKey(node.pubkey)),
+    })
+    const f = await expectError(nested, 'bad-payload')
+    assert.match((f as { message: string }).message, /nest more than 64 levels/)
+    await errorStatus(nested.id, 'bad-payload')
+    // Ollama answers an option of the wrong type with a 500: the client's mistake, not the node's backend failing.
+    const chats = fake.stats.chats
+    const mistyped = await jobEvent(client, node.pubkey, { params: { top_k: 'many' } })
+    await ws.submit(mistyped)
+    const end = await ws.end(mistyped.id)
+    assert.equal(fake.stats.chats, chats + 1, 'the backend was asked')
+    assert.equal((end as { code: string }).code, 'bad-payload', JSON.stringify(end))
+    assert.match((end as { message: string }).message, /top_k/)
+    await errorStatus(mistyped.id, 'bad-payload')
+    // A client's cancel is no failure either.
+    fake.setFaults({ hang: true })
+    const cancelled = await jobEvent(client, node.pubkey)
+    await ws.submit(cancelled)
+    await ws.waitFor((x) => x.type === 'accepted' && x.job === cancelled.id)
+    await until(() => fake.stats.activeStreams === 1)
+    ws.send({ type: 'cancel', job: cancelled.id })
+    assert.equal(((await ws.end(cancelled.id)) as { code: string }).code, 'cancelled')
+    fake.setFaults({})
+    await until(() => node.daemon.stats().running === 0)
+    assert.equal(node.daemon.stats().jobs.failed, failedBefore)
+  })
+
   it('refuses an oversized job event', async () => {
     const now = Math.floor(Date.now() / 1000)
     const event = await client.signEvent({ kind: kinds.JobRequest, created_at: now, tags: [['p', node.pubkey], ['expiration', String(now + 60)]], content: 'A'.repeat(390 * 1024) })

@@ -43,6 +43,19 @@ test('static matchers classify upstream failures', () => {
   assert.equal(matchBackendReason({ message: 'something else' }), undefined)
 })
 
+test('an engine refusing the request is the request\'s fault, whatever words of the client its message echoes', () => {
+  // A 4xx message names what the client sent (here a parameter called "not_ready_overloaded"): it never reads as the
+  // engine being down or loading, which would count against the node.
+  assert.equal(matchBackendReason({ status: 400, message: 'Unrecognized request argument supplied: not ready, server busy, overloaded' }), 'bad-request')
+  assert.equal(matchBackendReason({ status: 422, message: 'model_not_found is not a valid parameter' }), 'bad-request')
+  assert.equal(matchBackendReason({ status: 400, message: 'the model is still loading the prompt is too long' }), 'context-length')
+  // Ollama's 500 for a job option of the wrong type.
+  assert.equal(matchBackendReason({ status: 500, message: 'option "top_k" must be of type integer' }), 'bad-request')
+  // Without such a status the same words still mean what they say.
+  assert.equal(matchBackendReason({ status: 503, message: 'not ready' }), 'loading')
+  assert.equal(matchBackendReason({ message: 'server busy' }), 'unavailable')
+})
+
 test('BackendError: code, retryable, redacted URL, hints', () => {
   const e = new BackendError({ reason: 'loading', backend: 'vllm', url: 'http://user:pw@gpu:8000/v1', status: 503, retryAfterMs: 2000 })
   assert.equal(e.code, 'backend-loading')

@@ -9,11 +9,13 @@ const result = { id: 'r' } as NostrEvent
 test('ending table: last frame, status, dedupe note, metrics and processing status per ending', () => {
   const row = (ending: JobEnding, phase: 'queued' | 'running' = 'running') => {
     const p = planEnding(ending, phase)
-    return [p.frame.type === 'error' ? [p.frame.code, p.frame.message, p.frame.retryable] : 'result', p.status?.name ?? 'none', p.dedupe, p.metrics.kind, p.processingFirst]
+    return [p.frame.type === 'error' ? [p.frame.code, p.frame.message, p.frame.retryable] : 'result', p.status?.name ?? 'none', p.releaseClaim ? 'released' : p.dedupe, p.metrics.kind, p.processingFirst]
   }
   assert.deepEqual(row({ kind: 'success', result, amount: 5n, usage: { promptTokens: 1, completionTokens: 2 }, ttftMs: 3, durationMs: 4 }), ['result', 'success', 'success', 'completed', true])
-  assert.deepEqual(row({ kind: 'forged' }), [['invalid', forgedMessage, false], 'none', 'invalid', 'failure', false])
-  assert.deepEqual(row({ kind: 'cancelled' }), [['cancelled', 'the client cancelled the job', false], 'cancelled', 'cancelled', 'failure', true])
+  // A forged copy gives its id back (the genuine job may still come) and, like a cancel, is the client's doing:
+  // no failure against the node.
+  assert.deepEqual(row({ kind: 'forged' }), [['invalid', forgedMessage, false], 'none', 'released', 'none', false])
+  assert.deepEqual(row({ kind: 'cancelled' }), [['cancelled', 'the client cancelled the job', false], 'cancelled', 'cancelled', 'none', true])
   assert.deepEqual(row({ kind: 'cancelled' }, 'queued'), [['cancelled', 'the client cancelled the job', false], 'cancelled', 'cancelled', 'none', false])
   assert.deepEqual(row({ kind: 'shutdown' }), [['internal', 'the node shut down during the job', true], 'error', 'internal', 'failure', true])
   assert.deepEqual(row({ kind: 'shutdown' }, 'queued'), [['internal', 'the node shut down', true], 'error', 'internal', 'none', false])

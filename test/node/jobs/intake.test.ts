@@ -34,4 +34,9 @@ test('intake: payload checks (decrypt, prompt size, bid)', async () => {
   assert.equal(await check({ bid: { input: '100', output: '199' } }), 'bid-too-low')
   assert.equal(await check({ bid: price, messages: [{ role: 'user', content: 'é'.repeat(51) }] }), 'too-large')
   assert.equal(await check({ bid: price }, 100, testSigner('other-node')), 'undecryptable')
+  // Parameters nested past the bound are the client's mistake, refused before any backend sees them.
+  let nested: unknown = 1
+  for (let i = 0; i < 64; i++) nested = { n: nested }
+  assert.equal(await check({ bid: price, params: { deep: nested } }), 'bad-payload')
+  assert.equal(await check({ bid: price, params: { deep: (nested as { n: unknown }).n } }), 'ok')
 })
