@@ -5,6 +5,7 @@ import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { getChannel, listChannels } from '../../src/payments/contract.ts'
 import { requireSettlementContract } from '../../src/payments/preflight.ts'
+import { formatNative } from '../../src/payments/units.ts'
 import { guardRpc } from './guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
@@ -16,7 +17,7 @@ export async function runBalance(argv: PaymentsCliFlags & { node?: string | unde
   const channels: { payee: Address; token: Address }[] = payee
     ? [{ payee, token: config.token }]
     : await listChannels(client, { address, payer: identity.address, fromBlock: BigInt(argv.fromBlock ?? 0) })
-  const rows = []
+  const rows: { node: Address; token: string; deposit: bigint; claimed: bigint; available: bigint; epoch: number | bigint; withdrawAt: string }[] = []
   for (const ch of channels) {
     const c = await getChannel(client, { address, payer: identity.address, payee: ch.payee, token: ch.token })
     rows.push({ node: ch.payee, token: ch.token === zeroAddress ? 'native' : ch.token, deposit: c.deposit, claimed: c.claimed, available: c.available, epoch: c.epoch, withdrawAt: formatTime(c.withdrawAt) })
@@ -24,7 +25,9 @@ export async function runBalance(argv: PaymentsCliFlags & { node?: string | unde
   const wallet = await guardRpc(client, () => client.publicClient.getBalance({ address: identity.address }))
   if (argv.json) printJson({ address: identity.address, nativeBalance: wallet, channels: rows })
   else {
-    process.stdout.write(`account ${identity.address}  native balance ${wallet}\n`)
-    process.stdout.write(table(rows.map((r) => ({ ...r, deposit: String(r.deposit), claimed: String(r.claimed), available: String(r.available) }))) + '\n')
+    process.stdout.write(`account ${identity.address}  native balance ${formatNative(wallet)}\n`)
+    // Amounts of an ERC-20 channel stay in its base units: the CLI does not guess a token's decimals.
+    const show = (r: (typeof rows)[number], v: bigint) => (r.token === 'native' ? formatNative(v) : `${v} base units`)
+    process.stdout.write(table(rows.map((r) => ({ ...r, deposit: show(r, r.deposit), claimed: show(r, r.claimed), available: show(r, r.available) }))) + '\n')
   }
 }

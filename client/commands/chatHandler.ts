@@ -1,5 +1,7 @@
 // `infernet chat <prompt>`: streams the answer's deltas to stdout, then prints usage and cost to stderr.
+import { npubEncode } from 'nostr-tools/nip19'
 import { printJson } from '../../src/cli/command.ts'
+import { formatNative } from '../../src/payments/units.ts'
 import type { ChatResult } from '../client.ts'
 import { NoNodeForModelError } from '../errors.ts'
 import type { ChatCommandArguments } from './arguments.ts'
@@ -50,7 +52,7 @@ export async function runChat(argv: ChatCommandArguments): Promise<number> {
     else {
       process.stdout.write('\n')
       process.stderr.write(
-        `[${model} on ${result.node.slice(0, 12)}…: ${result.usage.promptTokens}+${result.usage.completionTokens} tokens, cost ${result.cost}, ttft ${result.ttftMs} ms${result.resumed ? ', resumed on another node' : ''}]\n`,
+        `[${model} on ${npubEncode(result.node)}: ${result.usage.promptTokens}+${result.usage.completionTokens} tokens, cost ${formatNative(result.cost)}, ttft ${result.ttftMs} ms${result.resumed ? ', resumed on another node' : ''}]\n`,
       )
     }
     return 0

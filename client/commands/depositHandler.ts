@@ -4,6 +4,7 @@ import { paymentsCliContext, parseAmount } from '../../src/payments/cliContext.t
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { deposit, getChannel } from '../../src/payments/contract.ts'
 import { requireFunds, requireSettlementContract, withFundsError } from '../../src/payments/preflight.ts'
+import { formatNative } from '../../src/payments/units.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
 export async function runDeposit(argv: PaymentsCliFlags & { amount: string; node: string; json?: boolean | undefined }): Promise<void> {
@@ -27,5 +28,9 @@ export async function runDeposit(argv: PaymentsCliFlags & { amount: string; node
     ...(result.approveHash ? { approveTx: result.approveHash } : {}),
   }
   if (argv.json) printJson(out)
-  else process.stdout.write(table(Object.entries(out).map(([field, value]) => ({ field, value: String(value) }))) + '\n')
+  else {
+    const money = new Set(['amount', 'deposit', 'available'])
+    const shown = (field: string, value: unknown) => (money.has(field) && token === zeroAddress ? formatNative(value as bigint) : String(value))
+    process.stdout.write(table(Object.entries(out).map(([field, value]) => ({ field, value: shown(field, value) }))) + '\n')
+  }
 }

@@ -1,13 +1,10 @@
 // `infernet nodes` and `infernet models`: the live market as a table, or JSON with --json.
 import { printJson, table } from '../../src/cli/command.ts'
+import { formatPrice } from '../../src/payments/units.ts'
 import type { MarketNode } from '../client.ts'
 import { priceFor } from '../market.ts'
 import type { MarketCommandArguments } from './arguments.ts'
 import { openClient } from './openClient.ts'
-
-function shortNpub(npub: string): string {
-  return `${npub.slice(0, 12)}…${npub.slice(-4)}`
-}
 
 export function ago(seconds: number, now: number): string {
   const s = Math.max(0, now - seconds)
@@ -17,10 +14,11 @@ export function ago(seconds: number, now: number): string {
 function nodeRow(n: MarketNode, now: number, model?: string | undefined): Record<string, unknown> {
   const price = model ? priceFor(n, model) : n.price
   return {
-    node: shortNpub(n.npub),
+    // Whole: it is what --node and --routing pin: take.
+    node: n.npub,
     name: n.name || '-',
     models: n.models.join(','),
-    price: `${price.input}/${price.output}`,
+    'price in/out per M tokens': formatPrice(price),
     tps: n.tps === null ? '-' : n.tps.toFixed(1),
     load: n.load ? `${n.load.busy}/${n.load.total} q${n.load.queue}` : '-',
     region: n.region ?? '-',
@@ -68,7 +66,7 @@ export async function runModels(argv: MarketCommandArguments): Promise<void> {
     else
       process.stdout.write(
         // Weights as the pin prefix `--model id@sha256:<12 hex>` takes (the whole digest is in --json).
-        table(models.map((m) => ({ model: m.id, nodes: m.nodes, 'min price': `${m.minPrice.input}/${m.minPrice.output}`, 'best tps': m.maxTps === null ? '-' : m.maxTps.toFixed(1), 'free slots': m.freeSlots, weights: m.digests.map((d) => d.slice(0, d.indexOf(':') + 13)).join(' ') || '-' }))) + '\n',
+        table(models.map((m) => ({ model: m.id, nodes: m.nodes, 'min price in/out per M tokens': formatPrice(m.minPrice), 'best tps': m.maxTps === null ? '-' : m.maxTps.toFixed(1), 'free slots': m.freeSlots, weights: m.digests.map((d) => d.slice(0, d.indexOf(':') + 13)).join(' ') || '-' }))) + '\n',
       )
   } finally {
     await client.close()

@@ -4,6 +4,8 @@ import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { getChannel, requestWithdraw, withdraw } from '../../src/payments/contract.ts'
 import { requireSettlementContract, withFundsError } from '../../src/payments/preflight.ts'
 import { guardRpc } from './guardRpc.ts'
+import { zeroAddress } from 'viem'
+import { formatNative } from '../../src/payments/units.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
 /** Step 1 (no request pending): requestWithdraw. Step 2 (delay passed): withdraw. In between: says when. */
@@ -28,5 +30,8 @@ export async function runWithdraw(argv: PaymentsCliFlags & { node: string; json?
   }
   out = { node: payee, ...out }
   if (argv.json) printJson(out)
-  else process.stdout.write(table(Object.entries(out).map(([field, value]) => ({ field, value: String(value) }))) + '\n')
+  else {
+    const shown = (field: string, value: unknown) => (field === 'amount' && config.token === zeroAddress ? formatNative(value as bigint) : String(value))
+    process.stdout.write(table(Object.entries(out).map(([field, value]) => ({ field, value: shown(field, value) }))) + '\n')
+  }
 }

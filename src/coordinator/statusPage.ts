@@ -1,6 +1,7 @@
 // The status page at `/`: server-rendered HTML (readable without JavaScript) plus a little script that polls
 // /api/v1/stats every 2 s and redraws the numbers. Everything from the network is escaped (node names are
-// chosen by strangers).
+// chosen by strangers). Amounts read in the coin's units, formatted by the same function on both sides.
+import { formatNative } from '../payments/units.ts'
 
 export type StatusSnapshot = {
   nodes: number
@@ -31,7 +32,7 @@ function pct(x: number | null): string {
 }
 
 function modelRows(s: StatusSnapshot): string[][] {
-  return s.models.map((m) => [m.id, String(m.nodes), String(m.freeSlots), m.minPrice.input, m.minPrice.output])
+  return s.models.map((m) => [m.id, String(m.nodes), String(m.freeSlots), formatNative(m.minPrice.input), formatNative(m.minPrice.output)])
 }
 
 function nodeRows(s: StatusSnapshot): string[][] {
@@ -39,8 +40,8 @@ function nodeRows(s: StatusSnapshot): string[][] {
     n.name ?? n.npub.slice(0, 16) + '…',
     n.region ?? '–',
     n.models.join(', '),
-    n.price.input,
-    n.price.output,
+    formatNative(n.price.input),
+    formatNative(n.price.output),
     n.slots ? `${n.slots.free}/${n.slots.total}` : '–',
     String(n.stats.jobs),
     pct(n.stats.successRate),
@@ -55,6 +56,7 @@ const table = (id: string, head: string[], rows: string[][]) =>
     .join('')}</tbody></table>`
 
 const script = `
+${formatNative.toString()}
 const fmt = (x) => x >= 100 ? x.toFixed(0) : x.toFixed(2);
 const pct = (x) => x === null ? '–' : (x * 100).toFixed(1) + '%';
 function fill(id, rows) {
@@ -70,8 +72,8 @@ async function tick() {
     document.getElementById('tps').textContent = fmt(s.tokensPerSecond);
     document.getElementById('fails').textContent = s.failuresPerMinute;
     document.getElementById('relays').textContent = s.relays.filter((r) => r.connected).length + '/' + s.relays.length;
-    fill('model-table', s.models.map((m) => [m.id, String(m.nodes), String(m.freeSlots), m.minPrice.input, m.minPrice.output]));
-    fill('node-table', s.top.map((n) => [n.name ?? n.npub.slice(0, 16) + '…', n.region ?? '–', n.models.join(', '), n.price.input, n.price.output,
+    fill('model-table', s.models.map((m) => [m.id, String(m.nodes), String(m.freeSlots), formatNative(m.minPrice.input), formatNative(m.minPrice.output)]));
+    fill('node-table', s.top.map((n) => [n.name ?? n.npub.slice(0, 16) + '…', n.region ?? '–', n.models.join(', '), formatNative(n.price.input), formatNative(n.price.output),
       n.slots ? n.slots.free + '/' + n.slots.total : '–', String(n.stats.jobs), pct(n.stats.successRate),
       n.stats.avgTtftMs === null ? '–' : n.stats.avgTtftMs + ' ms', n.stats.avgTps === null ? '–' : String(n.stats.avgTps)]));
     document.getElementById('updated').textContent = new Date().toLocaleTimeString();
@@ -106,7 +108,7 @@ small{color:#666}
 ${table('model-table', ['Model', 'Nodes', 'Free slots', 'Min price in /M', 'Min price out /M'], modelRows(s))}
 <h2>Nodes</h2>
 ${table('node-table', ['Node', 'Region', 'Models', 'Price in /M', 'Price out /M', 'Slots', 'Jobs', 'Success', 'TTFT', 'Tokens/s'], nodeRows(s))}
-<p><small>Prices are in the payment token's base units per million tokens. Updated <span id="updated">now</span>. API: <a href="/api/v1/nodes">/api/v1/nodes</a>, <a href="/api/v1/models">/api/v1/models</a>, <a href="/metrics">/metrics</a>.</small></p>
+<p><small>Prices are per million tokens (the API gives them in base units, wei). Updated <span id="updated">now</span>. API: <a href="/api/v1/nodes">/api/v1/nodes</a>, <a href="/api/v1/models">/api/v1/models</a>, <a href="/metrics">/metrics</a>.</small></p>
 <script>${script}</script>
 </body></html>`
 }

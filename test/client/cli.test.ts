@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
+import { npubEncode } from 'nostr-tools/nip19'
 import { createTestClient, waitForLive } from '../helpers/client.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import { startNode } from '../helpers/node.ts'
@@ -47,13 +48,14 @@ test('infernet chat / nodes / models', async (t) => {
   assert.equal(typeof result.cost, 'string')
 
   assert.equal(chatText.stdout, 'Hi there, from the command line.\n')
-  assert.match(chatText.stderr, /llama3 on [0-9a-f]{12}…/)
+  // The node as --node and --routing pin: take it (its whole npub), the cost in the coin's units.
+  assert.match(chatText.stderr, new RegExp(`llama3 on ${npubEncode(node.pubkey)}: \\d+\\+\\d+ tokens, cost \\d+ wei, ttft`))
   // The two chats ran at once; one of them carried the system message.
   assert.deepEqual(bodies.map((b) => (b.messages as { role: string }[]).map((m) => m.role).join(',')).sort(), ['system,user', 'user'])
 
   const [header, row] = nodesTable.stdout.trim().split('\n')
-  assert.match(header!, /NODE\s+NAME\s+MODELS\s+PRICE\s+TPS\s+LOAD\s+REGION\s+SEEN\s+LIVE/)
-  assert.match(row!, /npub1\S+…\S{4}\s+cli-node\s+llama3\s+3\/7\s+-\s+0\/4 q0\s+-\s+\d+s ago\s+yes/)
+  assert.match(header!, /NODE\s+NAME\s+MODELS\s+PRICE IN\/OUT PER M TOKENS\s+TPS\s+LOAD\s+REGION\s+SEEN\s+LIVE/)
+  assert.match(row!, new RegExp(`^${npubEncode(node.pubkey)}\\s+cli-node\\s+llama3\\s+3 wei / 7 wei\\s+-\\s+0/4 q0\\s+-\\s+\\d+s ago\\s+yes`))
 
   const { models } = JSON.parse(modelsJson.stdout) as { models: { id: string; nodes: number; minPrice: { input: string; output: string } }[] }
   assert.deepEqual(models.map((m) => [m.id, m.nodes, m.minPrice]), [['llama3', 1, { input: '3', output: '7' }]])

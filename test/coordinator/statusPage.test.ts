@@ -38,7 +38,7 @@ test('the status page shows nodes, models and prices, and updates itself', { ski
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   await page.goto(coord.url)
   const body = await page.locator('body').innerText()
-  for (const visible of ['gpu-box-alpha', 'gpu-box-beta', 'llama3:8b', 'qwen2.5:7b', '600000', '90000', 'eu-west', 'live nodes', 'tokens/s']) {
+  for (const visible of ['gpu-box-alpha', 'gpu-box-beta', 'llama3:8b', 'qwen2.5:7b', '600000 wei', '90000 wei', 'eu-west', 'live nodes', 'tokens/s']) {
     assert.ok(body.includes(visible), `page shows ${visible}`)
   }
   assert.equal(await page.locator('#nodes').innerText(), '2')
@@ -51,4 +51,7 @@ test('the status page shows nodes, models and prices, and updates itself', { ski
   await page.waitForFunction(() => document.querySelector('#nodes')?.textContent === '3', undefined, { timeout: 10_000 })
   await page.locator('#node-table', { hasText: 'gpu-box-gamma' }).waitFor({ timeout: 5000 })
   assert.ok((await page.locator('#model-table').innerText()).includes('mistral'))
+  // The redraw formats amounts as the server did (the same function runs in the page).
+  assert.match(await page.locator('#node-table tr', { hasText: 'gpu-box-gamma' }).innerText(), /\b1 wei\s+2 wei\b/)
+  assert.match(await page.locator('#node-table tr', { hasText: 'gpu-box-alpha' }).innerText(), /150000 wei\s+600000 wei/)
 })

@@ -64,6 +64,9 @@ test('deposit, balance, withdraw (request, pending, complete) through the CLI', 
 
   const table = await cli(homes.client, ['balance'])
   assert.match(table.stdout, /NODE\s+TOKEN\s+DEPOSIT/)
+  // In the coin's units for a person; base units stay in --json.
+  assert.match(table.stdout, /^account 0x[0-9a-fA-F]{40} {2}native balance [\d.]+ ETH$/m)
+  assert.match(table.stdout, new RegExp(`${node.address}\\s+native\\s+5000 wei\\s+0 ETH\\s+5000 wei`))
 
   const w1 = await cli(homes.client, ['withdraw', '--node', node.address, '--json'])
   assert.equal(w1.code, 0, w1.stderr)
