@@ -15,7 +15,7 @@ import { createRelayPool, type WebSocketConstructor } from '../../src/net/relayP
 import { buildCapability } from '../../src/protocol/capability.ts'
 import { createLocalSigner } from '../../src/signer.ts'
 import { createBackend, defaultBackendUrls, detectBackend } from '../backends/index.ts'
-import type { Backend, PullProgress } from '../backends/types.ts'
+import { backendKinds, type Backend, type PullProgress } from '../backends/types.ts'
 import { buildCapabilityContent, servedModels, type GpuInfo, type GpuProbe } from '../capability.ts'
 import type { NodeCommandArguments } from './arguments.ts'
 import { recommendModel } from '../gpu/recommendModel.ts'
@@ -45,6 +45,41 @@ const runInstaller = () =>
     child.once('error', reject)
   })
 
+/** An http(s) URL or empty (the backend's default port). */
+function httpUrl(raw: string): string {
+  if (raw === '') return ''
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new Error('not a URL (for example http://127.0.0.1:11434)')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`expected http:// or https://, got ${url.protocol}//`)
+  return raw.replace(/\/+$/, '')
+}
+
+/** A whole number of the payment token's base units. */
+function baseUnits(raw: string): string {
+  if (!/^\d+$/.test(raw)) throw new Error('expected a whole number of base units (wei for the native coin), such as 0 or 100000000000')
+  return BigInt(raw).toString()
+}
+
+/** One or more ws:// or wss:// relay URLs. */
+function relayList(raw: string): string[] {
+  const urls = raw.split(',').map((u) => u.trim()).filter(Boolean)
+  if (urls.length === 0) throw new Error('name at least one relay (ws:// or wss://)')
+  for (const u of urls) {
+    let url: URL
+    try {
+      url = new URL(u)
+    } catch {
+      throw new Error(`"${u}" is not a URL`)
+    }
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`"${u}" is not a ws:// or wss:// relay URL`)
+  }
+  return urls
+}
+
 export async function runSetup(argv: NodeCommandArguments, deps: SetupDependencies = {}): Promise<void> {
   const home = resolveHome(argv)
   const stderr = deps.stderr ?? process.stderr
@@ -55,6 +90,18 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
     if (!rl) return def
     const answer = (await rl.question(`${question} [${def}]: `)).trim()
     return answer || def
+  }
+  // Asks until the answer parses, naming the field and what was wrong; without a terminal the default must parse.
+  const askValid = async <T>(question: string, def: string, field: string, parse: (raw: string) => T): Promise<T> => {
+    for (;;) {
+      const answer = await ask(question, def)
+      try {
+        return parse(answer)
+      } catch (err) {
+        if (!rl) throw new BaseError(`Invalid ${field} "${answer}": ${(err as Error).message}.`)
+        say(`  ${field}: ${(err as Error).message}; try again.`)
+      }
+    }
   }
   const confirm = async (question: string, def: boolean): Promise<boolean> => {
     if (!rl) return def
@@ -97,8 +144,9 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
         say(`Found ${found.kind} at ${found.baseUrl}`)
       }
     }
-    backendKind = (await ask('Backend (ollama, vllm, sglang, max, llamacpp, demo)', backendKind)) as typeof backendKind
-    backendUrl = await ask('Backend URL', backendUrl || defaultBackendUrls[backendKind] || '')
+    backendKind = await askValid(`Backend (${backendKinds.join(', ')})`, backendKind, 'backend', (raw) => nodeSchema.backend.parse(raw))
+    // The demo backend runs in the node process: it has no URL to ask for.
+    backendUrl = backendKind === 'demo' ? '' : await askValid('Backend URL', backendUrl || defaultBackendUrls[backendKind] || '', 'backend URL', httpUrl)
     let backend: Backend = createBackend({ kind: backendKind, baseUrl: backendUrl || undefined, timeoutMs: base.backendTimeoutMs })
     let health = await backend.health().catch((err: Error) => ({ ok: false as const, reason: err.message }))
     if (!health.ok && backendKind === 'ollama') {
@@ -148,14 +196,11 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
     }
 
     // 5. price and relays
-    const priceIn = await ask('Price per million input tokens (token base units, 0 = free)', base.priceIn)
-    const priceOut = await ask('Price per million output tokens (token base units, 0 = free)', base.priceOut)
-    const relays = (await ask('Relays (comma-separated)', base.relays.join(','))).split(',').map((s) => s.trim()).filter(Boolean)
     const checked = {
-      priceIn: nodeSchema.priceIn.parse(priceIn),
-      priceOut: nodeSchema.priceOut.parse(priceOut),
-      relays: nodeSchema.relays.parse(relays),
-      backend: nodeSchema.backend.parse(backendKind),
+      priceIn: await askValid('Price per million input tokens (token base units, 0 = free)', base.priceIn, 'input price', baseUnits),
+      priceOut: await askValid('Price per million output tokens (token base units, 0 = free)', base.priceOut, 'output price', baseUnits),
+      relays: await askValid('Relays (comma-separated)', base.relays.join(','), 'relays', relayList),
+      backend: backendKind,
     }
 
     // 6. write node.json (existing keys kept, ours updated)

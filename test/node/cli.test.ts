@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { after, before, describe, it } from 'node:test'
+import { PassThrough } from 'node:stream'
+import { after, before, describe, it, test } from 'node:test'
 import WebSocket from 'ws'
 import { createRelayPool, type WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { parseCapability } from '../../src/protocol/capability.ts'
@@ -125,4 +126,35 @@ describe('node CLI', () => {
       await node.stop()
     }
   })
+})
+
+test('interactive setup checks each answer as it is typed and asks again, naming the field', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const home = mkdtempSync(join(tmpdir(), 'infernet-cli-ask-'))
+  t.after(() => rmSync(home, { recursive: true, force: true }))
+  const input = new PassThrough()
+  // Answered in turn, each when its question appears: a bad backend, the models (all), a bad price, a bad relay list.
+  const answers = ['olama', 'demo', '', 'ten', '5', '7', 'http://not-a-relay', relay.url]
+  const asked: string[] = []
+  let err = ''
+  const stderr = {
+    write: (chunk: string) => {
+      err += chunk
+      if (/\]: $/.test(chunk)) {
+        asked.push(chunk)
+        input.write(`${answers.shift() ?? ''}\n`)
+      }
+      return true
+    },
+  } as unknown as NodeJS.WritableStream
+  await runSetup({ json: false, home, relay: [relay.url] }, { gpu: { detect: async () => [] }, input, stderr, stdout: () => {} })
+  assert.equal(answers.length, 0, 'every answer was used')
+  assert.match(err, /backend: expected one of ollama, vllm, sglang, max, llamacpp, demo, got "olama"; try again\./)
+  assert.match(err, /input price: expected a whole number of base units .*; try again\./)
+  assert.match(err, /relays: "http:\/\/not-a-relay" is not a ws:\/\/ or wss:\/\/ relay URL; try again\./)
+  assert.equal(asked.filter((q) => q.startsWith('Backend (')).length, 2, 'the backend was asked again')
+  assert.ok(!asked.some((q) => q.startsWith('Backend URL')), 'the demo backend has no URL to ask for')
+  const config = JSON.parse(readFileSync(join(home, 'node.json'), 'utf8'))
+  assert.deepEqual([config.backend, config.priceIn, config.priceOut, config.relays], ['demo', '5', '7', [relay.url]])
 })
