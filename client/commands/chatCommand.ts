@@ -1,5 +1,5 @@
 // `infernet chat`: the yargs module; the handler imports chatHandler.ts.
-import type { InfernetCommand } from '../../src/cli/command.ts'
+import { relayOption, type InfernetCommand } from '../../src/cli/command.ts'
 import { describeEnv } from '../../src/config/load.ts'
 import { generationFields } from '../../src/protocol/generationParams.ts'
 import { clientSchema } from '../config.ts'
@@ -31,6 +31,7 @@ export const chatCommand: InfernetCommand = {
   builder: (y) =>
     y
       .positional('prompt', { type: 'string', describe: 'The user message', demandOption: true })
+      .option('relay', relayOption)
       .option('model', { type: 'string', describe: `Model id [env ${clientSchema.model.env}; default: the most served model]` })
       .option('coordinator', { type: 'string', describe: `Coordinator URL [env ${clientSchema.coordinator.env}]` })
       .option('routing', { type: 'string', describe: 'reliable | cheapest | fastest | pin:<npub> | region:<name>' })

@@ -1,5 +1,5 @@
 // `infernet nodes`, `infernet models`: the yargs modules; the handlers import marketHandler.ts.
-import type { InfernetCommand } from '../../src/cli/command.ts'
+import { relayOption, type InfernetCommand } from '../../src/cli/command.ts'
 import { describeEnv } from '../../src/config/load.ts'
 import { clientSchema } from '../config.ts'
 import type { MarketCommandArguments } from './arguments.ts'
@@ -9,6 +9,7 @@ export const nodesCommand: InfernetCommand = {
   describe: 'List the live market: nodes, models, prices, speed, load, last seen',
   builder: (y) =>
     y
+      .option('relay', relayOption)
       .option('model', { type: 'string', describe: 'Only nodes serving this model' })
       .option('coordinator', { type: 'string', describe: `Ask this coordinator instead of reading relays [env ${clientSchema.coordinator.env}]` })
       .epilogue(describeEnv(clientSchema)),
@@ -21,7 +22,7 @@ export const nodesCommand: InfernetCommand = {
 export const modelsCommand: InfernetCommand = {
   command: 'models',
   describe: 'List the models on offer: nodes serving each, lowest price, best tokens/s',
-  builder: (y) => y.option('coordinator', { type: 'string', describe: `Ask this coordinator instead of reading relays [env ${clientSchema.coordinator.env}]` }).epilogue(describeEnv(clientSchema)),
+  builder: (y) => y.option('relay', relayOption).option('coordinator', { type: 'string', describe: `Ask this coordinator instead of reading relays [env ${clientSchema.coordinator.env}]` }).epilogue(describeEnv(clientSchema)),
   handler: async (argv) => {
     const { runModels } = await import('./marketHandler.ts')
     await runModels(argv as MarketCommandArguments)

@@ -1,5 +1,6 @@
 // Options and help text that `infernet setup` and `infernet start` share.
 import type { Argv } from 'yargs'
+import { relayOption } from '../../src/cli/command.ts'
 import { describeEnv } from '../../src/config/load.ts'
 import { nodeSchema } from '../config.ts'
 
@@ -8,6 +9,7 @@ export const nodeEnvHelp = `${describeEnv(nodeSchema)}\n\nPriced nodes settle th
 /** Flags shared by setup and start; each maps to a config key of node/config.ts. */
 export function nodeOptions<T>(y: Argv<T>) {
   return y
+    .option('relay', relayOption)
     .option('backend', { type: 'string', describe: 'Inference backend: ollama, vllm, sglang, max, llamacpp, demo' })
     .option('backend-url', { type: 'string', describe: 'Backend base URL' })
     .option('model', { type: 'string', array: true, describe: 'Model to serve; repeat for several (default: all the backend lists)' })

@@ -1,8 +1,8 @@
 // The `infernet` entry. It is the composition root: the one place that names every part's commands.
 // Parts never import each other; each registers its commands here.
-import yargs from 'yargs'
+import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { describeEnv } from '../config/load.ts'
+import { describeEnv, helpWidth } from '../config/load.ts'
 import { commonSchema } from '../config/common.ts'
 import { formatError, withGlobalOptions, type InfernetCommand } from '../cli/command.ts'
 import { commandWord, unknownCommandMessage } from '../cli/unknownCommand.ts'
@@ -54,7 +54,8 @@ if (unknown) {
 const cli = withGlobalOptions(yargs(argv))
   .scriptName('infernet')
   .usage('$0 <command> [options]\n\nInfernet: a decentralized GPU network for LLM inference over Nostr relays.')
-  .command(commands)
+  // --version belongs to `infernet` itself; a command's help lists only what applies to it.
+  .command(commands.map((c) => ({ ...c, builder: (y: Argv) => (typeof c.builder === "function" ? (c.builder(y) as Argv) : y.options(c.builder ?? {})).version(false) })))
   .demandCommand(1, 'Name a command; `infernet --help` lists them.')
   .recommendCommands()
   .strict()
@@ -62,7 +63,7 @@ const cli = withGlobalOptions(yargs(argv))
   .help()
   .alias('h', 'help')
   .version()
-  .wrap(Math.min(120, process.stdout.columns || 100))
+  .wrap(helpWidth())
   .fail((msg, err) => {
     if (err) throw err
     process.stderr.write(`Error: ${msg}\n\nRun with --help for usage.\n`)

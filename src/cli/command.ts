@@ -15,10 +15,12 @@ export type GlobalOptions = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type InfernetCommand = CommandModule<GlobalOptions, any>
 
+/** --relay, for the commands that talk to relays (each adds it; `keys` or `stop` have no use for it). */
+export const relayOption = { type: 'string', array: true, describe: 'Relay URL; repeat for several (env INFERNET_RELAYS)' } as const
+
 export function withGlobalOptions<T>(yargs: Argv<T>): Argv<T & GlobalOptions> {
   return yargs
     .option('home', { type: 'string', describe: 'Directory for keys, config and data (env INFERNET_HOME)', global: true })
-    .option('relay', { type: 'string', array: true, describe: 'Relay URL; repeat for several (env INFERNET_RELAYS)', global: true })
     .option('json', { type: 'boolean', describe: 'Machine-readable output (JSON; JSON lines for streams)', global: true })
     .option('verbose', { type: 'boolean', describe: 'On failure, print details and the cause chain', global: true }) as Argv<T & GlobalOptions>
 }

@@ -118,10 +118,36 @@ export function loadConfig<S extends ConfigSchema>(schema: S, options: LoadConfi
 }
 
 /** Lines for `--help`: every environment variable with its default and description. */
-export function describeEnv(schema: ConfigSchema): string {
-  const rows = Object.values(schema).map((spec) => {
+/** The width `infernet --help` wraps at (src/app/cli.ts uses the same). */
+export function helpWidth(columns = process.stdout.columns): number {
+  return Math.min(120, columns || 100)
+}
+
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  if (line) lines.push(line)
+  return lines
+}
+
+/** The "Environment:" section of a command's help: names in one aligned column, descriptions wrapped beside
+ * them with a hanging indent, so no line is cut in half when the terminal is narrower than the text. */
+export function describeEnv(schema: ConfigSchema, width = helpWidth()): string {
+  const specs = Object.values(schema)
+  const nameWidth = Math.max(...specs.map((spec) => spec.env.length))
+  const indent = ' '.repeat(2 + nameWidth + 2)
+  const textWidth = Math.max(30, width - indent.length)
+  const rows = specs.flatMap((spec) => {
     const def = spec.secret ? '(secret)' : Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default ?? '')
-    return `  ${spec.env.padEnd(28)} ${spec.description}${def ? ` [default: ${def}]` : ''}`
+    const [first = '', ...rest] = wrapWords(`${spec.description}${def ? ` [default: ${def}]` : ''}`, textWidth)
+    return [`  ${spec.env.padEnd(nameWidth)}  ${first}`, ...rest.map((l) => indent + l)]
   })
   return ['Environment:', ...rows].join('\n')
 }

@@ -5,4 +5,5 @@ export const paymentsCliOptions = {
   'chain-id': { type: 'number', describe: 'Chain id (env INFERNET_CHAIN_ID)' },
   contract: { type: 'string', describe: 'Settlement contract address (env INFERNET_SETTLEMENT_ADDRESS)' },
   token: { type: 'string', describe: 'ERC-20 token address; omit for the native coin (env INFERNET_TOKEN)' },
+  relay: { type: 'string', array: true, describe: 'Relay URL to read a node\'s payout address from, given its npub; repeat for several (env INFERNET_RELAYS)' },
 } as const

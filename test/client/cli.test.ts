@@ -119,3 +119,22 @@ test('CLI errors say what happened: bad flags name the flag and its range, unrea
   assert.equal(ok.stdout.trim(), '(none)')
   assert.equal(ok.stderr, '', 'a successful command logs nothing (no "disconnected" line on exit)')
 })
+
+test('--help lists only what applies to each command, in aligned columns with no line cut in half', async () => {
+  const help = async (...args: string[]) => (await run(process.execPath, [bin, ...args, '--help'], { env: { ...process.env, COLUMNS: '100' }, timeout: 30_000 })).stdout
+  const keys = await help('keys')
+  assert.doesNotMatch(keys, /--relay|--version/, 'keys talks to no relay and has no version of its own')
+  assert.match(await help(), /--version/)
+  const chat = await help('chat')
+  assert.match(chat, /--relay\s+Relay URL/)
+  const env = chat.slice(chat.indexOf('Environment:')).split('\n').slice(1).filter(Boolean)
+  const column = (line: string) => /^( {2}INFERNET_\S+ +)/.exec(line)?.[1]!.length
+  const descriptions = new Set(env.filter((l) => l.startsWith('  INFERNET_')).map(column))
+  assert.equal(descriptions.size, 1, 'every description starts in one column')
+  const [start] = descriptions
+  for (const line of env) {
+    assert.ok(line.length <= 100, `within the width: ${line}`)
+    if (!line.startsWith('  INFERNET_')) assert.equal(line.search(/\S/), start, `a wrapped line continues under its description: "${line}"`)
+  }
+  assert.ok(env.length > env.filter((l) => l.startsWith('  INFERNET_')).length, 'some descriptions did wrap (the check saw a continuation)')
+})

@@ -1,5 +1,5 @@
 // `infernet coordinator`: the yargs module; the handler imports coordinatorHandler.ts.
-import type { InfernetCommand } from '../../cli/command.ts'
+import { relayOption, type InfernetCommand } from '../../cli/command.ts'
 import { describeEnv } from '../../config/load.ts'
 import { coordinatorSchema } from '../config.ts'
 import type { CoordinatorCommandArguments } from './arguments.ts'
@@ -9,6 +9,7 @@ export const coordinatorCommand: InfernetCommand = {
   describe: 'Run a coordinator: market index, routing, REST API, OpenAI-compatible gateway, status page',
   builder: (y) =>
     y
+      .option('relay', relayOption)
       .option('host', { type: 'string', describe: `Address to bind [env ${coordinatorSchema.host.env}, default ${coordinatorSchema.host.default}]` })
       .option('port', { type: 'number', describe: `TCP port, 0 = any free port [env ${coordinatorSchema.port.env}, default ${coordinatorSchema.port.default}]` })
       .option('db', { type: 'string', describe: `SQLite cache file [env ${coordinatorSchema.db.env}, default <home>/coordinator.db]` })
