@@ -8,7 +8,8 @@ export type BackendErrorReason =
   | 'loading' // the server is up but the model is still loading (503 while loading)
   | 'model-not-found' // the backend does not have the requested model
   | 'timeout' // no first byte, or no bytes for longer than timeoutMs between chunks
-  | 'bad-request' // the backend rejected the request itself (4xx other than 404 model)
+  | 'bad-request' // the backend rejected the request itself (400, 413, 415, 422): the client's doing
+  | 'misconfigured' // the backend refused the node (401/403: credentials; 404/405: a wrong URL or API): the node's doing
   | 'context-length' // the prompt (plus max_tokens) does not fit the model's context on this backend
   | 'stream-error' // the stream broke after it started: an in-stream error, a dropped socket, a missing final record
   | 'cancelled' // the caller aborted
@@ -30,6 +31,7 @@ const retryableReasons: Record<BackendErrorReason, boolean> = {
   'model-not-found': false,
   timeout: true,
   'bad-request': false,
+  misconfigured: false,
   'context-length': false,
   'stream-error': true,
   cancelled: false,
@@ -42,6 +44,7 @@ const hints: Record<BackendErrorReason, string[]> = {
   'model-not-found': ['Ensure that:', '- the model is pulled or served by the backend (`ollama pull <model>`, `vllm serve <model>`)', '- the model id matches the one the backend lists'],
   timeout: ['Ensure that:', '- the backend is not overloaded or stuck', '- the timeout fits the model size (first token can be slow on a cold model)'],
   'bad-request': ['The backend rejected the request; check the parameters (max tokens, context length, stop sequences).'],
+  misconfigured: ['The backend refused this node: check INFERNET_BACKEND_URL (the server and its API path) and the credentials the backend expects.'],
   'context-length': ['Shorten the conversation or lower max_tokens; the backend serves fewer tokens per request than this one needs.'],
   'stream-error': ['The stream broke after it started; the job may be retried or resumed.'],
   cancelled: ['The request was cancelled by the caller.'],
@@ -54,6 +57,7 @@ const shortMessages: Record<BackendErrorReason, string> = {
   'model-not-found': 'Model not found on the backend.',
   timeout: 'Backend timed out.',
   'bad-request': 'Backend rejected the request.',
+  misconfigured: 'Backend refused the node (URL or credentials).',
   'context-length': 'The prompt does not fit the model\'s context.',
   'stream-error': 'Backend stream failed.',
   cancelled: 'Backend request was cancelled.',
@@ -84,7 +88,8 @@ export class BackendError extends BaseError {
     // llama-server: "request (3017 tokens) exceeds the available context size (1024 tokens)" (exceed_context_size_error);
     // vLLM/SGLang: "This model's maximum context length is 4096 tokens. However, you requested ..."
     { reason: 'context-length', status: [400, 413, 422], message: /exceeds? the available context size|exceed_context_size|maximum context length|context length (is )?exceeded|prompt is too long/i },
-    { reason: 'bad-request', status: [400, 401, 403, 404, 405, 413, 415, 422] },
+    { reason: 'misconfigured', status: [401, 403, 404, 405] },
+    { reason: 'bad-request', status: [400, 413, 415, 422] },
     // Ollama answers a job option of the wrong type with a 500: "option \"top_k\" must be of type integer".
     { reason: 'bad-request', status: [500], message: /^option "[^"]+" must be of (type|an array)/ },
     { reason: 'unavailable', status: [429, 500, 502, 504] },

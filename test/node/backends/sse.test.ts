@@ -51,6 +51,10 @@ test('an engine refusing the request is the request\'s fault, whatever words of 
   assert.equal(matchBackendReason({ status: 400, message: 'the model is still loading the prompt is too long' }), 'context-length')
   // Ollama's 500 for a job option of the wrong type.
   assert.equal(matchBackendReason({ status: 500, message: 'option "top_k" must be of type integer' }), 'bad-request')
+  // A backend that refuses the node itself (credentials, a wrong URL or API path) is the node's fault, not the client's.
+  for (const status of [401, 403, 404, 405]) assert.equal(matchBackendReason({ status, message: 'Unauthorized' }), 'misconfigured')
+  assert.equal(matchBackendReason({ status: 404, message: 'model "x" not found' }), 'model-not-found')
+  assert.equal(new BackendError({ reason: 'misconfigured', backend: 'vllm', url: 'http://gpu:8000/v1', status: 401 }).retryable, false)
   // Without such a status the same words still mean what they say.
   assert.equal(matchBackendReason({ status: 503, message: 'not ready' }), 'loading')
   assert.equal(matchBackendReason({ message: 'server busy' }), 'unavailable')
