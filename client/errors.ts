@@ -42,7 +42,8 @@ export class NoNodeForModelError extends BaseError {
   }
 }
 
-export type CandidateFailure = { node: string; reason: string }
+/** `code`: the node's error code when it refused or failed with one (`busy`, `backend`, ...). */
+export type CandidateFailure = { node: string; reason: string; code?: string | undefined }
 
 export class AllCandidatesFailedError extends BaseError {
   override name = 'AllCandidatesFailedError'
@@ -66,7 +67,9 @@ export class BudgetExceededError extends BaseError {
   readonly budget: bigint
   readonly spent: bigint
   readonly needed: bigint
-  constructor({ budget, spent, needed }: { budget: bigint; spent: bigint; needed: bigint }) {
+  /** What was paid for the job before the budget ran out (0n when no job was sent). */
+  readonly paid: bigint
+  constructor({ budget, spent, needed, paid = 0n }: { budget: bigint; spent: bigint; needed: bigint; paid?: bigint | undefined }) {
     super(`This job could cost up to ${needed} but only ${budget - spent} of the budget ${budget} is left.`, {
       docsPath,
       metaMessages: ['Raise `budget`, lower max_tokens, or pick cheaper nodes (routing: "cheapest", maxPrice).'],
@@ -74,6 +77,7 @@ export class BudgetExceededError extends BaseError {
     this.budget = budget
     this.spent = spent
     this.needed = needed
+    this.paid = paid
   }
 }
 

@@ -31,7 +31,7 @@ export async function servedModels(backend: Backend, configured: string[]): Prom
 }
 
 export type CapabilityInput = {
-  config: Pick<NodeConfig, 'backend' | 'priceIn' | 'priceOut' | 'maxConcurrency' | 'maxPromptBytes' | 'name' | 'region'>
+  config: Pick<NodeConfig, 'backend' | 'priceIn' | 'priceOut' | 'maxConcurrency' | 'maxQueue' | 'maxPromptBytes' | 'name' | 'region'>
   models: ModelInfo[]
   gpus: GpuInfo[]
   /** Base URL of the stream endpoint, or null when clients cannot reach it. */
@@ -52,6 +52,8 @@ export function buildCapabilityContent({ config, models, gpus, stream, payment }
     ...(config.region ? { region: config.region } : {}),
     stream,
     maxConcurrency: config.maxConcurrency,
+    // Routers count free queue places as room (nips/routing.md), so a node with busy slots is not "no node".
+    maxQueue: config.maxQueue,
     maxPromptBytes: config.maxPromptBytes,
     ...(payment ? { payment } : {}),
   }

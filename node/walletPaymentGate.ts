@@ -42,6 +42,24 @@ export function createWalletPaymentGate({ wallet, signer, token, creditLimit, lo
   // client) and are tried again after the next receipt of that client is accepted.
   const early = new Map<string, NostrEvent[]>()
   const maxEarlyPerClient = 64
+  // A client sends each receipt twice, as a direct frame and as a kind-3833 copy through relays (nips/client.md):
+  // the copy (the same event id) shares the decision on the first instead of being checked against the receipt it
+  // is a copy of, which refused it `not-increasing` and logged a refusal for every payment. Only accepted receipts
+  // are remembered, so one refused (chain unreachable, say) is checked again when it is sent again.
+  const copies = new Map<string, Promise<GateDecision>>()
+  const maxCopies = 4096
+  function acceptOnce(event: NostrEvent): Promise<GateDecision> {
+    const first = copies.get(event.id)
+    if (first) return first.then((d) => (logger.debug('copy of a receipt already decided', { id: event.id.slice(0, 12), ok: d.ok }), d))
+    const decision = accept(event)
+    copies.set(event.id, decision)
+    if (copies.size > maxCopies) copies.delete(copies.keys().next().value!)
+    void decision.then(
+      (d) => void (d.ok || copies.delete(event.id)),
+      () => void copies.delete(event.id),
+    )
+    return decision
+  }
 
   async function retryEarly(client: string): Promise<void> {
     let progress = true
@@ -111,6 +129,6 @@ export function createWalletPaymentGate({ wallet, signer, token, creditLimit, lo
       if (payer) wallet.recordOwed(payer, token, amount)
       else ledger.addPending(client, amount)
     },
-    acceptReceipt: (event: NostrEvent) => accept(event),
+    acceptReceipt: (event: NostrEvent) => acceptOnce(event),
   }
 }

@@ -42,6 +42,11 @@ export type ChatParameters = {
   maxPrice?: Price | undefined
   routing?: RoutingPolicy | undefined
   signal?: AbortSignal | undefined
+  /**
+   * Most this one request may cost (base units), within the client's `budget`: a node whose worst case for it is
+   * above this is skipped, and its receipt never pays more. A gateway holds this much of a caller's budget.
+   */
+  budget?: bigint | undefined
 }
 
 export type ChatJob = {
@@ -159,11 +164,12 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
     const price = priceFor(node, model)
     const attemptMessages: ChatMessage[] = delivered ? [...messages, { role: 'assistant', content: delivered }] : messages
     const attemptPromptBytes = utf8Length(JSON.stringify(attemptMessages))
-    if (config.budget !== undefined && !isFree(price)) {
+    const limit = budgetLeft(config.budget, session.spent, params.budget)
+    if (limit !== undefined && !isFree(price)) {
       // Worst case: one token per prompt byte, and max_tokens of output (none when unbounded).
       const needed = amountDue({ promptTokens: attemptPromptBytes, completionTokens: params.params?.max_tokens ?? 0 }, price)
-      if (session.spent + needed > config.budget) {
-        budgetError = new BudgetExceededError({ budget: config.budget, spent: session.spent, needed })
+      if (needed > limit.left) {
+        budgetError = new BudgetExceededError({ budget: limit.budget, spent: limit.spent, needed })
         failures.push({ node: node.pubkey, reason: `could cost ${needed}, over the remaining budget` })
         continue
       }
@@ -205,7 +211,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
         throw new RequestRejectedError({ node: node.pubkey, reason: outcome.code, message: outcome.reason.replace(/^node error [a-z-]+: /, ''), model })
       }
       recordOutcome(session, node.pubkey, false)
-      failures.push({ node: node.pubkey, reason: outcome.reason })
+      failures.push({ node: node.pubkey, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}) })
       logger.info('node failed, trying the next one', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), phase: outcome.phase, code: outcome.code })
       delivered += outcome.text
       if (delivered && !config.resume) {
@@ -235,8 +241,11 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
     recordOutcome(session, node.pubkey, true)
     jobs.push({ id: jobId, node: node.pubkey, outcome: 'ok', transport: outcome.transport })
     const r = verified.result
-    const cost = await payNode(client, { node, job: jobId, amount: r.amount })
-    if (cost < r.amount) throw new BudgetExceededError({ budget: config.budget ?? 0n, spent: session.spent - cost, needed: r.amount })
+    const cost = await payNode(client, { node, job: jobId, amount: r.amount, limit: params.budget })
+    if (cost < r.amount) {
+      const limit = budgetLeft(config.budget, session.spent - cost, params.budget)
+      throw new BudgetExceededError({ budget: limit?.budget ?? 0n, spent: limit?.spent ?? 0n, needed: r.amount, paid: cost })
+    }
     return {
       text: delivered + outcome.text,
       usage: r.usage,
@@ -255,4 +264,11 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
     throw new StreamInterruptedError({ node: last?.node ?? '?', reason: last?.reason ?? 'no node left to continue', deliveredChars: delivered.length, resume: true })
   }
   throw new AllCandidatesFailedError({ model, failures })
+}
+
+/** The tighter of the session's budget left and the request's own (undefined when neither is set). */
+function budgetLeft(budget: bigint | undefined, spent: bigint, request: bigint | undefined): { budget: bigint; spent: bigint; left: bigint } | undefined {
+  const session = budget === undefined ? undefined : { budget, spent, left: budget - spent }
+  if (request === undefined) return session
+  return session && session.left < request ? session : { budget: request, spent: 0n, left: request }
 }

@@ -21,7 +21,13 @@ export type PayNodeClient = {
   receipts: ReceiptIssuer | undefined
 }
 
-export type PayNodeParameters = { node: MarketNode; job: string; amount: bigint }
+export type PayNodeParameters = {
+  node: MarketNode
+  job: string
+  amount: bigint
+  /** Most this one payment may be (the request's own budget), within what the client's budget has left. */
+  limit?: bigint | undefined
+}
 
 /** The amount paid: `amount`, or less when the budget runs out (0n once it has). */
 export type PayNodeReturnType = bigint
@@ -29,12 +35,13 @@ export type PayNodeReturnType = bigint
 /** Never throws: a receipt that cannot be issued or published is logged, and the amount stays accounted. */
 export type PayNodeErrorType = never
 
-export async function payNode(client: PayNodeClient, { node, job, amount }: PayNodeParameters): Promise<PayNodeReturnType> {
+export async function payNode(client: PayNodeClient, { node, job, amount, limit }: PayNodeParameters): Promise<PayNodeReturnType> {
   const { session, logger } = client
   const budget = client.config.budget
   if (amount === 0n) return 0n
-  const remaining = budget === undefined ? amount : budget - session.spent
-  const paid = amount > remaining ? remaining : amount
+  let paid = amount
+  if (budget !== undefined && budget - session.spent < paid) paid = budget - session.spent
+  if (limit !== undefined && limit < paid) paid = limit
   if (paid <= 0n) return 0n
   session.spent += paid
   const cumulative = (session.owed.get(node.pubkey) ?? 0n) + paid

@@ -10,6 +10,7 @@ import type { NostrEvent } from '../protocol/event.ts'
 import type { Price } from '../protocol/schema.ts'
 import { PublishError, type RelayPool } from '../net/relayPool.ts'
 import type { Logger } from '../log.ts'
+import type { ApiKeyState, ApiKeyStore } from './apiKeys.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
 import { errors } from './errors.ts'
 import { isObject, readJson } from './http.ts'
@@ -31,6 +32,13 @@ export type ApiDeps = {
   random: () => number
   logger: Logger
   startedAt: number
+  /** Where API keys are configured, what routes jobs or holds a stream needs one (nips/routing.md, "REST API"). */
+  keys: ApiKeyStore
+  /** Most job streams (GET /api/v1/jobs/:id/stream) open at once, and per API key. */
+  maxStreams: number
+  maxStreamsPerKey: number
+  /** Deepest nesting of arrays and objects a request body may have. */
+  maxJsonDepth: number
 }
 
 const unlimited = (10n ** 30n).toString()
@@ -102,11 +110,24 @@ function frameFor(event: NostrEvent): { type: string; data: unknown } | undefine
 const terminal = new Set(['success', 'error', 'cancelled'])
 
 export function registerApi(app: Hono, deps: ApiDeps): void {
-  const { market, indexer, db, pool, now } = deps
+  const { market, indexer, db, pool, now, keys } = deps
+  /** Job ids being published now: a second POST of one is refused before the first is indexed. */
+  const submitting = new Set<string>()
+  let streams = 0
+  const streamsByKey = new Map<string, number>()
+
+  // Reading the market (nodes, models, stats: public signed events, as on any relay) needs no key. Routing a job,
+  // which counts it in flight on a node, submitting one, and following one do: without that anyone could drain a
+  // rival's load score, replay a job, or hold streams open. Checked per route, so the status page's own reads pass.
+  const requireKey = (header: string | undefined): ApiKeyState | undefined => keys.authorize(header, { spends: false })
 
   function route(query: RouteQuery): Ranked<IndexedNode>[] {
     const ranked = market.route(query, { now: now(), limit: Math.max(1, deps.topK) })
-    if (ranked.length === 0) throw market.hasModel(query.model, now()) ? errors.noCapacity(query.model) : errors.modelNotFound(query.model)
+    if (ranked.length === 0) {
+      if (!market.hasModel(query.model, now())) throw errors.modelNotFound(query.model)
+      const full = market.busy(query, now())
+      throw full ? errors.busy(query.model, full) : errors.noCapacity(query.model)
+    }
     return pickFromRanked(ranked, { k: deps.topK, random: deps.random })
   }
 
@@ -119,6 +140,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
     const base = { maxPrice, region: q.region || undefined, policy: parsePolicy(q.policy) }
     if (q.pick !== undefined && q.pick !== '0' && q.pick !== '1') throw errors.invalidRequest('pick must be 0 or 1', 'pick')
     if (q.pick === '1' && q.model) {
+      requireKey(c.req.header('authorization'))
       // Spread load: the first entry is drawn among the best k (as for a route query) and counted as in flight.
       return c.json({ nodes: market.pick({ ...base, model: q.model }, { now: now(), limit, k: deps.topK, random: deps.random }).map(nodeEntry) })
     }
@@ -129,7 +151,8 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
   app.get('/api/v1/models', (c) => c.json({ models: market.models(now()) }))
 
   app.post('/api/v1/jobs', async (c) => {
-    const body = await readJson(c)
+    requireKey(c.req.header('authorization'))
+    const body = await readJson(c, { maxDepth: deps.maxJsonDepth })
     if (!isObject(body)) throw errors.invalidRequest('body must be a JSON object: a signed job request event, or a route query { model, ... }')
     if ('kind' in body || 'sig' in body) {
       const parsed = parseJobRequest(body, { now: now(), verify: indexer.verifier })
@@ -137,11 +160,19 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
       const node = market.nodes.get(parsed.data.node)
       if (!node || !isLive(node, now())) throw errors.nodeNotFound(parsed.data.node)
       if (!pool) throw errors.publishFailed('this coordinator has no relays configured')
+      // A job runs once: the same signed request again would count in flight again (and reach the node again).
+      const id = parsed.data.id
+      if (submitting.has(id)) throw errors.duplicateJob(id)
+      indexer.flush()
+      if (db.getJob(id)) throw errors.duplicateJob(id)
+      submitting.add(id)
       try {
         await pool.publish(parsed.event)
       } catch (err) {
         if (err instanceof PublishError) throw errors.publishFailed(err.outcomes.map((o) => `${o.relay}: ${o.message}`).join('; ') || 'no relay connected')
         throw err
+      } finally {
+        submitting.delete(id)
       }
       indexer.recordSubmitted(parsed.data)
       node.inflight++
@@ -169,6 +200,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
   })
 
   app.get('/api/v1/jobs/:id', (c) => {
+    requireKey(c.req.header('authorization'))
     const id = c.req.param('id')
     if (!/^[0-9a-f]{64}$/.test(id)) throw errors.invalidRequest('job id must be 64 lowercase hex characters', 'id')
     indexer.flush()
@@ -178,9 +210,21 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
   })
 
   app.get('/api/v1/jobs/:id/stream', (c) => {
+    const key = requireKey(c.req.header('authorization'))?.id ?? ''
     const id = c.req.param('id')
     if (!/^[0-9a-f]{64}$/.test(id)) throw errors.invalidRequest('job id must be 64 lowercase hex characters', 'id')
+    const mine = streamsByKey.get(key) ?? 0
+    if (streams >= deps.maxStreams) throw errors.tooManyStreams(deps.maxStreams, 'this coordinator')
+    if (key && mine >= deps.maxStreamsPerKey) throw errors.tooManyStreams(deps.maxStreamsPerKey, 'this API key')
     indexer.flush()
+    streams++
+    streamsByKey.set(key, mine + 1)
+    const closeStream = () => {
+      streams--
+      const left = (streamsByKey.get(key) ?? 1) - 1
+      if (left > 0) streamsByKey.set(key, left)
+      else streamsByKey.delete(key)
+    }
     return streamSSE(c, async (stream) => {
       let done = false
       let wake: () => void = () => {}
@@ -219,6 +263,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
         }
       } finally {
         off()
+        closeStream()
       }
     })
   })

@@ -1,10 +1,13 @@
 // Gateway API keys: who may call /v1, how much each may spend (in the payment token's base units, as charged by
-// the nodes) and how many requests per minute. Spending is kept in the SQLite cache so a restart does not reset it.
+// the nodes) and how many requests per minute. A request holds its worst case against the budget before its job
+// is sent (`reserve`) and is charged what it cost on its result (`settle`), so concurrent requests cannot spend past
+// it. Spending is kept in its own file (apiKeyUsage.ts), not in the rebuildable cache.
 import { readFileSync } from 'node:fs'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { z } from 'zod'
 import { BaseError } from '../errors/base.ts'
+import type { ApiKeyUsageStore } from './apiKeyUsage.ts'
 import type { CoordinatorDb } from './db.ts'
 import { errors } from './errors.ts'
 
@@ -49,43 +52,83 @@ export type ApiKeyState = {
   budget: bigint | undefined
   ratePerMinute: number | undefined
   spent: bigint
+  /** Worst cases held by this key's requests in flight: what they may still cost. */
+  reserved: bigint
   requests: number
   tokens: number
   refilledAt: number
 }
 
+/**
+ * The worst case of one request, held against its key's budget from before the job until its result (`settle`,
+ * which charges what it really cost) or its failure (`release`). Settling or releasing twice does nothing.
+ */
+export type ApiKeyReservation = { readonly state: ApiKeyState | undefined; readonly amount: bigint; open: boolean }
+
 export type ApiKeyStore = ReturnType<typeof createApiKeyStore>
 
-export function createApiKeyStore({ keys, db, clock = Date.now }: { keys: ApiKeySpec[]; db?: CoordinatorDb | undefined; clock?: () => number }) {
+const keyId = (key: string) => bytesToHex(sha256(new TextEncoder().encode(key))).slice(0, 32)
+
+export type CreateApiKeyStoreParameters = {
+  keys: ApiKeySpec[]
+  /** Where spending is kept (its own file, apiKeyUsage.ts); without it nothing outlives the process. */
+  usage?: ApiKeyUsageStore | undefined
+  /** The coordinator's cache, read once for spending recorded there by versions that kept it in the cache. */
+  legacy?: CoordinatorDb | undefined
+  clock?: (() => number) | undefined
+}
+
+export function createApiKeyStore({ keys, usage, legacy, clock = Date.now }: CreateApiKeyStoreParameters) {
   const byHash = new Map<string, ApiKeyState>()
+  const persist = (state: ApiKeyState) => usage?.put(state.id, { spent: state.spent, requests: state.requests })
   for (const spec of keys) {
-    const id = bytesToHex(sha256(new TextEncoder().encode(spec.key))).slice(0, 32)
-    const usage = db?.getUsage(id) ?? { spent: 0n, requests: 0 }
-    byHash.set(id, {
+    const id = keyId(spec.key)
+    const stored = usage?.get(id)
+    const old = stored ? undefined : legacy?.getUsage(id)
+    const state: ApiKeyState = {
       id,
       name: spec.name ?? `key-${id.slice(0, 6)}`,
       budget: spec.budget === undefined || spec.budget === null ? undefined : BigInt(spec.budget),
       ratePerMinute: spec.ratePerMinute ?? undefined,
-      spent: usage.spent,
-      requests: usage.requests,
+      spent: stored?.spent ?? old?.spent ?? 0n,
+      reserved: 0n,
+      requests: stored?.requests ?? old?.requests ?? 0,
       tokens: spec.ratePerMinute ?? 0,
       refilledAt: clock(),
-    })
+    }
+    byHash.set(id, state)
+    // Carried over from the cache into the usage file once, so deleting the cache afterwards loses nothing.
+    if (old && old.requests > 0) persist(state)
+  }
+  const identify = (header: string | undefined): ApiKeyState | undefined => {
+    if (byHash.size === 0) return undefined
+    const match = /^Bearer\s+(.+)$/i.exec(header ?? '')
+    if (!match) throw errors.invalidApiKey()
+    const state = byHash.get(keyId(match[1]!.trim()))
+    if (!state) throw errors.invalidApiKey()
+    return state
+  }
+  /** Budget not spent nor held by requests in flight (undefined = unlimited). */
+  const available = (state: ApiKeyState | undefined): bigint | undefined => {
+    if (!state || state.budget === undefined) return undefined
+    const left = state.budget - state.spent - state.reserved
+    return left > 0n ? left : 0n
   }
   return {
     /** No keys configured: the gateway serves anyone (and the server refuses to bind beyond loopback). */
     get open(): boolean {
       return byHash.size === 0
     },
-    /** Checks the Authorization header (`Bearer <key>`); throws invalid_api_key, insufficient_quota or rate_limit_exceeded. */
-    authorize(header: string | undefined): ApiKeyState | undefined {
-      if (byHash.size === 0) return undefined
-      const match = /^Bearer\s+(.+)$/i.exec(header ?? '')
-      if (!match) throw errors.invalidApiKey()
-      const id = bytesToHex(sha256(new TextEncoder().encode(match[1]!.trim()))).slice(0, 32)
-      const state = byHash.get(id)
-      if (!state) throw errors.invalidApiKey()
-      if (state.budget !== undefined && state.spent >= state.budget) throw errors.insufficientQuota()
+    /** The key an Authorization header (`Bearer <key>`) names, without counting a request; throws invalid_api_key. */
+    identify,
+    /**
+     * Checks the Authorization header (`Bearer <key>`) and counts a request against the key's rate; throws
+     * invalid_api_key, rate_limit_exceeded, or (when the request spends, as gateway requests do) insufficient_quota.
+     */
+    authorize(header: string | undefined, { spends = true }: { spends?: boolean | undefined } = {}): ApiKeyState | undefined {
+      const state = identify(header)
+      if (!state) return undefined
+      if (spends && available(state) === 0n) throw errors.insufficientQuota()
       if (state.ratePerMinute !== undefined) {
         const now = clock()
         const perMs = state.ratePerMinute / 60_000
@@ -97,19 +140,38 @@ export function createApiKeyStore({ keys, db, clock = Date.now }: { keys: ApiKey
       state.requests++
       return state
     },
-    /** Records what a request cost (persisted). */
-    charge(state: ApiKeyState | undefined, cost: bigint): void {
+    /** Budget not spent nor held by requests in flight (undefined = unlimited). */
+    available,
+    /**
+     * Holds `amount` (a request's worst case) against the key's budget, or throws insufficient_quota when what is
+     * left, after what requests in flight hold, does not cover it. Synchronous: two concurrent requests can never
+     * both take the last of a budget.
+     */
+    reserve(state: ApiKeyState | undefined, amount: bigint): ApiKeyReservation {
+      if (!state || state.budget === undefined) return { state, amount: 0n, open: true }
+      const left = available(state)!
+      if (amount > left) throw errors.insufficientQuota({ needed: amount, left, held: state.reserved })
+      state.reserved += amount
+      return { state, amount, open: true }
+    },
+    /** The request finished: charges what it cost (persisted) and frees its hold. */
+    settle(reservation: ApiKeyReservation, cost: bigint): void {
+      if (!reservation.open) return
+      reservation.open = false
+      const { state } = reservation
       if (!state) return
+      state.reserved -= reservation.amount
       state.spent += cost
-      db?.putUsage(state.id, state.spent, state.requests)
+      persist(state)
     },
-    /** Remaining budget of a key, for the SDK's per-request budget (undefined = unlimited). */
-    remaining(state: ApiKeyState | undefined): bigint | undefined {
-      if (!state || state.budget === undefined) return undefined
-      return state.budget > state.spent ? state.budget - state.spent : 0n
+    /** The request failed before anything was paid: frees its hold. */
+    release(reservation: ApiKeyReservation): void {
+      if (!reservation.open) return
+      reservation.open = false
+      if (reservation.state) reservation.state.reserved -= reservation.amount
     },
-    list(): { name: string; spent: string; requests: number; budget: string | null }[] {
-      return [...byHash.values()].map((s) => ({ name: s.name, spent: s.spent.toString(), requests: s.requests, budget: s.budget?.toString() ?? null }))
+    list(): { name: string; spent: string; reserved: string; requests: number; budget: string | null }[] {
+      return [...byHash.values()].map((s) => ({ name: s.name, spent: s.spent.toString(), reserved: s.reserved.toString(), requests: s.requests, budget: s.budget?.toString() ?? null }))
     },
   }
 }

@@ -1,5 +1,6 @@
 // createCoordinator: the composition of indexer, market, routing, REST API, gateway, status page and metrics
 // into one Hono app. I/O (relays, WebSocket, SQLite path, clock, randomness, the gateway's network) is injected.
+import { dirname, join } from 'node:path'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
@@ -8,12 +9,13 @@ import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../n
 import { nowSeconds } from '../protocol/event.ts'
 import type { Signer } from '../signer.ts'
 import { registerApi } from './api.ts'
+import { openApiKeyUsage } from './apiKeyUsage.ts'
 import { createApiKeyStore, type ApiKeySpec } from './apiKeys.ts'
 import { resolveCoordinatorConfig, type CoordinatorConfig } from './config.ts'
 import { openCoordinatorDb } from './db.ts'
 import { CoordinatorHttpError, errors } from './errors.ts'
 import type { ReceiptIssuer } from '../../client/receipts.ts'
-import { createClientNetwork, type GatewayNetwork } from './gateway/network.ts'
+import { createClientNetwork, marketPriceCeiling, type GatewayNetwork } from './gateway/network.ts'
 import { toOpenAIError } from './gateway/openai.ts'
 import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
 import { createIndexer } from './indexer.ts'
@@ -25,6 +27,11 @@ export type CreateCoordinatorParameters = {
   relays: string[]
   /** SQLite cache path; ':memory:' keeps nothing. */
   dbPath: string
+  /**
+   * API-key spending (SQLite, apiKeyUsage.ts): not a cache, keep it. Default: `api-usage.sqlite` beside the cache
+   * file (':memory:' with a ':memory:' cache). `infernet coordinator` keeps it in INFERNET_HOME.
+   */
+  usagePath?: string | undefined
   WebSocket?: WebSocketConstructor | undefined
   /** The gateway's identity; without it (and without `network`) /v1 chat answers 503. */
   signer?: Signer | undefined
@@ -49,7 +56,8 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
   const market = new MarketIndex()
   const pool: RelayPool | undefined = relays.length ? createRelayPool({ urls: relays, WebSocket, logger: logger.child('[relays]') }) : undefined
   const indexer = createIndexer({ db, market, pool, logger: logger.child('[indexer]'), now, flushMs: config.flushMs, statsWindowSeconds: config.statsWindowSeconds })
-  const keys = createApiKeyStore({ keys: [...(parameters.apiKeys ?? []), ...config.apiKeys.map((key) => ({ key }))], db })
+  const usage = openApiKeyUsage(parameters.usagePath ?? (dbPath === ':memory:' ? ':memory:' : join(dirname(dbPath), 'api-usage.sqlite')))
+  const keys = createApiKeyStore({ keys: [...(parameters.apiKeys ?? []), ...config.apiKeys.map((key) => ({ key }))], usage, legacy: db })
   const http: HttpCounters = new Map()
 
   const app = new Hono<{ Variables: GatewayVariables }>()
@@ -85,14 +93,29 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
     throw errors.notFound(c.req.path)
   })
 
-  registerApi(app as unknown as Hono, { market, indexer, db, pool, now, topK: config.topK, random, logger, startedAt })
+  registerApi(app as unknown as Hono, {
+    market,
+    indexer,
+    db,
+    pool,
+    now,
+    topK: config.topK,
+    random,
+    logger,
+    startedAt,
+    keys,
+    maxStreams: config.maxStreams,
+    maxStreamsPerKey: config.maxStreamsPerKey,
+    maxJsonDepth: config.maxJsonDepth,
+  })
 
+  const maxPrice =
+    config.maxPriceInput || config.maxPriceOutput
+      ? { input: config.maxPriceInput || (10n ** 30n).toString(), output: config.maxPriceOutput || (10n ** 30n).toString() }
+      : undefined
+  const candidateLimit = Math.max(1, config.gatewayCandidates)
   let network = parameters.network
   if (!network && config.gateway && parameters.signer && WebSocket && relays.length) {
-    const maxPrice =
-      config.maxPriceInput || config.maxPriceOutput
-        ? { input: config.maxPriceInput || (10n ** 30n).toString(), output: config.maxPriceOutput || (10n ** 30n).toString() }
-        : undefined
     network = createClientNetwork({
       relays,
       signer: parameters.signer,
@@ -102,12 +125,23 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       random,
       acceptTimeoutMs: config.acceptTimeoutMs,
       maxPrice,
-      candidateLimit: Math.max(1, config.gatewayCandidates),
+      candidateLimit,
       receipts: parameters.receipts,
       logger,
     })
   }
-  if (config.gateway) registerGateway(app, { market, network, keys, now, logger: logger.child('[gateway]') })
+  if (config.gateway) {
+    registerGateway(app, {
+      market,
+      network,
+      keys,
+      now,
+      logger: logger.child('[gateway]'),
+      priceCeiling: marketPriceCeiling({ market, limit: candidateLimit, topK: config.topK, maxPrice }),
+      defaultMaxTokens: config.gatewayDefaultMaxTokens,
+      maxJsonDepth: config.maxJsonDepth,
+    })
+  }
 
   const snapshot = async (): Promise<StatusSnapshot> => (await (await app.request('/api/v1/stats')).json()) as StatusSnapshot
   app.get('/', async (c) => c.html(renderStatusPage(await snapshot())))
@@ -131,6 +165,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       indexer.close()
       pool?.close()
       db.close()
+      usage.close()
     },
   }
 }

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, client TEXT, node TEXT, mo
 CREATE TABLE IF NOT EXISTS job_events (id TEXT PRIMARY KEY, job TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job, created_at);
 CREATE TABLE IF NOT EXISTS receipts (id TEXT PRIMARY KEY, node TEXT NOT NULL, client TEXT NOT NULL, job TEXT, created_at INTEGER NOT NULL);
+-- Spending of API keys as versions before apiKeyUsage.ts kept it: read once to carry it over, never written.
 CREATE TABLE IF NOT EXISTS api_usage (key_id TEXT PRIMARY KEY, spent TEXT NOT NULL, requests INTEGER NOT NULL);
 `
 
@@ -62,7 +63,6 @@ export function openCoordinatorDb(path: string) {
     jobEvents: db.prepare('SELECT json FROM job_events WHERE job = ? ORDER BY created_at, kind DESC'),
     putReceipt: db.prepare('INSERT OR IGNORE INTO receipts (id, node, client, job, created_at) VALUES (?, ?, ?, ?, ?)'),
     getUsage: db.prepare('SELECT spent, requests FROM api_usage WHERE key_id = ?'),
-    putUsage: db.prepare('INSERT OR REPLACE INTO api_usage (key_id, spent, requests) VALUES (?, ?, ?)'),
     countJobs: db.prepare('SELECT outcome, COUNT(*) AS n FROM jobs GROUP BY outcome'),
     deleteNode: db.prepare('DELETE FROM node_events WHERE pubkey = ?'),
     pruneJobs: db.prepare('DELETE FROM jobs WHERE updated_at < ?'),
@@ -113,12 +113,10 @@ export function openCoordinatorDb(path: string) {
     putReceipt(id: string, node: string, client: string, job: string | undefined, createdAt: number): boolean {
       return st.putReceipt.run(id, node, client, job ?? null, createdAt).changes > 0
     },
+    /** Spending an older version recorded in this cache (apiKeys.ts carries it into the usage file). */
     getUsage(keyId: string): { spent: bigint; requests: number } {
       const r = st.getUsage.get(keyId) as { spent: string; requests: number } | undefined
       return r ? { spent: BigInt(r.spent), requests: r.requests } : { spent: 0n, requests: 0 }
-    },
-    putUsage(keyId: string, spent: bigint, requests: number): void {
-      st.putUsage.run(keyId, spent.toString(), requests)
     },
     jobCounts(): Record<string, number> {
       const out: Record<string, number> = {}

@@ -35,6 +35,11 @@ export class CoordinatorHttpError extends BaseError {
 
 export const errors = {
   invalidJson: (detail: string) => new CoordinatorHttpError(`Request body is not valid JSON: ${detail}`, { status: 400, wireCode: 'invalid_json' }),
+  tooDeep: (limit: number, offset: number) =>
+    new CoordinatorHttpError(`Request body nests arrays and objects more than ${limit} levels deep (at character ${offset}); flatten the field that nests this deep.`, {
+      status: 400,
+      wireCode: 'json_too_deep',
+    }),
   invalidRequest: (message: string, param?: string) => new CoordinatorHttpError(message, { status: 400, wireCode: 'invalid_request', param }),
   invalidEvent: (reason: string) => new CoordinatorHttpError(`Job request event rejected: ${reason}`, { status: 400, wireCode: 'invalid_event' }),
   tooLarge: (limit: number) => new CoordinatorHttpError(`Request body exceeds ${limit} bytes.`, { status: 413, wireCode: 'payload_too_large' }),
@@ -49,11 +54,34 @@ export const errors = {
   jobNotFound: (id: string) => new CoordinatorHttpError(`No job ${id.slice(0, 12)}… has been indexed.`, { status: 404, wireCode: 'job_not_found' }),
   notFound: (path: string) => new CoordinatorHttpError(`No route for ${path}.`, { status: 404, wireCode: 'not_found' }),
   noCapacity: (model: string) =>
-    new CoordinatorHttpError(`Every node serving \`${model}\` is busy, stale or above your price limit.`, { status: 503, wireCode: 'no_capacity', retryAfterSeconds: 5 }),
+    new CoordinatorHttpError(`No node serving \`${model}\` can take this request: each is above the price limit, excluded by the query, or its weights differ.`, { status: 503, wireCode: 'no_capacity', retryAfterSeconds: 5 }),
+  busy: (model: string, { busy, retryAfterSeconds }: { busy: number; retryAfterSeconds: number }) =>
+    new CoordinatorHttpError(
+      `Every node serving \`${model}\` is busy (${busy === 1 ? 'its' : `all ${busy} nodes'`} slots and queue places are taken); retry in ${retryAfterSeconds}s.`,
+      { status: 503, wireCode: 'busy', type: 'server_error', retryAfterSeconds },
+    ),
+  duplicateJob: (id: string) =>
+    new CoordinatorHttpError(`Job ${id.slice(0, 12)}… was already submitted; a signed job request runs once (sign a new one to run it again).`, { status: 409, wireCode: 'duplicate_job' }),
+  tooManyStreams: (limit: number, whose: string) =>
+    new CoordinatorHttpError(`${limit} job streams are open on ${whose}, the most it allows; close one (or poll GET /api/v1/jobs/:id) and retry.`, {
+      status: 429,
+      wireCode: 'too_many_streams',
+      retryAfterSeconds: 5,
+    }),
   publishFailed: (detail: string) => new CoordinatorHttpError(`No relay accepted the job request: ${detail}`, { status: 502, wireCode: 'publish_failed' }),
   invalidApiKey: () => new CoordinatorHttpError('Incorrect API key provided.', { status: 401, wireCode: 'invalid_api_key' }),
-  insufficientQuota: () =>
-    new CoordinatorHttpError('You exceeded your current quota (the budget of this API key is spent).', { status: 429, wireCode: 'insufficient_quota', type: 'insufficient_quota' }),
+  insufficientQuota: (hold?: { needed: bigint; left: bigint; held: bigint }) =>
+    new CoordinatorHttpError(
+      hold
+        ? `You exceeded your current quota: this request could cost up to ${hold.needed} (its prompt and max_tokens at the price of the nodes serving it), and this API key has ${hold.left} left${hold.held > 0n ? ` (${hold.held} more is held by its requests in flight)` : ''}.`
+        : 'You exceeded your current quota (the budget of this API key is spent).',
+      {
+        status: 429,
+        wireCode: 'insufficient_quota',
+        type: 'insufficient_quota',
+        ...(hold ? { metaMessages: ['Lower max_tokens, shorten the prompt, wait for requests in flight to finish, or raise the budget of this key.'] } : {}),
+      },
+    ),
   rateLimited: (retryAfterSeconds: number) =>
     new CoordinatorHttpError(`Rate limit reached for this API key; retry in ${retryAfterSeconds}s.`, { status: 429, wireCode: 'rate_limit_exceeded', retryAfterSeconds }),
   upstream: (message: string, status = 502, wireCode = 'upstream_error', retryAfterSeconds?: number) =>

@@ -9,6 +9,7 @@ import type { Price } from '../protocol/schema.ts'
 import { isLive } from '../routing/liveness.ts'
 import { offersOf } from '../routing/offer.ts'
 import { pickFromRanked, rankNodes } from '../routing/rank.ts'
+import { saturation, type Saturation } from '../routing/saturation.ts'
 import { scoreNode, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
 import { emptyStats, type NodeStats } from '../routing/stats.ts'
 import type { IndexedNode } from './indexedNode.ts'
@@ -216,6 +217,11 @@ export class MarketIndex {
       this.touch(picked[0].node)
     }
     return picked.slice(0, limit)
+  }
+
+  /** Set when the query has no candidate only because every node that qualifies is busy (src/routing/saturation.ts). */
+  busy(query: RouteQuery, now: number): Saturation | undefined {
+    return saturation(this.byModel.get(query.model) ?? [], query, now)
   }
 
   /** True when some live node announces the model (busy or not): tells "unknown model" from "no capacity". */

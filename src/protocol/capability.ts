@@ -33,6 +33,8 @@ export const capabilityContent = z.object({
   /** Base URL of the node's stream endpoint (POST /v1/jobs SSE, GET /v1/ws), or null when not reachable. */
   stream: url.nullable(),
   maxConcurrency: z.number().int().positive().max(4096),
+  /** Jobs the node holds waiting for a slot before it refuses new ones `busy` (routers count this room). */
+  maxQueue: z.number().int().nonnegative().max(65_536).optional(),
   maxPromptBytes: z.number().int().positive(),
   payment: z
     .object({

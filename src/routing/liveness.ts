@@ -24,14 +24,23 @@ export function isLive(node: NodeState, now: number, model?: string): boolean {
 }
 
 /**
- * A free slot, or a queue shorter than the slots: the node admits queued jobs (node/jobs/scheduler.ts), and such a
- * queue clears within about one job, so refusing it would report "no capacity" while the network has some.
+ * Jobs a node takes before it refuses `busy`, by its newest heartbeat: its free slots plus its free queue places
+ * (nips/routing.md, "Liveness"). The queue's size is the capability's `maxQueue`; a node that does not announce it
+ * counts as many queue places as slots, the rule before `maxQueue` existed (`free > 0 or queue < total`).
  */
-export function hasCapacity(heartbeat: Heartbeat): boolean {
-  return heartbeat.slots.free > 0 || heartbeat.queue < heartbeat.slots.total
+export function room(node: NodeState): number {
+  const hb = node.heartbeat
+  if (!hb) return 0
+  const queuePlaces = node.capability.maxQueue ?? hb.slots.total
+  return hb.slots.free + Math.max(0, queuePlaces - hb.queue)
+}
+
+/** Room for one more job (see `room`): a node whose slots are taken still admits jobs into its queue. */
+export function hasCapacity(node: NodeState): boolean {
+  return room(node) > 0
 }
 
 /** Live (for `model`) and able to take a job now. */
 export function isAvailable(node: NodeState, now: number, model?: string): boolean {
-  return isLive(node, now, model) && hasCapacity(node.heartbeat!)
+  return isLive(node, now, model) && hasCapacity(node)
 }

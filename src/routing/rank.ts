@@ -2,7 +2,7 @@
 // its relay market with it, a coordinator ranks (and indexes) its own, and both give the same order.
 import { decode } from 'nostr-tools/nip19'
 import { digestMatches } from '../protocol/modelDigest.ts'
-import { isAvailable } from './liveness.ts'
+import { hasCapacity, isLive } from './liveness.ts'
 import { offerFor } from './offer.ts'
 import { compareRanked, scoreNode, type Ranked, type RouteQuery, type RoutingNode } from './score.ts'
 
@@ -32,11 +32,19 @@ export function prepareQuery(query: RouteQuery): PreparedQuery {
 
 /** Candidate rule: available for the model (with the pinned weights, if any), not excluded, priced within the limit, and kept by a filter policy. */
 export function isCandidate(node: RoutingNode, query: RouteQuery, now: number): boolean {
+  return isEligible(node, query, now) && hasCapacity(node)
+}
+
+/**
+ * Every condition of the candidate rule but room for the job: a node that is eligible and not a candidate is
+ * busy, which a router answers differently from "no node serves this" (it will have room again).
+ */
+export function isEligible(node: RoutingNode, query: RouteQuery, now: number): boolean {
   const q = prepareQuery(query)
   if (q.exclude?.has(node.pubkey)) return false
   if (q.pin !== undefined && node.pubkey !== q.pin) return false
   if (q.onlyRegion !== undefined && node.capability.region?.toLowerCase() !== q.onlyRegion) return false
-  if (!isAvailable(node, now, q.model)) return false
+  if (!isLive(node, now, q.model)) return false
   if (q.digest !== undefined && !digestMatches(node.capability.models.find((m) => m.id === q.model)?.digest, q.digest)) return false
   const offer = offerFor(node.capability, q.model)
   if (!offer) return false

@@ -1,13 +1,17 @@
 // The one liveness rule (nips/routing.md, "Liveness"), on parsed data at a fixed clock: each condition alone
 // takes a node out, including the two the SDK and the coordinator used to disagree on.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import type { Capability } from '../../src/protocol/capability.ts'
 import type { Heartbeat } from '../../src/protocol/heartbeat.ts'
-import { hasCapacity, heartbeatFresh, isAvailable, isLive, type NodeState } from '../../src/routing/liveness.ts'
+import { hasCapacity, heartbeatFresh, isAvailable, isLive, room, type NodeState } from '../../src/routing/liveness.ts'
 import { fixedNow } from '../helpers/keys.ts'
 
 const now = fixedNow
+
+type CapacityCase = { name: string; maxQueue?: number; slots: { free: number; total: number }; queue: number; room: number; available: boolean }
+const capacityVectors = JSON.parse(readFileSync(new URL('../vectors/capacity.json', import.meta.url), 'utf8')) as { cases: CapacityCase[] }
 
 function node({ capability = {}, heartbeat = {} }: { capability?: Partial<Capability>; heartbeat?: Partial<Heartbeat> } = {}): NodeState {
   return {
@@ -34,12 +38,13 @@ test('live: unexpired capability, fresh heartbeat, healthy backend, and for a mo
   assert.equal(isLive(node({ capability: { models: [{ id: 'mistral' }] } }), now, 'llama3'), false)
 })
 
-test('capacity: a free slot, or a queue shorter than the slots', () => {
-  assert.equal(hasCapacity(node().heartbeat!), true)
-  assert.equal(hasCapacity(node({ heartbeat: { slots: { free: 0, total: 4 }, queue: 3 } }).heartbeat!), true)
-  assert.equal(hasCapacity(node({ heartbeat: { slots: { free: 0, total: 4 }, queue: 4 } }).heartbeat!), false)
-  assert.equal(isAvailable(node({ heartbeat: { slots: { free: 0, total: 4 }, queue: 4 } }), now, 'llama3'), false)
-  assert.equal(isAvailable(node({ heartbeat: { slots: { free: 0, total: 4 }, queue: 1 } }), now, 'llama3'), true)
-  // Busy is still live: a coordinator answers "no capacity", not "unknown model".
-  assert.equal(isLive(node({ heartbeat: { slots: { free: 0, total: 4 }, queue: 4 } }), now, 'llama3'), true)
+test('capacity: free slots plus free queue places (test/vectors/capacity.json)', () => {
+  for (const c of capacityVectors.cases) {
+    const n = node({ capability: c.maxQueue === undefined ? {} : { maxQueue: c.maxQueue }, heartbeat: { slots: c.slots, queue: c.queue } })
+    assert.equal(room(n), c.room, c.name)
+    assert.equal(hasCapacity(n), c.available, c.name)
+    assert.equal(isAvailable(n, now, 'llama3'), c.available, c.name)
+    // Busy is still live: a router answers "busy", not "unknown model".
+    assert.equal(isLive(n, now, 'llama3'), true, c.name)
+  }
 })

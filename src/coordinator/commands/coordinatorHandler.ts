@@ -10,6 +10,7 @@ import { createLogger, type LogLevel } from '../../log.ts'
 import type { WebSocketConstructor } from '../../net/relayPool.ts'
 import { createFastSigner } from '../../signer.ts'
 import { readApiKeyFile } from '../apiKeyFile.ts'
+import { apiKeyUsagePath } from '../apiKeyUsage.ts'
 import { loadKeysFile } from '../apiKeys.ts'
 import { createCoordinator } from '../app.ts'
 import { loadCoordinatorConfig } from '../config.ts'
@@ -31,6 +32,7 @@ export async function runCoordinator(args: CoordinatorCommandArguments): Promise
   const coordinator = createCoordinator({
     relays: common.relays,
     dbPath,
+    usagePath: apiKeyUsagePath(home),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     signer: await createFastSigner(identity.secretKey),
     apiKeys,

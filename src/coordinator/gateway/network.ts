@@ -21,7 +21,9 @@ import { toMarketNode } from '../../../client/market.ts'
 import type { ReceiptIssuer } from '../../../client/receipts.ts'
 import { CoordinatorHttpError, errors } from '../errors.ts'
 import type { MarketIndex } from '../marketIndex.ts'
+import type { Saturation } from '../../routing/saturation.ts'
 import { summarizeStats } from '../../routing/stats.ts'
+import { priceCeiling } from './budget.ts'
 import type { GatewayResult } from './openai.ts'
 
 export type GatewayChatStream = AsyncIterable<{ type: 'delta'; text: string }> & { result: Promise<GatewayResult>; cancel(): void }
@@ -69,6 +71,17 @@ export function marketNodeSource({ market, limit, topK, random, maxPrice }: { ma
   }
 }
 
+/**
+ * The highest price among the nodes `marketNodeSource` may hand the SDK for a model right now (the best
+ * max(limit, topK) candidates, as `pick` draws them): the gateway holds a request's worst case at it. Undefined
+ * when no node is a candidate. A node that enters that set later and costs more is skipped by the SDK, whose
+ * per-request budget is the hold.
+ */
+export function marketPriceCeiling({ market, limit, topK, maxPrice }: { market: MarketIndex; limit: number; topK: number; maxPrice?: Price | undefined }) {
+  return ({ model, now }: { model: string; now: number }): Price | undefined =>
+    priceCeiling(market.route({ model, maxPrice, policy: 'balanced' }, { now, limit: Math.max(limit, topK) }).flatMap(({ node }) => node.offers.get(model)?.price ?? []))
+}
+
 export function createClientNetwork({ relays, signer, WebSocket, market, topK, random, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
   const nodeSource = marketNodeSource({ market, limit: candidateLimit, topK, random, maxPrice })
   // The coordinator's own default policy, so the gateway routes as GET /api/v1/nodes?pick=1 does.
@@ -79,11 +92,25 @@ export function createClientNetwork({ relays, signer, WebSocket, market, topK, r
   }
 }
 
-/** Turns the SDK's typed errors into gateway errors (status, OpenAI code, retry-after). */
-export function mapNetworkError(err: unknown, model: string): unknown {
+/** Seconds a caller is told to wait when every node it tried refused `busy` though their heartbeats showed room. */
+const busyRefusalRetryAfterSeconds = 2
+
+/**
+ * Turns the SDK's typed errors into gateway errors (status, OpenAI code, retry-after). `busy` tells whether the
+ * market has no candidate only because every node is full (then the answer is `busy`, not "no node").
+ */
+export function mapNetworkError(err: unknown, model: string, { busy }: { busy?: (() => Saturation | undefined) | undefined } = {}): unknown {
   if (err instanceof CoordinatorHttpError) return err
-  if (err instanceof NoNodeForModelError) return errors.noCapacity(model)
-  if (err instanceof AllCandidatesFailedError) return errors.upstream(`Every node tried for \`${model}\` failed: ${err.failures.map((f) => f.reason).join('; ')}`, 503, 'all_nodes_failed', 2)
+  if (err instanceof NoNodeForModelError) {
+    const full = busy?.()
+    return full ? errors.busy(model, full) : errors.noCapacity(model)
+  }
+  if (err instanceof AllCandidatesFailedError) {
+    if (err.failures.length > 0 && err.failures.every((f) => f.code === 'busy')) {
+      return errors.busy(model, busy?.() ?? { busy: err.failures.length, retryAfterSeconds: busyRefusalRetryAfterSeconds })
+    }
+    return errors.upstream(`Every node tried for \`${model}\` failed: ${err.failures.map((f) => f.reason).join('; ')}`, 503, 'all_nodes_failed', 2)
+  }
   if (err instanceof BudgetExceededError) return errors.insufficientQuota()
   if (err instanceof RequestTooLargeError) return new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: 'messages' })
   if (err instanceof RequestRejectedError) {
