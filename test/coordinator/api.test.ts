@@ -156,7 +156,7 @@ describe('REST API (app.request)', () => {
     const html = await (await coord.app.request('/')).text()
     assert.match(html, /<td>llama3<\/td>/)
     assert.match(html, /<td>cheap<\/td>/)
-    assert.match(html, /<td>4000000<\/td>/)
+    assert.match(html, /<td>0.004 gwei<\/td>/)
     assert.equal((await get('/api/v1/nope')).body.error!.code, 'not_found')
   })
 })
