@@ -119,6 +119,7 @@ describe('@infernet/sdk, packed and installed into another project', () => {
       relay = await startRelay()
       node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: backend.url } })
     })()
+    network.catch(() => {}) // awaited below, once the package is installed; a build failure must not orphan it
     await ok('npm run build:packages', run('npm', ['run', '--silent', 'build:packages'], { cwd: root, timeoutMs: 120_000 }))
     const pack = await ok('npm pack', run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: join(root, 'packages', 'sdk'), timeoutMs: 60_000 }))
     packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0]!
