@@ -47,7 +47,7 @@ const boundaries = [
 ]
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'src/contracts/artifacts/**', '.data/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'src/contracts/artifacts/**', '.data/**', 'coverage/**', 'packages/*/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,9 +7,8 @@ import type { WindowNostr } from 'nostr-tools/nip07'
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { getEventHash, getPublicKey } from 'nostr-tools/pure'
-import type { Nostr } from 'nostr-wasm'
 import { decrypt, encrypt, getConversationKey } from './protocol/nip44.ts'
-import { loadNostrWasm } from './protocol/verify.ts'
+import { loadNostrWasm, type NostrWasm } from './protocol/verify.ts'
 
 /** NIP-44 v2 with one peer, as NIP-07's `window.nostr.nip44`: the shared secret stays inside the signer. */
 export type Nip44Cipher = {
@@ -34,7 +33,7 @@ export type LocalSigner = Signer & { conversationKey(peerPubkey: string): Uint8A
 export type LocalSignerOptions = {
   cacheSize?: number | undefined
   /** libsecp256k1 (WASM) for signing; much faster than the pure-JS default (see bench/protocol). */
-  wasm?: Nostr | undefined
+  wasm?: NostrWasm | undefined
 }
 
 export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, wasm }: LocalSignerOptions = {}): LocalSigner {

@@ -7,7 +7,6 @@ import { schnorr } from '@noble/curves/secp256k1.js'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import type { Event as NostrEvent } from 'nostr-tools/core'
 import { getEventHash } from 'nostr-tools/pure'
-import type { Nostr } from 'nostr-wasm'
 
 /** Schnorr check of sig over an id that was already checked. */
 export type SignatureVerifier = (event: NostrEvent) => boolean
@@ -69,13 +68,25 @@ export function createEventVerifier({ verifySignature = verifySignatureNoble, ca
 /** What the parsers use when no verifier is given: @noble/curves, remembering nothing (so it holds no state). */
 export const defaultEventVerifier: EventVerifier = createEventVerifier({ cacheSize: 0 })
 
+/**
+ * The part of nostr-wasm's API the core uses, named here rather than imported: nostr-wasm's own declarations
+ * reference @types/node and @types/web, which it does not install, so a type naming them would break the type
+ * check of every project that installs @infernet/sdk (test/packages/sdk.test.ts). Its `Nostr` satisfies this.
+ */
+export type NostrWasm = {
+  /** Sets `id` and `sig` of an event whose `pubkey` is the key's. */
+  finalizeEvent(event: NostrEvent, secretKey: Uint8Array): void
+  /** Throws unless the event's id and signature hold. */
+  verifyEvent(event: NostrEvent): void
+}
+
 /** libsecp256k1 (WASM), a fresh instance per call: a process loads it once and keeps what it made. */
-export function loadNostrWasm(): Promise<Nostr> {
+export function loadNostrWasm(): Promise<NostrWasm> {
   return import('nostr-wasm').then((m) => m.initNostrWasm())
 }
 
 /** A Schnorr verifier backed by libsecp256k1; it re-checks the id as well, which costs little beside the signature. */
-export async function loadWasmVerifier(nostrWasm?: Nostr | undefined): Promise<SignatureVerifier> {
+export async function loadWasmVerifier(nostrWasm?: NostrWasm | undefined): Promise<SignatureVerifier> {
   const nw = nostrWasm ?? (await loadNostrWasm())
   return (event) => {
     try {
@@ -88,7 +99,7 @@ export async function loadWasmVerifier(nostrWasm?: Nostr | undefined): Promise<S
 }
 
 /** An event verifier backed by libsecp256k1 (rejects when the WASM module cannot load). */
-export async function loadWasmEventVerifier(options: Omit<CreateEventVerifierParameters, 'verifySignature'> & { nostrWasm?: Nostr | undefined } = {}): Promise<EventVerifier> {
+export async function loadWasmEventVerifier(options: Omit<CreateEventVerifierParameters, 'verifySignature'> & { nostrWasm?: NostrWasm | undefined } = {}): Promise<EventVerifier> {
   const { nostrWasm, ...rest } = options
   return createEventVerifier({ ...rest, verifySignature: await loadWasmVerifier(nostrWasm) })
 }
