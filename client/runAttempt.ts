@@ -6,10 +6,10 @@
 import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
 import type { Logger } from '../src/log.ts'
 import { buildAuthEvent } from '../src/protocol/auth.ts'
-import type { NostrEvent, ValidateOptions } from '../src/protocol/event.ts'
+import type { NostrEvent, ValidateOptions, ValidationResult } from '../src/protocol/event.ts'
 import { buildJobCancel } from '../src/protocol/jobCancel.ts'
 import { buildJobRequest, type JobPayload } from '../src/protocol/jobRequest.ts'
-import { decryptJobResult } from '../src/protocol/jobResult.ts'
+import { decryptJobResult, type JobResultContent } from '../src/protocol/jobResult.ts'
 import { parseJobStatus } from '../src/protocol/jobStatus.ts'
 import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
@@ -23,7 +23,7 @@ import type { MarketNode } from './market.ts'
 export type AttemptPhase = 'before-first-token' | 'mid-stream'
 
 export type AttemptOutcome =
-  | { ok: true; job: string; transport: 'direct' | 'relay'; text: string; resultEvent: NostrEvent }
+  | { ok: true; job: string; transport: 'direct' | 'relay'; text: string; resultEvent: NostrEvent; resultContent: ValidationResult<JobResultContent> }
   | { ok: false; job: string; transport: 'direct' | 'relay'; text: string; phase: AttemptPhase; reason: string; code?: string | undefined; cancelled?: boolean | undefined }
 
 export type RunAttemptParameters = {
@@ -145,13 +145,14 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
       },
       async result(resultEvent) {
         if (settled) return
+        // The encrypted part carries the output hash (result v2), and the whole text for the relay transport.
+        const resultContent = await decryptJobResult(resultEvent, signer)
         if (transport === 'relay' && resultEvent.pubkey === node.pubkey) {
           // Chunks through relays can be lost; the relay-transport result carries the whole text.
-          const content = await decryptJobResult(resultEvent, signer)
-          const full = content.ok ? content.data.text : undefined
+          const full = resultContent.ok ? resultContent.data.text : undefined
           if (full !== undefined && full.startsWith(text) && full.length > text.length) deliver(full.slice(text.length))
         }
-        finish({ ok: true, job, transport, text, resultEvent })
+        finish({ ok: true, job, transport, text, resultEvent, resultContent })
       },
       error(code, message) {
         fail(`node error ${code ?? 'unknown'}: ${message}`, code, false, code === 'cancelled')

@@ -1,18 +1,25 @@
-// Checks a node's signed result (kind 3831) against what the client asked and what it streamed. Pure.
-// A result passes when: the event is valid and signed by the node the job was sent to; it names this job,
-// this client and the model asked; its output hash is the sha256 of the text streamed for this job; the
-// usage is plausible for that text (completion tokens <= bytes + 16, and bytes <= 64 * (completion tokens + 4);
-// prompt tokens <= prompt bytes + 512 for chat-template overhead); and the amount equals
-// amountDue(usage, the price the node announced for the model). See nips/client.md.
-import type { NostrEvent } from '../src/protocol/event.ts'
+// Checks a node's signed result (kind 3831, v2) against what the client asked and what it streamed. Pure.
+// A result passes when: the event is a valid result v2 signed by the node the job was sent to; it names this job,
+// this client and the model asked; its encrypted content decrypts and carries the sha256 of the text streamed for
+// this job; the usage is within the bounds of src/protocol/usageBounds.ts for that model, those messages and that
+// text (and output bytes <= 64 * (completion tokens + 4), so a node cannot hide its speed behind a low count); and
+// the amount equals amountDue(usage, the price the node announced for the model). A refusal carries a code that
+// the client publishes in its signed rejection (src/protocol/resultRejection.ts). See nips/client.md.
+import type { NostrEvent, ValidationResult } from '../src/protocol/event.ts'
 import { utf8Length } from '../src/protocol/event.ts'
-import { outputHash, parseJobResult, type JobResult } from '../src/protocol/jobResult.ts'
+import type { GenerationParams } from '../src/protocol/generationParams.ts'
+import type { ChatMessage } from '../src/protocol/jobRequest.ts'
+import { outputHash, parseJobResult, type JobResult, type JobResultContent } from '../src/protocol/jobResult.ts'
 import { amountDue } from '../src/protocol/price.ts'
+import type { RejectionCode } from '../src/protocol/resultRejection.ts'
 import type { Price } from '../src/protocol/schema.ts'
+import { maxCompletionTokens, maxPromptTokens } from '../src/protocol/usageBounds.ts'
 import type { EventVerifier } from '../src/protocol/verify.ts'
 
 export type VerifyResultParameters = {
   event: unknown
+  /** The result's encrypted content as the client decrypted it (decryptJobResult). */
+  content: ValidationResult<JobResultContent>
   node: string
   job: string
   client: string
@@ -20,30 +27,46 @@ export type VerifyResultParameters = {
   /** Text streamed for this job (this node's output only, without a resumed prefix). */
   text: string
   price: Price
-  promptBytes: number
+  /** The messages this job sent (with the resumed prefix as the last assistant message, if any). */
+  messages: readonly ChatMessage[]
+  /** The job's generation parameters (stop sequences, and fields a template renders into the prompt). */
+  params?: GenerationParams | undefined
   now?: number | undefined
   /** The client's verifier (it may already have checked this event as it arrived). */
   verifier?: EventVerifier | undefined
 }
 
-export type VerifyResultReturnType = { ok: true; result: JobResult; event: NostrEvent } | { ok: false; reason: string }
+export type UsageBound = { promptTokens: number; completionTokens: number }
+
+export type VerifyResultReturnType =
+  | { ok: true; result: JobResult; event: NostrEvent }
+  | { ok: false; code: RejectionCode; reason: string; result?: JobResult | undefined; bound?: UsageBound | undefined }
 
 export function verifyResult(p: VerifyResultParameters): VerifyResultReturnType {
   const parsed = parseJobResult(p.event, { now: p.now, verify: p.verifier })
-  if (!parsed.ok) return { ok: false, reason: `result event rejected (${parsed.reason})` }
+  if (!parsed.ok) return { ok: false, code: parsed.code === 'unsupported-version' ? 'unsupported-version' : 'bad-event', reason: `result event rejected (${parsed.reason})` }
   const r = parsed.data
-  if (r.node !== p.node) return { ok: false, reason: 'result is signed by another key than the node asked' }
-  if (r.job !== p.job) return { ok: false, reason: 'result names another job' }
-  if (r.client !== p.client) return { ok: false, reason: 'result is addressed to another client' }
-  if (r.model !== p.model) return { ok: false, reason: `result names model "${r.model}", asked "${p.model}"` }
-  if (r.outputHash !== outputHash(p.text)) return { ok: false, reason: 'output hash does not match the streamed text' }
+  const refuse = (code: RejectionCode, reason: string, bound?: UsageBound): VerifyResultReturnType => ({ ok: false, code, reason, result: r, bound })
+  if (r.node !== p.node) return refuse('wrong-node', 'result is signed by another key than the node asked')
+  if (r.job !== p.job) return refuse('wrong-job', 'result names another job')
+  if (r.client !== p.client) return refuse('wrong-client', 'result is addressed to another client')
+  if (r.model !== p.model) return refuse('wrong-model', `result names model "${r.model}", asked "${p.model}"`)
+  if (!p.content.ok) return refuse('unreadable', `result content cannot be read (${p.content.reason})`)
+  if (p.content.data.output !== outputHash(p.text)) return refuse('output-mismatch', 'output hash does not match the streamed text')
   const bytes = utf8Length(p.text)
   const { promptTokens, completionTokens } = r.usage
-  if (completionTokens > bytes + 16 || bytes > 64 * (completionTokens + 4)) {
-    return { ok: false, reason: `usage claims ${completionTokens} completion tokens for ${bytes} bytes of output` }
+  const bound = {
+    promptTokens: maxPromptTokens({ model: p.model, messages: p.messages, params: p.params }),
+    completionTokens: maxCompletionTokens({ model: p.model, output: p.text, stop: p.params?.stop }),
   }
-  if (promptTokens > p.promptBytes + 512) return { ok: false, reason: `usage claims ${promptTokens} prompt tokens for ${p.promptBytes} bytes of prompt` }
+  if (completionTokens > bound.completionTokens) {
+    return refuse('completion-overcharge', `usage claims ${completionTokens} completion tokens for ${bytes} bytes of output (at most ${bound.completionTokens} for ${p.model})`, bound)
+  }
+  if (bytes > 64 * (completionTokens + 4)) return refuse('completion-undercount', `usage claims ${completionTokens} completion tokens for ${bytes} bytes of output`, bound)
+  if (promptTokens > bound.promptTokens) {
+    return refuse('prompt-overcharge', `usage claims ${promptTokens} prompt tokens for a prompt of at most ${bound.promptTokens} tokens for ${p.model}`, bound)
+  }
   const due = amountDue(r.usage, p.price)
-  if (r.amount !== due) return { ok: false, reason: `amount ${r.amount} differs from ${due} due at the announced price` }
+  if (r.amount !== due) return refuse('wrong-amount', `amount ${r.amount} differs from ${due} due at the announced price`)
   return { ok: true, result: r, event: parsed.event }
 }

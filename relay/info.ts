@@ -33,6 +33,7 @@ export function relayInfo(config: RelayConfig): Record<string, unknown> {
       events_per_second_per_ip: config.eventsPerSecondPerIp,
       reqs_per_second_per_connection: config.reqsPerSecondPerConnection,
       max_buffered_bytes: config.maxBufferedBytes,
+      max_connections_per_ip: config.maxConnectionsPerIp,
       auth_required_kinds: config.authRequiredKinds,
     },
   }

@@ -10,6 +10,7 @@ import { handleInvalid } from './handlers/invalid.ts'
 import { handleReq } from './handlers/req.ts'
 import { noticeMessage, okMessage, parseClientMessage, type ClientMessage } from './messages.ts'
 import { countReject } from './metrics.ts'
+import { findEventId } from './rawEventId.ts'
 
 function dispatch(ctx: RelayContext, conn: RelayConnection, msg: ClientMessage, size: number): Promise<void> | void {
   switch (msg.type) {
@@ -49,8 +50,8 @@ export async function handleMessage(ctx: RelayContext, conn: RelayConnection, te
     if (size > config.maxMessageBytes) {
       const reason = `invalid: message is ${size} bytes, limit is ${config.maxMessageBytes}`
       countReject(ctx.metrics, reason)
-      // Not parsed (that is the point of the limit), so the id for the OK is fished out of the message's start.
-      const id = /^\s*\[\s*"EVENT"\s*,\s*\{[^]*?"id"\s*:\s*"([0-9a-f]{64})"/.exec(text.slice(0, 4096))?.[1]
+      // Not parsed (that is the point of the limit): the id for the OK is read from the raw frame, wherever it sits.
+      const id = findEventId(text)
       ctx.connections.send(conn, id ? okMessage(id, false, reason) : noticeMessage(reason))
       return
     }

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { silentLogger, type Logger } from '../src/log.ts'
+import { clientAddress } from './clientAddress.ts'
 import type { Relay } from './relay.ts'
 import { createSocketSender } from './socketSender.ts'
 
@@ -64,6 +65,7 @@ export async function startRelayServer({ relay, host = '127.0.0.1', port = 0, lo
     }
   })
   let stopping = false
+  const trustedProxies = new Set(relay.config.trustedProxies)
 
   server.on('upgrade', (req, socket, head) => {
     if (stopping) {
@@ -74,7 +76,7 @@ export async function startRelayServer({ relay, host = '127.0.0.1', port = 0, lo
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws)
       const conn = relay.openConnection({
-        ip: req.socket.remoteAddress ?? 'unknown',
+        ip: clientAddress({ remoteAddress: req.socket.remoteAddress, forwardedFor: req.headers['x-forwarded-for'], trustedProxies }),
         host: req.headers.host,
         send: createSocketSender(ws),
         bufferedAmount: () => ws.bufferedAmount,

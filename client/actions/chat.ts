@@ -33,6 +33,7 @@ import { runAttempt } from '../runAttempt.ts'
 import { recordOutcome, type ClientSession } from '../session.ts'
 import { verifyResult } from '../verifyResult.ts'
 import { payNode } from './payNode.ts'
+import { reportRejection } from './reportRejection.ts'
 
 export type ChatParameters = {
   model: string
@@ -222,13 +223,15 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
 
     const verified = verifyResult({
       event: outcome.resultEvent,
+      content: outcome.resultContent,
       node: node.pubkey,
       job: jobId,
       client: signer.pubkey,
       model,
       text: outcome.text,
       price,
-      promptBytes: attemptPromptBytes,
+      messages: attemptMessages,
+      params: params.params,
       now: nowSeconds(),
       verifier: client.verifier,
     })
@@ -236,6 +239,16 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       session.bad.add(node.pubkey)
       recordOutcome(session, node.pubkey, false)
       logger.warn('result failed verification; node not paid and excluded', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), reason: verified.reason })
+      // Said in public before the caller hears of it, so reputation sees every refusal (nips/result-rejection.md).
+      await reportRejection(client, {
+        node: node.pubkey,
+        job: jobId,
+        resultEvent: outcome.resultEvent,
+        code: verified.code,
+        message: verified.reason,
+        claimed: verified.result?.usage,
+        bound: verified.bound,
+      })
       throw new ResultVerificationError({ node: node.pubkey, job: jobId, reason: verified.reason })
     }
     recordOutcome(session, node.pubkey, true)

@@ -1,7 +1,3 @@
-/**
- * Splits text into word-sized pseudo-tokens whose concatenation is exactly the input
- * (`"Hi there."` -> `["Hi", " there."]`). Used by the demo backend and the fake servers to pace output.
- */
-export function splitTokens(text: string): string[] {
-  return text.match(/\s*\S+|\s+$/g) ?? []
-}
+// The demo backend's pseudo-tokenizer lives in the core (src/protocol/splitTokens.ts): clients check the demo
+// model's usage against the same rule.
+export { splitTokens } from '../../src/protocol/splitTokens.ts'

@@ -54,16 +54,21 @@ export type StartDevChainParameters = {
   port?: number | undefined
   /** Seconds per block; omitted = a block per transaction (instant mining). */
   blockTime?: number | undefined
+  /** How long anvil may take to print its "Listening on" line (tests stretch it on a loaded machine). */
+  readyTimeoutMs?: number | undefined
 }
 
-export async function startDevChain({ accounts = 10, chainId = 31337, port = 0, blockTime }: StartDevChainParameters = {}): Promise<DevChain> {
+export async function startDevChain({ accounts = 10, chainId = 31337, port = 0, blockTime, readyTimeoutMs = 20_000 }: StartDevChainParameters = {}): Promise<DevChain> {
   const [command, prefix] = anvilCommand()
   const args = [...prefix, '--host', '127.0.0.1', '--port', String(port), '--accounts', String(accounts), '--chain-id', String(chainId)]
   if (blockTime !== undefined) args.push('--block-time', String(blockTime))
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const rpcUrl = await new Promise<string>((resolve, reject) => {
     let buffer = ''
-    const timer = setTimeout(() => reject(new DevChainUnavailableError(`no "Listening on" line within 20 s:\n${buffer.slice(-2000)}`)), 20_000)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new DevChainUnavailableError(`no "Listening on" line within ${Math.round(readyTimeoutMs / 1000)} s:\n${buffer.slice(-2000)}`))
+    }, readyTimeoutMs)
     child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString()
       const m = /Listening on (127\.0\.0\.1:\d+)/.exec(buffer)

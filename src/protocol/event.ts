@@ -26,6 +26,7 @@ export type RejectCode =
   | 'replayed'
   /** Refused for now, not for what it is: retry later (the reason says when). Its reason starts `rate-limited:`. */
   | 'rate-limited'
+  | 'unsupported-version'
 
 export type Rejected = { ok: false; code: RejectCode; reason: string }
 export type Accepted<T> = { ok: true; event: NostrEvent; data: T }

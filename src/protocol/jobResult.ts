@@ -1,5 +1,8 @@
 // Kind 3831: the node's signed end of a job: usage, amount due at its announced price, and the sha256 of the
 // whole output, so a client can check that what it streamed is what the node signs for. See nips/job-result.md.
+// Version 2 keeps the hash inside the content encrypted to the client: v1 published it as a tag, and an unsalted
+// sha256 of a short answer lets anyone with the event confirm a guessed output. The node's signature covers the
+// ciphertext, so the hash is as much the node's word as a tag was. A v1 result is refused with its own code.
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { z } from 'zod'
@@ -14,8 +17,13 @@ export function outputHash(text: string): string {
   return bytesToHex(sha256(encoder.encode(text)))
 }
 
+/** The result version this code writes and reads (the `v` tag, and `v` in the content). */
+export const jobResultVersion = 2
+
 export const jobResultContent = z.object({
-  v: z.literal(1),
+  v: z.literal(jobResultVersion),
+  /** sha256 (hex) of the UTF-8 output: every delta of this job concatenated. */
+  output: z.string().regex(/^[0-9a-f]{64}$/),
   /** Whole output; included when the job used the relay transport and it fits the event size limit. */
   text: z.string().optional(),
 })
@@ -28,7 +36,6 @@ export type JobResult = {
   model: string
   usage: { promptTokens: number; completionTokens: number }
   amount: bigint
-  outputHash: string
   finishReason: string
   ttftMs: number
   durationMs: number
@@ -54,18 +61,18 @@ export const maxResultTextBytes = 120 * 1024
 
 export async function buildJobResult(signer: Signer, p: BuildJobResultParameters): Promise<NostrEvent> {
   const now = p.now ?? nowSeconds()
-  const content: JobResultContent = { v: 1 }
+  const content: JobResultContent = { v: jobResultVersion, output: outputHash(p.output) }
   if (p.includeText && encoder.encode(p.output).length <= maxResultTextBytes) content.text = p.output
   return signer.signEvent({
     kind: kinds.JobResult,
     created_at: now,
     tags: [
+      ['v', String(jobResultVersion)],
       ['e', p.job],
       ['p', p.client],
       ['model', p.model],
       ['usage', String(p.usage.promptTokens), String(p.usage.completionTokens)],
       ['amount', p.amount.toString()],
-      ['output', outputHash(p.output)],
       ['finish', p.finishReason],
       ['metrics', String(Math.round(p.ttftMs)), String(Math.round(p.durationMs))],
     ],
@@ -79,6 +86,16 @@ export function parseJobResult(input: unknown, options: ValidateOptions = {}): V
   const base = validateEvent(input, kinds.JobResult, options)
   if (!base.ok) return base
   const ev = base.event
+  if (ev.tags.some((t) => t[0] === 'output')) {
+    return reject(
+      'unsupported-version',
+      'result v1 refused: its public "output" tag is an unsalted sha256 that lets anyone confirm a guessed output; the node must upgrade to result v2, which keeps the hash in the encrypted content (nips/job-result.md)',
+    )
+  }
+  const v = ev.tags.find((t) => t[0] === 'v')?.[1]
+  if (v !== String(jobResultVersion)) {
+    return reject('unsupported-version', `result version ${v === undefined ? 'missing' : JSON.stringify(v.slice(0, 16))}: this party reads result v${jobResultVersion} (nips/job-result.md)`)
+  }
   const e = requireSingleTag(ev, 'e', /^[0-9a-f]{64}$/)
   if (isRejected(e)) return e
   const p = requireSingleTag(ev, 'p', /^[0-9a-f]{64}$/)
@@ -90,8 +107,6 @@ export function parseJobResult(input: unknown, options: ValidateOptions = {}): V
   if (!int.test(usage[2] ?? '')) return reject('bad-tag', '"usage" tag needs prompt and completion token counts')
   const amount = requireSingleTag(ev, 'amount', /^\d{1,78}$/)
   if (isRejected(amount)) return amount
-  const output = requireSingleTag(ev, 'output', /^[0-9a-f]{64}$/)
-  if (isRejected(output)) return output
   const finish = requireSingleTag(ev, 'finish')
   if (isRejected(finish)) return finish
   const metrics = requireSingleTag(ev, 'metrics', int)
@@ -107,7 +122,6 @@ export function parseJobResult(input: unknown, options: ValidateOptions = {}): V
       model: model[1]!,
       usage: { promptTokens: Number(usage[1]), completionTokens: Number(usage[2]) },
       amount: BigInt(amount[1]!),
-      outputHash: output[1]!,
       finishReason: finish[1]!,
       ttftMs: Number(metrics[1]),
       durationMs: Number(metrics[2]),
@@ -116,7 +130,7 @@ export function parseJobResult(input: unknown, options: ValidateOptions = {}): V
   }
 }
 
-/** The client's side: read the encrypted part of a result addressed to it. */
+/** The client's side: read the encrypted part of a result addressed to it (the output hash, and the text if sent). */
 export async function decryptJobResult(event: NostrEvent, signer: Signer): Promise<ValidationResult<JobResultContent>> {
   const checked = await decryptJsonContent(() => signer.nip44.decrypt(event.pubkey, event.content), jobResultContent, { what: 'result content', schemaName: 'job result' })
   if (!checked.ok) return checked

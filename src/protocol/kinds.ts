@@ -25,6 +25,10 @@ export type JobStatus = typeof JobStatus
 export const Receipt = 3833
 export type Receipt = typeof Receipt
 
+/** Regular: a client's signed refusal of a node's result (why it did not pay), for reputation. */
+export const ResultRejection = 3834
+export type ResultRejection = typeof ResultRejection
+
 /** Ephemeral (20000-29999): encrypted output tokens sent through a relay. Never stored. */
 export const StreamChunk = 23830
 export type StreamChunk = typeof StreamChunk

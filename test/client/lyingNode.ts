@@ -1,6 +1,8 @@
 // A minimal node built from src/protocol that lies on purpose, for the client's verification tests. It
 // announces a capability and a heartbeat, accepts jobs on a WebSocket direct channel, streams a fixed reply,
-// then signs a result that is wrong in exactly one way. Listens on 127.0.0.1, port 0.
+// then signs a result that is wrong in exactly one way. Listens on 127.0.0.1, port 0. The overcharging lies
+// multiply the fewest tokens a real BPE tokenizer could count (one per pre-tokenizer piece of the reply; of the
+// prompt, plus the 5 template tokens per message that the fakes count); 'fair' reports that count itself.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
@@ -12,9 +14,20 @@ import { buildJobResult } from '../../src/protocol/jobResult.ts'
 import { amountDue } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import { encryptDelta } from '../../src/protocol/streamChunk.ts'
+import { pretokenize } from '../../src/protocol/usageBounds.ts'
 import { testSigner } from '../helpers/keys.ts'
 
-export type Lie = 'none' | 'signature' | 'hash' | 'usage' | 'amount' | 'silent'
+export type Lie = 'none' | 'signature' | 'hash' | 'usage' | 'amount' | 'silent' | Overcharge
+
+/** The least honest usage times 2 or 25 on one side; 'fair' is that usage itself. */
+export type Overcharge = 'fair' | 'completion-2x' | 'completion-25x' | 'prompt-2x' | 'prompt-25x'
+const overcharges: Record<Overcharge, { prompt: number; completion: number }> = {
+  fair: { prompt: 1, completion: 1 },
+  'completion-2x': { prompt: 1, completion: 2 },
+  'completion-25x': { prompt: 1, completion: 25 },
+  'prompt-2x': { prompt: 2, completion: 1 },
+  'prompt-25x': { prompt: 25, completion: 1 },
+}
 
 export type LyingNode = { pubkey: string; url: string; jobs: number; close(): Promise<void> }
 
@@ -38,7 +51,13 @@ export async function startLyingNode({ relays, model, price, lie, reply = 'one t
       ws.send(JSON.stringify({ type: 'accepted', job, queuePosition: 0 }))
       const words = reply.split(' ').map((w, i) => (i === 0 ? w : ' ' + w))
       words.forEach((w, seq) => ws.send(JSON.stringify({ type: 'chunk', job, seq, c: encryptDelta(key, w) })))
-      const usage = { promptTokens: 5, completionTokens: lie === 'usage' ? 5000 : words.length }
+      const factor = overcharges[lie as Overcharge] as { prompt: number; completion: number } | undefined
+      const usage = factor
+        ? {
+            promptTokens: decrypted.data.messages.reduce((n, m) => n + pretokenize(m.content).length + 5, 0) * factor.prompt,
+            completionTokens: pretokenize(reply).length * factor.completion,
+          }
+        : { promptTokens: 5, completionTokens: lie === 'usage' ? 5000 : words.length }
       const amount = amountDue(usage, price) + (lie === 'amount' ? 1000n : 0n)
       const output = lie === 'hash' ? reply + ' (not what was streamed)' : reply
       const event = await buildJobResult(signer, { job, client, model: decrypted.data.model, usage, amount, output, finishReason: 'stop', ttftMs: 1, durationMs: 2 })

@@ -6,52 +6,22 @@ import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
 import { promisify } from 'node:util'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { test } from 'node:test'
 import OpenAI from 'openai'
 import { tempDir } from '../helpers/coordinator.ts'
+import { descendants, isAlive as alive } from '../helpers/processTree.ts'
+import { reapChildrenOnExit } from '../helpers/reapOnExit.ts'
+import { scaled } from '../helpers/timeScale.ts'
 
 const execFileAsync = promisify(execFile)
-
-/** Every live descendant of `root` (Linux /proc). */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>()
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      parent.set(Number(name), Number(fields[1]))
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = []
-  const walk = (pid: number) => {
-    for (const [child, ppid] of parent) {
-      if (ppid !== pid) continue
-      out.push(child)
-      walk(child)
-    }
-  }
-  walk(root)
-  return out
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 test('infernet up --nodes 2 --backend demo: ready line, a chat completion through its gateway, clean SIGINT', async (t) => {
   const data = tempDir('infernet-up-')
   t.after(() => data.remove())
   const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+  reapChildrenOnExit()
   const child = spawn(process.execPath, [bin, 'up', '--nodes', '2', '--port', '0', '--relay-port', '0', '--data', data.path, '--backend', 'demo', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' },
@@ -64,7 +34,8 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
   })
 
   const ready = await new Promise<{ ready: true; url: string; gateway: string; model: string; nodes: { npub: string; home: string }[]; client: { home: string; address: string } }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 90 s\n${stderr}`)), 90_000)
+    const readyMs = scaled(90_000)
+    const timer = setTimeout(() => reject(new Error(`no ready line within ${readyMs / 1000} s\n${stderr}`)), readyMs)
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const msg = JSON.parse(line) as { ready?: boolean }

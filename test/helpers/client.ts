@@ -4,6 +4,7 @@ import WebSocket from 'ws'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { InfernetClient, type InfernetClientParameters } from '../../client/client.ts'
 import { testSigner } from './keys.ts'
+import { scaled } from './timeScale.ts'
 
 export type CreateTestClientParameters = Omit<InfernetClientParameters, 'signer'> & {
   /** Key name for testSigner; default 'client'. */
@@ -21,8 +22,12 @@ export function createTestClient({ name = 'client', signer, ...params }: CreateT
   })
 }
 
-/** Waits until every given node is live on the client's market (heartbeats are published asynchronously). */
-export async function waitForLive(client: InfernetClient, pubkeys: string[], { model, timeoutMs = 5000 }: { model?: string; timeoutMs?: number } = {}): Promise<void> {
+/**
+ * Waits until every given node is live on the client's market (heartbeats are published asynchronously).
+ * `timeoutMs` is for an idle machine and stretches with the load (timeScale.ts).
+ */
+export async function waitForLive(client: InfernetClient, pubkeys: string[], { model, timeoutMs: idleTimeoutMs = 5000 }: { model?: string; timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = scaled(idleTimeoutMs)
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const live = new Set((await client.nodes(model === undefined ? {} : { model })).filter((n) => n.live).map((n) => n.pubkey))

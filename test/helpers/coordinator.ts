@@ -18,6 +18,8 @@ import { createCoordinator, type Coordinator } from '../../src/coordinator/app.t
 import type { CoordinatorConfig } from '../../src/coordinator/config.ts'
 import type { GatewayNetwork } from '../../src/coordinator/gateway/network.ts'
 import { startCoordinatorServer } from '../../src/coordinator/server.ts'
+import { reapChildrenOnExit } from './reapOnExit.ts'
+import { scaled } from './timeScale.ts'
 
 export type StartCoordinatorOptions = {
   relays: string[]
@@ -65,13 +67,14 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
 
 export type SpawnedCoordinator = { url: string; child: ChildProcess; stop(signal?: NodeJS.Signals): Promise<void> }
 
-/** Runs `node bin/infernet.js coordinator --port 0 --json` and waits for its ready line. */
+/** Runs `node bin/infernet.js coordinator --port 0 --json` and waits for its ready line (stretched with the load). */
 export async function spawnCoordinatorProcess(options: { relays: string[]; dbPath: string; home: string; args?: string[] | undefined; env?: Record<string, string> | undefined }): Promise<SpawnedCoordinator> {
+  reapChildrenOnExit()
   const { ready, child, stop } = await startChild({
     name: 'coordinator',
     args: ['coordinator', '--home', options.home, '--host', '127.0.0.1', '--port', '0', '--db', options.dbPath, ...options.relays.flatMap((r) => ['--relay', r]), ...(options.args ?? [])],
     env: { INFERNET_COORDINATOR_LOG_LEVEL: 'warn', INFERNET_COORDINATOR_FLUSH_MS: '10', ...options.env },
-    timeoutMs: 20_000,
+    timeoutMs: scaled(20_000),
   })
   return { url: ready.url, child, stop }
 }

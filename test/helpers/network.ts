@@ -22,7 +22,9 @@ import type { FakeBackendServer } from './fakeBackends/pacer.ts'
 import { spawnNodeProcess, type SpawnedNode } from './node.ts'
 import { spawnRelayProcess, type SpawnedRelay } from './relay.ts'
 import { spawnScriptProcess, thirdPartyRelayScript } from './scriptProcess.ts'
+import { reapChildrenOnExit } from './reapOnExit.ts'
 import { startThirdPartyRelay } from './thirdPartyRelay.ts'
+import { scaled } from './timeScale.ts'
 
 export const model = 'llama3'
 
@@ -113,7 +115,9 @@ export function newMarker(): string {
 
 const markerPattern = /M-[0-9a-f]{16}/g
 
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+/** Polls `check` until it returns a value; `idleTimeoutMs` is for an idle machine and stretches with the load. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, idleTimeoutMs = 15_000): Promise<T> {
+  const timeoutMs = scaled(idleTimeoutMs)
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await Promise.resolve()
@@ -167,23 +171,12 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
     }
     if (errors.length) throw errors[0]
   }
-  // If this process exits without close() (a test file timed out), its spawned processes must not outlive it.
-  const children = new Set<{ pid?: number | undefined; exitCode: number | null; signalCode: NodeJS.Signals | null }>()
-  const killChildren = () => {
-    for (const c of children) {
-      try {
-        if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }
-  }
-  process.once('exit', killChildren)
-  cleanups.push(() => void process.removeListener('exit', killChildren))
+  // If this process exits or is stopped without close() (a test file timed out), its spawned processes must not
+  // outlive it: reapOnExit.ts kills every descendant then (the spawning helpers arm it too).
+  reapChildrenOnExit()
   try {
     const oursDb = join(dir, 'relay.sqlite')
     const ours = await spawnRelayProcess({ dbPath: oursDb, env: options.relayEnv })
-    children.add(ours.child)
     cleanups.push(() => ours.stop('SIGKILL'))
     const thirdDb = join(dir, 'third-party.sqlite')
     const third = options.thirdPartyRelay === 'process' ? await spawnScriptProcess(thirdPartyRelayScript, [thirdDb]) : await startThirdPartyRelay({ dbPath: thirdDb })
@@ -220,7 +213,6 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
             args: ['--price', `${price.input},${price.output}`, '--name', spec.name, ...(spec.args ?? [])],
           })
           capture(p.child, log)
-          children.add(p.child)
           return p
         }
         const node: NetworkNode = {
@@ -254,7 +246,6 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
         const spawnIt = async () => {
           const p = await spawnCoordinatorProcess({ relays, dbPath, home, env: { INFERNET_COORDINATOR_LOG_LEVEL: logLevel, INFERNET_LOG_LEVEL: logLevel, ...options.env, ...options.coordinatorEnv } })
           capture(p.child, log)
-          children.add(p.child)
           return p
         }
         const coordinator: NetworkCoordinator = {

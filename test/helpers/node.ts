@@ -22,6 +22,8 @@ import type { GpuProbe } from '../../node/capability.ts'
 import { defaultNodeConfig, type NodeConfig } from '../../node/config.ts'
 import { createNodeDaemon, type NodeDaemon } from '../../node/daemon.ts'
 import type { PaymentGate } from '../../node/paymentGate.ts'
+import { reapChildrenOnExit } from './reapOnExit.ts'
+import { scaled } from './timeScale.ts'
 
 export type StartNodeOptions = {
   relays: string[]
@@ -99,13 +101,14 @@ export type SpawnNodeOptions = {
 
 export type SpawnedNode = { pubkey: string; streamUrl: string; child: ChildProcess; stop(signal?: NodeJS.Signals): Promise<void> }
 
-/** Runs `node bin/infernet.js start --json --port 0 ...` and waits for its ready line. */
+/** Runs `node bin/infernet.js start --json --port 0 ...` and waits for its ready line (stretched with the load). */
 export async function spawnNodeProcess(options: SpawnNodeOptions): Promise<SpawnedNode> {
+  reapChildrenOnExit()
   const { ready, child, stop } = await startChild({
     name: 'node process',
     args: ['start', '--home', options.home, '--port', '0', '--backend', options.backendKind, '--backend-url', options.backendUrl, ...options.relays.flatMap((r) => ['--relay', r]), ...(options.args ?? [])],
     env: { INFERNET_LOG_LEVEL: 'warn', ...options.env },
-    timeoutMs: 30_000,
+    timeoutMs: scaled(30_000),
   })
   return { pubkey: String(ready.pubkey), streamUrl: ready.url, child, stop }
 }

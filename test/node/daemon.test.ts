@@ -23,6 +23,13 @@ import { startRelay, type TestRelay } from '../helpers/relay.ts'
 import { connectWs, jobEvent, postSse, streamedText } from './directClient.ts'
 
 const price = { input: '1000', output: '2000' }
+
+/** The output hash a result (v2) carries inside the content encrypted to the client. */
+async function signedOutputHash(event: NostrEvent, reader: Parameters<typeof decryptJobResult>[1]): Promise<string> {
+  const content = await decryptJobResult(event, reader)
+  assert.ok(content.ok, content.ok ? '' : content.reason)
+  return content.data.output
+}
 const reply = 'One two three four five six seven eight nine ten.'
 
 describe('node daemon', () => {
@@ -91,7 +98,7 @@ describe('node daemon', () => {
     assert.ok(result.ok)
     assert.equal(result.data.node, node.pubkey)
     assert.equal(result.data.job, event.id)
-    assert.equal(result.data.outputHash, outputHash(text))
+    assert.equal(await signedOutputHash(result.event, client), outputHash(text))
     assert.ok(result.data.usage.completionTokens > 5)
     assert.equal(result.data.amount, amountDue(result.data.usage, price))
     // published too, with processing and success statuses
@@ -112,7 +119,7 @@ describe('node daemon', () => {
     assert.equal(text, reply)
     const r = parseJobResult((last as { event: unknown }).event)
     assert.ok(r.ok)
-    assert.equal(r.data.outputHash, outputHash(reply))
+    assert.equal(await signedOutputHash(r.event, client), outputHash(reply))
   })
 
   it('runs a relay-transport job and streams encrypted chunk events and a result with the text', async () => {
@@ -136,7 +143,7 @@ describe('node daemon', () => {
       .map((c) => decryptDelta(ck, c.e.content))
       .join('')
     assert.equal(text, reply)
-    assert.equal(r.data.outputHash, outputHash(reply))
+    assert.equal(await signedOutputHash(r.event, client), outputHash(reply))
   })
 
   it('runs a job that arrives both directly and through the relay once', async () => {
@@ -204,7 +211,7 @@ describe('node daemon', () => {
       const r = parseJobResult((end as { event: unknown }).event)
       assert.ok(r.ok)
       assert.equal(r.data.model, 'llama3')
-      assert.equal(r.data.outputHash, outputHash(reply))
+      assert.equal(await signedOutputHash(r.event, client), outputHash(reply))
     } finally {
       await n.stop()
       await vllm.close()

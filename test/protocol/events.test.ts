@@ -13,10 +13,11 @@ import { buildJobStatus, parseJobStatus } from '../../src/protocol/jobStatus.ts'
 import * as kinds from '../../src/protocol/kinds.ts'
 import { amountDue, bidCovers } from '../../src/protocol/price.ts'
 import { buildReceiptEvent, decryptReceiptEvent, parseReceiptEvent } from '../../src/protocol/receipt.ts'
+import { buildResultRejection, parseResultRejection } from '../../src/protocol/resultRejection.ts'
 import { buildStreamChunk, decryptDelta, parseStreamChunk } from '../../src/protocol/streamChunk.ts'
 import { sseUrl, wsUrl } from '../../src/protocol/frames.ts'
 import { fixedNow, testSigner } from '../helpers/keys.ts'
-import { exampleCapability, exampleHeartbeat, examplePayload, exampleVoucher } from '../vectors/examples.ts'
+import { exampleCapability, exampleHeartbeat, examplePayload, exampleRejection, exampleVoucher } from '../vectors/examples.ts'
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/events.json', import.meta.url), 'utf8'))
 const node = testSigner('node')
@@ -54,10 +55,16 @@ describe('test vectors (test/vectors/events.json)', () => {
     assert.equal(decryptDelta(client.conversationKey(node.pubkey), vectors.streamChunk.content), 'Hello')
     const result = parseJobResult(vectors.jobResult, opts)
     assert.ok(result.ok)
-    assert.equal(result.data.outputHash, outputHash('Hello!'))
     assert.deepEqual(result.data.usage, { promptTokens: 12, completionTokens: 2 })
     const text = await decryptJobResult(vectors.jobResult, client)
-    assert.ok(text.ok && text.data.text === 'Hello!')
+    assert.ok(text.ok && text.data.text === 'Hello!' && text.data.v === 2)
+    assert.equal(text.data.output, outputHash('Hello!'))
+    const rejection = parseResultRejection(vectors.resultRejection, opts)
+    assert.ok(rejection.ok, rejection.ok ? '' : rejection.reason)
+    assert.deepEqual(
+      { ...rejection.data, createdAt: undefined },
+      { ...exampleRejection, job: vectors.jobRequest.id, node: node.pubkey, client: client.pubkey, result: vectors.jobResult.id, bound: undefined, createdAt: undefined },
+    )
     const cancel = parseJobCancel(vectors.jobCancel, opts)
     assert.ok(cancel.ok && cancel.data.client === client.pubkey)
     const receipt = parseReceiptEvent(vectors.receipt, opts)
@@ -112,7 +119,27 @@ describe('round trips', () => {
     assert.equal(r.data.ttftMs, 3)
     assert.equal(r.data.durationMs, 10)
     const content = await decryptJobResult(ev, client)
-    assert.ok(content.ok && content.data.text === undefined)
+    assert.ok(content.ok && content.data.text === undefined && content.data.output === outputHash('out'))
+  })
+  test('result rejection: every field round-trips; bad tags are refused', async () => {
+    const ev = await buildResultRejection(client, {
+      job: 'b'.repeat(64), node: node.pubkey, result: 'c'.repeat(64), code: 'completion-overcharge', message: 'usage claims 400 completion tokens for 6 bytes of output',
+      claimed: { promptTokens: 30, completionTokens: 400 }, bound: { promptTokens: 75, completionTokens: 7 },
+    })
+    const r = parseResultRejection(ev)
+    assert.ok(r.ok)
+    assert.deepEqual([r.data.code, r.data.claimed, r.data.bound, r.data.result, r.data.client], ['completion-overcharge', { promptTokens: 30, completionTokens: 400 }, { promptTokens: 75, completionTokens: 7 }, 'c'.repeat(64), client.pubkey])
+    const code = (tags: string[][]) => {
+      const parsed = parseResultRejection(finalizeEvent({ kind: kinds.ResultRejection, created_at: ev.created_at, tags, content: '' }, client.secretKey))
+      return parsed.ok ? 'ok' : `${parsed.code}: ${parsed.reason}`
+    }
+    const e = ['e', 'b'.repeat(64)]
+    const p = ['p', node.pubkey]
+    assert.equal(code([e, p, ['reason', 'bad-event']]), 'ok')
+    assert.match(code([e, p, ['reason', 'did-not-like-it']]), /^bad-tag: .*unknown rejection code/)
+    assert.match(code([e, p]), /^missing-tag: .*"reason"/)
+    assert.match(code([e, p, ['reason', 'wrong-amount'], ['usage', '1']]), /^bad-tag: .*"usage"/)
+    assert.match(code([e, p, ['reason', 'wrong-amount'], ['result', 'x']]), /^bad-tag: .*"result"/)
   })
 })
 

@@ -42,3 +42,10 @@ export const exampleVoucher = {
   payee: '0x0000000000000000000000000000000000000002',
   signature: '0x' + '11'.repeat(65),
 }
+
+/** The resultRejection vector: the client streamed "Hello?" and the result's hash is that of "Hello!". */
+export const exampleRejection = {
+  code: 'output-mismatch' as const,
+  message: 'output hash does not match the streamed text',
+  claimed: { promptTokens: 12, completionTokens: 2 },
+}

@@ -1,13 +1,16 @@
 // The real engine as a child process: llama.cpp's llama-server on 127.0.0.1, CPU only, on a tiny model the
 // tests write (tinyModel.ts). start() resolves once the server says it listens (the model is loaded by
 // then); a server started on a model that cannot be read yet (a FIFO) stays in its loading state, answering
-// 503, which the loading tests use. Every server is SIGKILLed if the test process exits without stop().
+// 503, which the loading tests use. Every server is SIGKILLed if the test process exits or is stopped (its file
+// timeout) without stop(): see reapOnExit.ts. The listen wait stretches with the machine's load.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findEngine, engineMissingHint, type Engine } from '../../../scripts/engine/location.ts'
+import { reapChildrenOnExit } from '../reapOnExit.ts'
+import { scaled } from '../timeScale.ts'
 import { writeTinyModel, type TinyModelSpec } from './tinyModel.ts'
 
 export type LlamaServerOptions = {
@@ -35,20 +38,6 @@ export type LlamaServer = {
   logs(): string
   /** SIGTERM (graceful) or SIGKILL; resolves when the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<void>
-}
-
-const running = new Set<ChildProcess>()
-const killAll = () => {
-  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-}
-process.once('exit', killAll)
-// The test runner stops a file that ran past its timeout with SIGTERM, which skips 'exit' handlers: without
-// this, its engines (and their KV caches) would outlive it.
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    killAll()
-    process.exit(128 + (signal === 'SIGTERM' ? 15 : 2))
-  })
 }
 
 /** The built engine, or undefined; tests skip with `engineMissingHint` when it is absent. */
@@ -103,8 +92,8 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
     '--jinja',
     ...(options.args ?? []),
   ]
+  reapChildrenOnExit()
   const child = spawn(found.server, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LLAMA_ARG_HOST: '127.0.0.1' } })
-  running.add(child)
   let log = ''
   const onData = (d: Buffer) => {
     log += d.toString()
@@ -114,7 +103,6 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
   child.stderr!.on('data', onData)
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
-      running.delete(child)
       ownDir?.remove()
       resolve()
     }),
@@ -124,7 +112,7 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
     await exited
   }
   const port = await new Promise<number>((resolve, reject) => {
-    const timeoutMs = options.timeoutMs ?? 60_000
+    const timeoutMs = options.timeoutMs ?? scaled(60_000)
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`llama-server did not listen within ${timeoutMs / 1000} s:\n${log.slice(-3000)}`))
