@@ -30,7 +30,16 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    if (child.exitCode !== null || child.signalCode !== null) return
+    // Its children first: killed alone, `up` would leave relay, anvil, nodes and coordinator to init.
+    for (const pid of descendants(child.pid!).reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    child.kill('SIGKILL')
   })
 
   const ready = await new Promise<{ ready: true; url: string; gateway: string; model: string; nodes: { npub: string; home: string }[]; client: { home: string; address: string } }>((resolve, reject) => {
