@@ -4,6 +4,12 @@ import { BaseError, redactUrl } from '../src/errors/base.ts'
 
 const docsPath = 'client.md'
 
+/** A command-line flag out of its range: one line, no hints (the message names the flag and the range). */
+export class InvalidFlagError extends BaseError {
+  override name = 'InvalidFlagError'
+  override code = 'invalid-flag'
+}
+
 export type UnreachableRelay = { url: string; error?: string | undefined }
 
 /** No relay answered: an empty market would be a lie, so the client says which relays failed and why. */

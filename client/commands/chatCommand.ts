@@ -2,6 +2,7 @@
 import { relayOption, type InfernetCommand } from '../../src/cli/command.ts'
 import { describeEnv } from '../../src/config/load.ts'
 import { generationFields } from '../../src/protocol/generationParams.ts'
+import { InvalidFlagError } from '../errors.ts'
 import { clientSchema } from '../config.ts'
 import type { ChatCommandArguments } from './arguments.ts'
 
@@ -16,11 +17,11 @@ const temperature = { min: temperatureSchema.minValue ?? 0, max: temperatureSche
 export function checkGenerationFlags(argv: { 'max-tokens'?: unknown; temperature?: unknown }): true {
   const m = argv['max-tokens']
   if (m !== undefined && !maxTokensSchema.safeParse(m).success) {
-    throw new Error(`--max-tokens must be a whole number from ${maxTokens.min} to ${maxTokens.max} (got ${Number.isNaN(m) ? 'not a number' : String(m)})`)
+    throw new InvalidFlagError(`--max-tokens must be a whole number from ${maxTokens.min} to ${maxTokens.max} (got ${Number.isNaN(m) ? 'not a number' : String(m)})`)
   }
   const t = argv.temperature
   if (t !== undefined && !temperatureSchema.safeParse(t).success) {
-    throw new Error(`--temperature must be a number from ${temperature.min} to ${temperature.max} (got ${Number.isNaN(t) ? 'not a number' : String(t)})`)
+    throw new InvalidFlagError(`--temperature must be a number from ${temperature.min} to ${temperature.max} (got ${Number.isNaN(t) ? 'not a number' : String(t)})`)
   }
   return true
 }

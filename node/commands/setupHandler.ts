@@ -45,6 +45,12 @@ const runInstaller = () =>
     child.once('error', reject)
   })
 
+/** One answer to a setup question that does not parse; askValid prints its message and asks again. */
+export class InvalidSetupAnswerError extends BaseError {
+  override name = 'InvalidSetupAnswerError'
+  override code = 'invalid-setup-answer'
+}
+
 /** An http(s) URL or empty (the backend's default port). */
 function httpUrl(raw: string): string {
   if (raw === '') return ''
@@ -52,30 +58,30 @@ function httpUrl(raw: string): string {
   try {
     url = new URL(raw)
   } catch {
-    throw new Error('not a URL (for example http://127.0.0.1:11434)')
+    throw new InvalidSetupAnswerError('not a URL (for example http://127.0.0.1:11434)')
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`expected http:// or https://, got ${url.protocol}//`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidSetupAnswerError(`expected http:// or https://, got ${url.protocol}//`)
   return raw.replace(/\/+$/, '')
 }
 
 /** A whole number of the payment token's base units. */
 function baseUnits(raw: string): string {
-  if (!/^\d+$/.test(raw)) throw new Error('expected a whole number of base units (wei for the native coin), such as 0 or 100000000000')
+  if (!/^\d+$/.test(raw)) throw new InvalidSetupAnswerError('expected a whole number of base units (wei for the native coin), such as 0 or 100000000000')
   return BigInt(raw).toString()
 }
 
 /** One or more ws:// or wss:// relay URLs. */
 function relayList(raw: string): string[] {
   const urls = raw.split(',').map((u) => u.trim()).filter(Boolean)
-  if (urls.length === 0) throw new Error('name at least one relay (ws:// or wss://)')
+  if (urls.length === 0) throw new InvalidSetupAnswerError('name at least one relay (ws:// or wss://)')
   for (const u of urls) {
     let url: URL
     try {
       url = new URL(u)
     } catch {
-      throw new Error(`"${u}" is not a URL`)
+      throw new InvalidSetupAnswerError(`"${u}" is not a URL`)
     }
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`"${u}" is not a ws:// or wss:// relay URL`)
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new InvalidSetupAnswerError(`"${u}" is not a ws:// or wss:// relay URL`)
   }
   return urls
 }
@@ -98,8 +104,9 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
       try {
         return parse(answer)
       } catch (err) {
-        if (!rl) throw new BaseError(`Invalid ${field} "${answer}": ${(err as Error).message}.`)
-        say(`  ${field}: ${(err as Error).message}; try again.`)
+        const reason = err instanceof BaseError ? err.shortMessage : (err as Error).message
+        if (!rl) throw new InvalidSetupAnswerError(`Invalid ${field} "${answer}": ${reason}.`)
+        say(`  ${field}: ${reason}; try again.`)
       }
     }
   }
