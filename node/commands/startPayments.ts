@@ -31,11 +31,14 @@ export async function setupNodePayments({ home, identity, config, signer, logger
     logger.warn('priced node without a settlement contract: serving without receipts', { hint: 'set INFERNET_SETTLEMENT_ADDRESS', error: (err as BaseError).shortMessage ?? (err as Error).message })
     return undefined
   }
-  const own = privateKeyToAccount(`0x${bytesToHex(identity.secretKey)}`)
+  const own = privateKeyToAccount(`0x${bytesToHex(identity.paymentSecretKey)}`)
+  // The Nostr key's own address (where a node paid before payment keys were derived) can still be named, and we sign its proof.
+  const nostrAccount = privateKeyToAccount(`0x${bytesToHex(identity.secretKey)}`)
   const payee = config.payoutAddress ? config.payoutAddress : own.address
   if (!isAddress(payee, { strict: false })) throw new BaseError(`Invalid payout address "${payee}".`, { metaMessages: ['Set INFERNET_PAYOUT_ADDRESS to a 0x-prefixed address.'] })
   let payeeProof = config.payeeProof
   if (getAddress(payee) === own.address) payeeProof = await signPayeeLink(own, identity.pubkey)
+  else if (getAddress(payee) === nostrAccount.address) payeeProof = await signPayeeLink(nostrAccount, identity.pubkey)
   else if (!/^0x[0-9a-fA-F]{130}$/.test(payeeProof)) {
     throw new BaseError('A separate payout address needs its proof.', {
       metaMessages: [`Sign the message "infernet:payee:${identity.pubkey}" with the payout address (EIP-191 personal_sign)`, 'and set INFERNET_PAYEE_PROOF to the signature.'],

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { hexToBytes, keccak256, toHex } from 'viem'
+import { bytesToHex, keccak256, toHex } from 'viem'
+import { generateSecretKey } from 'nostr-tools/pure'
 import { createReceiptBook } from '../../client/payments/receiptBook.ts'
 import { createReceiptWallet, receiptWalletPath } from '../../node/wallet/receiptWallet.ts'
 import { identityFromSecretKey, keyPath, saveIdentity } from '../../src/keys/identity.ts'
@@ -14,18 +15,20 @@ import type { Actor, TestChain } from './chain.ts'
 
 let chain: TestChain
 let dir: string
-let client: Actor
 let node: Actor
 const homes = { client: '', node: '' }
+/** Each home's Nostr secret key; the actors are the payment keys derived from them (what the CLI pays and is paid with). */
+const secrets = { client: generateSecretKey(), node: generateSecretKey() }
 
 before(async () => {
   chain = await startTestChain()
   dir = mkdtempSync(join(tmpdir(), 'infernet-cli-'))
-  client = await chain.actor()
-  node = await chain.actor()
-  for (const [name, actor] of [['client', client], ['node', node]] as const) {
+  for (const name of ['client', 'node'] as const) {
     homes[name] = join(dir, name)
-    saveIdentity(keyPath(homes[name]), identityFromSecretKey(hexToBytes(actor.key)))
+    const identity = identityFromSecretKey(secrets[name])
+    saveIdentity(keyPath(homes[name]), identity)
+    const actor = await chain.actor(bytesToHex(identity.paymentSecretKey))
+    if (name === 'node') node = actor
   }
 })
 after(async () => {
@@ -117,7 +120,7 @@ test('deposit --node <npub>: the payout address comes from the node\'s signed ca
   const { npubEncode } = await import('nostr-tools/nip19')
   const relay = await startRelay()
   t.after(() => relay.close())
-  const signer = createLocalSigner(hexToBytes(node.key))
+  const signer = createLocalSigner(secrets.node)
   const account = privateKeyToAccount(node.key)
   const terms = { chainId: chain.anvil.chainId, contract: chain.settlement, token: '0x0000000000000000000000000000000000000000', payee: account.address, creditLimit: '0' }
   const publish = async (payment: typeof terms & { payeeProof: string }) => {
