@@ -191,6 +191,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
           maxConcurrency: config.maxConcurrency,
           maxQueue: config.maxQueue,
           maxPromptBytes: config.maxPromptBytes,
+          maxOutputTokens: config.maxOutputTokens,
           jobTimeoutMs: config.jobTimeoutMs,
           relayChunkMs: config.relayChunkMs,
           streamFlushMs: config.streamFlushMs,

@@ -47,7 +47,15 @@ export async function setupNodePayments({ home, identity, config, signer, logger
   const domain = { chainId: chain.chainId, verifyingContract: chain.settlementAddress }
   const wallet = createReceiptWallet({ path: receiptWalletPath(home), payee: getAddress(payee), domain, client: createSettlementClient(chain), tokens: [chain.token], creditLimit: BigInt(config.creditLimit), logger: logger.child('[wallet]') })
   const ledger = openPaymentLedger(join(nodeDataDir(home), 'payments.sqlite'))
-  const gate = createWalletPaymentGate({ wallet, signer, token: chain.token, creditLimit: BigInt(config.creditLimit), logger: logger.child('[payments]'), ledger })
+  const gate = createWalletPaymentGate({
+    wallet,
+    signer,
+    token: chain.token,
+    creditLimit: BigInt(config.creditLimit),
+    newClientCredit: BigInt(config.newClientCredit || config.creditLimit),
+    logger: logger.child('[payments]'),
+    ledger,
+  })
   return {
     gate,
     terms: { chainId: chain.chainId, contract: chain.settlementAddress, token: chain.token, payee: getAddress(payee), payeeProof, creditLimit: config.creditLimit },

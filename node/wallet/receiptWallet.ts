@@ -31,8 +31,11 @@ export type RefuseCode =
 export type AcceptResult = { ok: true; receipt: SignedReceipt; increment: bigint } | { ok: false; code: RefuseCode; reason: string }
 
 export type AcceptParameters = {
-  /** What this receipt must add: the amount due for the job(s) it pays (see amountDue in src/protocol/price.ts). */
-  amountDue: bigint
+  /**
+   * What this receipt must add: the amount due for the job(s) it pays (see amountDue in src/protocol/price.ts).
+   * Undefined for a prepaid receipt (nips/cpr.md, "When clients send receipts"): any positive increment.
+   */
+  amountDue: bigint | undefined
   /** The job request id it pays for; when given, jobsHash must chain it onto the stored receipt's. */
   jobId?: Hex | string | undefined
   /** The domain the receipt says it was signed for (receipt JSON `chainId`/`contract`), to name a mismatch. */
@@ -64,6 +67,10 @@ export type ReceiptWallet = {
   recordOwed(payer: Address, token: Address, amount: bigint): void
   /** Owed minus the newest receipt's cumulative, never below 0. */
   unpaid(payer: Address, token: Address): bigint
+  /** Owed minus the newest receipt's cumulative; negative when receipts run ahead of the work (prepaid). */
+  balance(payer: Address, token: Address): bigint
+  /** The (payer, us, token) channel on chain now; throws ChainUnavailableError when the chain cannot be read. */
+  readChannel(payer: Address, token: Address): Promise<Channel>
   /** Whether serving `extra` more keeps the payer within its credit limit. */
   withinCredit(payer: Address, token: Address, extra?: bigint): { ok: boolean; unpaid: bigint; limit: bigint }
   close(): void
@@ -153,7 +160,7 @@ export function createReceiptWallet({ path, payee, domain, client, tokens, credi
     const prevCumulative = prev?.cumulative ?? 0n
     if (receipt.cumulative <= prevCumulative) return refuse('not-increasing', `cumulative ${receipt.cumulative} is not above the stored ${prevCumulative}`)
     const increment = receipt.cumulative - prevCumulative
-    if (increment !== amountDue) return refuse('wrong-increment', `receipt adds ${increment}, the job is due ${amountDue}`)
+    if (amountDue !== undefined && increment !== amountDue) return refuse('wrong-increment', `receipt adds ${increment}, the job is due ${amountDue}`)
     if (jobId !== undefined) {
       if (receipt.jobCount !== (prev?.jobCount ?? 0n) + 1n) return refuse('bad-jobs-hash', `jobCount ${receipt.jobCount} does not follow ${prev?.jobCount ?? 0n}`)
       let expected: Hex
@@ -198,10 +205,14 @@ export function createReceiptWallet({ path, payee, domain, client, tokens, credi
       })()
     },
     unpaid(payer, token) {
-      const owed = BigInt(selectOwed.get(getAddress(payer), getAddress(token))?.amount ?? '0')
-      const paid = get(payer, token)?.cumulative ?? 0n
-      return owed > paid ? owed - paid : 0n
+      const b = this.balance(payer, token)
+      return b > 0n ? b : 0n
     },
+    balance(payer, token) {
+      const owed = BigInt(selectOwed.get(getAddress(payer), getAddress(token))?.amount ?? '0')
+      return owed - (get(payer, token)?.cumulative ?? 0n)
+    },
+    readChannel: (payer, token) => getChannel(client, { address: ourContract, payer: getAddress(payer), payee: ourPayee, token: getAddress(token) }),
     withinCredit(payer, token, extra = 0n) {
       const unpaid = this.unpaid(payer, token)
       const limit = limitFor(getAddress(payer), getAddress(token))
