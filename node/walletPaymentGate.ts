@@ -4,8 +4,10 @@
 //   channel's unspent deposit read on chain, and one shared allowance for all clients not known to pay yet);
 // - settle: records what the finished job is due (per job id, and in the wallet's ledger); release: a job that ended
 //   without a result stops counting;
-// - acceptReceipt: decrypts a kind-3833 event (direct frame or relay), checks that its author was served the job it
-//   names, and lets the wallet run every check of nips/cpr.md with that job's amount due.
+// - acceptReceipt: decrypts a kind-3833 event (direct frame or relay), checks that its author was served the job(s) it
+//   pays, and lets the wallet run every check of nips/cpr.md with their amount due. A receipt may cover several jobs
+//   (its `jobs` list names those its jobsHash chains since our newest receipt), so one lost receipt does not stop the
+//   channel; one refused only because the chain could not be read is queued and tried again until the chain answers.
 // A Nostr x-only key does not determine an Ethereum address, so the payer address of a client is learned from its
 // first accepted receipt; until then its debt is kept in the payment ledger and moved to the wallet's then. The
 // ledger (node/paymentLedger.ts) is persistent, so a node killed between a result and its receipt still accepts it.
@@ -15,11 +17,12 @@ import type { NostrEvent } from '../src/protocol/event.ts'
 import { isFree } from '../src/protocol/price.ts'
 import type { Channel } from '../src/payments/contract.ts'
 import { decryptReceiptEvent, parseReceiptEvent } from '../src/protocol/receipt.ts'
-import { claimedDomainFromJson, receiptFromJson, type SignedReceipt } from '../src/payments/voucher.ts'
+import { claimedDomainFromJson, coveredJobsFromJson, receiptFromJson, type SignedReceipt } from '../src/payments/voucher.ts'
 import type { Signer } from '../src/signer.ts'
 import { decideCredit } from './creditPolicy.ts'
 import type { GateDecision, PaymentGate } from './paymentGate.ts'
 import { openPaymentLedger, type PaymentLedger } from './paymentLedger.ts'
+import { createRetryQueue } from './retryQueue.ts'
 import type { ReceiptWallet } from './wallet/receiptWallet.ts'
 
 export type WalletPaymentGateParameters = {
@@ -40,6 +43,8 @@ export type WalletPaymentGateParameters = {
   maxUnpaidJobs?: number | undefined
   /** Where jobs due, payer addresses and pending debt persist (default: in memory, lost on restart). */
   ledger?: PaymentLedger | undefined
+  /** Receipts refused `chain-unavailable` are tried again after this many ms, doubling up to 30 s (default 1000). */
+  chainRetryMs?: number | undefined
 }
 
 export function createWalletPaymentGate({
@@ -53,11 +58,16 @@ export function createWalletPaymentGate({
   logger = silentLogger,
   maxUnpaidJobs = 100_000,
   ledger = openPaymentLedger(':memory:', { maxDueJobs: maxUnpaidJobs }),
+  chainRetryMs = 1000,
 }: WalletPaymentGateParameters): PaymentGate & {
   /** The payer address learned for a client, if any. */
   payerOf(client: string): Address | undefined
   /** What the node has at stake now: served and unpaid, plus the worst case of every job in flight (for tests and status). */
   exposure(): { unpaid: bigint; inflight: bigint }
+  /** Receipts waiting for the chain to answer. */
+  queued(): number
+  /** Stops retrying queued receipts. */
+  close(): void
 } {
   const refuse = (reason: string): GateDecision => ({ ok: false, reason })
   const terms = { creditLimit, newClientCredit }
@@ -123,7 +133,18 @@ export function createWalletPaymentGate({
     }
   }
 
-  async function accept(event: NostrEvent, retry = true): Promise<GateDecision> {
+  // Receipts refused only because the chain could not be read: kept in arrival order and tried again until it answers.
+  const chainQueue = createRetryQueue<NostrEvent>({
+    key: (event) => event.id,
+    minMs: chainRetryMs,
+    logger,
+    attempt: async (event) => {
+      const decision = await accept(event, true, false)
+      return !decision.ok && decision.reason.startsWith('chain-unavailable') ? 'retry' : 'done'
+    },
+  })
+
+  async function accept(event: NostrEvent, retry = true, queue = true): Promise<GateDecision> {
     const parsed = parseReceiptEvent(event)
     if (!parsed.ok) return refuse(parsed.reason)
     if (parsed.data.node !== signer.pubkey) return refuse('invalid: receipt is addressed to another node')
@@ -143,9 +164,35 @@ export function createWalletPaymentGate({
     }
     const known = ledger.payerOf(client)
     if (known && known !== receipt.payer) return refuse(`invalid: this client pays from ${known}, the receipt names ${receipt.payer}`)
-    const result = await wallet.accept(receipt, { amountDue: entry?.amount, jobId: job, claimedDomain: claimedDomainFromJson(voucher.data) })
+    let listed: string[] | undefined
+    try {
+      listed = coveredJobsFromJson(voucher.data)
+    } catch (err) {
+      return refuse(`malformed: ${(err as Error).message}`)
+    }
+    // Which jobs it pays: its jobCount says how many since our newest receipt; beyond one, its `jobs` list names them.
+    const stored = wallet.get(receipt.payer, token)
+    const since = receipt.jobCount - (stored && stored.epoch === receipt.epoch ? stored.jobCount : 0n)
+    let covered = job ? [job] : undefined
+    let amountDue = entry?.amount
+    if (job && since > 1n && listed && BigInt(listed.length) >= since) {
+      covered = listed.slice(-Number(since))
+      if (covered.at(-1) !== job) return refuse('bad-jobs-hash: the last job in "jobs" is not the one the "e" tag names')
+      amountDue = 0n
+      for (const id of covered) {
+        const due = ledger.getDue(id)
+        if (!due || due.client !== client) return refuse(`unknown job ${id.slice(0, 12)}…: the receipt covers it, but nothing is due for it from this client`)
+        amountDue += due.amount
+      }
+    }
+    const result = await wallet.accept(receipt, { amountDue, jobIds: covered, claimedDomain: claimedDomainFromJson(voucher.data) })
     const what = job ? job.slice(0, 12) : 'prepaid'
     if (!result.ok) {
+      if (result.code === 'chain-unavailable' && queue) {
+        const kept = chainQueue.add(event)
+        logger.info('receipt queued until the chain answers', { job: what, kept })
+        return refuse(`chain-unavailable: ${result.reason}; ${kept ? 'the receipt is queued and checked again when the chain answers' : 'the queue is full: send it again later'}`)
+      }
       if (result.code === 'wrong-increment' && receipt.cumulative > 0n) {
         const waiting = early.get(client) ?? []
         if (waiting.length < maxEarlyPerClient && !waiting.some((e) => e.id === event.id)) early.set(client, [...waiting, event])
@@ -153,19 +200,23 @@ export function createWalletPaymentGate({
       logger.info('receipt refused', { job: what, code: result.code })
       return refuse(`${result.code}: ${result.reason}`)
     }
-    if (job) ledger.deleteDue(job)
+    for (const id of covered ?? []) ledger.deleteDue(id)
     if (!known) {
       ledger.setPayer(client, receipt.payer)
       const owed = ledger.takePending(client)
       if (owed > 0n) wallet.recordOwed(receipt.payer, token, owed)
     }
-    logger.info('receipt accepted', { job: what, cumulative: receipt.cumulative.toString() })
+    logger.info('receipt accepted', { job: what, cumulative: receipt.cumulative.toString(), jobs: String(covered?.length ?? 0) })
     if (retry && early.has(client)) await retryEarly(client)
+    // The chain answered: what waits for it need not wait for the timer.
+    if (queue && chainQueue.size() > 0) void chainQueue.kick()
     return { ok: true }
   }
 
   return {
     payerOf: (client) => ledger.payerOf(client),
+    queued: () => chainQueue.size(),
+    close: () => chainQueue.close(),
     exposure() {
       // A payer is known from an accepted receipt, so every known payer has one in the wallet.
       let unpaid = ledger.pendingTotal()

@@ -1,12 +1,14 @@
 // Regenerates the payment vectors that are computed, not hand-written: test/vectors/paymentKey.json (the payment key
-// derived from a Nostr key, nips/cpr.md §1). Deterministic: the same code writes the same bytes.
+// derived from a Nostr key, nips/cpr.md §1) and the `covering` entry of test/vectors/cpr.json (a receipt that covers
+// two jobs, nips/cpr.md "Receipts that cover several jobs"). Deterministic: the same code writes the same bytes.
 // Run: node --import tsx scripts/makePaymentVectors.ts
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { getPublicKey } from 'nostr-tools/pure'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { privateKeyToAccount, publicKeyToAddress } from 'viem/accounts'
 import { derivePaymentKey, paymentKeyInfo, paymentKeySalt } from '../src/keys/paymentKey.ts'
+import { receiptFromJson, receiptToJson } from '../src/payments/voucher.ts'
 import { testSecretKey } from '../test/helpers/keys.ts'
 
 /** The two Ethereum addresses an x-only Nostr pubkey can stand for (even and odd y): what an observer can compute. */
@@ -38,3 +40,17 @@ const vectors = {
 }
 writeFileSync(new URL('../test/vectors/paymentKey.json', import.meta.url), JSON.stringify(vectors, null, 2) + '\n')
 console.log('wrote test/vectors/paymentKey.json')
+
+// The third receipt of cpr.json, sent to a node that holds the first one and never got the second: it names both
+// jobs it chains since then, and the node accepts it for their two amounts together.
+const cprUrl = new URL('../test/vectors/cpr.json', import.meta.url)
+const cpr = JSON.parse(readFileSync(cprUrl, 'utf8')) as { receipts: { job: string; amount: string; receipt: Record<string, unknown> }[]; covering?: unknown }
+const [first, second, third] = cpr.receipts as [(typeof cpr.receipts)[0], (typeof cpr.receipts)[0], (typeof cpr.receipts)[0]]
+cpr.covering = {
+  description: 'receipts[2] sent after receipts[0] only: it covers the jobs of receipts[1] and receipts[2]; the node expects their amounts summed',
+  stored: first.receipt,
+  receipt: receiptToJson(receiptFromJson(third.receipt), undefined, { jobs: [second.job, third.job] }),
+  increment: (BigInt(second.amount) + BigInt(third.amount)).toString(),
+}
+writeFileSync(cprUrl, JSON.stringify(cpr, null, 2) + '\n')
+console.log('wrote the covering entry of test/vectors/cpr.json')

@@ -60,6 +60,7 @@ export async function setupNodePayments({ home, identity, config, signer, logger
     gate,
     terms: { chainId: chain.chainId, contract: chain.settlementAddress, token: chain.token, payee: getAddress(payee), payeeProof, creditLimit: config.creditLimit },
     close: () => {
+      gate.close()
       ledger.close()
       wallet.close()
     },
