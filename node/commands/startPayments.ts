@@ -1,5 +1,6 @@
 // Payments for a priced node started from the CLI: the receipt wallet under $INFERNET_HOME, the wallet-backed
-// PaymentGate and the capability's `payment` terms. A free node (price 0) or one without a settlement contract
+// PaymentGate, the capability's `payment` terms, and the withdrawal watch the daemon runs (it redeems a leaving
+// payer's receipts with the node's payment key, which pays the gas). A free node (price 0) or one without a settlement contract
 // configured (INFERNET_SETTLEMENT_ADDRESS) serves without receipts.
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { getAddress, isAddress } from 'viem'
@@ -17,10 +18,17 @@ import { join } from 'node:path'
 import { nodeDataDir, nodePrice, type NodeConfig } from '../config.ts'
 import { openPaymentLedger } from '../paymentLedger.ts'
 import type { PaymentGate } from '../paymentGate.ts'
+import { watchWithdrawals } from '../payout/watchWithdrawals.ts'
 import { createReceiptWallet, receiptWalletPath } from '../wallet/receiptWallet.ts'
 import { createWalletPaymentGate } from '../walletPaymentGate.ts'
 
-export type NodePayments = { gate: PaymentGate; terms: NonNullable<CapabilityContent['payment']>; close(): void }
+export type NodePayments = {
+  gate: PaymentGate
+  terms: NonNullable<CapabilityContent['payment']>
+  /** Starts watching for withdrawal requests (node/payout/watchWithdrawals.ts); returns the function that stops it. */
+  watchWithdrawals(): () => void
+  close(): void
+}
 
 export async function setupNodePayments({ home, identity, config, signer, logger }: { home: string; identity: Identity; config: NodeConfig; signer: Signer; logger: Logger }): Promise<NodePayments | undefined> {
   if (isFree(nodePrice(config))) return undefined
@@ -59,6 +67,8 @@ export async function setupNodePayments({ home, identity, config, signer, logger
   return {
     gate,
     terms: { chainId: chain.chainId, contract: chain.settlementAddress, token: chain.token, payee: getAddress(payee), payeeProof, creditLimit: config.creditLimit },
+    watchWithdrawals: () =>
+      watchWithdrawals({ client: createSettlementClient(chain, own), address: chain.settlementAddress, payee: getAddress(payee), wallet, pollMs: config.withdrawalPollMs, logger: logger.child('[withdrawals]') }),
     close: () => {
       gate.close()
       ledger.close()

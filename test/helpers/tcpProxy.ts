@@ -9,8 +9,6 @@ export type TcpProxy = {
   url: string
   down(): void
   up(): void
-  /** Connections refused while down. */
-  readonly refused: number
   close(): Promise<void>
 }
 
@@ -18,10 +16,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const { hostname, port } = new URL(target)
   const sockets = new Set<Socket>()
   let isDown = false
-  let refused = 0
   const server = createServer((client) => {
     if (isDown) {
-      refused++
       client.resetAndDestroy()
       return
     }
@@ -49,9 +45,6 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     },
     up() {
       isDown = false
-    },
-    get refused() {
-      return refused
     },
     close: () =>
       new Promise<void>((resolve) => {
