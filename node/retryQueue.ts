@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../src/log.ts'
 export type RetryOutcome = 'done' | 'retry'
 
 export type RetryQueueParameters<T> = {
-  /** Tries one item once; 'retry' keeps it (and ends this pass: what failed is likely still down). */
+  /** Tries one item once; 'retry' keeps it for the next pass. */
   attempt(item: T): Promise<RetryOutcome>
   /** Identity of an item: the same one is queued once. */
   key(item: T): string
@@ -37,6 +37,8 @@ const defaultTimer = (fn: () => void, ms: number) => {
 export function createRetryQueue<T>({ attempt, key, minMs = 1000, maxMs = 30_000, maxItems = 1024, logger = silentLogger, setTimer = defaultTimer }: RetryQueueParameters<T>): RetryQueue<T> {
   const items = new Map<string, T>()
   let pause = minMs
+  /** Passes in a row with a failure. */
+  let failures = 0
   let timer: { cancel(): void } | undefined
   let running: Promise<void> | undefined
   let closed = false
@@ -49,9 +51,15 @@ export function createRetryQueue<T>({ attempt, key, minMs = 1000, maxMs = 30_000
     }, pause)
   }
 
+  // One pass tries every item once, in arrival order, those added meanwhile too; any failure makes the next pause longer.
   async function runPass(): Promise<void> {
-    for (const [k, item] of [...items]) {
-      if (closed) return
+    const tried = new Set<string>()
+    let failed = false
+    for (;;) {
+      const next = [...items].find(([k]) => !tried.has(k))
+      if (!next || closed) break
+      const [k, item] = next
+      tried.add(k)
       let outcome: RetryOutcome
       try {
         outcome = await attempt(item)
@@ -59,13 +67,11 @@ export function createRetryQueue<T>({ attempt, key, minMs = 1000, maxMs = 30_000
         logger.warn('retry failed', { error: (err as Error).message })
         outcome = 'done'
       }
-      if (outcome === 'retry') {
-        pause = Math.min(pause * 2, maxMs)
-        return
-      }
-      items.delete(k)
-      pause = minMs
+      if (outcome === 'retry') failed = true
+      else items.delete(k)
     }
+    failures = failed ? failures + 1 : 0
+    pause = failed ? Math.min(minMs * 2 ** (failures - 1), maxMs) : minMs
   }
 
   function pass(): Promise<void> {

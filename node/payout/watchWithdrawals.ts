@@ -75,8 +75,9 @@ export function watchWithdrawals({
     } catch (err) {
       const error = errorText(err)
       onRedeem?.({ payer, token, error })
-      // The contract says it is over (withdrawn already, or claimed by someone's redeem): no point in retrying.
-      if (err instanceof SettlementRevertedError && ['StaleEpoch', 'NothingToRedeem'].includes(err.errorName)) {
+      // The contract refused it (withdrawn already, claimed by someone else's redeem, a receipt it rejects): the same
+      // transaction would fail the same way, so it is not retried; `infernet payout` shows the channel.
+      if (err instanceof SettlementRevertedError) {
         logger.warn('redeem before withdrawal refused by the contract', { payer, token, error })
         return 'done'
       }
