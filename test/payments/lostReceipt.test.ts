@@ -2,9 +2,9 @@
 // The attack (or accident): the node's chain RPC is unreachable just when one receipt arrives. Before, the node
 // refused it `chain-unavailable` without keeping it, the SDK never sent it again, and every later cumulative receipt
 // was refused `wrong-increment`: the node could never redeem more than the receipt before. Here a TCP proxy between
-// the node and anvil goes down for exactly that receipt, until both its copies (direct frame and relay event) met the
-// dead chain; each scenario then shows one way the node catches up, and ends with the node redeeming the client's
-// full cumulative amount on chain.
+// the node and anvil goes down for exactly that receipt, until the node has checked both its copies (direct frame and
+// relay event) against the dead chain; each scenario then shows one way the node catches up, and ends with the node
+// redeeming the client's full cumulative amount on chain.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { hexToBytes } from '@noble/hashes/utils.js'
@@ -14,6 +14,7 @@ import { receiptBookIssuer } from '../../client/receiptBookIssuer.ts'
 import type { ReceiptIssuer } from '../../client/receipts.ts'
 import { payout } from '../../node/payout/payout.ts'
 import { createReceiptWallet } from '../../node/wallet/receiptWallet.ts'
+import type { PaymentGate } from '../../node/paymentGate.ts'
 import { createWalletPaymentGate } from '../../node/walletPaymentGate.ts'
 import { createLogger } from '../../src/log.ts'
 import { createSettlementClient } from '../../src/payments/clients.ts'
@@ -59,22 +60,35 @@ async function pricedNode(t: { after(fn: () => unknown): void }, { chainRetryMs 
   const viaProxy = createSettlementClient({ chainRpc: proxy.url, chainId: chain.anvil.chainId, rpcTimeoutMs: 1000 }, actor.account)
   const wallet = createReceiptWallet({ path: ':memory:', payee: actor.address, domain: chain.domain, client: viaProxy })
   t.after(() => wallet.close())
-  // What the gate logs tells when a receipt met the dead chain (refused, or queued).
-  let chainRefusals = 0
+  // A queued receipt checked again against a dead chain is refused `chain-unavailable` (the first check queues it).
+  let chainRetries = 0
   const logger = createLogger({
     component: 'gate',
     json: true,
     write: (line) => {
       const { msg, code } = JSON.parse(line) as { msg: string; code?: string }
-      if ((msg === 'receipt refused' && code === 'chain-unavailable') || msg === 'receipt queued until the chain answers') chainRefusals++
+      if (msg === 'receipt refused' && code === 'chain-unavailable') chainRetries++
     },
   })
   const gate = createWalletPaymentGate({ wallet, signer, token: zeroAddress, creditLimit: 10n ** 12n, chainRetryMs, depositMaxAgeMs: never, logger })
+  // Copies of each job's receipt the node has finished checking, whichever way they came (direct frame or relay).
+  const checked = new Map<string, number>()
+  const counted: PaymentGate = {
+    ...gate,
+    acceptReceipt: async (event) => {
+      try {
+        return await gate.acceptReceipt(event)
+      } finally {
+        const job = event.tags.find((t) => t[0] === 'e')?.[1] ?? ''
+        checked.set(job, (checked.get(job) ?? 0) + 1)
+      }
+    },
+  }
   t.after(() => gate.close())
   const terms = { chainId: chain.domain.chainId, contract: chain.settlement, token: zeroAddress, payee: actor.address, payeeProof: await signPayeeLink(actor.account, signer.pubkey), creditLimit: String(10n ** 12n) }
-  const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price, signer, payment: gate, paymentTerms: terms })
+  const node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price, signer, payment: counted, paymentTerms: terms })
   t.after(() => node.stop())
-  return { actor, wallet, gate, node, chainRefusals: () => chainRefusals }
+  return { actor, wallet, gate, node, chainRetries: () => chainRetries, checked: (job: string) => checked.get(job) ?? 0 }
 }
 
 /**
@@ -116,7 +130,7 @@ describe('a receipt refused while the chain is down', () => {
     await waitFor(() => acks.some((a) => a.accepted), 'the first receipt acknowledged')
     const second = await job()
     await waitFor(() => acks.some((a) => !a.accepted && /^chain-unavailable/.test(a.reason ?? '')), 'the second receipt refused: chain unavailable')
-    await waitFor(() => node.chainRefusals() >= 2, 'both copies of the second receipt met the dead chain')
+    await waitFor(() => node.checked(second.jobs.at(-1)!.id) >= 2, 'both copies of the second receipt checked against the dead chain')
     assert.match(acks.find((a) => !a.accepted)!.reason!, /queued/)
     assert.equal(node.gate.queued(), 1)
     assert.deepEqual(client.unacknowledgedReceipts.map((r) => r.job), [second.jobs.at(-1)!.id])
@@ -133,11 +147,11 @@ describe('a receipt refused while the chain is down', () => {
     const node = await pricedNode(t, { chainRetryMs: 50 })
     const { payer, client, acks, job } = await payingClient(t, node, { lost: 2, receiptRetryMs: never })
     await job()
-    await job()
+    const second = await job()
     await waitFor(() => acks.some((a) => !a.accepted), 'the second receipt refused')
-    await waitFor(() => node.chainRefusals() >= 2, 'both copies of the second receipt met the dead chain')
+    await waitFor(() => node.checked(second.jobs.at(-1)!.id) >= 2, 'both copies of the second receipt checked against the dead chain')
     // It was tried again against the dead chain before the chain came back.
-    await waitFor(() => node.chainRefusals() >= 3, 'the node tried the queued receipt again while the chain was down')
+    await waitFor(() => node.chainRetries() >= 1, 'the node tried the queued receipt again while the chain was down')
     proxy.up()
     await waitFor(() => node.wallet.get(payer.address, zeroAddress)?.cumulative === client.spent, 'the queued receipt accepted')
     assert.equal(node.gate.queued(), 0)
@@ -148,9 +162,9 @@ describe('a receipt refused while the chain is down', () => {
     const node = await pricedNode(t, { chainRetryMs: never })
     const { payer, client, acks, job } = await payingClient(t, node, { lost: 2, receiptRetryMs: 50 })
     await job()
-    await job()
+    const second = await job()
     await waitFor(() => acks.some((a) => !a.accepted), 'the second receipt refused')
-    await waitFor(() => node.chainRefusals() >= 2, 'both copies of the second receipt met the dead chain')
+    await waitFor(() => node.checked(second.jobs.at(-1)!.id) >= 2, 'both copies of the second receipt checked against the dead chain')
     proxy.up()
     await waitFor(() => client.unacknowledgedReceipts.length === 0, 'the SDK resent it and the node acknowledged it', 20_000)
     assert.equal(node.wallet.get(payer.address, zeroAddress)?.cumulative, client.spent)
