@@ -1,6 +1,6 @@
 // The Infernet client SDK: discover nodes (relays or a coordinator), route a chat job to the best one, stream
 // its tokens, fail over before the first token, resume mid-stream on another node, verify the signed result
-// and pay for it with a receipt. Isomorphic: fetch, WebSocket and TextEncoder are globals or injected.
+// and pay for it with a receipt, sent again while the node has not acknowledged it. Isomorphic: fetch, WebSocket and TextEncoder are globals or injected.
 // Behaviour is specified in nips/client.md.
 import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../src/net/relayPool.ts'
 import { redactUrl } from '../src/errors/base.ts'
@@ -15,6 +15,7 @@ import { fetchCoordinatorNodes } from './coordinatorSource.ts'
 import { DirectChannels } from './directChannel.ts'
 import { ClientClosedError, RelaysUnreachableError } from './errors.ts'
 import { Market, summarizeModels, type MarketModel, type MarketNode } from './market.ts'
+import { createReceiptOutbox, isRetryableRefusal, type OutboxEntry, type ReceiptAck } from './payments/receiptOutbox.ts'
 import type { ReceiptIssuer } from './receipts.ts'
 import type { RoutingPolicy } from './routing.ts'
 import { createSession } from './session.ts'
@@ -58,6 +59,10 @@ export type InfernetClientParameters = {
   maxAttempts?: number | undefined
   /** Signs payment vouchers; without it no receipts are sent (see client/receipts.ts). */
   receipts?: ReceiptIssuer | undefined
+  /** Each node's answer to a receipt sent over its direct channel (the SDK sends a refused one again when the node could not check it). */
+  onReceiptAck?: ((ack: ReceiptAck & { node: string }) => void) | undefined
+  /** First pause before a receipt refused `chain-unavailable` is sent again, in ms (doubling, up to 30 s; 8 tries). Default 1000. */
+  receiptRetryMs?: number | undefined
   /**
    * Id and signature checks for what this client receives, with its memory of what passed (nothing is shared with
    * other clients in the process). Default: @noble/curves, then libsecp256k1 (WASM) once `ready()` has loaded it.
@@ -83,6 +88,10 @@ export class InfernetClient {
   readonly #logger: Logger
   readonly #clock: () => number
   readonly #session = createSession()
+  readonly #outbox = createReceiptOutbox()
+  readonly #onReceiptAck: InfernetClientParameters['onReceiptAck']
+  readonly #receiptRetryMs: number
+  readonly #resendTimers = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #active = new Set<AbortController>()
   #verifier: EventVerifier
   readonly #verifierGiven: boolean
@@ -98,7 +107,9 @@ export class InfernetClient {
     this.#clock = clock
     this.pool = createRelayPool({ urls: relays, WebSocket: ws, logger: this.#logger.child('[relays]') })
     this.#market = new Market({ pool: this.pool, clock, verifier: () => this.#verifier })
-    this.#channels = new DirectChannels({ WebSocket: this.pool.WebSocketImpl, logger: this.#logger.child('[direct]'), signer })
+    this.#channels = new DirectChannels({ WebSocket: this.pool.WebSocketImpl, logger: this.#logger.child('[direct]'), signer, onReceiptAck: (ack) => this.#receiptAcked(ack) })
+    this.#onReceiptAck = params.onReceiptAck
+    this.#receiptRetryMs = params.receiptRetryMs ?? 1000
     const firstTokenTimeoutMs = params.firstTokenTimeoutMs ?? 60_000
     this.#config = {
       routing: params.routing ?? 'reliable',
@@ -173,6 +184,47 @@ export class InfernetClient {
     return this.#session.spent
   }
 
+  /** The newest receipt sent to each node that it has not acknowledged (yet), with its last refusal. */
+  get unacknowledgedReceipts(): { node: string; job: string; reason?: string | undefined }[] {
+    return this.#outbox.unacknowledged().map(({ node, job, reason }) => ({ node, job, reason }))
+  }
+
+  /**
+   * Sends every unacknowledged newest receipt again, over the node's open direct channel and through the relays.
+   * It covers the ones before it, so this is all a node needs to catch up. Returns how many were sent.
+   */
+  async resendReceipts(): Promise<number> {
+    const pending = this.#outbox.unacknowledged()
+    await Promise.all(pending.map((entry) => this.#resend(entry)))
+    return pending.length
+  }
+
+  async #resend(entry: OutboxEntry): Promise<void> {
+    entry.resent++
+    if (entry.stream) this.#channels.peek(entry.stream)?.send({ type: 'receipt', event: entry.event })
+    await this.pool.publish(entry.event).catch((err: unknown) => this.#logger.debug('receipt not published to relays again', { error: (err as Error).message.split('\n')[0] }))
+  }
+
+  #receiptAcked(ack: ReceiptAck): void {
+    const entry = this.#outbox.ack(ack)
+    if (!entry) return
+    this.#onReceiptAck?.({ ...ack, node: entry.node })
+    const timer = this.#resendTimers.get(entry.node)
+    if (timer) clearTimeout(timer)
+    this.#resendTimers.delete(entry.node)
+    if (entry.acked) return
+    this.#logger.warn('node refused a receipt', { node: entry.node.slice(0, 12), reason: ack.reason })
+    // The node could not check it (its chain RPC is down): send the same receipt again later, a few times.
+    if (!isRetryableRefusal(ack.reason) || entry.resent >= 8 || this.#closed) return
+    const t = setTimeout(() => {
+      this.#resendTimers.delete(entry.node)
+      // Only while it is still the newest unacknowledged one: a later receipt covers it.
+      if (!this.#closed && this.#outbox.unacknowledged().includes(entry)) void this.#resend(entry)
+    }, Math.min(this.#receiptRetryMs * 2 ** entry.resent, 30_000))
+    t.unref?.()
+    this.#resendTimers.set(entry.node, t)
+  }
+
   /** Nodes excluded for the rest of the session after failing result verification. */
   get badNodes(): ReadonlySet<string> {
     return this.#session.bad
@@ -196,6 +248,8 @@ export class InfernetClient {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    for (const t of this.#resendTimers.values()) clearTimeout(t)
+    this.#resendTimers.clear()
     for (const c of this.#active) c.abort()
     this.#market.close()
     this.#channels.closeAll()
@@ -218,6 +272,7 @@ export class InfernetClient {
       config: this.#config,
       session: this.#session,
       receipts: this.#receipts,
+      outbox: this.#outbox,
       hostedSource: this.#nodeSource ? 'nodeSource' : this.#coordinator ? 'coordinator' : undefined,
       nodes: (query) => this.nodes(query),
       closed: () => this.#closed,

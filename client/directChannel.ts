@@ -8,6 +8,9 @@ import { wsUrl, nodeFrame, type ClientFrame, type NodeFrame } from '../src/proto
 import type { Logger } from '../src/log.ts'
 import type { Signer } from '../src/signer.ts'
 
+/** A node's answer to a receipt frame: for the client's receipt outbox, whether or not the job is still open. */
+export type ReceiptAckHandler = (ack: { job?: string | undefined; accepted: boolean; reason?: string | undefined }) => void
+
 export type DirectJobHandler = {
   onFrame(frame: NodeFrame): void
   onClosed(reason: string): void
@@ -27,17 +30,19 @@ export class DirectConnection {
   readonly #logger: Logger
   readonly #onGone: () => void
   readonly #signer: Signer | undefined
+  readonly #onReceiptAck: ReceiptAckHandler | undefined
   /** Settles the pending connection auth: true when the node answered `authenticated`. */
   #authWaiter: ((ok: boolean) => void) | undefined
   /** The pubkey the node accepted this connection as; jobs by that author need no auth event. */
   authenticatedAs: string | undefined
 
-  constructor({ url, WebSocket, logger, onGone, signer }: { url: string; WebSocket: WebSocketConstructor; logger: Logger; onGone: () => void; signer?: Signer | undefined }) {
+  constructor({ url, WebSocket, logger, onGone, signer, onReceiptAck }: { url: string; WebSocket: WebSocketConstructor; logger: Logger; onGone: () => void; signer?: Signer | undefined; onReceiptAck?: ReceiptAckHandler | undefined }) {
     this.url = url
     this.#WebSocket = WebSocket
     this.#logger = logger
     this.#onGone = onGone
     this.#signer = signer
+    this.#onReceiptAck = onReceiptAck
   }
 
   get isOpen(): boolean {
@@ -120,6 +125,8 @@ export class DirectConnection {
       return
     }
     const frame = parsed.data
+    // A receipt is paid after its job ended, so its answer has no job handler left to go to.
+    if (frame.type === 'receipt-ack') this.#onReceiptAck?.({ job: frame.job, accepted: frame.accepted, reason: frame.reason })
     const job = 'job' in frame ? frame.job : undefined
     if (job === undefined) {
       if (frame.type === 'authenticated') return this.#authWaiter?.(frame.pubkey === this.#signer?.pubkey)
@@ -172,11 +179,13 @@ export class DirectChannels {
   readonly #WebSocket: WebSocketConstructor
   readonly #logger: Logger
   readonly #signer: Signer | undefined
+  readonly #onReceiptAck: ReceiptAckHandler | undefined
 
-  constructor({ WebSocket, logger, signer }: { WebSocket: WebSocketConstructor; logger: Logger; signer?: Signer | undefined }) {
+  constructor({ WebSocket, logger, signer, onReceiptAck }: { WebSocket: WebSocketConstructor; logger: Logger; signer?: Signer | undefined; onReceiptAck?: ReceiptAckHandler | undefined }) {
     this.#WebSocket = WebSocket
     this.#logger = logger
     this.#signer = signer
+    this.#onReceiptAck = onReceiptAck
   }
 
   get(streamBase: string): DirectConnection {
@@ -188,6 +197,7 @@ export class DirectChannels {
         WebSocket: this.#WebSocket,
         logger: this.#logger,
         signer: this.#signer,
+        onReceiptAck: this.#onReceiptAck,
         onGone: () => {
           if (this.#conns.get(url) === created) this.#conns.delete(url)
         },

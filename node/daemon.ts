@@ -41,6 +41,11 @@ export type NodeDaemonParameters = {
   verify?: EventVerifier | undefined
   /** Announced in the capability's `payment` field (priced nodes that take receipts). */
   paymentTerms?: CapabilityContent['payment'] | undefined
+  /**
+   * Started with the daemon, stopped with it: a priced node's watch for withdrawal requests by its payers, which
+   * redeems their receipts during the delay (node/payout/watchWithdrawals.ts). Returns the function that stops it.
+   */
+  watchWithdrawals?: (() => () => void) | undefined
 }
 
 export type NodeStats = {
@@ -104,6 +109,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
   let announced: string | null = null
   let startedAt = 0
   const statusToken = config.statusToken || randomBytes(24).toString('hex')
+  let stopWatching: (() => void) | undefined
 
   const publish = (event: NostrEvent) => {
     if (!pool) return
@@ -191,6 +197,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
           maxConcurrency: config.maxConcurrency,
           maxQueue: config.maxQueue,
           maxPromptBytes: config.maxPromptBytes,
+          maxOutputTokens: config.maxOutputTokens,
           jobTimeoutMs: config.jobTimeoutMs,
           relayChunkMs: config.relayChunkMs,
           streamFlushMs: config.streamFlushMs,
@@ -239,9 +246,12 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
       timers.push(setInterval(() => void heartbeat().catch((err: Error) => logger.warn('heartbeat failed', { error: err.message })), config.heartbeatInterval * 1000))
       timers.push(setInterval(() => void publishCapability().catch((err: Error) => logger.warn('capability refresh failed', { error: err.message })), (config.capabilityTtl * 1000) / 2))
       for (const t of timers) t.unref?.()
-      logger.info('node started', { stream: server.url, relays: relays.length })
+      stopWatching = parameters.watchWithdrawals?.()
+      logger.info('node started', { stream: server.url, relays: relays.length, watchingWithdrawals: stopWatching !== undefined })
     },
     async stop() {
+      stopWatching?.()
+      stopWatching = undefined
       for (const t of timers) clearInterval(t)
       timers.length = 0
       sub?.close()

@@ -14,6 +14,8 @@ export type PaymentLedger = {
   addPending(client: string, amount: bigint): void
   /** Removes and returns a client's pending debt. */
   takePending(client: string): bigint
+  /** What all clients whose payer address is not known yet owe together (the new-client credit in use). */
+  pendingTotal(): bigint
   close(): void
 }
 
@@ -36,6 +38,11 @@ export function openPaymentLedger(path = ':memory:', { maxDueJobs = 100_000 }: {
   const upsertPending = db.prepare('INSERT OR REPLACE INTO pending (client, amount) VALUES (?, ?)')
   const deletePending = db.prepare('DELETE FROM pending WHERE client = ?')
   const pending = (client: string) => BigInt(selectPending.get(client)?.amount ?? '0')
+  // Kept in memory: the credit check reads it for every job of a new client.
+  let total = db
+    .prepare<[], { amount: string }>('SELECT amount FROM pending')
+    .all()
+    .reduce((sum, r) => sum + BigInt(r.amount), 0n)
   return {
     setDue(job, client, amount) {
       insertDue.run(job, client, amount.toString())
@@ -50,12 +57,17 @@ export function openPaymentLedger(path = ':memory:', { maxDueJobs = 100_000 }: {
     payerOf: (client) => selectPayer.get(client)?.payer as Address | undefined,
     setPayer: (client, payer) => void upsertPayer.run(client, payer),
     pending,
-    addPending: (client, amount) => void upsertPending.run(client, (pending(client) + amount).toString()),
+    addPending(client, amount) {
+      upsertPending.run(client, (pending(client) + amount).toString())
+      total += amount
+    },
     takePending(client) {
       const amount = pending(client)
       deletePending.run(client)
+      total -= amount
       return amount
     },
+    pendingTotal: () => total,
     close: () => db.close(),
   }
 }

@@ -27,6 +27,7 @@ import {
   type CandidateFailure,
 } from '../errors.ts'
 import { priceFor, summarizeModels, type MarketNode } from '../market.ts'
+import type { ReceiptOutbox } from '../payments/receiptOutbox.ts'
 import type { ReceiptIssuer } from '../receipts.ts'
 import { eligible, rankCandidates, type RoutingPolicy } from '../routing.ts'
 import { runAttempt } from '../runAttempt.ts'
@@ -109,6 +110,7 @@ export type ChatClient = {
   config: ChatConfig
   session: ClientSession
   receipts: ReceiptIssuer | undefined
+  outbox?: ReceiptOutbox | undefined
   /** Candidates come from a node source or a coordinator (else from the client's own view of the relays). */
   hostedSource: 'nodeSource' | 'coordinator' | undefined
   /** The market for `model` (all live models when undefined), best first for `routing` when a node source ranks. */

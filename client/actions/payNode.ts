@@ -6,6 +6,7 @@ import { buildReceiptEvent } from '../../src/protocol/receipt.ts'
 import type { Signer } from '../../src/signer.ts'
 import type { DirectChannels } from '../directChannel.ts'
 import type { MarketNode } from '../market.ts'
+import type { ReceiptOutbox } from '../payments/receiptOutbox.ts'
 import type { ReceiptIssuer } from '../receipts.ts'
 import type { ClientSession } from '../session.ts'
 
@@ -19,6 +20,8 @@ export type PayNodeClient = {
   session: ClientSession
   /** Signs payment vouchers; without it the amount is accounted but no receipt is sent. */
   receipts: ReceiptIssuer | undefined
+  /** Where sent receipts wait for the node's acknowledgement (to be sent again while it has none). */
+  outbox?: ReceiptOutbox | undefined
 }
 
 export type PayNodeParameters = {
@@ -54,6 +57,7 @@ export async function payNode(client: PayNodeClient, { node, job, amount, limit 
     const voucher = await client.receipts.issue({ node: node.pubkey, job, amount: paid, cumulative, payment: node.capability.payment })
     if (!voucher) return paid
     const event = await buildReceiptEvent(client.signer, { node: node.pubkey, job, voucher, now: Math.floor(client.clock() / 1000) })
+    client.outbox?.sent({ node: node.pubkey, job, event, stream: node.stream })
     if (node.stream) client.channels.peek(node.stream)?.send({ type: 'receipt', event })
     await client.pool.publish(event).catch((err: unknown) => logger.warn('receipt not published to relays', { error: (err as Error).message.split('\n')[0] }))
   } catch (err) {

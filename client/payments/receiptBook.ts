@@ -1,10 +1,12 @@
 // The SDK's signer of receipts: after each job result, the next CPR for the cumulative amount owed to that
 // node, never beyond the caller's budget. In memory by default; pass `load`/`save` to persist the newest
-// receipt per (payee, token) across restarts (the cumulative must never go back, or the node refuses it).
+// receipt per (payee, token) across restarts (the cumulative must never go back, or the node refuses it). It also
+// remembers the last job ids each channel's receipts chained (in memory), so a receipt can name the jobs it covers and
+// stand in for an earlier one the node never got (nips/cpr.md, "Receipts that cover several jobs").
 import { getAddress, zeroAddress } from 'viem'
 import type { Address, Hex, LocalAccount } from 'viem'
 import { ReceiptBudgetExceededError } from '../../src/payments/errors.ts'
-import { initialReceipt, nextReceipt, signReceipt } from '../../src/payments/voucher.ts'
+import { initialReceipt, maxCoveredJobs, nextReceipt, signReceipt } from '../../src/payments/voucher.ts'
 import type { SettlementDomain, SignTypedDataFn, SignedReceipt } from '../../src/payments/voucher.ts'
 
 export type ReceiptBookParameters = {
@@ -35,10 +37,13 @@ export type ReceiptBook = {
   latest(payee: Address, token?: Address | undefined): SignedReceipt | undefined
   /** Total owed to `payee` in the current epoch. */
   owed(payee: Address, token?: Address | undefined): bigint
+  /** The last job ids (at most maxCoveredJobs, oldest first) the newest receipt's jobsHash chains, as far as this book saw them. */
+  recentJobs(payee: Address, token?: Address | undefined): string[]
 }
 
 export function createReceiptBook({ account, domain, budget, load, save }: ReceiptBookParameters): ReceiptBook {
   const book = new Map<string, SignedReceipt>()
+  const recent = new Map<string, string[]>()
   const locks = new Map<string, Promise<unknown>>()
   const keyOf = (payee: Address, token: Address) => `${getAddress(payee)}:${getAddress(token)}`
   const latest = (payee: Address, token: Address = zeroAddress) => {
@@ -60,7 +65,10 @@ export function createReceiptBook({ account, domain, budget, load, save }: Recei
     if (next.cumulative > limit) throw new ReceiptBudgetExceededError({ payee, owed: next.cumulative, budget: limit })
     const signed = await signReceipt(signer, next, domain)
     save?.(signed)
-    book.set(keyOf(payee, token), signed)
+    const k = keyOf(payee, token)
+    book.set(k, signed)
+    const chained = base === prev ? (recent.get(k) ?? []) : []
+    recent.set(k, [...chained, String(jobId).replace(/^0x/, '').toLowerCase()].slice(-maxCoveredJobs))
     return signed
   }
 
@@ -74,5 +82,6 @@ export function createReceiptBook({ account, domain, budget, load, save }: Recei
     },
     latest,
     owed: (payee, token = zeroAddress) => latest(payee, token)?.cumulative ?? 0n,
+    recentJobs: (payee, token = zeroAddress) => [...(recent.get(keyOf(payee, token)) ?? [])],
   }
 }

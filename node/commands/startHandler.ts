@@ -54,6 +54,7 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
     gpu: createGpuProbe(),
     payment: payments?.gate,
     paymentTerms: payments?.terms,
+    watchWithdrawals: payments?.watchWithdrawals,
   })
   await daemon.start()
   writeFileSync(pidFilePath(home), JSON.stringify({ pid: process.pid, url: daemon.streamUrl, pubkey: signer.pubkey, startedAt: Math.floor(Date.now() / 1000), statusToken: daemon.statusToken }) + '\n', { mode: 0o600 })

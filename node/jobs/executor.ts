@@ -10,10 +10,11 @@ import { getExpiration } from '../../src/protocol/nip40.ts'
 import type { JobPayload } from '../../src/protocol/jobRequest.ts'
 import { buildJobResult } from '../../src/protocol/jobResult.ts'
 import { buildJobStatus, type JobErrorCode, type JobStatusName } from '../../src/protocol/jobStatus.ts'
-import { amountDue } from '../../src/protocol/price.ts'
+import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import type { Signer } from '../../src/signer.ts'
 import type { EventVerifier } from '../../src/protocol/verify.ts'
+import { worstCaseAmount } from '../../src/protocol/worstCase.ts'
 import type { Backend, ChatRequest, ModelInfo } from '../backends/types.ts'
 import type { RollingMetrics } from '../metrics.ts'
 import type { PaymentGate } from '../paymentGate.ts'
@@ -38,6 +39,11 @@ export type ExecutorConfig = {
   streamFlushMs?: number | undefined
   /** Served model ids; empty = whatever the backend resolves. */
   models: string[]
+  /**
+   * Priced nodes: completion tokens of a job that names no max_tokens (it is sent to the backend as max_tokens), so
+   * every job has a worst-case cost to count against the payer's credit (default 4096).
+   */
+  maxOutputTokens?: number | undefined
 }
 
 export type ExecutorParameters = {
@@ -78,6 +84,8 @@ type Job = {
   /** Settles once the job is ended and gone from the live jobs. */
   finished: Promise<void>
   markFinished: () => void
+  /** max_tokens the node adds for a priced job that names none (its worst case was counted with it). */
+  addedMaxTokens: number | undefined
 }
 
 /**
@@ -234,9 +242,17 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     const model = await resolveModel(payload.model)
     if (model instanceof Error) return refuseClaimed('backend', `the backend cannot be reached (${model instanceof BackendError ? model.shortMessage : model.message})`, true)
     if (!model) return refuseClaimed('unknown-model', `this node does not serve model "${payload.model}"`)
-    const auth = await payment.authorize(event.pubkey, event.id, { model: payload.model, price: config.price })
+    // A priced job counts against the payer's credit at the most it can cost until it is settled or released.
+    const priced = !isFree(config.price)
+    const addedMaxTokens = priced && payload.params.max_tokens === undefined ? (config.maxOutputTokens ?? 4096) : undefined
+    const worstCase = priced ? worstCaseAmount({ messages: payload.messages, maxTokens: payload.params.max_tokens ?? addedMaxTokens ?? 0 }, config.price) : 0n
+    const auth = await payment.authorize(event.pubkey, event.id, { model: payload.model, price: config.price, worstCase })
     if (!auth.ok) return refuseClaimed('payment', auth.reason)
-    if (jobs.has(event.id) || stopped) return
+    // Every way out from here ends the reservation: finishJob for an admitted job, `unreserve` before that.
+    const unreserve = () => payment.release(event.pubkey, event.id)
+    // (A live job of this id holds the reservation, under the same id: leave it.)
+    if (jobs.has(event.id)) return
+    if (stopped) return unreserve()
     let markFinished!: () => void
     const finished = new Promise<void>((resolve) => (markFinished = resolve))
     const job: Job = {
@@ -261,11 +277,18 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       authentic,
       finished,
       markFinished,
+      addedMaxTokens,
     }
     // Deferring only pays when the job runs at once; one that would wait or be refused is checked now.
-    if (scheduler.freeSlots <= 0 && !authentic()) return refuseClaimed('invalid', forgedMessage)
+    if (scheduler.freeSlots <= 0 && !authentic()) {
+      unreserve()
+      return refuseClaimed('invalid', forgedMessage)
+    }
     const admission = scheduler.admit(job)
-    if (admission.kind === 'busy') return refuseClaimed('busy', `all ${config.maxConcurrency} slots and ${config.maxQueue} queue places are taken`, true)
+    if (admission.kind === 'busy') {
+      unreserve()
+      return refuseClaimed('busy', `all ${config.maxConcurrency} slots and ${config.maxQueue} queue places are taken`, true)
+    }
     jobs.set(job.id, job)
     // A job that passed its deferred check is in flight from now on (it was, from its claim, when not deferred).
     const noteInFlight = () => {
@@ -323,7 +346,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       const request: ChatRequest = {
         model: job.model.backendId,
         messages: job.payload.messages,
-        params: job.payload.params,
+        params: job.addedMaxTokens === undefined ? job.payload.params : { ...job.payload.params, max_tokens: job.addedMaxTokens },
         ...(job.payload.continue ? { continueFinal: true } : {}),
       }
       // Node overhead on the TTFT path, part 1: from the request's arrival to the backend call (not when queued).
@@ -408,6 +431,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
   function finishJob(job: Job) {
     job.state = 'ended'
     jobs.delete(job.id)
+    payment.release(job.client, job.id)
     job.markFinished()
     for (const next of scheduler.release(job.id)) start(next)
   }

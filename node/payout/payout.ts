@@ -1,10 +1,8 @@
 // Payout: redeem the newest receipt of every payer, batched per token (one transaction however many jobs
-// and, with redeemBatch, however many payers), and watch for withdrawal requests naming one of our payers.
-import { getAddress } from 'viem'
+// and, with redeemBatch, however many payers). Watching for withdrawal requests is watchWithdrawals.ts.
 import type { Address, Hash } from 'viem'
 import { silentLogger } from '../../src/log.ts'
 import type { Logger } from '../../src/log.ts'
-import { settlementAbi } from '../../src/contracts/settlementAbi.ts'
 import type { SettlementClient } from '../../src/payments/clients.ts'
 import { estimateRedeemBatchGas, getChannel, redeem, redeemBatch } from '../../src/payments/contract.ts'
 import type { SignedReceipt } from '../../src/payments/voucher.ts'
@@ -95,48 +93,4 @@ export async function payout(parameters: PayoutParameters): Promise<PayoutReturn
     totals.push(total)
   }
   return { rows: plan.map(({ receipt: _receipt, ...row }) => row), totals }
-}
-
-export type WatchWithdrawalsParameters = {
-  client: SettlementClient
-  address: Address
-  payee: Address
-  wallet: Pick<ReceiptWallet, 'get'>
-  logger?: Logger | undefined
-  /** Called after each attempt (for the daemon's status and for tests). */
-  onRedeem?: ((event: { payer: Address; token: Address; hash?: Hash | undefined; amount?: bigint | undefined; error?: string | undefined }) => void) | undefined
-}
-
-/**
- * Redeems at once when a WithdrawRequested event names one of our payers, so a payer cannot take back what it
- * owes us. Returns the function that stops watching.
- */
-export function watchWithdrawals({ client, address, payee, wallet, logger = silentLogger, onRedeem }: WatchWithdrawalsParameters): () => void {
-  const us = getAddress(payee)
-  const handle = async (payer: Address, token: Address) => {
-    const receipt = wallet.get(payer, token)
-    if (!receipt) return
-    try {
-      const c = await getChannel(client, { address, payer, payee: us, token })
-      const payable = receipt.cumulative < c.deposit ? receipt.cumulative : c.deposit
-      if (receipt.epoch !== c.epoch || payable <= c.claimed) return onRedeem?.({ payer, token, amount: 0n })
-      const result = await redeem(client, { address, receipt })
-      logger.info('redeemed before withdrawal', { payer, token, amount: result.amount.toString(), tx: result.hash })
-      onRedeem?.({ payer, token, hash: result.hash, amount: result.amount })
-    } catch (err) {
-      const error = (err as Error & { shortMessage?: string }).shortMessage ?? (err as Error).message
-      logger.warn('redeem before withdrawal failed', { payer, token, error })
-      onRedeem?.({ payer, token, error })
-    }
-  }
-  return client.publicClient.watchContractEvent({
-    address,
-    abi: settlementAbi,
-    eventName: 'WithdrawRequested',
-    args: { payee: us },
-    onLogs: (logs) => {
-      for (const log of logs) if (log.args.payer && log.args.token) void handle(log.args.payer, log.args.token)
-    },
-    onError: (err) => logger.warn('watching withdrawals failed', { error: err.message }),
-  })
 }

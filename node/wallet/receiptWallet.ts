@@ -31,10 +31,15 @@ export type RefuseCode =
 export type AcceptResult = { ok: true; receipt: SignedReceipt; increment: bigint } | { ok: false; code: RefuseCode; reason: string }
 
 export type AcceptParameters = {
-  /** What this receipt must add: the amount due for the job(s) it pays (see amountDue in src/protocol/price.ts). */
-  amountDue: bigint
+  /**
+   * What this receipt must add: the amount due for the job(s) it pays (see amountDue in src/protocol/price.ts).
+   * Undefined for a prepaid receipt (nips/cpr.md, "When clients send receipts"): any positive increment.
+   */
+  amountDue: bigint | undefined
   /** The job request id it pays for; when given, jobsHash must chain it onto the stored receipt's. */
   jobId?: Hex | string | undefined
+  /** The job ids it pays for, oldest first (a receipt covering several jobs); takes precedence over `jobId`. */
+  jobIds?: readonly (Hex | string)[] | undefined
   /** The domain the receipt says it was signed for (receipt JSON `chainId`/`contract`), to name a mismatch. */
   claimedDomain?: Partial<SettlementDomain> | undefined
 }
@@ -64,6 +69,10 @@ export type ReceiptWallet = {
   recordOwed(payer: Address, token: Address, amount: bigint): void
   /** Owed minus the newest receipt's cumulative, never below 0. */
   unpaid(payer: Address, token: Address): bigint
+  /** Owed minus the newest receipt's cumulative; negative when receipts run ahead of the work (prepaid). */
+  balance(payer: Address, token: Address): bigint
+  /** The (payer, us, token) channel on chain now; throws ChainUnavailableError when the chain cannot be read. */
+  readChannel(payer: Address, token: Address): Promise<Channel>
   /** Whether serving `extra` more keeps the payer within its credit limit. */
   withinCredit(payer: Address, token: Address, extra?: bigint): { ok: boolean; unpaid: bigint; limit: bigint }
   close(): void
@@ -126,7 +135,7 @@ export function createReceiptWallet({ path, payee, domain, client, tokens, credi
   }
   const refuse = (code: RefuseCode, reason: string): AcceptResult => ({ ok: false, code, reason })
 
-  async function check(receipt: SignedReceipt, { amountDue, jobId, claimedDomain }: AcceptParameters): Promise<AcceptResult> {
+  async function check(receipt: SignedReceipt, { amountDue, jobId, jobIds, claimedDomain }: AcceptParameters): Promise<AcceptResult> {
     const shape = checkReceiptShape(receipt)
     if (shape) return refuse('malformed', shape)
     if (claimedDomain?.chainId !== undefined && claimedDomain.chainId !== domain.chainId) {
@@ -153,16 +162,19 @@ export function createReceiptWallet({ path, payee, domain, client, tokens, credi
     const prevCumulative = prev?.cumulative ?? 0n
     if (receipt.cumulative <= prevCumulative) return refuse('not-increasing', `cumulative ${receipt.cumulative} is not above the stored ${prevCumulative}`)
     const increment = receipt.cumulative - prevCumulative
-    if (increment !== amountDue) return refuse('wrong-increment', `receipt adds ${increment}, the job is due ${amountDue}`)
-    if (jobId !== undefined) {
-      if (receipt.jobCount !== (prev?.jobCount ?? 0n) + 1n) return refuse('bad-jobs-hash', `jobCount ${receipt.jobCount} does not follow ${prev?.jobCount ?? 0n}`)
-      let expected: Hex
+    const ids = jobIds ?? (jobId !== undefined ? [jobId] : undefined)
+    const what = ids && ids.length > 1 ? `the ${ids.length} jobs it covers are due` : 'the job is due'
+    if (amountDue !== undefined && increment !== amountDue) return refuse('wrong-increment', `receipt adds ${increment}, ${what} ${amountDue}`)
+    if (ids !== undefined) {
+      const count = (prev?.jobCount ?? 0n) + BigInt(ids.length)
+      if (receipt.jobCount !== count) return refuse('bad-jobs-hash', `jobCount ${receipt.jobCount} does not follow ${prev?.jobCount ?? 0n} by ${ids.length}`)
+      let expected: Hex = prev?.jobsHash ?? `0x${'0'.repeat(64)}`
       try {
-        expected = chainJobsHash(prev?.jobsHash ?? `0x${'0'.repeat(64)}`, jobId)
+        for (const id of ids) expected = chainJobsHash(expected, id)
       } catch (err) {
         return refuse('malformed', (err as Error).message)
       }
-      if (receipt.jobsHash.toLowerCase() !== expected) return refuse('bad-jobs-hash', `jobsHash does not chain job ${jobId}`)
+      if (receipt.jobsHash.toLowerCase() !== expected) return refuse('bad-jobs-hash', `jobsHash does not chain job${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`)
     }
     if (receipt.cumulative > channel.deposit) return refuse('beyond-deposit', `cumulative ${receipt.cumulative} exceeds the deposit ${channel.deposit}`)
     // Persist before answering ok: the node serves only what it can redeem.
@@ -198,10 +210,14 @@ export function createReceiptWallet({ path, payee, domain, client, tokens, credi
       })()
     },
     unpaid(payer, token) {
-      const owed = BigInt(selectOwed.get(getAddress(payer), getAddress(token))?.amount ?? '0')
-      const paid = get(payer, token)?.cumulative ?? 0n
-      return owed > paid ? owed - paid : 0n
+      const b = this.balance(payer, token)
+      return b > 0n ? b : 0n
     },
+    balance(payer, token) {
+      const owed = BigInt(selectOwed.get(getAddress(payer), getAddress(token))?.amount ?? '0')
+      return owed - (get(payer, token)?.cumulative ?? 0n)
+    },
+    readChannel: (payer, token) => getChannel(client, { address: ourContract, payer: getAddress(payer), payee: ourPayee, token: getAddress(token) }),
     withinCredit(payer, token, extra = 0n) {
       const unpaid = this.unpaid(payer, token)
       const limit = limitFor(getAddress(payer), getAddress(token))

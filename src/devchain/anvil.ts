@@ -13,6 +13,8 @@ export type DevChain = {
   chainId: number
   /** Funded private keys (10,000 ETH each). */
   accounts: Hex[]
+  /** Settles when anvil exits, for whatever reason (stop(), a crash, a kill): its owner can tell the chain is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   stop(): Promise<void>
 }
 
@@ -90,11 +92,16 @@ export async function startDevChain({ accounts = 10, chainId = 31337, port = 0, 
     })
   })
   child.stderr.resume()
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve({ code: child.exitCode, signal: child.signalCode })
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  })
   const keys = Array.from({ length: accounts }, (_, i) => bytesToHex(mnemonicToAccount(mnemonic, { addressIndex: i }).getHdKey().privateKey!))
   return {
     rpcUrl,
     chainId,
     accounts: keys,
+    exited,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve()

@@ -1,5 +1,8 @@
-// A participant's identity: one secp256k1 key used as a Nostr key (Schnorr, x-only pubkey) and as an
-// Ethereum account (ECDSA) for payments. Stored once, mode 0600, under INFERNET_HOME.
+// A participant's identity: one secp256k1 secret, stored once (mode 0600, under INFERNET_HOME), that is its Nostr key
+// (Schnorr, x-only pubkey) and from which its payment key (the Ethereum account it pays and is paid with) is derived
+// (src/keys/paymentKey.ts, nips/cpr.md §1), so the public Nostr key does not give the address away. Key files written
+// before version 2 keep paying from the Nostr key itself (`paymentKey: 'nostr'`), so funds deposited from that
+// address stay reachable; `infernet keys --import <nsec> --force` rewrites such a file with a derived payment key.
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
@@ -7,12 +10,20 @@ import { decode, nsecEncode, npubEncode } from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { privateKeyToAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
+import { derivePaymentKey } from './paymentKey.ts'
+
+/** 'derived': the unlinkable payment key of nips/cpr.md §1 (the default); 'nostr': the Nostr key itself (linkable). */
+export type PaymentKeyKind = 'derived' | 'nostr'
 
 export type Identity = {
+  /** The Nostr secret key. */
   secretKey: Uint8Array
   pubkey: string
   npub: string
-  /** Ethereum address of the same key, for settlement. */
+  paymentKey: PaymentKeyKind
+  /** The secret key of the Ethereum account this identity pays and is paid with. */
+  paymentSecretKey: Uint8Array
+  /** Ethereum address of the payment key, for settlement. */
   address: `0x${string}`
 }
 
@@ -36,7 +47,7 @@ export class KeyFilePermissionsError extends BaseError {
   }
 }
 
-export function identityFromSecretKey(secretKey: Uint8Array): Identity {
+export function identityFromSecretKey(secretKey: Uint8Array, { paymentKey = 'derived' }: { paymentKey?: PaymentKeyKind | undefined } = {}): Identity {
   if (secretKey.length !== 32) throw new InvalidKeyError('expected 32 bytes')
   let pubkey: string
   try {
@@ -44,11 +55,14 @@ export function identityFromSecretKey(secretKey: Uint8Array): Identity {
   } catch {
     throw new InvalidKeyError('not a valid secp256k1 scalar')
   }
+  const paymentSecretKey = paymentKey === 'nostr' ? secretKey : derivePaymentKey(secretKey)
   return {
     secretKey,
     pubkey,
     npub: npubEncode(pubkey),
-    address: privateKeyToAccount(`0x${bytesToHex(secretKey)}`).address,
+    paymentKey,
+    paymentSecretKey,
+    address: privateKeyToAccount(`0x${bytesToHex(paymentSecretKey)}`).address,
   }
 }
 
@@ -100,7 +114,7 @@ export function keyPath(home: string): string {
  */
 function writeKeyFile(path: string, identity: Identity, { exclusive }: { exclusive: boolean }): boolean {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  const body = JSON.stringify({ version: 1, nsec: nsecEncode(identity.secretKey), npub: identity.npub }, null, 2) + '\n'
+  const body = JSON.stringify({ version: 2, nsec: nsecEncode(identity.secretKey), npub: identity.npub, paymentKey: identity.paymentKey }, null, 2) + '\n'
   const tmp = `${path}.${process.pid}.${bytesToHex(crypto.getRandomValues(new Uint8Array(6)))}.tmp`
   writeFileSync(tmp, body, { mode: 0o600, flag: 'wx' })
   try {
@@ -134,9 +148,12 @@ export function loadIdentity(path: string): Identity {
   } catch (cause) {
     throw new BaseError(`Key file ${path} is not valid JSON.`, { cause })
   }
-  const nsec = (parsed as { nsec?: unknown }).nsec
+  const { nsec, version, paymentKey } = parsed as { nsec?: unknown; version?: unknown; paymentKey?: unknown }
   if (typeof nsec !== 'string') throw new BaseError(`Key file ${path} has no "nsec" field.`)
-  return identityFromSecretKey(parseSecretKey(nsec))
+  // Version 1 files predate the derived payment key: their funds sit at the Nostr key's own address.
+  const kind = paymentKey ?? (version === 1 ? 'nostr' : 'derived')
+  if (kind !== 'derived' && kind !== 'nostr') throw new BaseError(`Key file ${path} has an unknown "paymentKey" ${JSON.stringify(kind)}.`, { metaMessages: ['Use "derived" (unlinkable, the default) or "nostr" (pay from the Nostr key itself).'] })
+  return identityFromSecretKey(parseSecretKey(nsec), { paymentKey: kind })
 }
 
 /** Loads the identity at `path`, creating and saving a new one when the file does not exist. */

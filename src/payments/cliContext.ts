@@ -1,5 +1,5 @@
 // What every payments command needs: the identity from INFERNET_HOME, the chain config (file < env < flags)
-// and a settlement client whose account is that identity.
+// and a settlement client whose account is that identity's payment key (src/keys/paymentKey.ts).
 import { bytesToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { commonSchema, configFilePath, resolveHome } from '../config/common.ts'
@@ -34,7 +34,7 @@ export function paymentsCliContext(flags: PaymentsCliFlags, env: Record<string, 
     env,
     flags: { chainRpc: flags.rpc, chainId: flags.chainId, settlementAddress: flags.contract, token: flags.token },
   })
-  const account = privateKeyToAccount(bytesToHex(identity.secretKey))
+  const account = privateKeyToAccount(bytesToHex(identity.paymentSecretKey))
   // Relays are needed only to resolve a node given by its Nostr key to its payout address.
   const { relays } = loadConfig(commonSchema, { file: configFilePath(home), env, flags: { relays: flags.relay?.length ? flags.relay : undefined } }).values
   return { home, identity, config, client: createSettlementClient(config, account), relays }

@@ -141,12 +141,31 @@ export type SignedReceiptJson = {
   /** The domain the payer signed for (informative: lets a node name a wrong chain or contract). */
   chainId?: number | undefined
   contract?: string | undefined
+  /**
+   * The last job ids the receipt's jobsHash chains, oldest first (at most maxCoveredJobs). Lets a node accept a receipt
+   * that also covers jobs whose own receipts it never got (nips/cpr.md, "Receipts that cover several jobs").
+   */
+  jobs?: string[] | undefined
 }
 
-export function receiptToJson(r: SignedReceipt, domain?: SettlementDomain | undefined): SignedReceiptJson {
+/** Most job ids a receipt's `jobs` list carries. */
+export const maxCoveredJobs = 16
+
+export function receiptToJson(r: SignedReceipt, domain?: SettlementDomain | undefined, { jobs }: { jobs?: readonly string[] | undefined } = {}): SignedReceiptJson {
   const json: SignedReceiptJson = { payer: r.payer, payee: r.payee, token: r.token, epoch: r.epoch, cumulative: r.cumulative.toString(), jobCount: r.jobCount.toString(), jobsHash: r.jobsHash, signature: r.signature }
   if (domain) Object.assign(json, { chainId: domain.chainId, contract: domain.verifyingContract })
+  if (jobs?.length) json.jobs = jobs.slice(-maxCoveredJobs).map((j) => j.replace(/^0x/, '').toLowerCase())
   return json
+}
+
+/** The optional `jobs` of the JSON form: undefined when absent; throws TypeError when malformed. */
+export function coveredJobsFromJson(value: unknown): string[] | undefined {
+  const jobs = (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}).jobs
+  if (jobs === undefined) return undefined
+  if (!Array.isArray(jobs) || jobs.length > maxCoveredJobs || !jobs.every((j) => typeof j === 'string' && /^[0-9a-f]{64}$/.test(j))) {
+    throw new TypeError(`jobs must be a list of at most ${maxCoveredJobs} job ids (64 lowercase hex characters)`)
+  }
+  return jobs as string[]
 }
 
 /** The optional `chainId` / `contract` of the JSON form, when present and well-formed. */

@@ -115,3 +115,44 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
   const left = family.filter(alive)
   assert.deepEqual(left, [], `processes left behind: ${left.map((p) => `${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 120)}`).join('; ')}`)
 })
+
+test('infernet up: when anvil exits on its own, it says so, stops every process and exits non-zero', async (t) => {
+  const data = tempDir('infernet-up-anvil-')
+  t.after(() => data.remove())
+  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+  const child = spawn(process.execPath, [bin, 'up', '--nodes', '1', '--port', '0', '--relay-port', '0', '--data', data.path, '--backend', 'demo', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' },
+  })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 90 s\n${stderr}`)), 90_000)
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.includes('"ready":true')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      reject(new Error(`infernet up exited (${code ?? signal}) before it was ready\n${stderr}`))
+    })
+  })
+  const family = descendants(child.pid!)
+  const anvil = family.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil'))
+  assert.ok(anvil, 'anvil runs under infernet up')
+  process.kill(anvil, 'SIGKILL')
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000).unref())
+  const outcome = await Promise.race([exited, timeout])
+  assert.notEqual(outcome, 'timeout', `infernet up kept running without its dev chain\n${stderr}`)
+  assert.deepEqual(outcome, { code: 1, signal: null }, stderr)
+  assert.match(stderr, /dev chain \(anvil\) exited/)
+  await new Promise((r) => setTimeout(r, 200))
+  const left = family.filter(alive)
+  assert.deepEqual(left, [], 'no process is left behind')
+})

@@ -1,6 +1,7 @@
-// A priced node with the wallet-backed PaymentGate on a real dev chain (anvil): it serves within the credit limit,
-// refuses with `payment` beyond it, accepts a receipt frame for the job it served (the wallet checks it on chain),
-// refuses a receipt with the wrong amount, and serves again once paid.
+// A priced node with the wallet-backed PaymentGate on a real dev chain (anvil): it serves within the credit limit
+// (jobs counted at their worst case), refuses with `payment` beyond it, accepts a receipt frame for the job it served
+// (the wallet checks it on chain), refuses a receipt with the wrong amount, and serves again once paid. Credit is
+// capped by the payer's unspent deposit once its address is known; at credit limit 0 only prepaid receipts get work.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,9 +26,12 @@ import type { FakeBackendServer } from '../helpers/fakeBackends/pacer.ts'
 import { startNode, type TestNode } from '../helpers/node.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 import { startTestChain, type Actor, type TestChain } from '../payments/chain.ts'
-import { connectWs, jobEvent, type WsClient } from './directClient.ts'
+import { worstCaseAmount } from '../../src/protocol/worstCase.ts'
+import { connectWs, jobEvent, payload, type WsClient } from './directClient.ts'
 
 const price = { input: '1000', output: '2000' }
+/** The most the test job (no max_tokens: the node's default output cap, 4096) can cost at this price. */
+const worst = worstCaseAmount({ messages: payload().messages, maxTokens: 4096 }, price)
 
 describe('priced node with receipts', () => {
   let chain: TestChain
@@ -52,8 +56,9 @@ describe('priced node with receipts', () => {
     const nodeSigner = createLocalSigner(hexToBytes(nodeActor.key.slice(2)))
     client = createLocalSigner(hexToBytes(payer.key.slice(2)))
     wallet = createReceiptWallet({ path: join(dir, 'wallet.sqlite'), payee: nodeActor.address, domain: chain.domain, client: nodeActor.client })
-    const gate = createWalletPaymentGate({ wallet, signer: nodeSigner, token: zeroAddress, creditLimit: 0n })
-    const terms = { chainId: chain.domain.chainId, contract: chain.settlement, token: zeroAddress, payee: nodeActor.address, payeeProof: await signPayeeLink(nodeActor.account, nodeSigner.pubkey), creditLimit: '0' }
+    // Credit for one job at its worst case: the first is served, a second is not until the first is paid.
+    const gate = createWalletPaymentGate({ wallet, signer: nodeSigner, token: zeroAddress, creditLimit: worst })
+    const terms = { chainId: chain.domain.chainId, contract: chain.settlement, token: zeroAddress, payee: nodeActor.address, payeeProof: await signPayeeLink(nodeActor.account, nodeSigner.pubkey), creditLimit: String(worst) }
     node = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price, signer: nodeSigner, payment: gate, paymentTerms: terms, home: dir })
     await deposit(payer.client, { address: chain.settlement, payee: nodeActor.address, amount: 1_000_000n })
     book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 1_000_000n })
@@ -127,5 +132,74 @@ describe('priced node with receipts', () => {
     } finally {
       pool.close()
     }
+  })
+  it('a known payer gets credit only as far as its unspent deposit on chain', async () => {
+    const other = await chain.actor()
+    const key = createLocalSigner(hexToBytes(other.key.slice(2)))
+    const conn = await connectWs(node.streamUrl, key)
+    try {
+      const submit = async () => {
+        const job = await jobEvent(key, node.pubkey)
+        await conn.submit(job)
+        return { job, end: await conn.end(job.id) }
+      }
+      const first = await submit()
+      assert.equal(first.end.type, 'result')
+      const due = parseJobResult((first.end as { event: unknown }).event)
+      assert.ok(due.ok)
+      // A deposit that covers the first job and one unit less than the next job's worst case.
+      await deposit(other.client, { address: chain.settlement, payee: nodeActor.address, amount: due.data.amount + worst - 1n })
+      const otherBook = createReceiptBook({ account: other.account, domain: chain.domain, budget: 1_000_000n })
+      const r = await otherBook.pay({ payee: nodeActor.address, jobId: first.job.id, amount: due.data.amount })
+      conn.send({ type: 'receipt', event: await buildReceiptEvent(key, { node: node.pubkey, job: first.job.id, voucher: receiptToJson(r, chain.domain) }) })
+      await conn.waitFor((f) => f.type === 'receipt-ack' && f.accepted)
+      const second = await submit()
+      assert.equal(second.end.type, 'error')
+      assert.equal((second.end as { code: string }).code, 'payment')
+      assert.match((second.end as { message: string }).message, new RegExp(`unspent deposit is ${worst - 1n}`))
+    } finally {
+      await conn.close()
+    }
+  })
+
+  it('credit limit 0: a fresh key\'s first job is refused until a prepaid receipt covers its worst case', async (t) => {
+    const strict = mkdtempSync(join(tmpdir(), 'infernet-paid0-'))
+    t.after(() => rmSync(strict, { recursive: true, force: true }))
+    const strictActor = await chain.actor()
+    const strictSigner = createLocalSigner(hexToBytes(strictActor.key.slice(2)))
+    const strictWallet = createReceiptWallet({ path: join(strict, 'wallet.sqlite'), payee: strictActor.address, domain: chain.domain, client: strictActor.client })
+    t.after(() => strictWallet.close())
+    const strictGate = createWalletPaymentGate({ wallet: strictWallet, signer: strictSigner, token: zeroAddress, creditLimit: 0n })
+    const strictNode = await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: fake.url }, price, signer: strictSigner, payment: strictGate, home: strict })
+    t.after(() => strictNode.stop())
+    const fresh = await chain.actor()
+    await deposit(fresh.client, { address: chain.settlement, payee: strictActor.address, amount: 1_000_000n })
+    const key = createLocalSigner(hexToBytes(fresh.key.slice(2)))
+    const conn = await connectWs(strictNode.streamUrl, key)
+    t.after(() => conn.close())
+
+    const job = await jobEvent(key, strictNode.pubkey)
+    await conn.submit(job)
+    const refused = await conn.end(job.id)
+    assert.equal(refused.type, 'error')
+    assert.equal((refused as { code: string }).code, 'payment')
+    assert.match((refused as { message: string }).message, new RegExp(`prepaid receipt of at least ${worst}`))
+
+    // A prepaid receipt (no "e" tag) for the worst case of the next job; then that job is served.
+    const freshBook = createReceiptBook({ account: fresh.account, domain: chain.domain, budget: 1_000_000n })
+    const next = await jobEvent(key, strictNode.pubkey)
+    const prepaid = await freshBook.pay({ payee: strictActor.address, jobId: next.id, amount: worst })
+    conn.send({ type: 'receipt', event: await buildReceiptEvent(key, { node: strictNode.pubkey, voucher: receiptToJson(prepaid, chain.domain) }) })
+    await conn.waitFor((f) => f.type === 'receipt-ack' && f.accepted)
+    await conn.submit(next)
+    const served = await conn.end(next.id)
+    assert.equal(served.type, 'result')
+    const cost = parseJobResult((served as { event: unknown }).event)
+    assert.ok(cost.ok)
+    assert.equal(strictWallet.balance(fresh.address, zeroAddress), cost.data.amount - worst)
+    // What is left of the prepayment covers less than another job's worst case: refused again.
+    const third = await jobEvent(key, strictNode.pubkey)
+    await conn.submit(third)
+    assert.equal(((await conn.end(third.id)) as { code?: string }).code, 'payment')
   })
 })

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { hexToBytes, keccak256, toHex } from 'viem'
+import { bytesToHex, hexToBytes, keccak256, toHex } from 'viem'
+import { generateSecretKey } from 'nostr-tools/pure'
 import { createReceiptBook } from '../../client/payments/receiptBook.ts'
 import { createReceiptWallet, receiptWalletPath } from '../../node/wallet/receiptWallet.ts'
 import { identityFromSecretKey, keyPath, saveIdentity } from '../../src/keys/identity.ts'
@@ -14,18 +15,20 @@ import type { Actor, TestChain } from './chain.ts'
 
 let chain: TestChain
 let dir: string
-let client: Actor
 let node: Actor
 const homes = { client: '', node: '' }
+/** Each home's Nostr secret key; the actors are the payment keys derived from them (what the CLI pays and is paid with). */
+const secrets = { client: generateSecretKey(), node: generateSecretKey() }
 
 before(async () => {
   chain = await startTestChain()
   dir = mkdtempSync(join(tmpdir(), 'infernet-cli-'))
-  client = await chain.actor()
-  node = await chain.actor()
-  for (const [name, actor] of [['client', client], ['node', node]] as const) {
+  for (const name of ['client', 'node'] as const) {
     homes[name] = join(dir, name)
-    saveIdentity(keyPath(homes[name]), identityFromSecretKey(hexToBytes(actor.key)))
+    const identity = identityFromSecretKey(secrets[name])
+    saveIdentity(keyPath(homes[name]), identity)
+    const actor = await chain.actor(bytesToHex(identity.paymentSecretKey))
+    if (name === 'node') node = actor
   }
 })
 after(async () => {
@@ -117,7 +120,7 @@ test('deposit --node <npub>: the payout address comes from the node\'s signed ca
   const { npubEncode } = await import('nostr-tools/nip19')
   const relay = await startRelay()
   t.after(() => relay.close())
-  const signer = createLocalSigner(hexToBytes(node.key))
+  const signer = createLocalSigner(secrets.node)
   const account = privateKeyToAccount(node.key)
   const terms = { chainId: chain.anvil.chainId, contract: chain.settlement, token: '0x0000000000000000000000000000000000000000', payee: account.address, creditLimit: '0' }
   const publish = async (payment: typeof terms & { payeeProof: string }) => {
@@ -154,4 +157,26 @@ test('an unfunded account and a wrong contract address each get one line that sa
   assert.equal(nowhere.stdout, '', 'no empty table as if the account had no channels')
   const notOurs = await cli(homes.client, ['deposit', '10', '--node', node.address, '--contract', '0x' + '0'.repeat(39) + '1'])
   assert.match(notOurs.stderr, /no settlement contract/)
+})
+
+test('payout: a batch that fails exits non-zero and says why; the rows still show what was tried', async () => {
+  // A node key whose payment address holds no coin for gas: the redeem transaction cannot be paid for.
+  const broke = identityFromSecretKey(generateSecretKey())
+  const brokeHome = join(dir, 'broke-node')
+  saveIdentity(keyPath(brokeHome), broke)
+  const payer = await chain.actor()
+  const { deposit } = await import('../../src/payments/contract.ts')
+  await deposit(payer.client, { address: chain.settlement, payee: broke.address, amount: 1_000n })
+  const wallet = createReceiptWallet({ path: receiptWalletPath(brokeHome), payee: broke.address, domain: chain.domain, client: node.client })
+  const book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 1_000n })
+  assert.equal((await wallet.accept(await book.pay({ payee: broke.address, jobId: keccak256(toHex('broke')), amount: 100n }), { amountDue: 100n })).ok, true)
+  wallet.close()
+  const res = await cli(brokeHome, ['payout', '--json'])
+  assert.equal(res.code, 1, `exit code ${res.code}\n${res.stdout}\n${res.stderr}`)
+  assert.equal(json(res.stdout).rows[0].status, 'failed')
+  assert.match(res.stderr, /Redeeming failed for 1 payer/)
+  assert.match(res.stderr, /funds|gas/i)
+  const table = await cli(brokeHome, ['payout'])
+  assert.equal(table.code, 1)
+  assert.match(table.stdout, /failed/)
 })

@@ -9,7 +9,8 @@ import { keccak256, toHex, zeroAddress } from 'viem'
 import { createReceiptBook } from '../../client/payments/receiptBook.ts'
 import { createReceiptWallet } from '../../node/wallet/receiptWallet.ts'
 import type { ReceiptWallet } from '../../node/wallet/receiptWallet.ts'
-import { payout, watchWithdrawals } from '../../node/payout/payout.ts'
+import { payout } from '../../node/payout/payout.ts'
+import { watchWithdrawals } from '../../node/payout/watchWithdrawals.ts'
 import { createSettlementClient } from '../../src/payments/clients.ts'
 import { deposit, getChannel, requestWithdraw } from '../../src/payments/contract.ts'
 import { ReceiptBudgetExceededError } from '../../src/payments/errors.ts'
@@ -137,7 +138,7 @@ test('payout: dry run then one redeemBatch for all payers; watchWithdrawals rede
     const r = await createReceiptBook({ account: leaver.account, domain: chain.domain, budget: 1_000n }).pay({ payee: payee.address, jobId: jobId('leave'), amount: 77n })
     assert.equal((await w.accept(r, { amountDue: 77n })).ok, true)
     const redeemed = new Promise<{ amount?: bigint | undefined; error?: string | undefined }>((resolve) => {
-      const stop = watchWithdrawals({ client: payee.client, address: chain.settlement, payee: payee.address, wallet: w, onRedeem: (e) => (stop(), resolve(e)) })
+      const stop = watchWithdrawals({ client: payee.client, address: chain.settlement, payee: payee.address, wallet: w, pollMs: 50, onRedeem: (e) => (stop(), resolve(e)) })
     })
     await requestWithdraw(leaver.client, { address: chain.settlement, payee: payee.address })
     const event = await redeemed

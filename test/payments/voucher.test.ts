@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { privateKeyToAccount } from 'viem/accounts'
 import { signPayeeLink, verifyPayeeLink } from '../../src/payments/payeeLink.ts'
-import { chainJobsHash, hashReceipt, initialReceipt, nextReceipt, receiptFromJson, receiptToJson, signReceipt, verifyReceipt } from '../../src/payments/voucher.ts'
+import { chainJobsHash, coveredJobsFromJson, hashReceipt, initialReceipt, nextReceipt, receiptFromJson, receiptToJson, signReceipt, verifyReceipt } from '../../src/payments/voucher.ts'
 import type { SettlementDomain } from '../../src/payments/voucher.ts'
 import { highS } from './chain.ts'
 
@@ -72,4 +72,20 @@ test('payee link: vector proof verifies; another key, message or address does no
   assert.equal(await verifyPayeeLink({ payee: addr, nostrPubkey: 'a'.repeat(64), proof }), false)
   assert.equal(await verifyPayeeLink({ payee: addr, nostrPubkey, proof: '0xdead' }), false)
   await assert.rejects(() => signPayeeLink(payee, 'NOT-HEX'), TypeError)
+})
+
+test('covering vector: a receipt names the jobs its jobsHash chains since the stored one; their amounts sum to its increment', () => {
+  const { stored, receipt, increment } = vectors.covering
+  const jobs = coveredJobsFromJson(receipt)!
+  assert.equal(jobs.length, 2)
+  let h = receiptFromJson(stored).jobsHash
+  for (const id of jobs) h = chainJobsHash(h, id)
+  const r = receiptFromJson(receipt)
+  assert.equal(h, r.jobsHash)
+  assert.equal(r.jobCount - receiptFromJson(stored).jobCount, BigInt(jobs.length))
+  assert.equal((r.cumulative - receiptFromJson(stored).cumulative).toString(), increment)
+  assert.deepEqual(receiptToJson(r, undefined, { jobs }), receipt)
+  assert.equal(coveredJobsFromJson(vectors.receipts[0].receipt), undefined)
+  assert.throws(() => coveredJobsFromJson({ jobs: ['0xNOT'] }), /at most 16 job ids/)
+  assert.throws(() => coveredJobsFromJson({ jobs: Array.from({ length: 17 }, () => 'a'.repeat(64)) }), /at most 16/)
 })

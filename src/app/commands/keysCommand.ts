@@ -3,7 +3,7 @@ import type { InfernetCommand } from '../../cli/command.ts'
 
 export const keysCommand: InfernetCommand = {
   command: 'keys',
-  describe: 'Show this identity: npub, hex pubkey and Ethereum address (creates a key if none exists)',
+  describe: 'Show this identity: npub, hex pubkey and the Ethereum address of its payment key (creates a key if none exists)',
   builder: (y) =>
     y
       .option('import', { type: 'string', describe: 'Import a secret key (nsec1… or hex) instead of generating one' })

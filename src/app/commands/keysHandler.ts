@@ -20,7 +20,9 @@ export async function runKeys(argv: { home?: string | undefined; json?: boolean 
     ;({ identity, created } = loadOrCreateIdentity(path))
   }
   if (created) process.stderr.write(`[keys] ${argv.import !== undefined ? 'imported' : 'created'} key at ${path} (mode 0600)\n`)
-  const info: Record<string, string> = { npub: identity.npub, pubkey: identity.pubkey, address: identity.address, path }
+  // Say which payment key pays: a derived one cannot be told from the npub; the Nostr key's own address can.
+  const paymentKey = identity.paymentKey === 'derived' ? 'derived (not linkable to the npub)' : 'the Nostr key itself (linkable to the npub; re-import the nsec with --force once its channels are withdrawn)'
+  const info: Record<string, string> = { npub: identity.npub, pubkey: identity.pubkey, address: identity.address, paymentKey, path }
   if (argv.export) Object.assign(info, { nsec: exportSecretKey(identity).nsec, secretHex: exportSecretKey(identity).hex })
   if (argv.json) printJson(info)
   else process.stdout.write(table(Object.entries(info).map(([field, value]) => ({ field, value }))) + '\n')

@@ -98,7 +98,7 @@ export async function startNetwork(p: UpParameters): Promise<RunningNetwork> {
       step('starting the dev chain (anvil) and deploying the settlement contract')
       devnet = await startDevnet()
       await fund(devnet, [...nodeIds.map((n) => n.address), gateway.address, clientId.address], parseEther('10'))
-      await fundChannels(devnet, `0x${bytesToHex(gateway.secretKey)}`, nodeIds.map((n) => n.address), defaultEscrowPerNode)
+      await fundChannels(devnet, `0x${bytesToHex(gateway.paymentSecretKey)}`, nodeIds.map((n) => n.address), defaultEscrowPerNode)
       step(`settlement contract ${devnet.settlement}; gateway escrow funded with ${Number(defaultEscrowPerNode) / 1e18} ETH per node`)
     }
     const chainEnv = devnet?.env ?? {}
