@@ -28,7 +28,7 @@ export async function runCoordinator(args: CoordinatorCommandArguments): Promise
   if (created) logger.info('created the coordinator identity', { npub: identity.npub })
   const apiKeys = config.keysFile ? loadKeysFile(config.keysFile) : []
   const dbPath = config.db || join(home, 'coordinator.db')
-  const payments = createGatewayPayments({ home, secretKey: identity.paymentSecretKey, budgetPerNode: config.gatewayBudgetPerNode, logger })
+  const payments = await createGatewayPayments({ home, secretKey: identity.paymentSecretKey, budgetPerNode: config.gatewayBudgetPerNode, logger })
   const coordinator = createCoordinator({
     relays: common.relays,
     dbPath,
