@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { promisify } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import OpenAI from 'openai'
 import { tempDir } from '../helpers/coordinator.ts'
 import { descendants, isAlive as alive } from '../helpers/processTree.ts'
@@ -17,21 +17,23 @@ import { scaled } from '../helpers/timeScale.ts'
 
 const execFileAsync = promisify(execFile)
 
-test('infernet up --nodes 2 --backend demo: ready line, a chat completion through its gateway, clean SIGINT', async (t) => {
-  const data = tempDir('infernet-up-')
+type UpReady = { ready: true; url: string; gateway: string; model: string; nodes: { npub: string; home: string }[]; client: { home: string; address: string } }
+
+/** `infernet up` as a user runs it, until its ready line; on a failure before the test stops it, the network's
+ * processes are killed before `up` itself (killed alone, up would leave them to init). */
+async function startUp(t: TestContext, nodes: number, prefix: string) {
+  const data = tempDir(prefix)
   t.after(() => data.remove())
-  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
   reapChildrenOnExit()
-  const child = spawn(process.execPath, [bin, 'up', '--nodes', '2', '--port', '0', '--relay-port', '0', '--data', data.path, '--backend', 'demo', '--json'], {
+  const child = spawn(process.execPath, [bin, 'up', '--nodes', String(nodes), '--port', '0', '--relay-port', '0', '--data', data.path, '--backend', 'demo', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' },
   })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
+  const out = { stderr: '' }
+  child.stderr.on('data', (d: Buffer) => (out.stderr = (out.stderr + d.toString()).slice(-8000)))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   t.after(() => {
     if (child.exitCode !== null || child.signalCode !== null) return
-    // Its children first: killed alone, `up` would leave relay, anvil, nodes and coordinator to init.
     for (const pid of descendants(child.pid!).reverse()) {
       try {
         process.kill(pid, 'SIGKILL')
@@ -41,16 +43,15 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
     }
     child.kill('SIGKILL')
   })
-
-  const ready = await new Promise<{ ready: true; url: string; gateway: string; model: string; nodes: { npub: string; home: string }[]; client: { home: string; address: string } }>((resolve, reject) => {
+  const ready = await new Promise<UpReady>((resolve, reject) => {
     const readyMs = scaled(90_000)
-    const timer = setTimeout(() => reject(new Error(`no ready line within ${readyMs / 1000} s\n${stderr}`)), readyMs)
+    const timer = setTimeout(() => reject(new Error(`no ready line within ${Math.round(readyMs / 1000)} s\n${out.stderr}`)), readyMs)
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const msg = JSON.parse(line) as { ready?: boolean }
         if (msg.ready) {
           clearTimeout(timer)
-          resolve(msg as never)
+          resolve(msg as UpReady)
         }
       } catch {
         // not JSON
@@ -58,9 +59,16 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
     })
     void exited.then(({ code, signal }) => {
       clearTimeout(timer)
-      reject(new Error(`infernet up exited (${code ?? signal}) before it was ready\n${stderr}`))
+      reject(new Error(`infernet up exited (${code ?? signal}) before it was ready\n${out.stderr}`))
     })
   })
+  return { data, child, exited, ready, out }
+}
+
+const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
+
+test('infernet up --nodes 2 --backend demo: ready line, a chat completion through its gateway, clean SIGINT', async (t) => {
+  const { data, child, exited, ready, out } = await startUp(t, 2, 'infernet-up-')
   assert.equal(ready.nodes.length, 2)
   assert.equal(ready.model, 'demo')
 
@@ -108,8 +116,8 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
   child.kill('SIGINT')
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000).unref())
   const outcome = await Promise.race([exited, timeout])
-  assert.notEqual(outcome, 'timeout', `infernet up did not exit within 15 s of SIGINT\n${stderr}`)
-  assert.deepEqual(outcome, { code: 0, signal: null }, stderr)
+  assert.notEqual(outcome, 'timeout', `infernet up did not exit within 15 s of SIGINT\n${out.stderr}`)
+  assert.deepEqual(outcome, { code: 0, signal: null }, out.stderr)
   t.diagnostic(`exited ${Date.now() - sent} ms after SIGINT`)
   await new Promise((r) => setTimeout(r, 200))
   const left = family.filter(alive)
@@ -117,41 +125,16 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
 })
 
 test('infernet up: when anvil exits on its own, it says so, stops every process and exits non-zero', async (t) => {
-  const data = tempDir('infernet-up-anvil-')
-  t.after(() => data.remove())
-  const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
-  const child = spawn(process.execPath, [bin, 'up', '--nodes', '1', '--port', '0', '--relay-port', '0', '--data', data.path, '--backend', 'demo', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, INFERNET_LOG_LEVEL: 'warn' },
-  })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 90 s\n${stderr}`)), 90_000)
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.includes('"ready":true')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`infernet up exited (${code ?? signal}) before it was ready\n${stderr}`))
-    })
-  })
+  const { child, exited, out } = await startUp(t, 1, 'infernet-up-anvil-')
   const family = descendants(child.pid!)
   const anvil = family.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil'))
   assert.ok(anvil, 'anvil runs under infernet up')
   process.kill(anvil, 'SIGKILL')
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000).unref())
   const outcome = await Promise.race([exited, timeout])
-  assert.notEqual(outcome, 'timeout', `infernet up kept running without its dev chain\n${stderr}`)
-  assert.deepEqual(outcome, { code: 1, signal: null }, stderr)
-  assert.match(stderr, /dev chain \(anvil\) exited/)
+  assert.notEqual(outcome, 'timeout', `infernet up kept running without its dev chain\n${out.stderr}`)
+  assert.deepEqual(outcome, { code: 1, signal: null }, out.stderr)
+  assert.match(out.stderr, /dev chain \(anvil\) exited/)
   await new Promise((r) => setTimeout(r, 200))
   const left = family.filter(alive)
   assert.deepEqual(left, [], 'no process is left behind')
