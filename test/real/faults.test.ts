@@ -157,7 +157,9 @@ describe('real engine faults', { skip }, () => {
     await waitFor(() => dead.daemon.stats().backend.healthy === false, 'the node to report its engine down')
     engines[victim]!.server = await startLlamaServer({ model: modelA, alias: 'tiny-kill', port: engines[victim]!.port, ctx: 8192, parallel: 1 })
     await waitFor(() => dead.daemon.stats().backend.healthy === true, 'the node to see its engine back')
-    const again = await client.complete({ model: 'tiny-kill', messages, params: { max_tokens: 5, temperature: 0 }, routing: { pin: dead.pubkey } })
+    // The client routes to it again once a heartbeat says its engine is back: until the market has seen one, a
+    // pinned request finds no candidate (NoNodeForModelError), so the request is repeated until that event.
+    const again = await waitFor(() => client.complete({ model: 'tiny-kill', messages, params: { max_tokens: 5, temperature: 0 }, routing: { pin: dead.pubkey } }), 'a pinned job to reach the recovered node')
     assert.equal(again.node, dead.pubkey)
     assert.equal(again.usage.completionTokens, 5)
   })
