@@ -2,10 +2,10 @@
 // mid-stream on another node (the delivered text goes back as a partial assistant message), verify the signed
 // result and pay for it. Every dependency comes in through `client`, so the loop runs without the SDK class.
 // Behaviour is specified in nips/client.md.
+import { messagesBytes } from '../../src/protocol/worstCase.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
 import type { Logger } from '../../src/log.ts'
 import type { RelayPool } from '../../src/net/relayPool.ts'
-import { utf8Length } from '../../src/protocol/event.ts'
 import type { GenerationParams } from '../../src/protocol/generationParams.ts'
 import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
 import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
@@ -135,7 +135,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
   const { messages } = params
   const policy = params.routing ?? config.routing
   const maxPrice = params.maxPrice ?? config.maxPrice
-  const promptBytes = utf8Length(JSON.stringify(messages))
+  const promptBytes = messagesBytes(messages)
   if (promptBytes > maxJobPayloadBytes) throw new RequestTooLargeError({ bytes: promptBytes, limit: maxJobPayloadBytes, model })
 
   const all = await client.nodes({ model, routing: policy })
@@ -166,7 +166,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
     if (signal.aborted) throw new CancelledError()
     const price = priceFor(node, model)
     const attemptMessages: ChatMessage[] = delivered ? [...messages, { role: 'assistant', content: delivered }] : messages
-    const attemptPromptBytes = utf8Length(JSON.stringify(attemptMessages))
+    const attemptPromptBytes = messagesBytes(attemptMessages)
     const limit = budgetLeft(config.budget, session.spent, params.budget)
     if (limit !== undefined && !isFree(price)) {
       // Worst case: one token per prompt byte, and max_tokens of output (none when unbounded).

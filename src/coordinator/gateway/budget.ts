@@ -1,23 +1,21 @@
 // What one gateway request may cost at most, so an API key's budget can hold it before the job is sent
-// (apiKeys.ts `reserve`). Pure. The bounds are the ones a client accepts in a node's signed usage
-// (client/verifyResult.ts): prompt tokens up to the prompt's bytes plus chat-template overhead, and the SDK pays
-// no more than this worst case for the request whatever the node claims (ChatParameters.budget).
+// (apiKeys.ts `reserve`). Pure. The worst case is the network's one (src/protocol/worstCase.ts, the amount a node
+// counts against a payer's credit), and the SDK pays no more than it for the request whatever the node claims
+// (ChatParameters.budget).
 import { amountDue } from '../../protocol/price.ts'
 import type { Price } from '../../protocol/schema.ts'
-
-/** Chat-template overhead a result may add to the prompt's bytes (client/verifyResult.ts). */
-export const promptTokenSlack = 512
+import { promptTokenAllowance, worstCaseUsage } from '../../protocol/worstCase.ts'
 
 /** Worst case of a request: every prompt byte and the template overhead a token, and max_tokens of output. */
 export function worstCaseCost({ promptBytes, maxTokens, price }: { promptBytes: number; maxTokens: number; price: Price }): bigint {
-  return amountDue({ promptTokens: promptBytes + promptTokenSlack, completionTokens: maxTokens }, price)
+  return amountDue(worstCaseUsage({ promptBytes, maxTokens }), price)
 }
 
 /** The most output tokens `available` pays for after the prompt's worst case (Infinity when output is free). */
 export function affordableMaxTokens({ promptBytes, price, available }: { promptBytes: number; price: Price; available: bigint }): number {
   const output = BigInt(price.output)
   if (output === 0n) return Infinity
-  const left = available * 1_000_000n - BigInt(promptBytes + promptTokenSlack) * BigInt(price.input)
+  const left = available * 1_000_000n - BigInt(promptBytes + promptTokenAllowance) * BigInt(price.input)
   if (left <= 0n) return 0
   const tokens = left / output
   return tokens > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(tokens)

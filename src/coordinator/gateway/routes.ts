@@ -1,7 +1,7 @@
 // The OpenAI-compatible gateway under /v1: models, chat completions (streaming and not) and legacy completions.
 // Callers authenticate with API keys; the gateway then acts as one client of the network with its own key.
 import { digestMatches, parseModelRef } from '../../protocol/modelDigest.ts'
-import { utf8Length } from '../../protocol/event.ts'
+import { messagesBytes } from '../../protocol/worstCase.ts'
 import type { Price } from '../../protocol/schema.ts'
 import { BudgetExceededError } from '../../../client/errors.ts'
 import type { Context, Hono } from 'hono'
@@ -102,7 +102,7 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
     const apiKey = c.get('apiKey')
     // Hold the worst case against the key's budget before the job exists; the SDK pays no more than it.
     const plan = planRequestBudget({
-      promptBytes: utf8Length(JSON.stringify(req.messages)),
+      promptBytes: messagesBytes(req.messages),
       maxTokens: req.params.max_tokens,
       price: ceiling,
       available: keys.available(apiKey),
