@@ -6,7 +6,7 @@ import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { getChannel, listChannels } from '../../src/payments/contract.ts'
 import { requireSettlementContract } from '../../src/payments/preflight.ts'
 import { formatNative } from '../../src/payments/units.ts'
-import { guardRpc } from './guardRpc.ts'
+import { guardRpc } from '../../src/payments/guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
 export async function runBalance(argv: PaymentsCliFlags & { node?: string | undefined; fromBlock?: number | undefined; json?: boolean | undefined }): Promise<void> {

@@ -3,7 +3,7 @@ import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { getChannel, requestWithdraw, withdraw } from '../../src/payments/contract.ts'
 import { requireSettlementContract, withFundsError } from '../../src/payments/preflight.ts'
-import { guardRpc } from './guardRpc.ts'
+import { guardRpc } from '../../src/payments/guardRpc.ts'
 import { zeroAddress } from 'viem'
 import { formatNative } from '../../src/payments/units.ts'
 import { resolvePayee } from './resolvePayee.ts'

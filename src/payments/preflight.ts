@@ -5,6 +5,7 @@ import type { Address } from 'viem'
 import { settlementAbi } from '../contracts/settlementAbi.ts'
 import { BaseError } from '../errors/base.ts'
 import type { SettlementClient } from './clients.ts'
+import { guardRpc } from './guardRpc.ts'
 import { toSettlementError } from './contract.ts'
 
 const docsPath = 'cpr.md'
@@ -31,18 +32,10 @@ export class AccountUnfundedError extends BaseError {
   }
 }
 
-async function rpc<T>(client: SettlementClient, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    throw toSettlementError(err, 'rpc', client.rpcUrl)
-  }
-}
-
 /** Refuses an address with no code, or code that is not the settlement contract (its withdrawDelay() view fails). */
 export async function requireSettlementContract(client: SettlementClient, address: Address): Promise<void> {
   const chainId = client.publicClient.chain?.id ?? 0
-  const code = await rpc(client, () => client.publicClient.getCode({ address }))
+  const code = await guardRpc(client, () => client.publicClient.getCode({ address }))
   if (!code || code === '0x') throw new NoSettlementContractError({ address, chainId, reason: 'no code at that address' })
   try {
     await client.publicClient.readContract({ address, abi: settlementAbi, functionName: 'withdrawDelay' })
@@ -56,7 +49,7 @@ export async function requireSettlementContract(client: SettlementClient, addres
 /** Refuses to send a transaction from an account that cannot pay for it (native deposits: the amount too). */
 export async function requireFunds(client: SettlementClient, { account, token, amount }: { account: Address; token: Address; amount?: bigint | undefined }): Promise<void> {
   const chainId = client.publicClient.chain?.id ?? 0
-  const balance = await rpc(client, () => client.publicClient.getBalance({ address: account }))
+  const balance = await guardRpc(client, () => client.publicClient.getBalance({ address: account }))
   const needed = token === zeroAddress ? amount : undefined
   if (balance === 0n || (needed !== undefined && balance < needed)) throw new AccountUnfundedError({ account, balance, chainId, needed })
 }

@@ -1,5 +1,5 @@
-import type { SettlementClient } from '../../src/payments/clients.ts'
-import { toSettlementError } from '../../src/payments/contract.ts'
+import type { SettlementClient } from './clients.ts'
+import { toSettlementError } from './contract.ts'
 
 /** Runs a raw viem call, mapping an unreachable RPC to ChainUnavailableError. */
 export async function guardRpc<T>(client: SettlementClient, fn: () => Promise<T>): Promise<T> {
