@@ -24,10 +24,16 @@ const nonNegativeInt = (raw: unknown): number => {
   if (n < 0) throw new Error(`expected a non-negative integer, got ${n}`)
   return n
 }
-const optionalUrl = (raw: unknown): string => {
+/** An http(s) base URL without its trailing slashes, or empty. */
+export const optionalUrl = (raw: unknown): string => {
   const s = String(raw ?? '').trim()
   if (s === '') return ''
-  const u = new URL(s)
+  let u: URL
+  try {
+    u = new URL(s)
+  } catch {
+    throw new Error(`"${s}" is not a URL (for example http://127.0.0.1:11434)`)
+  }
   if (!['http:', 'https:'].includes(u.protocol)) throw new Error(`expected an http(s):// URL, got "${s}"`)
   return s.replace(/\/+$/, '')
 }

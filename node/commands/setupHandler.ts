@@ -19,7 +19,7 @@ import { backendKinds, type Backend, type PullProgress } from '../backends/types
 import { buildCapabilityContent, servedModels, type GpuInfo, type GpuProbe } from '../capability.ts'
 import type { NodeCommandArguments } from './arguments.ts'
 import { recommendModel } from '../gpu/recommendModel.ts'
-import { loadNodeConfig, nodeConfigPath, nodeSchema } from '../config.ts'
+import { loadNodeConfig, nodeConfigPath, nodeSchema, optionalUrl } from '../config.ts'
 import { createGpuProbe, nodeFlags } from './common.ts'
 
 export type SetupDependencies = {
@@ -49,19 +49,6 @@ const runInstaller = () =>
 export class InvalidSetupAnswerError extends BaseError {
   override name = 'InvalidSetupAnswerError'
   override code = 'invalid-setup-answer'
-}
-
-/** An http(s) URL or empty (the backend's default port). */
-function httpUrl(raw: string): string {
-  if (raw === '') return ''
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw new InvalidSetupAnswerError('not a URL (for example http://127.0.0.1:11434)')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidSetupAnswerError(`expected http:// or https://, got ${url.protocol}//`)
-  return raw.replace(/\/+$/, '')
 }
 
 /** A whole number of the payment token's base units. */
@@ -153,7 +140,7 @@ export async function runSetup(argv: NodeCommandArguments, deps: SetupDependenci
     }
     backendKind = await askValid(`Backend (${backendKinds.join(', ')})`, backendKind, 'backend', (raw) => nodeSchema.backend.parse(raw))
     // The demo backend runs in the node process: it has no URL to ask for.
-    backendUrl = backendKind === 'demo' ? '' : await askValid('Backend URL', backendUrl || defaultBackendUrls[backendKind] || '', 'backend URL', httpUrl)
+    backendUrl = backendKind === 'demo' ? '' : await askValid('Backend URL', backendUrl || defaultBackendUrls[backendKind] || '', 'backend URL', optionalUrl)
     let backend: Backend = createBackend({ kind: backendKind, baseUrl: backendUrl || undefined, timeoutMs: base.backendTimeoutMs })
     let health = await backend.health().catch((err: Error) => ({ ok: false as const, reason: err.message }))
     if (!health.ok && backendKind === 'ollama') {
