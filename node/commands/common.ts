@@ -45,14 +45,7 @@ export function readPidFile(home: string): PidFile | undefined {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+export { isAlive } from '../../src/cli/processAlive.ts'
 
 /** The real GPU probe: node/gpu/detect.ts at start, node/gpu/sampleGpuUsage.ts for every heartbeat. */
 export function createGpuProbe(): GpuProbe {

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { isAlive } from '../../cli/processAlive.ts'
 import { BaseError } from '../../errors/base.ts'
 
 export class PortTakenError extends BaseError {
@@ -40,21 +41,12 @@ export async function requireFreePorts(ports: { port: number; role: string; flag
   for (const p of ports) if (!(await portIsFree(p.port))) throw new PortTakenError(p)
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Claims the data folder for this process (a pid file); a stale file from a crashed run is taken over. */
 export function claimDataDir(dir: string, pid = process.pid): () => void {
   const file = join(dir, 'up.pid')
   if (existsSync(file)) {
     const other = Number(readFileSync(file, 'utf8').trim())
-    if (Number.isInteger(other) && other > 0 && other !== pid && processAlive(other)) throw new DataDirInUseError({ dir, pid: other })
+    if (Number.isInteger(other) && other > 0 && other !== pid && isAlive(other)) throw new DataDirInUseError({ dir, pid: other })
   }
   writeFileSync(file, `${pid}\n`)
   return () => {
