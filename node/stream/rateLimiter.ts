@@ -1,6 +1,8 @@
 // Token buckets for the auth events the direct channel accepts (nips/stream.md, "Limits"): one per connection and
 // one per client address, taken before any signature is checked, so a flood costs the node a map lookup per frame
-// instead of a Schnorr verification and a place in the replay guard. Pure apart from the injected clock.
+// instead of a Schnorr verification and a place in the replay guard. Pure apart from the injected clock. The bucket
+// arithmetic is the core's (src/net/tokenBucket.ts), the relay's limits run on it too.
+import { fullBucket, takeTokens, type TokenBucketState } from '../../src/net/tokenBucket.ts'
 
 export type RateLimit = {
   /** Tokens added per second; 0 = no limit. */
@@ -9,31 +11,18 @@ export type RateLimit = {
   burst: number
 }
 
-type Bucket = { tokens: number; at: number }
-
-/** Takes one token from `bucket` at `nowMs`; returns 0 when taken, else the ms until one is there. */
-function take(bucket: Bucket, limit: RateLimit, nowMs: number): number {
-  bucket.tokens = Math.min(limit.burst, bucket.tokens + ((nowMs - bucket.at) * limit.perSecond) / 1000)
-  bucket.at = nowMs
-  if (bucket.tokens >= 1) {
-    bucket.tokens -= 1
-    return 0
-  }
-  return Math.ceil(((1 - bucket.tokens) * 1000) / limit.perSecond)
-}
-
 /** One bucket (a connection's). */
 export class TokenBucket {
-  readonly #bucket: Bucket
+  readonly #bucket: TokenBucketState
   constructor(
     readonly limit: RateLimit,
     readonly now: () => number = Date.now,
   ) {
-    this.#bucket = { tokens: limit.burst, at: now() }
+    this.#bucket = fullBucket(limit, now())
   }
   /** 0 when a token was taken, else the ms to wait for one. */
   take(): number {
-    return this.limit.perSecond <= 0 ? 0 : take(this.#bucket, this.limit, this.now())
+    return this.limit.perSecond <= 0 ? 0 : takeTokens(this.#bucket, this.limit, this.now())
   }
 }
 
@@ -42,7 +31,7 @@ export class TokenBucket {
  * (a forgotten bucket comes back full, which is what a long idle one would have refilled to anyway).
  */
 export class KeyedRateLimiter {
-  readonly #buckets = new Map<string, Bucket>()
+  readonly #buckets = new Map<string, TokenBucketState>()
   constructor(
     readonly limit: RateLimit,
     readonly now: () => number = Date.now,
@@ -55,12 +44,12 @@ export class KeyedRateLimiter {
     let bucket = this.#buckets.get(key)
     if (bucket) this.#buckets.delete(key)
     else {
-      bucket = { tokens: this.limit.burst, at: nowMs }
+      bucket = fullBucket(this.limit, nowMs)
       // Map order is last use: the first key is the longest idle.
       while (this.#buckets.size >= this.maxKeys) this.#buckets.delete(this.#buckets.keys().next().value!)
     }
     this.#buckets.set(key, bucket)
-    return take(bucket, this.limit, nowMs)
+    return takeTokens(bucket, this.limit, nowMs)
   }
 
   get size(): number {
