@@ -58,12 +58,42 @@ export class AllCandidatesFailedError extends BaseError {
   constructor({ model, failures }: { model: string; failures: CandidateFailure[] }) {
     super(`Every node tried for model "${model}" failed (${failures.length} tried).`, {
       docsPath,
-      metaMessages: [
-        ...failures.map((f) => `- node ${f.node.slice(0, 12)}…: ${f.reason}`),
-        'Retry later, raise acceptTimeoutMs if nodes are slow to accept, or widen the routing policy.',
-      ],
+      metaMessages: [...failures.map((f) => `- node ${f.node.slice(0, 12)}…: ${f.reason}`), ...failureHints(failures)],
     })
     this.failures = failures
+  }
+}
+
+/** What to do, for the kinds of failure seen (nips/job-status.md codes; no code: the node never answered in time). */
+export function failureHints(failures: CandidateFailure[]): string[] {
+  const codes = new Set(failures.map((f) => f.code))
+  const hints: string[] = []
+  if (codes.has('payment')) {
+    hints.push(
+      'A node wants to be paid: fund a channel to it (`infernet deposit <amount> --node <npub>`) and set its settlement contract (INFERNET_SETTLEMENT_ADDRESS, or the client config.json) so receipts are sent; with the SDK, pass `receipts`.',
+    )
+  }
+  if (codes.has('bid-too-low')) hints.push('Raise maxPrice (or drop it to bid each node\'s own price).')
+  if (codes.has('busy')) hints.push('Every slot was taken: retry later.')
+  if (codes.has('backend')) hints.push("The node's engine failed: retry, or pin another node.")
+  if (codes.has(undefined)) hints.push('Retry later, raise acceptTimeoutMs if nodes are slow to accept, or widen the routing policy.')
+  return hints.length ? hints : ['Retry later, or widen the routing policy.']
+}
+
+export class DepositExhaustedError extends BaseError {
+  override name = 'DepositExhaustedError'
+  override code = 'deposit-exhausted'
+  readonly node: string
+  readonly available: bigint
+  readonly needed: bigint
+  constructor({ node, available, needed }: { node: string; available: bigint; needed: bigint }) {
+    super(`Your deposit to node ${node.slice(0, 12)}… has ${available} base units left, and this job could cost up to ${needed}: it was not sent.`, {
+      docsPath,
+      metaMessages: ['Deposit more (`infernet deposit <amount> --node <npub>`), lower max_tokens, or pick a node you have a channel with.'],
+    })
+    this.node = node
+    this.available = available
+    this.needed = needed
   }
 }
 

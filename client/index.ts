@@ -25,6 +25,7 @@ export {
   BudgetExceededError,
   CancelledError,
   ClientClosedError,
+  DepositExhaustedError,
   InvalidRoutingPolicyError,
   NoNodeForModelError,
   RelaysUnreachableError,

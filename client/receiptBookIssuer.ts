@@ -9,14 +9,23 @@ import type { SettlementDomain } from '../src/payments/voucher.ts'
 import type { ReceiptBook } from './payments/receiptBook.ts'
 import type { ReceiptIssuer } from './receipts.ts'
 
-export function receiptBookIssuer({ book, domain }: { book: ReceiptBook; domain: SettlementDomain }): ReceiptIssuer {
+export type ReceiptBookIssuerParameters = {
+  book: ReceiptBook
+  domain: SettlementDomain
+  /** The channel's on-chain epoch, when the caller read it (a withdrawn channel starts a new receipt chain). */
+  epoch?: ((payee: Address, token: Address) => number | undefined) | undefined
+}
+
+export function receiptBookIssuer({ book, domain, epoch }: ReceiptBookIssuerParameters): ReceiptIssuer {
   return {
     async issue({ job, amount, payment }) {
       if (!payment) return undefined
       if (payment.chainId !== domain.chainId || getAddress(payment.contract) !== getAddress(domain.verifyingContract)) return undefined
-      const signed = await book.pay({ payee: payment.payee as Address, token: payment.token as Address, jobId: job, amount })
+      const payee = getAddress(payment.payee)
+      const token = getAddress(payment.token)
+      const signed = await book.pay({ payee, token, jobId: job, amount, epoch: epoch?.(payee, token) })
       // The jobs it chains let the node accept it even when an earlier receipt of ours never reached it.
-      return receiptToJson(signed, domain, { jobs: book.recentJobs(payment.payee as Address, payment.token as Address) }) as unknown as { signature: string }
+      return receiptToJson(signed, domain, { jobs: book.recentJobs(payee, token) }) as unknown as { signature: string }
     },
   }
 }

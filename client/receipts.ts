@@ -20,4 +20,10 @@ export type ReceiptRequest = {
 export type ReceiptIssuer = {
   /** Returns the signed voucher to send to the node, or undefined when none can be made. */
   issue(request: ReceiptRequest): Promise<ReceiptVoucherJson | undefined>
+  /**
+   * Most this issuer can still pay the node (what its deposit to that node has left, say), in base units; undefined
+   * when it sets no limit there or cannot pay that node at all. The SDK sends no job to a priced node whose worst
+   * case is above it, so a job is not served that could never be paid.
+   */
+  available?(request: Pick<ReceiptRequest, 'node' | 'payment'>): Promise<bigint | undefined>
 }

@@ -2,7 +2,7 @@
 // mid-stream on another node (the delivered text goes back as a partial assistant message), verify the signed
 // result and pay for it. Every dependency comes in through `client`, so the loop runs without the SDK class.
 // Behaviour is specified in nips/client.md.
-import { messagesBytes } from '../../src/protocol/worstCase.ts'
+import { messagesBytes, worstCaseAmount } from '../../src/protocol/worstCase.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
 import type { Logger } from '../../src/log.ts'
 import type { RelayPool } from '../../src/net/relayPool.ts'
@@ -19,6 +19,7 @@ import {
   BudgetExceededError,
   CancelledError,
   ClientClosedError,
+  DepositExhaustedError,
   NoNodeForModelError,
   RequestTooLargeError,
   RequestRejectedError,
@@ -81,6 +82,7 @@ export type ChatErrorType =
   | BudgetExceededError
   | CancelledError
   | ClientClosedError
+  | DepositExhaustedError
   | NoNodeForModelError
   | RequestTooLargeError
   | RequestRejectedError
@@ -157,7 +159,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
 
   let delivered = ''
   let ttftMs: number | undefined
-  let budgetError: BudgetExceededError | undefined
+  let budgetError: BudgetExceededError | DepositExhaustedError | undefined
   let attempts = 0
   const jobs: ChatJob[] = []
   const failures: CandidateFailure[] = []
@@ -174,6 +176,15 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       if (needed > limit.left) {
         budgetError = new BudgetExceededError({ budget: limit.budget, spent: limit.spent, needed })
         failures.push({ node: node.pubkey, reason: `could cost ${needed}, over the remaining budget` })
+        continue
+      }
+    }
+    if (!isFree(price) && client.receipts?.available) {
+      const left = await client.receipts.available({ node: node.pubkey, payment: node.capability.payment })
+      const needed = worstCaseAmount({ messages: attemptMessages, maxTokens: params.params?.max_tokens ?? 0 }, price)
+      if (left !== undefined && needed > left) {
+        budgetError = new DepositExhaustedError({ node: node.pubkey, available: left, needed })
+        failures.push({ node: node.pubkey, reason: `could cost up to ${needed}; your deposit to it has ${left} left` })
         continue
       }
     }

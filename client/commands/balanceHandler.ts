@@ -5,7 +5,7 @@ import { formatTime, paymentsCliContext } from '../../src/payments/cliContext.ts
 import type { PaymentsCliFlags } from '../../src/payments/cliContext.ts'
 import { getChannel, listChannels } from '../../src/payments/contract.ts'
 import { requireSettlementContract } from '../../src/payments/preflight.ts'
-import { formatNative } from '../../src/payments/units.ts'
+import { formatNative, formatTokenAmount } from '../../src/payments/units.ts'
 import { guardRpc } from '../../src/payments/guardRpc.ts'
 import { resolvePayee } from './resolvePayee.ts'
 
@@ -26,8 +26,7 @@ export async function runBalance(argv: PaymentsCliFlags & { node?: string | unde
   if (argv.json) printJson({ address: identity.address, nativeBalance: wallet, channels: rows })
   else {
     process.stdout.write(`account ${identity.address}  native balance ${formatNative(wallet)}\n`)
-    // Amounts of an ERC-20 channel stay in its base units: the CLI does not guess a token's decimals.
-    const show = (r: (typeof rows)[number], v: bigint) => (r.token === 'native' ? formatNative(v) : `${v} base units`)
+    const show = (r: (typeof rows)[number], v: bigint) => formatTokenAmount(v, r.token)
     process.stdout.write(table(rows.map((r) => ({ ...r, deposit: show(r, r.deposit), claimed: show(r, r.claimed), available: show(r, r.available) }))) + '\n')
   }
 }

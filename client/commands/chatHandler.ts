@@ -1,15 +1,16 @@
 // `infernet chat <prompt>`: streams the answer's deltas to stdout, then prints usage and cost to stderr.
 import { npubEncode } from 'nostr-tools/nip19'
 import { printJson } from '../../src/cli/command.ts'
-import { formatNative } from '../../src/payments/units.ts'
+import { formatNative, formatTokenAmount } from '../../src/payments/units.ts'
 import type { ChatResult } from '../client.ts'
 import { NoNodeForModelError } from '../errors.ts'
 import type { ChatCommandArguments } from './arguments.ts'
+import type { PaymentOutcome } from './chatPayments.ts'
 import { openClient } from './openClient.ts'
 
 /** Streams the answer; returns the exit code (0, or 130 when interrupted). */
 export async function runChat(argv: ChatCommandArguments): Promise<number> {
-  const { client, config } = openClient(argv)
+  const { client, config, payments, close } = openClient(argv, { pay: true })
   try {
     await client.ready({ timeoutMs: config.discoveryTimeoutMs })
     let model = config.model
@@ -48,15 +49,30 @@ export async function runChat(argv: ChatCommandArguments): Promise<number> {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
-    if (argv.json) printJson({ result })
+    const outcome = payments?.outcome(result.node)
+    if (argv.json) printJson({ result, payment: outcome ?? { paid: false, reason: result.cost === 0n ? 'free' : noPaymentReason(payments !== undefined) } })
     else {
       process.stdout.write('\n')
       process.stderr.write(
-        `[${model} on ${npubEncode(result.node)}: ${result.usage.promptTokens}+${result.usage.completionTokens} tokens, cost ${formatNative(result.cost)}, ttft ${result.ttftMs} ms${result.resumed ? ', resumed on another node' : ''}]\n`,
+        `[${model} on ${npubEncode(result.node)}: ${result.usage.promptTokens}+${result.usage.completionTokens} tokens, ${describePayment(result.cost, outcome, payments !== undefined)}, ttft ${result.ttftMs} ms${result.resumed ? ', resumed on another node' : ''}]\n`,
       )
     }
     return 0
   } finally {
-    await client.close()
+    await close()
   }
+}
+
+/** The footer's payment part: what this job cost, what was paid for it, and what the deposit has left. */
+export function describePayment(cost: bigint, outcome: PaymentOutcome | undefined, canPay: boolean): string {
+  if (cost === 0n) return 'free'
+  if (outcome?.paid) {
+    const show = (v: bigint) => formatTokenAmount(v, outcome.token)
+    return `paid ${show(cost)} (receipt ${outcome.jobCount}: ${show(outcome.cumulative)} of your ${show(outcome.deposit)} deposit, ${show(outcome.left)} left)`
+  }
+  return `cost ${formatNative(cost)}, NOT paid: ${outcome?.reason ?? noPaymentReason(canPay)}`
+}
+
+function noPaymentReason(canPay: boolean): string {
+  return canPay ? 'the node names no settlement contract on the chain this client uses' : 'no settlement contract configured (set INFERNET_SETTLEMENT_ADDRESS or the chain keys in config.json)'
 }

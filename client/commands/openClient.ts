@@ -10,6 +10,7 @@ import { createLocalSigner } from '../../src/signer.ts'
 import { InfernetClient, type RoutingPolicy } from '../client.ts'
 import { clientSchema } from '../config.ts'
 import { InvalidRoutingPolicyError } from '../errors.ts'
+import { openChatPayments, type ChatPayments } from './chatPayments.ts'
 
 type Common = { home?: string | undefined; relay?: string[] | undefined; coordinator?: string | undefined; model?: string | undefined; routing?: string | undefined }
 
@@ -20,10 +21,20 @@ function parseRouting(value: string): RoutingPolicy {
   throw new InvalidRoutingPolicyError(value)
 }
 
-export function openClient(argv: Common): { client: InfernetClient; config: ReturnType<typeof loadClientConfig> } {
+export type OpenClientReturnType = {
+  client: InfernetClient
+  config: ReturnType<typeof loadClientConfig>
+  /** How this client pays (`pay: true` and a settlement contract configured); undefined otherwise. */
+  payments: ChatPayments | undefined
+  /** Closes the client and the receipt store. */
+  close(): Promise<void>
+}
+
+export function openClient(argv: Common, { pay = false }: { pay?: boolean } = {}): OpenClientReturnType {
   const config = loadClientConfig(argv)
   const { identity } = loadOrCreateIdentity(keyPath(config.home))
   const logger = createLogger({ component: 'client', level: config.logLevel as LogLevel })
+  const payments = pay ? openChatPayments({ home: config.home, identity }) : undefined
   const client = new InfernetClient({
     relays: config.relays,
     signer: createLocalSigner(identity.secretKey),
@@ -31,9 +42,21 @@ export function openClient(argv: Common): { client: InfernetClient; config: Retu
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     routing: parseRouting(config.routing),
     acceptTimeoutMs: config.acceptTimeoutMs,
+    receipts: payments?.receipts,
     logger,
   })
-  return { client, config }
+  return {
+    client,
+    config,
+    payments,
+    async close() {
+      try {
+        await client.close()
+      } finally {
+        payments?.close()
+      }
+    },
+  }
 }
 
 function loadClientConfig(argv: Common) {

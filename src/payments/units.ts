@@ -18,6 +18,12 @@ export function formatNative(amount: bigint | string | number): string {
   return `${v < 0n ? '-' : ''}${Number(n.toPrecision(6))} ${unit}`
 }
 
+/** An amount of a channel's token: the coin's units for the native coin (zero address), base units for an ERC-20
+ * (the CLI never guesses a token's decimals). */
+export function formatTokenAmount(amount: bigint, token: string): string {
+  return /^0x0{40}$/i.test(token) || token === 'native' ? formatNative(amount) : `${amount} base units`
+}
+
 /** A price per million tokens, input/output: `100 gwei / 300 gwei`. */
 export function formatPrice(price: Price): string {
   return `${formatNative(price.input)} / ${formatNative(price.output)}`

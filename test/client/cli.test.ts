@@ -49,7 +49,7 @@ test('infernet chat / nodes / models', async (t) => {
 
   assert.equal(chatText.stdout, 'Hi there, from the command line.\n')
   // The node as --node and --routing pin: take it (its whole npub), the cost in the coin's units.
-  assert.match(chatText.stderr, new RegExp(`llama3 on ${npubEncode(node.pubkey)}: \\d+\\+\\d+ tokens, cost \\d+ wei, ttft`))
+  assert.match(chatText.stderr, new RegExp(`llama3 on ${npubEncode(node.pubkey)}: \\d+\\+\\d+ tokens, cost \\d+ wei, NOT paid: no settlement contract configured .*, ttft`))
   // The two chats ran at once; one of them carried the system message.
   assert.deepEqual(bodies.map((b) => (b.messages as { role: string }[]).map((m) => m.role).join(',')).sort(), ['system,user', 'user'])
 

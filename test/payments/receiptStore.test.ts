@@ -1,13 +1,14 @@
-// The gateway's receipt store is keyed by chain and contract: a receipt from an earlier dev chain under the same
-// home is not continued (nor shown) on a new one, and the first layout's rows move only where their signature
-// verifies for the configured domain.
+// The receipt store (the gateway's and the CLI's) is keyed by chain and contract: a receipt from an earlier dev chain
+// under the same home is not continued (nor shown) on a new one, and the gateway's first layout's rows move only
+// where their signature verifies for the configured domain. Two processes sharing one store continue one sequence.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { migrateLegacyReceipts, openChannelReceipts } from '../../src/coordinator/gateway/payments.ts'
+import { createReceiptBook } from '../../client/payments/receiptBook.ts'
+import { migrateLegacyReceipts, openChannelReceipts } from '../../src/payments/receiptStore.ts'
 import { initialReceipt, nextReceipt, receiptToJson, signReceipt, type SettlementDomain } from '../../src/payments/voucher.ts'
 import { tempDir } from '../helpers/coordinator.ts'
 
@@ -26,8 +27,8 @@ test('a receipt signed on one chain and contract is not continued on another', a
   const db = new Database(join(dir.path, 'gateway-receipts.sqlite'))
   t.after(() => db.close())
   const before = openChannelReceipts(db, oldChain)
-  before.save(await signed(oldChain, 18_000n))
-  assert.equal(before.load(payee, token)?.cumulative, 18_000n)
+  assert.ok(before.save({ receipt: await signed(oldChain, 18_000n), jobs: [] }, undefined))
+  assert.equal(before.load(payee, token)?.receipt.cumulative, 18_000n)
   // A new dev chain deploys the contract at another address: its channel starts from nothing.
   assert.equal(openChannelReceipts(db, newChain).load(payee, token), undefined)
   assert.equal(openChannelReceipts(db, { ...oldChain, chainId: 1 }).load(payee, token), undefined)
@@ -51,6 +52,31 @@ test("the first layout's receipts move only where their signature verifies for t
   db.exec('CREATE TABLE receipts (payee TEXT NOT NULL, token TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (payee, token))')
   insert.run(payee.toLowerCase(), token, JSON.stringify(receiptToJson(await signed(oldChain, 5_000n))))
   assert.deepEqual(await migrateLegacyReceipts(db, oldChain), { moved: 1, dropped: 0 }, 'the same deployment restarted keeps its cumulative')
-  assert.equal(openChannelReceipts(db, oldChain).load(payee, token)?.cumulative, 5_000n)
+  assert.equal(openChannelReceipts(db, oldChain).load(payee, token)?.receipt.cumulative, 5_000n)
   assert.deepEqual(await migrateLegacyReceipts(db, oldChain), { moved: 0, dropped: 0 }, 'once only')
+})
+
+test('two books on one store (two processes sharing a home) continue one cumulative sequence, jobs chained', async (t) => {
+  const dir = tempDir('infernet-receipts-')
+  t.after(() => dir.remove())
+  const path = join(dir.path, 'receipts.sqlite')
+  // Two connections to one file, as two `infernet chat` processes under one INFERNET_HOME have.
+  const dbs = [new Database(path), new Database(path)]
+  t.after(() => dbs.forEach((db) => db.close()))
+  const books = dbs.map((db) => createReceiptBook({ account: payer, domain: oldChain, budget: 10_000n, store: openChannelReceipts(db, oldChain) }))
+  const jobs = Array.from({ length: 6 }, (_, i) => `${i}`.repeat(64))
+  // Each book read the channel before the other wrote: every second pay finds the row changed and builds on it.
+  for (const [i, jobId] of jobs.entries()) await books[i % 2]!.pay({ payee, jobId, amount: 100n })
+  const stored = openChannelReceipts(dbs[0]!, oldChain).load(payee, token)!
+  assert.equal(stored.receipt.cumulative, 600n)
+  assert.equal(stored.receipt.jobCount, 6n)
+  assert.deepEqual(stored.jobs, jobs, 'the jobs the receipt chains survive the process that signed them')
+  assert.equal(books[1]!.latest(payee)?.cumulative, 600n)
+
+  // Two pays at once from the two books: one wins the swap, the other signs again on top of it.
+  await Promise.all([books[0]!.pay({ payee, jobId: 'a'.repeat(64), amount: 5n }), books[1]!.pay({ payee, jobId: 'b'.repeat(64), amount: 7n })])
+  const after = openChannelReceipts(dbs[1]!, oldChain).load(payee, token)!
+  assert.equal(after.receipt.cumulative, 612n)
+  assert.equal(after.receipt.jobCount, 8n)
+  await assert.rejects(books[0]!.pay({ payee, jobId: 'c'.repeat(64), amount: 9_389n }), { name: 'ReceiptBudgetExceededError' })
 })
