@@ -6,10 +6,12 @@ import type { WebSocketConstructor } from '../src/net/relayPool.ts'
 import { buildAuthEvent } from '../src/protocol/auth.ts'
 import { wsUrl, nodeFrame, type ClientFrame, type NodeFrame } from '../src/protocol/frames.ts'
 import type { Logger } from '../src/log.ts'
+import type { NostrEvent } from '../src/protocol/event.ts'
 import type { Signer } from '../src/signer.ts'
 
 /** A node's answer to a receipt frame: for the client's receipt outbox, whether or not the job is still open. */
-export type ReceiptAckHandler = (ack: { job?: string | undefined; accepted: boolean; reason?: string | undefined }) => void
+export type ReceiptAck = { job?: string | undefined; receipt?: string | undefined; accepted: boolean; reason?: string | undefined }
+export type ReceiptAckHandler = (ack: ReceiptAck) => void
 
 export type DirectJobHandler = {
   onFrame(frame: NodeFrame): void
@@ -33,6 +35,8 @@ export class DirectConnection {
   readonly #onReceiptAck: ReceiptAckHandler | undefined
   /** Settles the pending connection auth: true when the node answered `authenticated`. */
   #authWaiter: ((ok: boolean) => void) | undefined
+  /** Receipts sent with sendReceipt, waiting for the node's answer (by receipt event id). */
+  readonly #receiptWaiters = new Map<string, (ack: ReceiptAck | undefined) => void>()
   /** The pubkey the node accepted this connection as; jobs by that author need no auth event. */
   authenticatedAs: string | undefined
 
@@ -126,7 +130,11 @@ export class DirectConnection {
     }
     const frame = parsed.data
     // A receipt is paid after its job ended, so its answer has no job handler left to go to.
-    if (frame.type === 'receipt-ack') this.#onReceiptAck?.({ job: frame.job, accepted: frame.accepted, reason: frame.reason })
+    if (frame.type === 'receipt-ack') {
+      const ack = { job: frame.job, receipt: frame.receipt, accepted: frame.accepted, reason: frame.reason }
+      if (frame.receipt) this.#receiptWaiters.get(frame.receipt)?.(ack)
+      this.#onReceiptAck?.(ack)
+    }
     const job = 'job' in frame ? frame.job : undefined
     if (job === undefined) {
       if (frame.type === 'authenticated') return this.#authWaiter?.(frame.pubkey === this.#signer?.pubkey)
@@ -145,6 +153,7 @@ export class DirectConnection {
     this.#closed = true
     this.#authWaiter?.(false)
     this.#onGone()
+    for (const settle of [...this.#receiptWaiters.values()]) settle(undefined)
     const jobs = [...this.#jobs.values()]
     this.#jobs.clear()
     for (const j of jobs) j.onClosed(reason)
@@ -166,6 +175,24 @@ export class DirectConnection {
     if (!this.#ws || this.#ws.readyState !== OPEN) return false
     this.#ws.send(JSON.stringify(frame))
     return true
+  }
+
+  /**
+   * Sends a receipt and waits for the node's answer to it: the ack, or undefined when the connection closed or no
+   * answer came within `timeoutMs` (a node too old to name the receipt in its ack answers only by job).
+   */
+  async sendReceipt(event: NostrEvent, timeoutMs: number): Promise<ReceiptAck | undefined> {
+    await this.open(timeoutMs)
+    return new Promise((resolve) => {
+      const settle = (ack: ReceiptAck | undefined) => {
+        clearTimeout(timer)
+        this.#receiptWaiters.delete(event.id)
+        resolve(ack)
+      }
+      const timer = setTimeout(() => settle(undefined), timeoutMs)
+      this.#receiptWaiters.set(event.id, settle)
+      if (!this.send({ type: 'receipt', event })) settle(undefined)
+    })
   }
 
   close(): void {

@@ -21,9 +21,14 @@ export type ReceiptIssuer = {
   /** Returns the signed voucher to send to the node, or undefined when none can be made. */
   issue(request: ReceiptRequest): Promise<ReceiptVoucherJson | undefined>
   /**
-   * Most this issuer can still pay the node (what its deposit to that node has left, say), in base units; undefined
-   * when it sets no limit there or cannot pay that node at all. The SDK sends no job to a priced node whose worst
-   * case is above it, so a job is not served that could never be paid.
+   * Before a job to a priced node, with the job's worst case: whether it can be paid, and a prepaid receipt to send
+   * first when the node's credit (its announced creditLimit) does not cover the job (nips/cpr.md, "When clients send
+   * receipts"). `ok: false` means what is left to pay that node with (a deposit, a budget) is below the worst case: the
+   * SDK sends the job elsewhere, or refuses it (DepositExhaustedError), so a job is not served that could not be paid.
    */
-  available?(request: Pick<ReceiptRequest, 'node' | 'payment'>): Promise<bigint | undefined>
+  prepare?(request: PrepareRequest): Promise<PrepareResult>
 }
+
+export type PrepareRequest = Pick<ReceiptRequest, 'node' | 'payment'> & { worstCase: bigint }
+
+export type PrepareResult = { ok: true; prepaid?: ReceiptVoucherJson | undefined } | { ok: false; available: bigint }

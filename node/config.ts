@@ -6,6 +6,7 @@ import { commonSchema } from '../src/config/common.ts'
 import { ConfigError, key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../src/config/load.ts'
 import type { Price } from '../src/protocol/schema.ts'
 import { defaultHeartbeatIntervalSeconds } from '../src/protocol/heartbeat.ts'
+import { defaultMaxOutputTokens } from '../src/protocol/worstCase.ts'
 import { backendKinds, type BackendKind } from './backends/types.ts'
 
 const backendKind = (raw: unknown): BackendKind => {
@@ -80,7 +81,7 @@ export const nodeSchema = {
   creditLimit: key('INFERNET_CREDIT_LIMIT', '0', 'Priced nodes: most one payer may owe beyond its receipts (token base units), jobs in flight counted at their worst case and capped by its unspent deposit; 0 = serve only what prepaid receipts cover', amountString),
   newClientCredit: key('INFERNET_NEW_CLIENT_CREDIT', '', 'Priced nodes: most all clients without an accepted receipt may owe together, in flight included (empty = the credit limit)', (raw: unknown) => (String(raw ?? '').trim() === '' ? '' : amountString(raw))),
   withdrawalPollMs: key('INFERNET_WITHDRAWAL_POLL_MS', 2000, 'Priced nodes: how often the chain is asked for withdrawal requests by our payers, in ms (each is answered by redeeming that payer\'s newest receipt at once)', positiveInt),
-  maxOutputTokens: key('INFERNET_MAX_OUTPUT_TOKENS', 4096, 'Priced nodes: max_tokens given to a job that names none, so its worst-case cost is known', positiveInt),
+  maxOutputTokens: key('INFERNET_MAX_OUTPUT_TOKENS', defaultMaxOutputTokens, 'Priced nodes: max_tokens given to a job that names none, so its worst-case cost is known', positiveInt),
   payoutAddress: key('INFERNET_PAYOUT_ADDRESS', '', 'Priced nodes: address receipts must pay (empty = the node key\'s own address)', parsers.string),
   payeeProof: key('INFERNET_PAYEE_PROOF', '', 'EIP-191 signature by the payout address over infernet:payee:<pubkey> (needed when it is not the node key\'s)', parsers.string),
   name: key('INFERNET_NODE_NAME', '', 'Display name in the capability event', parsers.string),

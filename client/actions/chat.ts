@@ -2,7 +2,7 @@
 // mid-stream on another node (the delivered text goes back as a partial assistant message), verify the signed
 // result and pay for it. Every dependency comes in through `client`, so the loop runs without the SDK class.
 // Behaviour is specified in nips/client.md.
-import { messagesBytes, worstCaseAmount } from '../../src/protocol/worstCase.ts'
+import { messagesBytes } from '../../src/protocol/worstCase.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
 import type { Logger } from '../../src/log.ts'
 import type { RelayPool } from '../../src/net/relayPool.ts'
@@ -19,7 +19,7 @@ import {
   BudgetExceededError,
   CancelledError,
   ClientClosedError,
-  DepositExhaustedError,
+  type DepositExhaustedError,
   NoNodeForModelError,
   RequestTooLargeError,
   RequestRejectedError,
@@ -34,6 +34,7 @@ import { eligible, rankCandidates, type RoutingPolicy } from '../routing.ts'
 import { runAttempt } from '../runAttempt.ts'
 import { recordOutcome, type ClientSession } from '../session.ts'
 import { verifyResult } from '../verifyResult.ts'
+import { payAhead } from './prepay.ts'
 import { payNode } from './payNode.ts'
 import { reportRejection } from './reportRejection.ts'
 
@@ -179,14 +180,15 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
         continue
       }
     }
-    if (!isFree(price) && client.receipts?.available) {
-      const left = await client.receipts.available({ node: node.pubkey, payment: node.capability.payment })
-      const needed = worstCaseAmount({ messages: attemptMessages, maxTokens: params.params?.max_tokens ?? 0 }, price)
-      if (left !== undefined && needed > left) {
-        budgetError = new DepositExhaustedError({ node: node.pubkey, available: left, needed })
-        failures.push({ node: node.pubkey, reason: `could cost up to ${needed}; your deposit to it has ${left} left` })
+    let attemptParams = params.params
+    if (!isFree(price) && client.receipts) {
+      const ahead = await payAhead(client, { node, price, messages: attemptMessages, params: params.params, receipts: client.receipts, timeoutMs: config.acceptTimeoutMs })
+      if (!ahead.ok) {
+        budgetError = ahead.error ?? budgetError
+        failures.push(ahead.failure)
         continue
       }
+      attemptParams = ahead.params
     }
     attempts++
     let jobId = ''
@@ -200,7 +202,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
         v: 1,
         model,
         messages: attemptMessages,
-        params: params.params ?? {},
+        params: attemptParams ?? {},
         bid: maxPrice ?? price,
         ...(delivered ? { continue: true } : {}),
       },
@@ -244,7 +246,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       text: outcome.text,
       price,
       messages: attemptMessages,
-      params: params.params,
+      params: attemptParams,
       now: nowSeconds(),
       verifier: client.verifier,
     })

@@ -68,7 +68,8 @@ export function describePayment(cost: bigint, outcome: PaymentOutcome | undefine
   if (cost === 0n) return 'free'
   if (outcome?.paid) {
     const show = (v: bigint) => formatTokenAmount(v, outcome.token)
-    return `paid ${show(cost)} (receipt ${outcome.jobCount}: ${show(outcome.cumulative)} of your ${show(outcome.deposit)} deposit, ${show(outcome.left)} left)`
+    const ahead = outcome.prepaid > 0n ? `, ${show(outcome.prepaid)} of it paid ahead for later jobs` : ''
+    return `paid ${show(cost)} (${show(outcome.cumulative)} of your ${show(outcome.deposit)} deposit signed over${ahead}; ${show(outcome.left)} left)`
   }
   return `cost ${formatNative(cost)}, NOT paid: ${outcome?.reason ?? noPaymentReason(canPay)}`
 }

@@ -5,7 +5,7 @@
 // free nodes serve it, a priced node refuses with a payment error whose hint says what to set.
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { bytesToHex, getAddress, zeroAddress } from 'viem'
+import { bytesToHex, getAddress } from 'viem'
 import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { configFilePath } from '../../src/config/common.ts'
@@ -18,11 +18,22 @@ import { openChannelReceipts } from '../../src/payments/receiptStore.ts'
 import type { SettlementDomain } from '../../src/payments/voucher.ts'
 import type { CapabilityContent } from '../../src/protocol/capability.ts'
 import { createReceiptBook } from '../payments/receiptBook.ts'
-import { receiptBookIssuer } from '../receiptBookIssuer.ts'
+import { channelTerms, receiptBookIssuer } from '../receiptBookIssuer.ts'
 import type { ReceiptIssuer } from '../receipts.ts'
 
 /** Where a channel stands after a job: the newest receipt's cumulative against the deposit on chain. */
-export type ChannelStanding = { payee: Address; token: Address; cumulative: bigint; jobCount: bigint; deposit: bigint; left: bigint }
+export type ChannelStanding = {
+  payee: Address
+  token: Address
+  /** The newest receipt's: everything signed over to the node in this epoch. */
+  cumulative: bigint
+  jobCount: bigint
+  deposit: bigint
+  /** deposit - cumulative: what further receipts may still sign over. */
+  left: bigint
+  /** Of the cumulative, what was paid ahead and no job has used yet (nodes that serve only prepaid work). */
+  prepaid: bigint
+}
 
 /** What became of the last receipt this process owed a node: signed (the channel after it), or why not. */
 export type PaymentOutcome = ({ paid: true } & ChannelStanding) | { paid: false; reason: string }
@@ -63,30 +74,24 @@ export function openChatPayments({ home, identity, env = process.env }: { home: 
     budget: (payee, token) => channels.get(keyOf(payee, token))?.deposit ?? 0n,
     store: openChannelReceipts(db, domain),
   })
-  const payable = (payment: CapabilityContent['payment'] | undefined): { payee: Address; token: Address } | undefined => {
-    if (!payment || payment.chainId !== chain.chainId || getAddress(payment.contract) !== chain.settlementAddress) return undefined
-    return { payee: getAddress(payment.payee), token: getAddress(payment.token || zeroAddress) }
-  }
+  const payable = (payment: CapabilityContent['payment'] | undefined) => channelTerms(payment, domain)
   const readChannel = async ({ payee, token }: { payee: Address; token: Address }) => {
     const channel = await getChannel(settlement, { address: chain.settlementAddress, payer: account.address, payee, token })
     channels.set(keyOf(payee, token), channel)
     return channel
   }
-  const owedIn = (payee: Address, token: Address, epoch: number) => {
-    const latest = book.latest(payee, token)
-    return latest && latest.epoch === epoch ? latest.cumulative : 0n
-  }
-  const outcomes = new Map<string, { payee: Address; token: Address } | { reason: string }>()
+  const outcomes = new Map<string, { payee: Address; token: Address; creditLimit: bigint } | { reason: string }>()
   const issuer = receiptBookIssuer({ book, domain, epoch: (payee, token) => channels.get(keyOf(payee, token))?.epoch })
 
   return {
     chain,
     receipts: {
-      async available({ payment }) {
-        const terms = payable(payment)
-        if (!terms) return undefined
-        const channel = await readChannel(terms)
-        return channel.deposit - owedIn(terms.payee, terms.token, channel.epoch)
+      async prepare(request) {
+        const terms = payable(request.payment)
+        if (!terms) return { ok: true }
+        // The channel as read just before the job: its deposit is the budget, its epoch the receipts'.
+        await readChannel(terms)
+        return issuer.prepare!(request)
       },
       async issue(request) {
         const terms = payable(request.payment)
@@ -94,8 +99,9 @@ export function openChatPayments({ home, identity, env = process.env }: { home: 
         // The channel as read just before the job: its deposit is the budget, its epoch the receipt's.
         if (!channels.has(keyOf(terms.payee, terms.token))) await readChannel(terms)
         try {
+          // No voucher for a payable node: the job was paid ahead (prepaid receipt), which is paid all the same.
           const voucher = await issuer.issue(request)
-          if (voucher) outcomes.set(request.node, terms)
+          outcomes.set(request.node, terms)
           return voucher
         } catch (err) {
           // The SDK only logs a receipt it could not get; the footer has to say the job went unpaid, and why.
@@ -109,7 +115,8 @@ export function openChatPayments({ home, identity, env = process.env }: { home: 
       if (!last || 'reason' in last) return last && { paid: false, reason: last.reason }
       const channel = channels.get(keyOf(last.payee, last.token))!
       const latest = book.latest(last.payee, last.token)!
-      return { paid: true, ...last, cumulative: latest.cumulative, jobCount: latest.jobCount, deposit: channel.deposit, left: channel.deposit - latest.cumulative }
+      const ahead = -book.balance(last.payee, last.token, channel.epoch)
+      return { paid: true, payee: last.payee, token: last.token, cumulative: latest.cumulative, jobCount: latest.jobCount, deposit: channel.deposit, left: channel.deposit - latest.cumulative, prepaid: ahead > 0n ? ahead : 0n }
     },
     close: () => db.close(),
   }

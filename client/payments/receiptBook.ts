@@ -8,7 +8,7 @@ import type { Address, Hex, LocalAccount } from 'viem'
 import { ReceiptBudgetExceededError } from '../../src/payments/errors.ts'
 import { initialReceipt, maxCoveredJobs, nextReceipt, signReceipt } from '../../src/payments/voucher.ts'
 import type { SettlementDomain, SignTypedDataFn, SignedReceipt } from '../../src/payments/voucher.ts'
-import type { ChannelStore } from '../../src/payments/receiptStore.ts'
+import type { ChannelStore, StoredChannel } from '../../src/payments/receiptStore.ts'
 
 export type ReceiptBookParameters = {
   /** The payer: a viem LocalAccount, or its address plus a signTypedData callback. */
@@ -34,67 +34,113 @@ export type PayJobParameters = {
   epoch?: number | undefined
 }
 
+export type PrepayParameters = {
+  payee: Address
+  token?: Address | undefined
+  /** What to pay ahead of the work (base units, positive). */
+  amount: bigint
+  epoch?: number | undefined
+}
+
+export type AbsorbParameters = { payee: Address; token?: Address | undefined; jobId: Hex | string; amount: bigint; epoch?: number | undefined }
+
 export type ReceiptBook = {
   /** Signs and records the next receipt; throws ReceiptBudgetExceededError (nothing signed) when over budget. */
   pay(parameters: PayJobParameters): Promise<SignedReceipt>
+  /**
+   * Signs a prepaid receipt (nips/cpr.md "When clients send receipts"): the cumulative rises by `amount`, jobCount and
+   * jobsHash stay, and the node counts it against jobs to come. Throws ReceiptBudgetExceededError when over budget.
+   */
+  prepay(parameters: PrepayParameters): Promise<SignedReceipt>
+  /** Records a job paid from what was prepaid: it adds to `served`, and no receipt is signed. */
+  absorb(parameters: AbsorbParameters): Promise<void>
   /** The newest receipt for (payee, token), if any. */
   latest(payee: Address, token?: Address | undefined): SignedReceipt | undefined
   /** Total owed to `payee` in the current epoch. */
   owed(payee: Address, token?: Address | undefined): bigint
+  /** What the jobs served in `epoch` (default: the newest receipt's) came to, minus its cumulative: below 0 while prepaid work is left. */
+  balance(payee: Address, token?: Address | undefined, epoch?: number | undefined): bigint
+  /** What the budget still allows on this channel in `epoch` (default: the newest receipt's). */
+  headroom(payee: Address, token?: Address | undefined, epoch?: number | undefined): bigint
   /** The last job ids (at most maxCoveredJobs, oldest first) the newest receipt's jobsHash chains, as far as this book saw them. */
   recentJobs(payee: Address, token?: Address | undefined): string[]
 }
 
+type Update = (state: StoredChannel) => { next: StoredChannel; sign: boolean }
+
 export function createReceiptBook({ account, domain, budget, store }: ReceiptBookParameters): ReceiptBook {
-  const book = new Map<string, SignedReceipt>()
-  const recent = new Map<string, string[]>()
+  const book = new Map<string, StoredChannel>()
   const locks = new Map<string, Promise<unknown>>()
   const keyOf = (payee: Address, token: Address) => `${getAddress(payee)}:${getAddress(token)}`
   const reload = (payee: Address, token: Address) => {
     const stored = store?.load(getAddress(payee), getAddress(token))
-    const k = keyOf(payee, token)
-    if (stored) {
-      book.set(k, stored.receipt)
-      recent.set(k, stored.jobs)
-    }
-    return book.get(k)
+    if (stored) book.set(keyOf(payee, token), stored)
+    return book.get(keyOf(payee, token))
   }
-  const latest = (payee: Address, token: Address = zeroAddress) => book.get(keyOf(payee, token)) ?? reload(payee, token)
+  const state = (payee: Address, token: Address = zeroAddress) => book.get(keyOf(payee, token)) ?? reload(payee, token)
+  const inEpoch = (payee: Address, token: Address, epoch: number | undefined) => {
+    const s = state(payee, token)
+    return s && (epoch === undefined || s.receipt.epoch === epoch) ? s : undefined
+  }
+  const limitOf = (payee: Address, token: Address) => (typeof budget === 'function' ? budget(getAddress(payee), getAddress(token)) : budget)
   const signer: LocalAccount | SignTypedDataFn = 'type' in account && account.type === 'local' ? account : (td) => account.signTypedData(td)
 
-  async function payNow({ payee, token = zeroAddress, jobId, amount, epoch }: PayJobParameters): Promise<SignedReceipt> {
+  /** Applies `update` to the channel (in `epoch`, a newer one starting from nothing) and records it; the store arbitrates between processes. */
+  async function change(payee: Address, token: Address, epoch: number | undefined, update: Update): Promise<StoredChannel> {
     for (let race = 0; ; race++) {
-      const prev = store ? reload(payee, token) : latest(payee, token)
-      const base = prev && (epoch === undefined || epoch === prev.epoch) ? prev : initialReceipt({ payer: account.address, payee, token, epoch: epoch ?? 0 })
-      if (epoch !== undefined && prev && epoch < prev.epoch) throw new RangeError(`epoch ${epoch} is older than the stored receipt's ${prev.epoch}`)
-      const next = nextReceipt(base, { jobId, amount })
-      const limit = typeof budget === 'function' ? budget(getAddress(payee), getAddress(token)) : budget
-      if (next.cumulative > limit) throw new ReceiptBudgetExceededError({ payee, owed: next.cumulative, budget: limit })
-      const signed = await signReceipt(signer, next, domain)
-      const k = keyOf(payee, token)
-      const chained = base === prev ? (recent.get(k) ?? []) : []
-      const jobs = [...chained, String(jobId).replace(/^0x/, '').toLowerCase()].slice(-maxCoveredJobs)
-      if (store && !store.save({ receipt: signed, jobs }, prev)) {
-        // Another process sharing the store signed this channel's next receipt first: build on it instead.
+      const prev = store ? reload(payee, token) : state(payee, token)
+      if (epoch !== undefined && prev && epoch < prev.receipt.epoch) throw new RangeError(`epoch ${epoch} is older than the stored receipt's ${prev.receipt.epoch}`)
+      const fresh = !prev || (epoch !== undefined && epoch !== prev.receipt.epoch)
+      const base: StoredChannel = fresh ? { receipt: { ...initialReceipt({ payer: account.address, payee, token, epoch: epoch ?? 0 }), signature: '0x' }, jobs: [], served: 0n } : prev
+      const { next, sign } = update(base)
+      const limit = limitOf(payee, token)
+      if (next.receipt.cumulative > limit) throw new ReceiptBudgetExceededError({ payee, owed: next.receipt.cumulative, budget: limit })
+      const signed = sign ? { ...next, receipt: await signReceipt(signer, next.receipt, domain) } : next
+      if (store && !store.save(signed, prev?.receipt)) {
+        // Another process sharing the store changed this channel first: build on what it wrote instead.
         if (race < maxStoreRaces) continue
         throw new Error(`the receipt store kept changing under this payer (${maxStoreRaces} tries); no receipt was sent`)
       }
-      book.set(k, signed)
-      recent.set(k, jobs)
+      book.set(keyOf(payee, token), signed)
       return signed
     }
   }
+  // One change at a time per channel, so two results never sign the same cumulative.
+  const serially = <T>(payee: Address, token: Address, run: () => Promise<T>): Promise<T> => {
+    const k = keyOf(payee, token)
+    const next = (locks.get(k) ?? Promise.resolve()).then(run)
+    locks.set(k, next.catch(() => undefined))
+    return next
+  }
+  const id = (jobId: Hex | string) => String(jobId).replace(/^0x/, '').toLowerCase()
 
   return {
-    pay(parameters) {
-      // One receipt at a time per channel, so two results never sign the same cumulative.
-      const k = keyOf(parameters.payee, parameters.token ?? zeroAddress)
-      const run = (locks.get(k) ?? Promise.resolve()).then(() => payNow(parameters))
-      locks.set(k, run.catch(() => undefined))
-      return run
+    pay: ({ payee, token = zeroAddress, jobId, amount, epoch }) =>
+      serially(payee, token, async () => {
+        const done = await change(payee, token, epoch, (s) => ({
+          next: { receipt: { ...nextReceipt(s.receipt, { jobId, amount }), signature: '0x' }, jobs: [...s.jobs, id(jobId)].slice(-maxCoveredJobs), served: s.served + amount },
+          sign: true,
+        }))
+        return done.receipt
+      }),
+    prepay: ({ payee, token = zeroAddress, amount, epoch }) =>
+      serially(payee, token, async () => {
+        if (amount <= 0n) throw new RangeError('a prepaid receipt must add a positive amount')
+        const done = await change(payee, token, epoch, (s) => ({ next: { ...s, receipt: { ...s.receipt, cumulative: s.receipt.cumulative + amount, signature: '0x' } }, sign: true }))
+        return done.receipt
+      }),
+    absorb: ({ payee, token = zeroAddress, amount, epoch }) =>
+      serially(payee, token, async () => {
+        if (!state(payee, token)) throw new RangeError('nothing was prepaid on this channel')
+        await change(payee, token, epoch, (s) => ({ next: { ...s, served: s.served + amount }, sign: false }))
+      }),
+    latest: (payee, token = zeroAddress) => state(payee, token)?.receipt,
+    owed: (payee, token = zeroAddress) => state(payee, token)?.receipt.cumulative ?? 0n,
+    balance: (payee, token = zeroAddress, epoch) => {
+      const s = inEpoch(payee, token, epoch)
+      return s ? s.served - s.receipt.cumulative : 0n
     },
-    latest,
-    owed: (payee, token = zeroAddress) => latest(payee, token)?.cumulative ?? 0n,
-    recentJobs: (payee, token = zeroAddress) => [...(recent.get(keyOf(payee, token)) ?? [])],
+    headroom: (payee, token = zeroAddress, epoch) => limitOf(payee, token) - (inEpoch(payee, token, epoch)?.receipt.cumulative ?? 0n),
+    recentJobs: (payee, token = zeroAddress) => [...(state(payee, token)?.jobs ?? [])],
   }
 }

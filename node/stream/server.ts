@@ -308,9 +308,10 @@ export async function startStreamServer(parameters: StreamServerParameters): Pro
         return
       }
       const job = getTagValue(frame.event, 'e')
+      const named = { ...(job && /^[0-9a-f]{64}$/.test(job) ? { job } : {}), ...(/^[0-9a-f]{64}$/.test(frame.event.id) ? { receipt: frame.event.id } : {}) }
       void payment.acceptReceipt(frame.event as NostrEvent).then(
-        (r) => send({ type: 'receipt-ack', ...(job && /^[0-9a-f]{64}$/.test(job) ? { job } : {}), accepted: r.ok, ...(r.ok ? {} : { reason: r.reason }) }),
-        (err: Error) => send({ type: 'receipt-ack', accepted: false, reason: `error: ${err.message}` }),
+        (r) => send({ type: 'receipt-ack', ...named, accepted: r.ok, ...(r.ok ? {} : { reason: r.reason }) }),
+        (err: Error) => send({ type: 'receipt-ack', ...named, accepted: false, reason: `error: ${err.message}` }),
       )
     })
     ws.on('close', () => {

@@ -10,8 +10,11 @@ import type Database from 'better-sqlite3'
 import type { Address } from 'viem'
 import { coveredJobsFromJson, receiptFromJson, receiptToJson, verifyReceipt, type SettlementDomain, type SignedReceipt } from './voucher.ts'
 
-/** A channel's newest receipt and the job ids its jobsHash chains last (oldest first; nips/cpr.md). */
-export type StoredChannel = { receipt: SignedReceipt; jobs: string[] }
+/**
+ * A channel's newest receipt, the job ids its jobsHash chains last (oldest first; nips/cpr.md), and what the jobs
+ * served in its epoch came to: below the cumulative while work paid ahead (prepaid receipts) is left.
+ */
+export type StoredChannel = { receipt: SignedReceipt; jobs: string[]; served: bigint }
 
 export type ChannelStore = {
   load(payee: Address, token: Address): StoredChannel | undefined
@@ -31,7 +34,7 @@ export function openChannelReceipts(db: Database.Database, domain: SettlementDom
   const insert = db.prepare('INSERT OR IGNORE INTO channel_receipts (chain_id, contract, payee, token, json) VALUES (?, ?, ?, ?, ?)')
   const swap = db.prepare('UPDATE channel_receipts SET json = ? WHERE chain_id = ? AND contract = ? AND payee = ? AND token = ? AND json = ?')
   const keyOf = (payee: Address, token: Address) => [domain.chainId, contract, payee.toLowerCase(), token.toLowerCase()] as const
-  const toJson = ({ receipt, jobs }: StoredChannel) => JSON.stringify(receiptToJson(receipt, domain, { jobs }))
+  const toJson = ({ receipt, jobs, served }: StoredChannel) => JSON.stringify({ ...receiptToJson(receipt, domain, { jobs }), served: served.toString() })
   // What each row held when this handle last read or wrote it: the value a swap must still find there.
   const seen = new Map<string, { json: string; signature: string }>()
   const seenKey = (payee: Address, token: Address) => keyOf(payee, token).join(':')
@@ -42,7 +45,9 @@ export function openChannelReceipts(db: Database.Database, domain: SettlementDom
       const value = JSON.parse(row.json) as unknown
       const receipt = receiptFromJson(value)
       seen.set(seenKey(payee, token), { json: row.json, signature: receipt.signature })
-      return { receipt, jobs: coveredJobsFromJson(value) ?? [] }
+      const served = (value as { served?: unknown }).served
+      // Rows written before `served` was kept were all postpaid: every job paid exactly.
+      return { receipt, jobs: coveredJobsFromJson(value) ?? [], served: typeof served === 'string' && /^\d{1,78}$/.test(served) ? BigInt(served) : receipt.cumulative }
     },
     save(next, previous) {
       const key = keyOf(next.receipt.payee, next.receipt.token)
@@ -80,7 +85,7 @@ export async function migrateLegacyReceipts(db: Database.Database, domain: Settl
       dropped++
       continue
     }
-    if ((await verifyReceipt(receipt, domain)).ok && !store.load(receipt.payee, receipt.token) && store.save({ receipt, jobs: [] }, undefined)) moved++
+    if ((await verifyReceipt(receipt, domain)).ok && !store.load(receipt.payee, receipt.token) && store.save({ receipt, jobs: [], served: receipt.cumulative }, undefined)) moved++
     else dropped++
   }
   db.exec('DROP TABLE receipts')

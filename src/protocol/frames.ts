@@ -30,7 +30,8 @@ export const nodeFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('result'), job: hex64, event }),
   /** The job ended without a result. `job` is absent when the frame itself could not be read. */
   z.object({ type: z.literal('error'), job: hex64.optional(), code: z.enum(jobErrorCodes), message: z.string(), retryable: z.boolean().optional() }),
-  z.object({ type: z.literal('receipt-ack'), job: hex64.optional(), accepted: z.boolean(), reason: z.string().optional() }),
+  /** `receipt`: the id of the receipt event it answers (a prepaid receipt has no job to name). Absent from older nodes. */
+  z.object({ type: z.literal('receipt-ack'), job: hex64.optional(), receipt: hex64.optional(), accepted: z.boolean(), reason: z.string().optional() }),
 ])
 export type NodeFrame = z.infer<typeof nodeFrame>
 

@@ -10,6 +10,12 @@ import type { Price } from './schema.ts'
 /** Prompt tokens a result may claim beyond one per byte of the messages' JSON (chat template, special tokens). */
 export const promptTokenAllowance = 512
 
+/**
+ * max_tokens a priced node gives a job that names none (its INFERNET_MAX_OUTPUT_TOKENS default), so the job has a
+ * worst case; a client that pays ahead for such a job names this many and pays for them.
+ */
+export const defaultMaxOutputTokens = 4096
+
 /** Bytes of the messages as the client measures its prompt (UTF-8 of their JSON). */
 export function messagesBytes(messages: readonly ChatMessage[]): number {
   return utf8Length(JSON.stringify(messages))

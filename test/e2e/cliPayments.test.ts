@@ -18,7 +18,7 @@ const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
 const chats = 20
 
 type Run = { code: number; stdout: string; stderr: string }
-type ChatJson = { result: { cost: string; node: string; text: string }; payment: { paid: boolean; cumulative?: string; jobCount?: string; deposit?: string; left?: string; reason?: string } }
+type ChatJson = { result: { cost: string; node: string; text: string }; payment: { paid: boolean; cumulative?: string; jobCount?: string; deposit?: string; left?: string; prepaid?: string; reason?: string } }
 
 describe('e2e: infernet chat pays from its channel', () => {
   let paid: PaidNetwork
@@ -83,7 +83,7 @@ describe('e2e: infernet chat pays from its channel', () => {
     // What a person reads: paid, the receipt's number, what the deposit has left, in the coin's units.
     const text = await cli(home, ['chat', 'one more, read by a person', '--model', model, '--routing', `pin:${npubOf(0)}`])
     assert.equal(text.code, 0, text.stderr)
-    assert.match(text.stderr, /paid [\d.]+ (gwei|wei|ETH) \(receipt 21: [\d.]+ (gwei|wei|ETH) of your 0\.001 ETH deposit, [\d.]+ (gwei|ETH) left\)/)
+    assert.match(text.stderr, /paid [\d.]+ (gwei|wei|ETH) \([\d.]+ (gwei|wei|ETH) of your 0\.001 ETH deposit signed over; [\d.]+ (gwei|ETH) left\)/)
     const afterText = lastJson<ChatJson>(await cli(home, ['chat', 'and the last', '--model', model, '--routing', `pin:${npubOf(0)}`, '--json']))
     const total = BigInt(afterText.payment.cumulative!)
     assert.equal(afterText.payment.jobCount, '22')
@@ -97,6 +97,33 @@ describe('e2e: infernet chat pays from its channel', () => {
     const row = result.rows.find((r) => r.payer.toLowerCase() === payer.toLowerCase())!
     assert.equal(row.status, 'redeemed')
     assert.equal(await claimedOnChain(paid, payer, payee), total, 'claimed on chain = the sum of every paid chat')
+  })
+
+  it('a node that serves only prepaid work (credit limit 0) is paid ahead: chats work, the chain shows what was signed', async () => {
+    const { home, payer } = await newHome('prepaid')
+    const depositAmount = 10n ** 15n
+    assert.equal((await cli(home, ['deposit', String(depositAmount), '--node', npubOf(1)])).code, 0)
+    let sum = 0n
+    let last: ChatJson['payment'] | undefined
+    for (const [i, flags] of [['--max-tokens', '16'], ['--max-tokens', '64'], []].entries()) {
+      const marker = newMarker()
+      const run = await cli(home, ['chat', `prepaid chat ${i} ${marker}`, '--model', model, '--routing', `pin:${npubOf(1)}`, '--json', ...flags])
+      assert.equal(run.code, 0, run.stderr)
+      const { result, payment } = lastJson<ChatJson>(run)
+      assert.equal(paid.net.backendCalls(marker), 1)
+      sum += BigInt(result.cost)
+      assert.equal(payment.paid, true, payment.reason)
+      // Everything signed over = the jobs' costs + what is paid ahead and not used yet.
+      assert.equal(BigInt(payment.cumulative!), sum + BigInt(payment.prepaid!))
+      last = payment
+    }
+    const total = BigInt(last!.cumulative!)
+    await waitFor(async () => {
+      const dry = await paid.payout(1, ['--dry-run'])
+      return dry.rows.some((r) => r.payer.toLowerCase() === payer.toLowerCase() && BigInt(r.cumulative) === total)
+    }, "the strict node's wallet holds the newest prepaid receipt")
+    await paid.payout(1)
+    assert.equal(await claimedOnChain(paid, payer, paid.payees[1]!), total)
   })
 
   it('a deposit too small for the job is refused before anything is sent', async () => {

@@ -27,7 +27,7 @@ test('a receipt signed on one chain and contract is not continued on another', a
   const db = new Database(join(dir.path, 'gateway-receipts.sqlite'))
   t.after(() => db.close())
   const before = openChannelReceipts(db, oldChain)
-  assert.ok(before.save({ receipt: await signed(oldChain, 18_000n), jobs: [] }, undefined))
+  assert.ok(before.save({ receipt: await signed(oldChain, 18_000n), jobs: [], served: 18_000n }, undefined))
   assert.equal(before.load(payee, token)?.receipt.cumulative, 18_000n)
   // A new dev chain deploys the contract at another address: its channel starts from nothing.
   assert.equal(openChannelReceipts(db, newChain).load(payee, token), undefined)
