@@ -1,24 +1,13 @@
 // The status page in headless Chromium (Debian's package, driven by playwright-core): visible nodes, models and
 // prices, and the polling script picking up a node that joins after the page loaded.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { test } from 'node:test'
 import { chromium } from 'playwright-core'
+import { chromiumArgs, chromiumExecutablePath, chromiumMissing } from '../helpers/chromium.ts'
 import { startCoordinator } from '../helpers/coordinator.ts'
 import { fakeNode } from './fixtures.ts'
 
-const executablePath = '/usr/bin/chromium'
-
-function ensureChromium(): string | undefined {
-  if (existsSync(executablePath)) return undefined
-  const script = new URL('../../scripts/ensureChromium.sh', import.meta.url).pathname
-  const r = spawnSync('bash', [script], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 })
-  if (existsSync(executablePath)) return undefined
-  return `chromium is not installed and scripts/ensureChromium.sh could not install it: ${r.stderr?.toString().trim().split('\n').pop() ?? r.error?.message}`
-}
-
-const skip = ensureChromium()
+const skip = chromiumMissing()
 
 test('the status page shows nodes, models and prices, and updates itself', { skip }, async (t) => {
   const coord = await startCoordinator({ relays: [], config: { gateway: false } })
@@ -30,10 +19,7 @@ test('the status page shows nodes, models and prices, and updates itself', { ski
   await ingest('page-a', { name: 'gpu-box-alpha', models: ['llama3:8b'], price: { input: '150000', output: '600000' }, region: 'eu-west' })
   await ingest('page-b', { name: 'gpu-box-beta', models: ['qwen2.5:7b'], price: { input: '90000', output: '300000' }, region: 'us-east' })
 
-  const browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  const browser = await chromium.launch({ executablePath: chromiumExecutablePath, args: chromiumArgs })
   t.after(() => browser.close())
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   await page.goto(coord.url)
