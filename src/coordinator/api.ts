@@ -13,6 +13,7 @@ import type { Logger } from '../log.ts'
 import type { ApiKeyState, ApiKeyStore } from './apiKeys.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
 import { errors } from './errors.ts'
+import { fillHistory, historyRange, maxHistoryWindow, parseHistoryWindow } from './history.ts'
 import { isObject, readJson } from './http.ts'
 import type { Indexer, JobUpdate } from './indexer.ts'
 import type { MarketIndex } from './marketIndex.ts'
@@ -266,6 +267,15 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
         closeStream()
       }
     })
+  })
+
+  // Per-minute history for the status page's charts, from this coordinator's own job records.
+  app.get('/api/v1/stats/history', (c) => {
+    const window = parseHistoryWindow(c.req.query('window'))
+    if (window === undefined) throw errors.invalidRequest(`window must be whole seconds, 60-${maxHistoryWindow}`, 'window')
+    indexer.flush()
+    const range = historyRange(now(), window)
+    return c.json({ window, bucketSeconds: range.bucketSeconds, buckets: fillHistory(range, db.jobHistory(range)) })
   })
 
   app.get('/api/v1/stats', (c) => {
