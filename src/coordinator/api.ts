@@ -295,10 +295,12 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
         npub: node.npub,
         name: node.capability.name ?? null,
         region: node.capability.region ?? null,
+        backend: node.capability.backend,
         models: node.capability.models.map((m) => m.id),
         price: node.capability.price,
         slots: node.heartbeat?.slots ?? null,
         stats: summarizeStats(node.stats),
+        audits: market.auditsFor(node.pubkey),
         score: Math.round(score * 1000) / 1000,
       })),
     })
