@@ -13,6 +13,7 @@ import type { Logger } from '../log.ts'
 import type { ApiKeyState, ApiKeyStore } from './apiKeys.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
 import { errors } from './errors.ts'
+import { fillHistory, historyRange, maxHistoryWindow, parseHistoryWindow } from './history.ts'
 import { isObject, readJson } from './http.ts'
 import type { Indexer, JobUpdate } from './indexer.ts'
 import type { MarketIndex } from './marketIndex.ts'
@@ -268,6 +269,15 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
     })
   })
 
+  // Per-minute history for the status page's charts, from this coordinator's own job records.
+  app.get('/api/v1/stats/history', (c) => {
+    const window = parseHistoryWindow(c.req.query('window'))
+    if (window === undefined) throw errors.invalidRequest(`window must be whole seconds, 60-${maxHistoryWindow}`, 'window')
+    indexer.flush()
+    const range = historyRange(now(), window)
+    return c.json({ window, bucketSeconds: range.bucketSeconds, buckets: fillHistory(range, db.jobHistory(range)) })
+  })
+
   app.get('/api/v1/stats', (c) => {
     const t = now()
     const live = market.listLive(t, {})
@@ -285,10 +295,12 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
         npub: node.npub,
         name: node.capability.name ?? null,
         region: node.capability.region ?? null,
+        backend: node.capability.backend,
         models: node.capability.models.map((m) => m.id),
         price: node.capability.price,
         slots: node.heartbeat?.slots ?? null,
         stats: summarizeStats(node.stats),
+        audits: market.auditsFor(node.pubkey),
         score: Math.round(score * 1000) / 1000,
       })),
     })

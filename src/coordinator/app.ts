@@ -21,7 +21,7 @@ import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
 import { createIndexer } from './indexer.ts'
 import { MarketIndex } from './marketIndex.ts'
 import { renderMetrics, type HttpCounters } from './metrics.ts'
-import { renderStatusPage, type StatusSnapshot } from './statusPage.ts'
+import { renderStatusPage, type StatusHistory, type StatusSnapshot } from './statusPage.ts'
 
 export type CreateCoordinatorParameters = {
   relays: string[]
@@ -143,8 +143,9 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
     })
   }
 
-  const snapshot = async (): Promise<StatusSnapshot> => (await (await app.request('/api/v1/stats')).json()) as StatusSnapshot
-  app.get('/', async (c) => c.html(renderStatusPage(await snapshot())))
+  // The page renders what its script will poll, read through the same routes.
+  const read = async <T>(path: string): Promise<T> => (await (await app.request(path)).json()) as T
+  app.get('/', async (c) => c.html(renderStatusPage(await read<StatusSnapshot>('/api/v1/stats'), await read<StatusHistory>('/api/v1/stats/history?window=3600'))))
   app.get('/metrics', (c) => c.text(renderMetrics({ market, indexer, pool, http, now: now() }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   app.get('/healthz', (c) => c.json({ ok: true, relays: pool?.connectedCount() ?? 0, nodes: market.nodes.size }))
 

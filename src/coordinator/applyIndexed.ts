@@ -1,6 +1,7 @@
 // Applying one validated item to the coordinator's cache and in-memory market, inside the indexer's flush
 // transaction. The job table keeps one row per job; a node's stats move once per job (its `outcome`), whatever
-// order its status and result events arrive in.
+// order its status and result events arrive in. A finished job is dated by the event that decided it (never past
+// the clock), not by when it was indexed, so a coordinator rebuilt from relays charts the same history.
 import type { NostrEvent } from '../protocol/event.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
 import type { IndexedItem } from './indexedEvent.ts'
@@ -32,7 +33,7 @@ export type ApplyContext = {
 function newJob(id: string, at: number): JobRow {
   return {
     id, client: null, node: null, model: null, status: 'submitted', code: null, message: null, outcome: null, result_id: null,
-    prompt_tokens: null, completion_tokens: null, amount: null, ttft_ms: null, duration_ms: null, created_at: at, updated_at: at,
+    prompt_tokens: null, completion_tokens: null, amount: null, ttft_ms: null, duration_ms: null, created_at: at, updated_at: at, finished_at: null,
   }
 }
 
@@ -87,6 +88,7 @@ export function applyIndexed(item: IndexedItem, ctx: ApplyContext): void {
       if (row.outcome === null) {
         if (s.status === 'error' && s.code && nodeFaultCodes.has(s.code)) {
           row.outcome = 'failure'
+          row.finished_at = Math.min(s.createdAt, now())
           const st = market.statsFor(s.node)
           st.jobs++
           st.failures++
@@ -120,6 +122,7 @@ export function applyIndexed(item: IndexedItem, ctx: ApplyContext): void {
       row.updated_at = Math.max(row.updated_at, r.createdAt)
       if (row.outcome === null || row.outcome === 'refused') {
         row.outcome = 'success'
+        row.finished_at = Math.min(r.createdAt, now())
         const st = market.statsFor(r.node)
         st.jobs++
         st.successes++

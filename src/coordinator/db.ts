@@ -5,6 +5,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { NostrEvent } from '../protocol/event.ts'
 import type { NodeStats } from '../routing/stats.ts'
+import type { HistoryBucket, HistoryRange } from './history.ts'
 
 export type JobRow = {
   id: string
@@ -23,6 +24,8 @@ export type JobRow = {
   duration_ms: number | null
   created_at: number
   updated_at: number
+  /** When the job's outcome became success or failure: the deciding event's created_at, never past the indexer's clock. */
+  finished_at: number | null
 }
 
 const schema = `
@@ -31,13 +34,26 @@ CREATE TABLE IF NOT EXISTS node_stats (pubkey TEXT PRIMARY KEY, jobs INTEGER NOT
   ttft_sum REAL NOT NULL, ttft_n INTEGER NOT NULL, tps_sum REAL NOT NULL, tps_n INTEGER NOT NULL, receipts INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, client TEXT, node TEXT, model TEXT, status TEXT NOT NULL, code TEXT, message TEXT,
   outcome TEXT, result_id TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, amount TEXT, ttft_ms INTEGER, duration_ms INTEGER,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER);
 CREATE TABLE IF NOT EXISTS job_events (id TEXT PRIMARY KEY, job TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job, created_at);
 CREATE TABLE IF NOT EXISTS receipts (id TEXT PRIMARY KEY, node TEXT NOT NULL, client TEXT NOT NULL, job TEXT, created_at INTEGER NOT NULL);
 -- Spending of API keys as versions before apiKeyUsage.ts kept it: read once to carry it over, never written.
 CREATE TABLE IF NOT EXISTS api_usage (key_id TEXT PRIMARY KEY, spent TEXT NOT NULL, requests INTEGER NOT NULL);
 `
+
+/** After the column exists (addFinishedAt): the history's per-minute sums read this index alone, not the table. */
+const historyIndex = 'CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at, outcome, completion_tokens)'
+
+/**
+ * Caches written before jobs had `finished_at` get the column, their finished jobs dated by their last event (the
+ * nearest time they kept), so the history does not start empty on an upgrade.
+ */
+function addFinishedAt(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]
+  if (columns.some((c) => c.name === 'finished_at')) return
+  db.exec("ALTER TABLE jobs ADD COLUMN finished_at INTEGER; UPDATE jobs SET finished_at = updated_at WHERE outcome IN ('success', 'failure')")
+}
 
 export type CoordinatorDb = ReturnType<typeof openCoordinatorDb>
 
@@ -47,6 +63,8 @@ export function openCoordinatorDb(path: string) {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.exec(schema)
+  addFinishedAt(db)
+  db.exec(historyIndex)
   const st = {
     putNodeEvent: db.prepare('INSERT OR REPLACE INTO node_events (pubkey, kind, created_at, json) VALUES (?, ?, ?, ?)'),
     nodeEvents: db.prepare('SELECT json FROM node_events ORDER BY kind DESC'),
@@ -56,8 +74,14 @@ export function openCoordinatorDb(path: string) {
     allStats: db.prepare('SELECT * FROM node_stats'),
     getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
     putJob: db.prepare(
-      `INSERT OR REPLACE INTO jobs (id, client, node, model, status, code, message, outcome, result_id, prompt_tokens, completion_tokens, amount, ttft_ms, duration_ms, created_at, updated_at)
-       VALUES (@id, @client, @node, @model, @status, @code, @message, @outcome, @result_id, @prompt_tokens, @completion_tokens, @amount, @ttft_ms, @duration_ms, @created_at, @updated_at)`,
+      `INSERT OR REPLACE INTO jobs (id, client, node, model, status, code, message, outcome, result_id, prompt_tokens, completion_tokens, amount, ttft_ms, duration_ms, created_at, updated_at, finished_at)
+       VALUES (@id, @client, @node, @model, @status, @code, @message, @outcome, @result_id, @prompt_tokens, @completion_tokens, @amount, @ttft_ms, @duration_ms, @created_at, @updated_at, @finished_at)`,
+    ),
+    // `%`, not `/ @bucket * @bucket`: better-sqlite3 binds JS numbers as REAL, and `/` would then divide as floats.
+    jobHistory: db.prepare(
+      `SELECT finished_at - finished_at % @bucket AS t, SUM(outcome = 'success') AS jobs,
+         SUM(CASE WHEN outcome = 'success' THEN COALESCE(completion_tokens, 0) ELSE 0 END) AS tokens, SUM(outcome = 'failure') AS failures
+       FROM jobs WHERE finished_at >= @start AND finished_at < @end GROUP BY t`,
     ),
     putJobEvent: db.prepare('INSERT OR IGNORE INTO job_events (id, job, kind, created_at, json) VALUES (?, ?, ?, ?, ?)'),
     jobEvents: db.prepare('SELECT json FROM job_events WHERE job = ? ORDER BY created_at, kind DESC'),
@@ -117,6 +141,10 @@ export function openCoordinatorDb(path: string) {
     getUsage(keyId: string): { spent: bigint; requests: number } {
       const r = st.getUsage.get(keyId) as { spent: string; requests: number } | undefined
       return r ? { spent: BigInt(r.spent), requests: r.requests } : { spent: 0n, requests: 0 }
+    },
+    /** Finished jobs summed per bucket of `range`; buckets with none are absent (history.ts fills them). */
+    jobHistory(range: HistoryRange): HistoryBucket[] {
+      return st.jobHistory.all({ bucket: range.bucketSeconds, start: range.start, end: range.end }) as HistoryBucket[]
     },
     jobCounts(): Record<string, number> {
       const out: Record<string, number> = {}

@@ -12,6 +12,7 @@ import { pickFromRanked, rankNodes } from '../routing/rank.ts'
 import { saturation, type Saturation } from '../routing/saturation.ts'
 import { scoreNode, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
 import { emptyStats, type NodeStats } from '../routing/stats.ts'
+import type { AuditResult } from './audits.ts'
 import type { IndexedNode } from './indexedNode.ts'
 import { baseScore, compareIndexed, presort, rankPresorted, type Presorted } from './routing.ts'
 
@@ -67,6 +68,8 @@ export class MarketIndex {
   readonly byModel = new Map<string, Set<IndexedNode>>()
   /** Stats exist before (and without) a capability: results can arrive first. */
   readonly stats = new Map<string, NodeStats>()
+  /** Audit verdicts by node pubkey, newest first (audits.ts): empty until the protocol has a verdict kind. */
+  readonly audits = new Map<string, AuditResult[]>()
   /** Heartbeats whose capability has not arrived yet. */
   readonly orphanHeartbeats = new Map<string, { heartbeat: Heartbeat; event: NostrEvent }>()
   /** Routing index per (policy, model): the model's nodes presorted by score, kept in order as nodes change. */
@@ -114,6 +117,10 @@ export class MarketIndex {
       this.stats.set(pubkey, s)
     }
     return s
+  }
+
+  auditsFor(pubkey: string): readonly AuditResult[] {
+    return this.audits.get(pubkey) ?? []
   }
 
   /** Returns false when the event is not newer than what is held. */

@@ -3,24 +3,15 @@
 // daemon, with the browser's own WebSocket and Web Crypto, once with a local signer and once with a NIP-07 provider
 // (window.nostr) that keeps its key to itself. Chromium is Debian's package (scripts/ensureChromium.sh).
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
+import { chromiumArgs, chromiumExecutablePath, chromiumMissing } from '../helpers/chromium.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
 import { startNode } from '../helpers/node.ts'
 import { startRelay } from '../helpers/relay.ts'
-
-const executablePath = '/usr/bin/chromium'
-
-function chromiumMissing(): string | undefined {
-  if (existsSync(executablePath)) return undefined
-  const r = spawnSync('bash', [new URL('../../scripts/ensureChromium.sh', import.meta.url).pathname], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 })
-  return existsSync(executablePath) ? undefined : `chromium could not be installed: ${r.stderr?.toString().trim().split('\n').pop() ?? r.error?.message}`
-}
 
 test('the client bundles for the browser without Node built-ins', async () => {
   const result = await build({ entryPoints: [new URL('./browserEntry.ts', import.meta.url).pathname], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' })
@@ -47,10 +38,7 @@ test('a chat runs end to end inside headless Chromium', { skip: chromiumMissing(
   t.after(() => new Promise<void>((r) => server.close(() => r())))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
-  const browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  const browser = await chromium.launch({ executablePath: chromiumExecutablePath, args: chromiumArgs })
   t.after(() => browser.close())
   const page = await browser.newPage()
   await page.goto(origin)

@@ -53,10 +53,11 @@ describe('REST API with API keys configured', () => {
     const ok = await request('/api/v1/jobs', { method: 'POST', body: routeQuery, headers: auth })
     assert.equal(ok.status, 200)
     assert.equal(inflight(), 1)
-    // The market itself stays readable, and the status page (which reads /api/v1/stats) works.
+    // The market itself stays readable, and the status page (which reads /api/v1/stats and its history) works.
     assert.equal((await request('/api/v1/nodes?model=llama3')).status, 200)
     assert.equal((await request('/api/v1/models')).status, 200)
     assert.equal((await request('/api/v1/stats')).status, 200)
+    assert.equal((await request('/api/v1/stats/history')).status, 200)
     assert.equal((await request('/')).status, 200)
   })
 

@@ -11,8 +11,8 @@
 // The build, pack and install happen once, before the tests. Only the Chromium test skips, and only where
 // Chromium cannot be installed (scripts/ensureChromium.sh).
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
@@ -22,22 +22,15 @@ import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
+import { chromiumArgs, chromiumExecutablePath, chromiumMissing } from '../helpers/chromium.ts'
 import { startFakeOllama, type FakeOllamaServer } from '../helpers/fakeBackends/ollama.ts'
 import { startNode, type TestNode } from '../helpers/node.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const executablePath = '/usr/bin/chromium'
 const reply = 'Hello from a node, through a package installed from its tarball.'
 /** The relay URL the README's snippet names (`npm start`'s); the README tells readers to put theirs in its place. */
 const readmeRelay = 'ws://127.0.0.1:7777'
-
-function chromiumMissing(): string | undefined {
-  if (existsSync(executablePath)) return undefined
-  const r = spawnSync('bash', [join(root, 'scripts', 'ensureChromium.sh')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 })
-  if (existsSync(executablePath)) return undefined
-  return `chromium is not installed and scripts/ensureChromium.sh could not install it: ${r.stderr?.toString().trim().split('\n').pop() ?? r.error?.message}`
-}
 
 type Ran = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -191,10 +184,7 @@ export async function chatOnce(relayUrl) {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     t.after(() => new Promise<void>((r) => server.close(() => r())))
 
-    const browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    const browser = await chromium.launch({ executablePath: chromiumExecutablePath, args: chromiumArgs })
     t.after(() => browser.close())
     const page = await browser.newPage()
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
