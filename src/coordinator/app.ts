@@ -21,6 +21,7 @@ import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
 import { createIndexer } from './indexer.ts'
 import { MarketIndex } from './marketIndex.ts'
 import { renderMetrics, type HttpCounters } from './metrics.ts'
+import { registerPlayground } from './playground/routes.ts'
 import { renderStatusPage, type StatusSnapshot } from './statusPage.ts'
 
 export type CreateCoordinatorParameters = {
@@ -145,6 +146,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
 
   const snapshot = async (): Promise<StatusSnapshot> => (await (await app.request('/api/v1/stats')).json()) as StatusSnapshot
   app.get('/', async (c) => c.html(renderStatusPage(await snapshot())))
+  registerPlayground(app as unknown as Hono, { relays })
   app.get('/metrics', (c) => c.text(renderMetrics({ market, indexer, pool, http, now: now() }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   app.get('/healthz', (c) => c.json({ ok: true, relays: pool?.connectedCount() ?? 0, nodes: market.nodes.size }))
 
