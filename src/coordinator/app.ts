@@ -21,6 +21,7 @@ import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
 import { createIndexer } from './indexer.ts'
 import { MarketIndex } from './marketIndex.ts'
 import { renderMetrics, type HttpCounters } from './metrics.ts'
+import { registerPlayground } from './playground/routes.ts'
 import { renderStatusPage, type StatusHistory, type StatusSnapshot } from './statusPage.ts'
 
 export type CreateCoordinatorParameters = {
@@ -146,6 +147,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
   // The page renders what its script will poll, read through the same routes.
   const read = async <T>(path: string): Promise<T> => (await (await app.request(path)).json()) as T
   app.get('/', async (c) => c.html(renderStatusPage(await read<StatusSnapshot>('/api/v1/stats'), await read<StatusHistory>('/api/v1/stats/history?window=3600'))))
+  registerPlayground(app as unknown as Hono, { relays })
   app.get('/metrics', (c) => c.text(renderMetrics({ market, indexer, pool, http, now: now() }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   app.get('/healthz', (c) => c.json({ ok: true, relays: pool?.connectedCount() ?? 0, nodes: market.nodes.size }))
 
