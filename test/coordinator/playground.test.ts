@@ -4,8 +4,6 @@
 // provider, and never sends the prompt to the coordinator that served it. Bad relays and an empty market read as
 // such. Chromium is Debian's package (scripts/ensureChromium.sh).
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { npubEncode } from 'nostr-tools/nip19'
@@ -25,17 +23,9 @@ import { registerPlayground } from '../../src/coordinator/playground/routes.ts'
 import { startCoordinator } from '../helpers/coordinator.ts'
 import { closureNip07Provider } from '../helpers/nip07.ts'
 import { startNode } from '../helpers/node.ts'
+import { chromiumArgs, chromiumExecutablePath, chromiumMissing } from '../helpers/chromium.ts'
 import { startRelay } from '../helpers/relay.ts'
 import { scaled } from '../helpers/timeScale.ts'
-
-const chromiumPath = '/usr/bin/chromium'
-
-/** Why Chromium is not there after trying to install it, or undefined (the browser test's own check, local for now). */
-function playgroundChromiumSkip(): string | undefined {
-  if (existsSync(chromiumPath)) return undefined
-  const r = spawnSync('bash', [new URL('../../scripts/ensureChromium.sh', import.meta.url).pathname], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 })
-  return existsSync(chromiumPath) ? undefined : `chromium could not be installed: ${r.stderr?.toString().trim().split('\n').pop() ?? r.error?.message}`
-}
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function closedPort(): Promise<number> {
@@ -167,7 +157,7 @@ test('the page script bundles for the browser without Node built-ins', async () 
   assert.ok(!/from\s*["']node:/.test(js))
 })
 
-test('the playground chats with a node from the browser', { skip: playgroundChromiumSkip(), timeout: 180_000 }, async (t) => {
+test('the playground chats with a node from the browser', { skip: chromiumMissing(), timeout: 180_000 }, async (t) => {
   const relay = await startRelay()
   t.after(() => relay.close())
   const emptyRelay = await startRelay()
@@ -179,8 +169,8 @@ test('the playground chats with a node from the browser', { skip: playgroundChro
   const origin = new URL(coord.url).origin
 
   const browser: Browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: chromiumExecutablePath,
+    args: chromiumArgs,
   })
   t.after(() => browser.close())
 
