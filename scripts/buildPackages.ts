@@ -85,7 +85,8 @@ export async function buildSdk(): Promise<BuiltPackage> {
   const entry = join(root, 'client', 'index.ts')
   const common = { entryPoints: { index: entry }, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'silent' } as const
   const [lib] = await Promise.all([
-    build({ ...common, outdir: dist, packages: 'external', metafile: true }),
+    // `@infernet/sdk/payments` is its own entry: the receipt signer needs viem, which the chat client does not.
+    build({ ...common, entryPoints: { index: entry, payments: join(root, 'client', 'payments', 'index.ts') }, outdir: dist, packages: 'external', metafile: true, splitting: true }),
     build({ ...common, entryPoints: { 'infernet.browser': entry }, outdir: dist, minify: true, sourcesContent: false }),
     declarations(join(dir, 'tsconfig.json'), join(dist, 'types')),
   ])

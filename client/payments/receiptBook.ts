@@ -8,7 +8,7 @@ import type { Address, Hex, LocalAccount } from 'viem'
 import { ReceiptBudgetExceededError } from '../../src/payments/errors.ts'
 import { initialReceipt, maxCoveredJobs, nextReceipt, signReceipt } from '../../src/payments/voucher.ts'
 import type { SettlementDomain, SignTypedDataFn, SignedReceipt } from '../../src/payments/voucher.ts'
-import type { ChannelStore, StoredChannel } from '../../src/payments/receiptStore.ts'
+import type { ChannelStore, StoredChannel } from '../../src/payments/channelStore.ts'
 
 export type ReceiptBookParameters = {
   /** The payer: a viem LocalAccount, or its address plus a signTypedData callback. */

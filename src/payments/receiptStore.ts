@@ -8,22 +8,10 @@
 // would make the node refuse every receipt on the new one.
 import type Database from 'better-sqlite3'
 import type { Address } from 'viem'
+import type { ChannelStore, StoredChannel } from './channelStore.ts'
 import { coveredJobsFromJson, receiptFromJson, receiptToJson, verifyReceipt, type SettlementDomain, type SignedReceipt } from './voucher.ts'
 
-/**
- * A channel's newest receipt, the job ids its jobsHash chains last (oldest first; nips/cpr.md), and what the jobs
- * served in its epoch came to: below the cumulative while work paid ahead (prepaid receipts) is left.
- */
-export type StoredChannel = { receipt: SignedReceipt; jobs: string[]; served: bigint }
-
-export type ChannelStore = {
-  load(payee: Address, token: Address): StoredChannel | undefined
-  /**
-   * Records `next` when the stored receipt is still `previous` (undefined: there was none). False when another
-   * writer saved first: read again and build on what it saved.
-   */
-  save(next: StoredChannel, previous: SignedReceipt | undefined): boolean
-}
+export type { ChannelStore, StoredChannel } from './channelStore.ts'
 
 export function openChannelReceipts(db: Database.Database, domain: SettlementDomain): ChannelStore {
   db.exec(

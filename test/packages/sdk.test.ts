@@ -5,7 +5,8 @@
 //   runs with node as written but for the relay URL (replaced as the READMEs tell a user to), streams one job's
 //   text from a network this test starts (relay, node, fake Ollama serving `demo`), and the process exits after
 //   `await client.close()`;
-// - a TypeScript file importing the package typechecks with the repository's tsc and no @types/node;
+// - a TypeScript file importing the package (and `@infernet/sdk/payments` with viem) typechecks with the
+//   repository's tsc and no @types/node; a script signs receipts through `@infernet/sdk/payments` and verifies them;
 // - in headless Chromium, a page bundled from the installed package (esbuild, platform "browser", as a web app's
 //   bundler would) and the package's self-contained `@infernet/sdk/browser` module each run a job.
 // The build, pack and install happen once, before the tests. Only the Chromium test skips, and only where
@@ -68,9 +69,13 @@ function startTypecheck(scratch: string): Promise<Ran> {
     join(scratch, 'check.ts'),
     `import { InfernetClient, createLocalSigner, generateSecretKey, ClientClosedError, BaseError, type ChatResult, type Signer } from '@infernet/sdk'
 import * as browser from '@infernet/sdk/browser'
+import { createReceiptBook, receiptBookIssuer, type ReceiptBook } from '@infernet/sdk/payments'
+import { privateKeyToAccount } from 'viem/accounts'
 
 const signer: Signer = createLocalSigner(generateSecretKey())
-const client = new InfernetClient({ relays: ['wss://relay.example'], signer, routing: { region: 'eu-west' }, budget: 10n ** 15n })
+const domain = { chainId: 31337, verifyingContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } as const
+const book: ReceiptBook = createReceiptBook({ account: privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'), domain, budget: 10n ** 15n })
+const client = new InfernetClient({ relays: ['wss://relay.example'], signer, routing: { region: 'eu-west' }, budget: 10n ** 15n, receipts: receiptBookIssuer({ book, domain }) })
 export async function chatOnce(): Promise<string> {
   const stream = client.chat({ model: 'demo', messages: [{ role: 'user', content: 'Hi' }], params: { max_tokens: 8 } })
   let text = ''
@@ -117,8 +122,8 @@ describe('@infernet/sdk, packed and installed into another project', () => {
     const pack = await ok('npm pack', run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: join(root, 'packages', 'sdk'), timeoutMs: 60_000 }))
     packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0]!
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }))
-    const ws = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.ws
-    const install = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', join(scratch, packed.filename), `ws@${ws}`]
+    const { ws, viem } = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies
+    const install = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', join(scratch, packed.filename), `ws@${ws}`, `viem@${viem}`]
     await ok('npm install <tarball>', run('npm', install, { cwd: scratch, timeoutMs: 120_000 }))
     typecheck = startTypecheck(scratch)
     await network
@@ -137,7 +142,29 @@ describe('@infernet/sdk, packed and installed into another project', () => {
     for (const p of ['package.json', 'dist/index.js', 'dist/infernet.browser.js', 'dist/types/client/index.d.ts']) assert.ok(paths.includes(p), `the tarball has ${p}`)
     assert.deepEqual(paths.filter((p) => /\.ts$/.test(p) && !p.endsWith('.d.ts')), [])
     const installed = JSON.parse(readFileSync(join(scratch, 'node_modules', '@infernet', 'sdk', 'package.json'), 'utf8')) as { exports: Record<string, unknown> }
-    assert.deepEqual(Object.keys(installed.exports).sort(), ['.', './browser', './package.json'])
+    assert.deepEqual(Object.keys(installed.exports).sort(), ['.', './browser', './package.json', './payments'])
+  })
+
+  it('@infernet/sdk/payments signs receipts a node accepts as an issuer of InfernetClient, with viem as the peer', async () => {
+    writeFileSync(
+      join(scratch, 'pay.mjs'),
+      `import { createReceiptBook, receiptBookIssuer, verifyReceipt, receiptFromJson } from '@infernet/sdk/payments'
+import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
+const account = privateKeyToAccount(generatePrivateKey())
+const domain = { chainId: 31337, verifyingContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }
+const payee = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+const book = createReceiptBook({ account, domain, budget: 1000n })
+const issuer = receiptBookIssuer({ book, domain })
+const payment = { chainId: 31337, contract: domain.verifyingContract, token: '0x0000000000000000000000000000000000000000', payee, payeeProof: '0x' + '00'.repeat(65), creditLimit: '500' }
+const first = await issuer.issue({ node: 'n', job: '11'.repeat(32), amount: 300n, cumulative: 300n, payment })
+const second = await issuer.issue({ node: 'n', job: '22'.repeat(32), amount: 200n, cumulative: 500n, payment })
+const receipt = receiptFromJson(second)
+const verified = await verifyReceipt(receipt, domain)
+console.log(JSON.stringify({ first: first.cumulative, second: second.cumulative, jobs: second.jobs.length, signer: verified.ok && verified.signer === account.address }))
+`,
+    )
+    const r = await ok('node pay.mjs', run(process.execPath, ['pay.mjs'], { cwd: scratch, timeoutMs: 30_000 }))
+    assert.deepEqual(JSON.parse(r.stdout.trim()), { first: '300', second: '500', jobs: 2, signer: true })
   })
 
   for (const file of ['README.md', 'packages/sdk/README.md']) {
