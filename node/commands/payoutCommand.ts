@@ -1,5 +1,5 @@
 import type { InfernetCommand } from '../../src/cli/command.ts'
-import { paymentsCliOptions } from '../../src/payments/cliOptions.ts'
+import { chainCliOptions } from '../../src/payments/cliOptions.ts'
 
 export const payoutCommand: InfernetCommand = {
   command: 'payout',
@@ -9,7 +9,7 @@ export const payoutCommand: InfernetCommand = {
       .option('dry-run', { type: 'boolean', describe: 'Show what would be redeemed and the gas estimate; send nothing' })
       .option('min', { type: 'string', describe: 'Skip payers whose claimable amount (base units) is below this' })
       .option('payee', { type: 'string', describe: 'Our payout address, if not this key\'s address (env INFERNET_PAYOUT_ADDRESS)' })
-      .options(paymentsCliOptions),
+      .options(chainCliOptions),
   handler: async (argv) => {
     const { runPayout } = await import('./payoutHandler.ts')
     await runPayout(argv as Parameters<typeof runPayout>[0])

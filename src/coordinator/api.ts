@@ -1,5 +1,6 @@
 // REST API under /api/v1: the market (nodes, models), job submission and routing, job status and its SSE
 // stream, and the figures the status page polls. Errors are { error: { code, message } } (see errors.ts).
+import { redactUrl } from '../errors/base.ts'
 import type { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import { parseJobRequest } from '../protocol/jobRequest.ts'
@@ -286,7 +287,7 @@ export function registerApi(app: Hono, deps: ApiDeps): void {
       models: market.models(t),
       ...indexer.rates(),
       jobs: db.jobCounts(),
-      relays: pool?.status().map((r) => ({ url: r.url, connected: r.connected })) ?? [],
+      relays: pool?.status().map((r) => ({ url: redactUrl(r.url), connected: r.connected })) ?? [],
       indexed: indexer.counters.indexed,
       rejected: indexer.counters.rejected,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),

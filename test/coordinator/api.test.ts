@@ -66,6 +66,17 @@ describe('REST API (app.request)', () => {
     await picking.close()
   })
 
+  it('GET /api/v1/stats names its relays without their credentials', async () => {
+    const secret = createCoordinator({ relays: ['ws://alice:hunter2@127.0.0.1:9/?token=s3cret'], dbPath: ':memory:', config: { gateway: false }, WebSocket: class { readyState = 0; close() {} } as never })
+    try {
+      const text = await (await secret.app.request('/api/v1/stats')).text()
+      assert.doesNotMatch(text, /hunter2|s3cret|alice/)
+      assert.match(text, /ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*/)
+    } finally {
+      await secret.close()
+    }
+  })
+
   it('GET /api/v1/models aggregates the live market', async () => {
     const { body } = await get('/api/v1/models')
     const models = body.models as { id: string; nodes: number; minPrice: { input: string } }[]

@@ -85,8 +85,13 @@ test('infernet up --nodes 2 --backend demo: ready line, a chat completion throug
   const balance = JSON.parse((await cli(ready.client.home, 'balance', '--json')).stdout) as { address: string; nativeBalance: string }
   assert.equal(balance.address.toLowerCase(), ready.client.address.toLowerCase())
   assert.equal(balance.nativeBalance, String(10n ** 19n), 'the client key is funded')
-  const deposited = JSON.parse((await cli(ready.client.home, 'deposit', '1000', '--node', ready.nodes[0]!.npub, '--json')).stdout.trim().split('\n').at(-1)!) as { deposit: string }
-  assert.equal(deposited.deposit, '1000')
+  const deposited = JSON.parse((await cli(ready.client.home, 'deposit', '1000000000000000', '--node', ready.nodes[0]!.npub, '--json')).stdout.trim().split('\n').at(-1)!) as { deposit: string }
+  assert.equal(deposited.deposit, '1000000000000000')
+  // The banner's chat line pays from that deposit, with nothing but INFERNET_HOME set.
+  const chat = await cli(ready.client.home, 'chat', 'Hello!', '--model', ready.model, '--routing', `pin:${ready.nodes[0]!.npub}`, '--json')
+  const { payment } = JSON.parse(chat.stdout.trim().split('\n').at(-1)!) as { payment: { paid: boolean; cumulative: string } }
+  assert.equal(payment.paid, true)
+  assert.ok(BigInt(payment.cumulative) > 0n)
   const payout = await cli(ready.nodes[0]!.home, 'payout', '--dry-run')
   assert.equal(payout.stderr.includes('Error'), false, payout.stderr)
 

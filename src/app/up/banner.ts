@@ -20,6 +20,7 @@ export function banner(p: BannerParameters): string {
     '',
     `  Gateway (OpenAI-compatible)  ${base}`,
     `  Status page                  ${p.gatewayUrl}/`,
+    `  Playground (chat in a page)  ${p.gatewayUrl}/playground`,
     `  Relay                        ${p.relayUrl}`,
     ...(p.chain ? [`  Dev chain (anvil)            ${p.chain.rpcUrl}   settlement contract ${p.chain.settlement}`] : ['  Payments                     off (--no-chain)']),
     `  Data                         ${p.dataDir}`,
@@ -43,14 +44,14 @@ export function banner(p: BannerParameters): string {
     '',
     `  export INFERNET_HOME=${p.client.home}`,
     '  npx infernet nodes',
-    `  npx infernet chat "Hello!" --model ${p.model}`,
     ...(p.chain && p.nodes[0]
       ? [
           `  npx infernet deposit 1000000000000000 --node ${p.nodes[0].npub}`,
+          `  npx infernet chat "Hello!" --model ${p.model} --routing pin:${p.nodes[0].npub}   # pays from that deposit`,
           '  npx infernet balance',
           `  INFERNET_HOME=${p.nodes[0].home} npx infernet payout --dry-run`,
         ]
-      : []),
+      : [`  npx infernet chat "Hello!" --model ${p.model}`]),
     '',
     'Ctrl-C stops everything.',
     '',
