@@ -29,6 +29,10 @@ export type Receipt = typeof Receipt
 export const ResultRejection = 3834
 export type ResultRejection = typeof ResultRejection
 
+/** Regular: an auditor's signed verdict on whether a node serves the model (and weights) it announces. */
+export const AuditVerdict = 3835
+export type AuditVerdict = typeof AuditVerdict
+
 /** Ephemeral (20000-29999): encrypted output tokens sent through a relay. Never stored. */
 export const StreamChunk = 23830
 export type StreamChunk = typeof StreamChunk

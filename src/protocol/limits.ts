@@ -9,6 +9,7 @@ export const maxEventBytes: Record<number, number> = {
   [kinds.JobStatus]: 4 * 1024,
   [kinds.Receipt]: 8 * 1024,
   [kinds.ResultRejection]: 4 * 1024,
+  [kinds.AuditVerdict]: 4 * 1024,
   [kinds.StreamChunk]: 32 * 1024,
   [kinds.JobCancel]: 2 * 1024,
   [kinds.HttpAuth]: 4 * 1024,
