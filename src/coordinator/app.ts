@@ -55,6 +55,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
   const startedAt = Date.now()
   const db = openCoordinatorDb(dbPath)
   const market = new MarketIndex()
+  market.trustedAuditors = new Set([...config.trustedAuditors, ...(parameters.signer ? [parameters.signer.pubkey] : [])])
   const pool: RelayPool | undefined = relays.length ? createRelayPool({ urls: relays, WebSocket, logger: logger.child('[relays]') }) : undefined
   const indexer = createIndexer({ db, market, pool, logger: logger.child('[indexer]'), now, flushMs: config.flushMs, statsWindowSeconds: config.statsWindowSeconds })
   const usage = openApiKeyUsage(parameters.usagePath ?? (dbPath === ':memory:' ? ':memory:' : join(dirname(dbPath), 'api-usage.sqlite')))

@@ -4,6 +4,7 @@
 // the clock), not by when it was indexed, so a coordinator rebuilt from relays charts the same history.
 import type { NostrEvent } from '../protocol/event.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
+import { auditResult, withAudit } from './audits.ts'
 import type { IndexedItem } from './indexedEvent.ts'
 import { isNewer, type MarketIndex } from './marketIndex.ts'
 
@@ -61,6 +62,16 @@ export function applyIndexed(item: IndexedItem, ctx: ApplyContext): void {
       row.node ??= item.data.node
       row.model ??= item.model
       db.putJob(row)
+      return
+    }
+    case 'verdict': {
+      const node = item.data.node
+      const before = market.audits.get(node) ?? []
+      const after = withAudit(before, auditResult(item.event.id, item.data, market.trustedAuditors))
+      if (after.length === before.length && after.every((a, i) => a === before[i])) return ctx.stale()
+      market.audits.set(node, after)
+      market.generation++
+      ctx.count('verdict')
       return
     }
     case 'receipt': {

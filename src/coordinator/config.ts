@@ -1,8 +1,12 @@
 // Every setting of `infernet coordinator`: key, environment variable, default and description. Only this module
 // and the CLI entry read the environment or flags.
 import { key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../config/load.ts'
+import { parsePublicKey } from '../keys/identity.ts'
+
+const pubkeyList = (raw: unknown): string[] => parsers.list(raw).map(parsePublicKey)
 
 export const coordinatorSchema = {
+  trustedAuditors: key('INFERNET_TRUSTED_AUDITORS', [] as string[], 'Auditor keys (npub or hex, comma-separated) whose audit verdicts count in reputation; the coordinator\'s own key always does', pubkeyList),
   host: key('INFERNET_COORDINATOR_HOST', '127.0.0.1', 'Address to bind (another host requires API keys)', parsers.string),
   port: key('INFERNET_COORDINATOR_PORT', 8787, 'TCP port (0 = any free port)', parsers.port),
   db: key('INFERNET_COORDINATOR_DB', '', 'SQLite cache file (empty = <home>/coordinator.db; ":memory:" = no file)', parsers.string),

@@ -1,5 +1,6 @@
 // What the indexer keeps of one event: each indexed kind parsed at the door with its src/protocol parser, so a
 // forged or malformed event never reaches the queue, and a job submitted through the REST API.
+import { parseAuditVerdict, type AuditVerdict } from '../protocol/auditVerdict.ts'
 import { parseCapability, type Capability } from '../protocol/capability.ts'
 import type { NostrEvent, Rejected } from '../protocol/event.ts'
 import type { EventVerifier } from '../protocol/verify.ts'
@@ -16,6 +17,7 @@ export type IndexedEvent =
   | { type: 'status'; event: NostrEvent; data: JobStatus }
   | { type: 'result'; event: NostrEvent; data: JobResult }
   | { type: 'receipt'; event: NostrEvent; data: { node: string; client: string; job: string | undefined; createdAt: number } }
+  | { type: 'verdict'; event: NostrEvent; data: AuditVerdict }
 
 /** A queued item: a validated event, or a job the coordinator's own API was handed. */
 export type IndexedItem = IndexedEvent | { type: 'submitted'; data: JobRequest; model: string | null }
@@ -43,6 +45,10 @@ export function parseIndexedEvent(input: unknown, options: { now: number; verify
     case kinds.Receipt: {
       const r = parseReceiptEvent(input, options)
       return r.ok ? { ok: true, item: { type: 'receipt', event: r.event, data: r.data } } : r
+    }
+    case kinds.AuditVerdict: {
+      const r = parseAuditVerdict(input, options)
+      return r.ok ? { ok: true, item: { type: 'verdict', event: r.event, data: r.data } } : r
     }
     default:
       return { ok: false, code: 'wrong-kind', reason: 'invalid: kind not indexed' }

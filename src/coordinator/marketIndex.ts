@@ -68,8 +68,10 @@ export class MarketIndex {
   readonly byModel = new Map<string, Set<IndexedNode>>()
   /** Stats exist before (and without) a capability: results can arrive first. */
   readonly stats = new Map<string, NodeStats>()
-  /** Audit verdicts by node pubkey, newest first (audits.ts): empty until the protocol has a verdict kind. */
+  /** Audit verdicts by node pubkey, newest first (audits.ts). */
   readonly audits = new Map<string, AuditResult[]>()
+  /** Auditors whose verdicts count here (nips/reputation.md); the others are shown, marked untrusted. */
+  trustedAuditors: ReadonlySet<string> = new Set()
   /** Heartbeats whose capability has not arrived yet. */
   readonly orphanHeartbeats = new Map<string, { heartbeat: Heartbeat; event: NostrEvent }>()
   /** Routing index per (policy, model): the model's nodes presorted by score, kept in order as nodes change. */

@@ -78,6 +78,7 @@ h1{font-size:22px;margin:0 0 16px}h2{font-size:17px;margin:24px 0 8px}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;background:#fff}th,td{border:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f0f0f0}
 .backend.demo{background:#fff3cd;border:1px solid #e0c060;border-radius:4px;padding:0 4px;white-space:nowrap}
+b.fail{color:#b00020}
 .digest summary{cursor:pointer;list-style:none}.digest summary::-webkit-details-marker{display:none}
 .digest .full{display:block;word-break:break-all;user-select:all;font-size:12px;max-width:36em}
 .muted,small{color:#666}

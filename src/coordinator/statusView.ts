@@ -64,7 +64,14 @@ export function digestHtml(digests: readonly string[]): string {
 
 export function auditsHtml(audits: readonly AuditResult[]): string {
   if (audits.length === 0) return '<span class="muted">no audits yet</span>'
-  return audits.map((a) => `${escapeHtml(a.verdict)} <small>${escapeHtml(a.model)}, by ${escapeHtml(a.auditor.slice(0, 8))}…</small>`).join('<br>')
+  // Untrusted auditors' verdicts are shown, marked, because they move no number (nips/reputation.md).
+  return audits
+    .map((a) => {
+      const verdict = a.verdict === 'fail' ? '<b class="fail">fail</b>' : 'pass'
+      const by = `${escapeHtml(String(a.auditor).slice(0, 8))}…${a.trusted ? '' : ' (untrusted)'}`
+      return `${verdict} <small>${escapeHtml(a.model)} score ${escapeHtml(String(a.score))}, by ${by}</small>`
+    })
+    .join('<br>')
 }
 
 /** Rows of HTML cells for the models table (modelHead). */

@@ -22,8 +22,12 @@ describe('status page cells', () => {
 
   it('says "no audits yet" until a node has any, and escapes what an audit says', () => {
     assert.equal(auditsHtml([]), '<span class="muted">no audits yet</span>')
-    const html = auditsHtml([{ id: 'e'.repeat(64), auditor: 'f'.repeat(64), model: 'llama3', verdict: '<b>pass</b>', at: 1 }])
-    assert.equal(html, '&lt;b&gt;pass&lt;/b&gt; <small>llama3, by ffffffff…</small>')
+    const audit = { id: 'e'.repeat(64), auditor: 'f'.repeat(64), trusted: true, model: '<i>llama3</i>', digest: null, verdict: 'pass' as const, method: 'greedy-prefix', score: 0, threshold: 0.25, jobs: 1, at: 1 }
+    assert.equal(auditsHtml([audit]), 'pass <small>&lt;i&gt;llama3&lt;/i&gt; score 0, by ffffffff…</small>')
+    assert.equal(
+      auditsHtml([{ ...audit, model: 'm', verdict: 'fail', score: 1, trusted: false, at: 2 }, audit]),
+      '<b class="fail">fail</b> <small>m score 1, by ffffffff… (untrusted)</small><br>pass <small>&lt;i&gt;llama3&lt;/i&gt; score 0, by ffffffff…</small>',
+    )
   })
 
   it('names each cell for its column (phones show it beside the value)', () => {
