@@ -1,0 +1,66 @@
+// An audit of one node and one model (nips/audit-verdict.md, "How an audit runs"): each audit job is an ordinary job
+// sent from a key made for it alone, with greedy parameters and the auditor's seed; the same messages go to the
+// reference; the outputs are scored with greedy-prefix, and the verdict names the jobs. The two runners are injected
+// (the SDK with a fresh signer per job for the node; a node or an engine's OpenAI endpoint for the reference), so the
+// audit runs the same code in the CLI, in a coordinator and in tests.
+import { greedyPrefixParams, greedyPrefixScore, greedyPrefixThreshold } from '../../src/protocol/auditMethod.ts'
+import { maxAuditedJobs, type AuditReference, type BuildAuditVerdictParameters } from '../../src/protocol/auditVerdict.ts'
+import type { GenerationParams } from '../../src/protocol/generationParams.ts'
+import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
+
+export type AuditJob = { messages: ChatMessage[] }
+
+/** Runs one job; `job` is its request id (the verdict names it), absent for a reference engine. */
+export type AuditRunner = (job: { model: string; messages: ChatMessage[]; params: GenerationParams }) => Promise<{ job?: string | undefined; text: string }>
+
+export type RunAuditParameters = {
+  node: string
+  model: string
+  /** The digest the node announces for the model: the claim under test. */
+  digest: string | undefined
+  jobs: AuditJob[]
+  maxTokens: number
+  /** The first job's seed; job i uses seed + i. */
+  seed: number
+  threshold?: number | undefined
+  onNode: AuditRunner
+  onReference: AuditRunner
+  reference: AuditReference
+}
+
+export type AuditJobOutcome = { job: string; score: number; samples: number }
+
+export type RunAuditReturnType = { verdict: BuildAuditVerdictParameters; jobs: AuditJobOutcome[] }
+
+/**
+ * The verdict's score is the mean of the jobs' scores, its samples their sum. Jobs run one after another, as a
+ * client's would; a job that fails on the node counts as a complete mismatch (score 1): a node that cannot answer an
+ * audit does not pass it.
+ */
+export async function runAudit(p: RunAuditParameters): Promise<RunAuditReturnType> {
+  if (p.jobs.length === 0 || p.jobs.length > maxAuditedJobs) throw new RangeError(`an audit runs 1 to ${maxAuditedJobs} jobs, got ${p.jobs.length}`)
+  const outcomes: AuditJobOutcome[] = []
+  for (const [i, { messages }] of p.jobs.entries()) {
+    const params = greedyPrefixParams({ seed: p.seed + i, maxTokens: p.maxTokens })
+    const reference = await p.onReference({ model: p.model, messages, params })
+    const audited = await p.onNode({ model: p.model, messages, params }).catch((err: unknown) => ({ job: (err as { job?: string }).job, text: undefined }))
+    if (!audited.job) throw new Error(`audit job ${i + 1} never reached the node: no job id to name in the verdict`)
+    const scored = audited.text === undefined ? { score: 1, samples: Array.from(reference.text).length } : greedyPrefixScore(audited.text, reference.text)
+    outcomes.push({ job: audited.job, ...scored })
+  }
+  const score = outcomes.reduce((s, o) => s + o.score, 0) / outcomes.length
+  return {
+    jobs: outcomes,
+    verdict: {
+      node: p.node,
+      model: p.model,
+      digest: p.digest,
+      jobs: outcomes.map((o) => o.job),
+      method: 'greedy-prefix',
+      score,
+      threshold: p.threshold ?? greedyPrefixThreshold,
+      samples: outcomes.reduce((s, o) => s + o.samples, 0),
+      reference: p.reference,
+    },
+  }
+}

@@ -1,0 +1,115 @@
+// Audits on the real engine (nips/audit-verdict.md): three nodes announce tiny-a with tiny-a's digest. One serves
+// it; one serves tiny-b's weights under that digest (a substituted model); one serves tiny-a but samples at
+// temperature 1 whatever the job asks (a changed temperature). The auditor's reference is its own llama-server on
+// tiny-a. With fixed seeds: the honest node's verdict passes, both cheaters' fail, and the signed verdicts reach a
+// coordinator through the relay, which shows them per node.
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import WebSocket from 'ws'
+import { runAudit } from '../../client/audit/runAudit.ts'
+import { engineRunner, nodeRunner } from '../../client/audit/runners.ts'
+import { createBackend } from '../../node/backends/index.ts'
+import { createLlamacppBackend } from '../../node/backends/llamacpp.ts'
+import type { Backend } from '../../node/backends/types.ts'
+import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
+import { buildAuditVerdict, parseAuditVerdict } from '../../src/protocol/auditVerdict.ts'
+import { createLocalSigner } from '../../src/signer.ts'
+import { generateSecretKey } from 'nostr-tools/pure'
+import { startCoordinator, type TestCoordinator } from '../helpers/coordinator.ts'
+import { engine, engineMissingHint, startLlamaServer, tempModelDir, type LlamaServer } from '../helpers/engine/llamaServer.ts'
+import { tinyModels, writeTinyModel } from '../helpers/engine/tinyModel.ts'
+import { waitFor } from '../helpers/network.ts'
+import { startNode, type TestNode } from '../helpers/node.ts'
+import { connect } from '../helpers/nostrClient.ts'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+
+const skip = engine() ? false : engineMissingHint
+const sha256 = (path: string) => `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`
+const prompts = ['Name three colours.', 'What is two plus two?', 'Write a short greeting.'].map((content) => ({ messages: [{ role: 'user' as const, content }] }))
+
+/** tiny-a's digest whatever file the engine loaded: what a lying node announces. */
+function claimingDigest(baseUrl: string, digest: string): Backend {
+  return createLlamacppBackend({ baseUrl, fileDigest: async () => digest })
+}
+
+/** Samples at temperature 1 with its own seed whatever the job asks: the job's parameters are not what runs. */
+function hotBackend(baseUrl: string): Backend {
+  const inner = createBackend({ kind: 'llamacpp', baseUrl })
+  return Object.assign(Object.create(inner) as Backend, {
+    chat: (request: Parameters<Backend['chat']>[0], options?: Parameters<Backend['chat']>[1]) => inner.chat({ ...request, params: { ...request.params, temperature: 1, seed: 12345 } }, options),
+  })
+}
+
+describe('real engine: audits catch a substituted model and a changed temperature', { skip }, () => {
+  const dir = tempModelDir()
+  let relay: TestRelay
+  let engines: LlamaServer[] = []
+  let nodes: TestNode[] = []
+  let coord: TestCoordinator
+  let digestA = ''
+
+  before(async () => {
+    const a = writeTinyModel(join(dir.path, 'tiny-a.gguf'), tinyModels.a)
+    const b = writeTinyModel(join(dir.path, 'tiny-b.gguf'), tinyModels.b)
+    digestA = sha256(a)
+    relay = await startRelay()
+    // honest, substituted, hot, and the auditor's reference.
+    engines = await Promise.all([a, b, a, a].map((model) => startLlamaServer({ model, alias: 'tiny-a', parallel: 1 })))
+    const [honest, substituted, hot] = engines as [LlamaServer, LlamaServer, LlamaServer]
+    nodes = await Promise.all([
+      startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: honest.url }, config: { name: 'honest' } }),
+      startNode({ relays: [relay.url], backend: claimingDigest(substituted.url, digestA), config: { name: 'substituted' } }),
+      startNode({ relays: [relay.url], backend: hotBackend(hot.url), config: { name: 'hot' } }),
+    ])
+    coord = await startCoordinator({ relays: [relay.url] })
+    await waitFor(() => coord.coordinator.market.models(Math.floor(Date.now() / 1000)).find((m) => m.id === 'tiny-a')?.nodes === 3, 'three nodes announce tiny-a')
+  })
+  after(async () => {
+    await coord?.close()
+    await Promise.all(nodes.map((n) => n.stop()))
+    await Promise.all(engines.map((e) => e.stop()))
+    await relay?.close()
+    dir.remove()
+  })
+
+  it('honest passes, substituted and hot fail; the verdicts are signed, published and indexed', async (t) => {
+    const auditor = createLocalSigner(generateSecretKey())
+    const reference = engineRunner({ url: engines[3]!.url })
+    const publisher = await connect(relay.url)
+    const outcomes: Record<string, { pass: boolean; score: number }> = {}
+    for (const [i, name] of ['honest', 'substituted', 'hot'].entries()) {
+      const node = nodes[i]!
+      const audit = await runAudit({
+        node: node.pubkey,
+        model: 'tiny-a',
+        digest: digestA,
+        jobs: prompts,
+        maxTokens: 24,
+        seed: 42,
+        onNode: nodeRunner({ relays: [relay.url], node: node.pubkey, WebSocket: WebSocket as unknown as WebSocketConstructor }),
+        onReference: reference,
+        reference: { kind: 'engine', digest: digestA },
+      })
+      assert.equal(audit.jobs.length, 3)
+      const event = await buildAuditVerdict(auditor, audit.verdict)
+      const parsed = parseAuditVerdict(event)
+      assert.ok(parsed.ok)
+      outcomes[name] = { pass: parsed.data.pass, score: parsed.data.score }
+      assert.equal((await publisher.publish(event)).ok, true)
+    }
+    await publisher.close()
+    t.diagnostic(`scores: ${JSON.stringify(outcomes)}`)
+    assert.deepEqual(outcomes.honest, { pass: true, score: 0 }, 'greedy decoding on the same weights repeats exactly')
+    assert.equal(outcomes.substituted!.pass, false, `substituted weights: score ${outcomes.substituted!.score}`)
+    assert.equal(outcomes.hot!.pass, false, `temperature 1: score ${outcomes.hot!.score}`)
+
+    const verdicts = await waitFor(() => {
+      const all = nodes.map((n) => coord.coordinator.market.auditsFor(n.pubkey))
+      return all.every((list) => list.length === 1) && all
+    }, 'the coordinator indexed the three verdicts')
+    assert.deepEqual(verdicts.map((list) => list[0]!.verdict), ['pass', 'fail', 'fail'])
+  })
+})
