@@ -20,3 +20,18 @@ export type MarketCommandArguments = {
   relay?: string[] | undefined
   json?: boolean | undefined
 }
+
+export type AuditCommandArguments = {
+  node: string
+  model: string
+  'reference-url'?: string | undefined
+  'reference-node'?: string | undefined
+  jobs: number
+  'max-tokens': number
+  seed?: number | undefined
+  threshold?: number | undefined
+  'dry-run'?: boolean | undefined
+  home?: string | undefined
+  relay?: string[] | undefined
+  json?: boolean | undefined
+}

@@ -18,6 +18,7 @@ import { startCommand } from '../../node/commands/startCommand.ts'
 import { logsCommand, statusCommand, stopCommand } from '../../node/commands/controlCommand.ts'
 import { coordinatorCommand } from '../coordinator/commands/coordinatorCommand.ts'
 import { chatCommand } from '../../client/commands/chatCommand.ts'
+import { auditCommand } from '../../client/commands/auditCommand.ts'
 import { modelsCommand, nodesCommand } from '../../client/commands/marketCommand.ts'
 
 const commands: InfernetCommand[] = [
@@ -35,6 +36,7 @@ const commands: InfernetCommand[] = [
   logsCommand,
   coordinatorCommand,
   chatCommand,
+  auditCommand,
   nodesCommand,
   modelsCommand,
 ]

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { execFile } from 'node:child_process'
+import { npubEncode } from 'nostr-tools/nip19'
 import WebSocket from 'ws'
 import { runAudit } from '../../client/audit/runAudit.ts'
 import { engineRunner, nodeRunner } from '../../client/audit/runners.ts'
@@ -27,6 +29,7 @@ import { connect } from '../helpers/nostrClient.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 
 const skip = engine() ? false : engineMissingHint
+const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
 const sha256 = (path: string) => `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`
 const prompts = ['Name three colours.', 'What is two plus two?', 'Write a short greeting.'].map((content) => ({ messages: [{ role: 'user' as const, content }] }))
 
@@ -111,5 +114,29 @@ describe('real engine: audits catch a substituted model and a changed temperatur
       return all.every((list) => list.length === 1) && all
     }, 'the coordinator indexed the three verdicts')
     assert.deepEqual(verdicts.map((list) => list[0]!.verdict), ['pass', 'fail', 'fail'])
+  })
+
+  it('infernet audit, as a user runs it: the substituted node fails, the honest one passes; bad flags are one line', async () => {
+    const home = tempModelDir()
+    try {
+      const cli = (args: string[]) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+          execFile(process.execPath, [bin, 'audit', ...args, '--relay', relay.url], { env: { ...process.env, INFERNET_HOME: home.path, INFERNET_LOG_LEVEL: 'warn' }, timeout: 60_000 }, (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          ),
+        )
+      const common = ['--model', 'tiny-a', '--reference-url', engines[3]!.url, '--seed', '7', '--jobs', '2', '--max-tokens', '16']
+      const [honest, substituted] = await Promise.all([cli(['--node', npubEncode(nodes[0]!.pubkey), ...common, '--json']), cli(['--node', nodes[1]!.pubkey, ...common])])
+      assert.equal(honest.code, 0, honest.stderr)
+      const out = JSON.parse(honest.stdout.trim().split('\n').at(-1)!) as { verdict: string; score: number; jobs: unknown[]; event: { kind: number } }
+      assert.deepEqual([out.verdict, out.score, out.jobs.length, out.event.kind], ['pass', 0, 2, 3835])
+      assert.equal(substituted.code, 0, substituted.stderr)
+      assert.match(substituted.stdout, /^FAIL: tiny-a on npub1\w+, greedy-prefix score 0\.\d+ \(threshold 0\.25, seed 7\); verdict [0-9a-f]{64} published$/m)
+      const bad = await cli(['--node', nodes[0]!.pubkey, '--model', 'tiny-a', '--jobs', '2'])
+      assert.notEqual(bad.code, 0)
+      assert.match(bad.stderr, /give exactly one of --reference-url .* and --reference-node/)
+    } finally {
+      home.remove()
+    }
   })
 })

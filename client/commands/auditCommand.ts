@@ -1,0 +1,43 @@
+// `infernet audit`: the yargs module; the handler imports auditHandler.ts.
+import { relayOption, type InfernetCommand } from '../../src/cli/command.ts'
+import { describeEnv } from '../../src/config/load.ts'
+import { greedyPrefixThreshold } from '../../src/protocol/auditMethod.ts'
+import { maxAuditedJobs } from '../../src/protocol/auditVerdict.ts'
+import { clientSchema } from '../config.ts'
+import { InvalidFlagError } from '../errors.ts'
+import type { AuditCommandArguments } from './arguments.ts'
+
+/** One line naming the flag and what it takes, before any relay work. */
+export function checkAuditFlags(argv: Partial<AuditCommandArguments>): true {
+  if (!argv['reference-url'] === !argv['reference-node']) throw new InvalidFlagError('give exactly one of --reference-url (an engine serving the same weights) and --reference-node (another node announcing the same digest)')
+  const jobs = argv.jobs
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= maxAuditedJobs)) throw new InvalidFlagError(`--jobs must be a whole number from 1 to ${maxAuditedJobs} (got ${String(jobs)})`)
+  const m = argv['max-tokens']
+  if (m !== undefined && !(Number.isInteger(m) && m >= 1 && m <= 4096)) throw new InvalidFlagError(`--max-tokens must be a whole number from 1 to 4096 (got ${String(m)})`)
+  const t = argv.threshold
+  if (t !== undefined && !(t >= 0 && t <= 1)) throw new InvalidFlagError(`--threshold must be a number from 0 to 1 (got ${String(t)})`)
+  return true
+}
+
+export const auditCommand: InfernetCommand = {
+  command: 'audit',
+  describe: 'Audit a node: send it ordinary-looking greedy jobs, compare with a reference, publish a signed verdict',
+  builder: (y) =>
+    y
+      .option('node', { type: 'string', demandOption: true, describe: 'The node to audit (npub or hex)' })
+      .option('model', { type: 'string', demandOption: true, describe: 'The model it announces, to audit' })
+      .option('reference-url', { type: 'string', describe: 'OpenAI-compatible engine serving the same weights (http://…; POST /v1/chat/completions)' })
+      .option('reference-node', { type: 'string', describe: 'Another node announcing the same digest, as the reference (npub or hex)' })
+      .option('jobs', { type: 'number', default: 3, describe: `Audit jobs (1-${maxAuditedJobs}), each from a key made for it` })
+      .option('max-tokens', { type: 'number', default: 32, describe: 'Output tokens per audit job (1-4096)' })
+      .option('seed', { type: 'number', describe: 'Seed of the first job (default: random)' })
+      .option('threshold', { type: 'number', describe: `Fail above this greedy-prefix score (0-1, default ${greedyPrefixThreshold})` })
+      .option('dry-run', { type: 'boolean', describe: 'Score and print the verdict; publish nothing' })
+      .option('relay', relayOption)
+      .check((argv) => checkAuditFlags(argv as Partial<AuditCommandArguments>))
+      .epilogue(describeEnv(clientSchema)),
+  handler: async (argv) => {
+    const { runAuditCommand } = await import('./auditHandler.ts')
+    process.exitCode = await runAuditCommand(argv as unknown as AuditCommandArguments)
+  },
+}
