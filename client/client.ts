@@ -5,6 +5,7 @@
 import { createRelayPool, type RelayPool, type WebSocketConstructor } from '../src/net/relayPool.ts'
 import { redactUrl } from '../src/errors/base.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
+import type { ModelFeature } from '../src/protocol/features.ts'
 import type { ChatMessage } from '../src/protocol/jobRequest.ts'
 import type { Price } from '../src/protocol/schema.ts'
 import { createEventVerifier, loadWasmEventVerifier, type EventVerifier } from '../src/protocol/verify.ts'
@@ -73,7 +74,7 @@ export type InfernetClientParameters = {
 }
 
 /** Nodes for a model, best first for `routing` (absent when listing the market). */
-export type NodeSource = (query: { model?: string | undefined; now: number; routing?: RoutingPolicy | undefined }) => MarketNode[] | Promise<MarketNode[]>
+export type NodeSource = (query: { model?: string | undefined; now: number; routing?: RoutingPolicy | undefined; features?: readonly ModelFeature[] | undefined }) => MarketNode[] | Promise<MarketNode[]>
 
 export class InfernetClient {
   readonly pool: RelayPool
@@ -161,10 +162,11 @@ export class InfernetClient {
   }
 
   /** The live market (from the node source or the coordinator when one is configured, else from relays), live nodes first. */
-  async nodes({ model, routing }: { model?: string | undefined; routing?: RoutingPolicy | undefined } = {}): Promise<MarketNode[]> {
+  async nodes({ model, routing, features }: { model?: string | undefined; routing?: RoutingPolicy | undefined; features?: readonly ModelFeature[] | undefined } = {}): Promise<MarketNode[]> {
     if (this.#closed) throw new ClientClosedError()
     await this.#loadVerifier()
-    if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds(), routing })
+    // A node source ranks for the features too (a coordinator's best few might otherwise all lack them); other sources are filtered by the chat action.
+    if (this.#nodeSource) return this.#nodeSource({ model, now: this.#nowSeconds(), routing, ...(features?.length ? { features } : {}) })
     if (this.#coordinator) {
       const { nodes, rejected } = await fetchCoordinatorNodes({ coordinator: this.#coordinator, model, fetch: this.#fetch, now: this.#nowSeconds(), verifier: this.#verifier })
       for (const r of rejected) this.#logger.warn('coordinator returned an entry that fails verification', { node: r.pubkey.slice(0, 12), reason: r.reason })

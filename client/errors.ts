@@ -1,6 +1,8 @@
 // Typed errors of the client SDK. Each says what happened, then what the caller can check or change.
 // Docs: nips/client.md.
 import { BaseError, redactUrl } from '../src/errors/base.ts'
+import { featureParam, type ModelFeature } from '../src/protocol/features.ts'
+import { describeShortfall, type FeatureShortfall } from '../src/routing/featureShortfall.ts'
 
 const docsPath = 'client.md'
 
@@ -47,6 +49,34 @@ export class NoNodeForModelError extends BaseError {
     this.model = model
   }
 }
+
+/**
+ * Live nodes serve the model, but none with every feature the request asks for (tools, vision, json_schema,
+ * logprobs, reasoning: src/protocol/features.ts). Told apart from NoNodeForModelError so the caller knows which
+ * field to drop, or that it must wait for a node whose model has the feature.
+ */
+export class UnsupportedFeatureError extends BaseError {
+  override name = 'UnsupportedFeatureError'
+  override code = 'unsupported-feature'
+  readonly model: string
+  /** The features no live node serving the model offers together with the others asked for. */
+  readonly features: ModelFeature[]
+  /** Live nodes serving the model without them. */
+  readonly without: number
+  constructor(shortfall: FeatureShortfall) {
+    super(`${capitalize(describeShortfall(shortfall))}.`, {
+      docsPath: 'capability.md',
+      metaMessages: [
+        `Drop ${shortfall.missing.map((f) => featureParam[f]).filter((p, i, all) => all.indexOf(p) === i).join(', ')} from the request, pick a model whose nodes announce ${shortfall.missing.join(', ')} (\`infernet models\`), or retry when such a node is live.`,
+      ],
+    })
+    this.model = shortfall.model
+    this.features = shortfall.missing
+    this.without = shortfall.without
+  }
+}
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
 
 /** `code`: the node's error code when it refused or failed with one (`busy`, `backend`, ...). */
 export type CandidateFailure = { node: string; reason: string; code?: string | undefined }

@@ -33,6 +33,7 @@ export {
   RequestTooLargeError,
   ResultVerificationError,
   StreamInterruptedError,
+  UnsupportedFeatureError,
 } from './errors.ts'
 export type { CandidateFailure, UnreachableRelay } from './errors.ts'
 export { BaseError } from '../src/errors/base.ts'

@@ -1,10 +1,13 @@
 // The SDK's side of routing: its market's nodes, with this session's outcomes, ranked by the core's rules
 // (src/routing/, documented in nips/routing.md), so a client routing from relays orders the same nodes as a
 // coordinator that saw the same events.
+import type { ModelFeature } from '../src/protocol/features.ts'
 import type { Price } from '../src/protocol/schema.ts'
+import { featureShortfall } from '../src/routing/featureShortfall.ts'
 import { isCandidate, rankNodes } from '../src/routing/rank.ts'
 import type { RouteQuery, RoutingNode, RoutingPolicy } from '../src/routing/score.ts'
 import { pooledStats, type SessionRecord } from '../src/routing/stats.ts'
+import { UnsupportedFeatureError } from './errors.ts'
 import type { MarketNode } from './market.ts'
 
 export type { RoutingPolicy }
@@ -25,6 +28,8 @@ export type RankCandidatesParameters = {
   history?: ReadonlyMap<string, NodeRecord> | undefined
   /** Nodes that failed verification in this session. */
   bad?: ReadonlySet<string> | undefined
+  /** What the request needs of the model (src/protocol/features.ts `requiredFeatures`). */
+  features?: readonly ModelFeature[] | undefined
 }
 
 type View = RoutingNode & { market: MarketNode }
@@ -33,8 +38,8 @@ function viewOf(node: MarketNode, history: ReadonlyMap<string, NodeRecord> | und
   return { pubkey: node.pubkey, capability: node.capability, heartbeat: node.heartbeat, stats: pooledStats(node.stats, history?.get(node.pubkey)), inflight: 0, market: node }
 }
 
-function queryOf({ model, digest, maxPrice, bad }: Omit<RankCandidatesParameters, 'nodes' | 'now' | 'policy'>, policy?: RoutingPolicy): RouteQuery {
-  return { model, digest, maxPrice, exclude: bad, policy }
+function queryOf({ model, digest, maxPrice, bad, features }: Omit<RankCandidatesParameters, 'nodes' | 'now' | 'policy'>, policy?: RoutingPolicy): RouteQuery {
+  return { model, digest, maxPrice, exclude: bad, policy, features }
 }
 
 /** The candidate rule alone, order kept: for candidates a trusted source already ranked. */
@@ -45,4 +50,14 @@ export function eligible({ nodes, now, ...rest }: Omit<RankCandidatesParameters,
 
 export function rankCandidates({ nodes, now, policy, history, ...rest }: RankCandidatesParameters): MarketNode[] {
   return rankNodes(nodes.map((n) => viewOf(n, history)), queryOf(rest, policy), { now }).map((r) => r.node.market)
+}
+
+/** The error for a request no live node serves with the features it needs, or undefined when that is not why there is no candidate. */
+export function unsupportedFeature({ nodes, model, digest, features, now }: Pick<RankCandidatesParameters, 'nodes' | 'model' | 'digest' | 'features' | 'now'>): UnsupportedFeatureError | undefined {
+  const shortfall = featureShortfall(
+    nodes.map((n) => viewOf(n, undefined)),
+    { model, digest, features },
+    now,
+  )
+  return shortfall && new UnsupportedFeatureError(shortfall)
 }

@@ -2,6 +2,7 @@
 // `infernet setup` both build it here, so re-running setup and starting the daemon announce the same thing.
 import type { z } from 'zod'
 import type { CapabilityContent, gpuInfo } from '../src/protocol/capability.ts'
+import { assumedFeatures, type ModelFeature } from '../src/protocol/features.ts'
 import type { NodeConfig } from './config.ts'
 import { nodePrice } from './config.ts'
 import type { Backend, ModelInfo } from './backends/types.ts'
@@ -30,8 +31,19 @@ export async function servedModels(backend: Backend, configured: string[]): Prom
   return backend.listModels()
 }
 
+/**
+ * A model's features in the capability: what the engine says, plus what the operator declares (INFERNET_FEATURES)
+ * for what the engine cannot say. Undefined (the field left out: plain text chat) when neither says anything.
+ */
+export function announcedFeatures(engine: readonly ModelFeature[] | undefined, declared: readonly ModelFeature[]): ModelFeature[] | undefined {
+  if (engine === undefined && declared.length === 0) return undefined
+  const out = [...(engine ?? assumedFeatures)]
+  for (const f of declared) if (!out.includes(f)) out.push(f)
+  return out
+}
+
 export type CapabilityInput = {
-  config: Pick<NodeConfig, 'backend' | 'priceIn' | 'priceOut' | 'maxConcurrency' | 'maxQueue' | 'maxPromptBytes' | 'name' | 'region'>
+  config: Pick<NodeConfig, 'backend' | 'priceIn' | 'priceOut' | 'maxConcurrency' | 'maxQueue' | 'maxPromptBytes' | 'name' | 'region'> & Partial<Pick<NodeConfig, 'features'>>
   models: ModelInfo[]
   gpus: GpuInfo[]
   /** Base URL of the stream endpoint, or null when clients cannot reach it. */
@@ -46,7 +58,10 @@ export function buildCapabilityContent({ config, models, gpus, stream, payment }
     ...(config.name ? { name: config.name } : {}),
     software: softwareVersion,
     backend: config.backend,
-    models: models.slice(0, 64).map((m) => ({ id: m.id, ...(m.contextLength ? { contextLength: m.contextLength } : {}), ...(m.digest ? { digest: m.digest } : {}) })),
+    models: models.slice(0, 64).map((m) => {
+      const features = announcedFeatures(m.features, config.features ?? [])
+      return { id: m.id, ...(m.contextLength ? { contextLength: m.contextLength } : {}), ...(m.digest ? { digest: m.digest } : {}), ...(features ? { features } : {}) }
+    }),
     price: nodePrice(config),
     gpus: gpus.slice(0, 16),
     ...(config.region ? { region: config.region } : {}),

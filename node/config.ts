@@ -4,6 +4,7 @@
 import { join } from 'node:path'
 import { commonSchema } from '../src/config/common.ts'
 import { ConfigError, key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../src/config/load.ts'
+import { modelFeatures, type ModelFeature } from '../src/protocol/features.ts'
 import type { Price } from '../src/protocol/schema.ts'
 import { defaultHeartbeatIntervalSeconds } from '../src/protocol/heartbeat.ts'
 import { defaultMaxOutputTokens } from '../src/protocol/worstCase.ts'
@@ -40,6 +41,12 @@ export const optionalUrl = (raw: unknown): string => {
 }
 
 const urlList = (raw: unknown): string[] => parsers.list(raw).map(optionalUrl).filter(Boolean)
+const featureListParser = (raw: unknown): ModelFeature[] =>
+  parsers.list(raw).map((s) => {
+    const f = s.trim().toLowerCase()
+    if (!(modelFeatures as readonly string[]).includes(f)) throw new Error(`expected features among ${modelFeatures.join(', ')}, got "${f}"`)
+    return f as ModelFeature
+  })
 
 export const nodeSchema = {
   relays: commonSchema.relays,
@@ -84,6 +91,12 @@ export const nodeSchema = {
   maxOutputTokens: key('INFERNET_MAX_OUTPUT_TOKENS', defaultMaxOutputTokens, 'Priced nodes: max_tokens given to a job that names none, so its worst-case cost is known', positiveInt),
   payoutAddress: key('INFERNET_PAYOUT_ADDRESS', '', 'Priced nodes: address receipts must pay (empty = the node key\'s own address)', parsers.string),
   payeeProof: key('INFERNET_PAYEE_PROOF', '', 'EIP-191 signature by the payout address over infernet:payee:<pubkey> (needed when it is not the node key\'s)', parsers.string),
+  features: key(
+    'INFERNET_FEATURES',
+    [] as ModelFeature[],
+    `Features every served model is announced with beyond what the engine reports, comma-separated (${modelFeatures.filter((f) => f !== 'chat').join(', ')}): for what an engine cannot tell the node, such as vLLM started with a tool-call parser or a vision model on vLLM, SGLang or MAX. Announce only what the engine really serves: clients send those requests here`,
+    featureListParser,
+  ),
   name: key('INFERNET_NODE_NAME', '', 'Display name in the capability event', parsers.string),
   region: key('INFERNET_REGION', '', 'Region hint in the capability event (e.g. eu-west)', parsers.string),
 }

@@ -18,7 +18,7 @@ import { buildResultRejection } from '../src/protocol/resultRejection.ts'
 import { buildStreamChunk } from '../src/protocol/streamChunk.ts'
 import { anyTokenizer, maxCompletionTokens, maxPromptTokens, maxTokensFor, tokenizerFamily } from '../src/protocol/usageBounds.ts'
 import { fixedNow, testSigner } from '../test/helpers/keys.ts'
-import { exampleCapability, exampleHeartbeat, examplePayload, exampleRejection, exampleVoucher } from '../test/vectors/examples.ts'
+import { exampleCapability, exampleCapabilityFeatures, exampleHeartbeat, examplePayload, exampleRejection, exampleVoucher } from '../test/vectors/examples.ts'
 
 const node = testSigner('node')
 const client = testSigner('client')
@@ -45,6 +45,7 @@ const vectors = {
   description: 'Signed examples of every Infernet event, made with test/helpers/keys.ts (node = testSigner("node"), client = testSigner("client")).',
   keys: { node: node.pubkey, client: client.pubkey },
   capability: await vector('capability', () => buildCapability(node, exampleCapability, { now: fixedNow, ttl: farFuture })),
+  capabilityFeatures: await vector('capabilityFeatures', () => buildCapability(node, exampleCapabilityFeatures, { now: fixedNow, ttl: farFuture })),
   heartbeat: await vector('heartbeat', () => buildHeartbeat(node, { ...exampleHeartbeat, interval: 30 }, { now: fixedNow })),
   jobRequest: job,
   jobStatus: await vector('jobStatus', () => buildJobStatus(node, { job: job.id, client: client.pubkey, status: 'processing', now: fixedNow })),

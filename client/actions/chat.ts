@@ -3,6 +3,7 @@
 // result and pay for it. Every dependency comes in through `client`, so the loop runs without the SDK class.
 // Behaviour is specified in nips/client.md.
 import { messagesBytes } from '../../src/protocol/worstCase.ts'
+import { requiredFeatures, type ModelFeature } from '../../src/protocol/features.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
 import type { Logger } from '../../src/log.ts'
 import type { RelayPool } from '../../src/net/relayPool.ts'
@@ -26,11 +27,12 @@ import {
   ResultVerificationError,
   StreamInterruptedError,
   type CandidateFailure,
+  type UnsupportedFeatureError,
 } from '../errors.ts'
 import { priceFor, summarizeModels, type MarketNode } from '../market.ts'
 import type { ReceiptOutbox } from '../payments/receiptOutbox.ts'
 import type { ReceiptIssuer } from '../receipts.ts'
-import { eligible, rankCandidates, type RoutingPolicy } from '../routing.ts'
+import { eligible, rankCandidates, unsupportedFeature, type RoutingPolicy } from '../routing.ts'
 import { runAttempt } from '../runAttempt.ts'
 import { recordOutcome, type ClientSession } from '../session.ts'
 import { verifyResult } from '../verifyResult.ts'
@@ -89,6 +91,7 @@ export type ChatErrorType =
   | RequestRejectedError
   | ResultVerificationError
   | StreamInterruptedError
+  | UnsupportedFeatureError
 
 /** The settings the loop reads; the SDK class fills them from its parameters and defaults. */
 export type ChatConfig = {
@@ -117,7 +120,7 @@ export type ChatClient = {
   /** Candidates come from a node source or a coordinator (else from the client's own view of the relays). */
   hostedSource: 'nodeSource' | 'coordinator' | undefined
   /** The market for `model` (all live models when undefined), best first for `routing` when a node source ranks. */
-  nodes(query: { model?: string | undefined; routing?: RoutingPolicy | undefined }): Promise<MarketNode[]>
+  nodes(query: { model?: string | undefined; routing?: RoutingPolicy | undefined; features?: readonly ModelFeature[] | undefined }): Promise<MarketNode[]>
   closed(): boolean
 }
 
@@ -141,7 +144,9 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
   const promptBytes = messagesBytes(messages)
   if (promptBytes > maxJobPayloadBytes) throw new RequestTooLargeError({ bytes: promptBytes, limit: maxJobPayloadBytes, model })
 
-  const all = await client.nodes({ model, routing: policy })
+  // What the request asks of the model beyond text (tools, images, a schema, ...): only nodes announcing it qualify.
+  const features = requiredFeatures({ messages, params: params.params })
+  const all = await client.nodes({ model, routing: policy, features })
   const live = all.filter((n) => n.live)
   if (live.length === 0) {
     const known = client.hostedSource ? [] : summarizeModels(await client.nodes({})).map((m) => m.id)
@@ -152,10 +157,10 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
   const now = nowSeconds()
   const candidates =
     client.hostedSource === 'nodeSource'
-      ? eligible({ nodes: fitting, model, digest, now, maxPrice, bad: session.bad })
-      : rankCandidates({ nodes: fitting, model, digest, policy, now, maxPrice, history: session.history, bad: session.bad })
+      ? eligible({ nodes: fitting, model, digest, now, maxPrice, bad: session.bad, features })
+      : rankCandidates({ nodes: fitting, model, digest, policy, now, maxPrice, history: session.history, bad: session.bad, features })
   if (candidates.length === 0) {
-    throw new NoNodeForModelError({ model, reason: digest ? `no live node serves ${model} with weights ${digest}` : 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
+    throw unsupportedFeature({ nodes: live, model, digest, features, now }) ?? new NoNodeForModelError({ model, reason: digest ? `no live node serves ${model} with weights ${digest}` : 'no live node matches the routing policy, the price ceiling, or every match failed verification' })
   }
 
   let delivered = ''

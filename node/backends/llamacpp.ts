@@ -7,18 +7,31 @@
 // Model identity: the node hashes the weights file when it is on this host. One model: GET /props names it
 // (model_path). With --models-dir each listed model carries the command line of its instance (status.args,
 // `--model <path>`) whether it runs or not, so no model is loaded just to be named.
+// Features (tools, vision, ...) come from the same /props (llamacppProps.ts); with --models-dir only a running
+// model's, since /props?model= starts the model it names (measured): one not running yet is announced as plain
+// text chat until the capability is made again while it runs.
 import { createFileDigest, type FileDigest } from './fileDigest.ts'
+import { llamacppFeatures, llamacppModelPath, type LlamacppProps } from './llamacppProps.ts'
 import { createOpenAICompatibleBackend } from './openaiCompatible.ts'
 import type { Backend, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
 import type { ListedModel } from './openaiCompatible.ts'
 
-async function modelPath(info: ModelInfo, listed: ListedModel, get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions): Promise<string | undefined> {
+type Get = (path: string, options?: RequestOptions) => Promise<unknown>
+
+/**
+ * The model's /props: a single-model server's /props is about its one model; a router's (--models-dir) is asked
+ * per model, and only for a model already running, since asking starts an unloaded one.
+ */
+async function propsOf(info: ModelInfo, listed: ListedModel, get: Get, options?: RequestOptions): Promise<LlamacppProps | undefined> {
+  if (listed.status && listed.status.value !== 'loaded') return undefined
+  return (await get(listed.status ? `/props?model=${encodeURIComponent(info.backendId)}` : '/props', options).catch(() => undefined)) as LlamacppProps | undefined
+}
+
+/** The weights file: a router's entry names it in its instance's command line (status.args, `--model <path>`), loaded or not. */
+function argsModelPath(listed: ListedModel): string | undefined {
   const args = listed.status?.args
   const i = args ? args.findIndex((a) => a === '--model' || a === '-m') : -1
-  if (args && i >= 0 && typeof args[i + 1] === 'string') return args[i + 1]
-  // A router's entries carry a status; a single-model server's /props is about its one model.
-  const props = (await get(listed.status ? `/props?model=${encodeURIComponent(info.backendId)}` : '/props', options).catch(() => undefined)) as { model_path?: unknown } | undefined
-  return typeof props?.model_path === 'string' && props.model_path !== 'none' ? props.model_path : undefined
+  return args && i >= 0 && typeof args[i + 1] === 'string' ? args[i + 1] : undefined
 }
 
 export function createLlamacppBackend(parameters: HttpBackendParameters & { fileDigest?: FileDigest | undefined } = {}): Backend {
@@ -32,8 +45,10 @@ export function createLlamacppBackend(parameters: HttpBackendParameters & { file
     describeModels: (models, get, options) =>
       Promise.all(
         models.map(async ({ info, listed }) => {
-          const digest = await fileDigest((await modelPath(info, listed, get, options)) ?? '')
-          return digest ? { ...info, digest } : info
+          const props = await propsOf(info, listed, get, options)
+          const digest = await fileDigest(argsModelPath(listed) ?? llamacppModelPath(props) ?? '')
+          const features = llamacppFeatures(props)
+          return { ...info, ...(digest ? { digest } : {}), ...(features ? { features } : {}) }
         }),
       ),
   })

@@ -1,7 +1,9 @@
 // Adapter for Ollama's native API (docs/api.md):
 //   GET  /api/version -> {"version":"0.5.7"}                                     (health)
 //   GET  /api/tags    -> {"models":[{"name":"llama3:latest","model":"llama3:latest","size":4661224676,...}]}
-//   GET  /api/ps      -> {"models":[{"name":"llama3:latest","model":"llama3:latest","size":..,"size_vram":..,"expires_at":..}]}
+//   GET  /api/ps      -> {"models":[{"name":"llama3:latest","model":"llama3:latest","size":..,"size_vram":..,"expires_at":..,"context_length":4096}]}
+//   POST /api/show    -> {"model_info":{"general.architecture":"llama","llama.context_length":N,..},"capabilities":["completion","tools",..]}
+//                        (per model, for its features and context: ollamaShow.ts)
 //   POST /api/chat    -> NDJSON: {"model","created_at","message":{"role":"assistant","content":"Hi"},"done":false}
 //                        ... then {"done":true,"done_reason":"stop","prompt_eval_count":26,"eval_count":298,...};
 //                        an in-stream failure is a line {"error":"..."}; an unknown model is 404 {"error":"model \"x\" not found, try pulling it first"}
@@ -11,6 +13,7 @@
 import { splitGenerationParams, type GenerationField } from '../../src/protocol/generationParams.ts'
 import { BackendError, matchBackendReason } from '../errors/backend.ts'
 import { httpRequest } from './httpRequest.ts'
+import { ollamaContextLength, ollamaFeatures, type OllamaShow } from './ollamaShow.ts'
 import type { Backend, BackendHealth, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
 import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
 
@@ -53,26 +56,32 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
     httpRequest({ fetch: fetchFn, url: baseUrl + path, timeoutMs, backend: 'ollama', ...init })
   const get = async (path: string, options?: RequestOptions) => (await request(path, { signal: options?.signal })).json()
 
-  const loadedNames = async (options?: RequestOptions): Promise<string[]> => {
-    const body = (await get('/api/ps', options)) as { models?: OllamaModel[] }
-    return (body.models ?? []).map((m) => m.name ?? m.model)
-  }
+  const running = async (options?: RequestOptions): Promise<(OllamaModel & { context_length?: number })[]> => ((await get('/api/ps', options)) as { models?: OllamaModel[] }).models ?? []
+  const loadedNames = async (options?: RequestOptions): Promise<string[]> => (await running(options)).map((m) => m.name ?? m.model)
+  /** What is worth knowing and may fail without failing the listing; a cancellation still cancels it. */
+  const optional = <T>(p: Promise<T>): Promise<T | undefined> =>
+    p.catch((err: unknown) => {
+      if (err instanceof BackendError && err.reason === 'cancelled') throw err
+      return undefined
+    })
 
   const listModels = async (options?: RequestOptions): Promise<ModelInfo[]> => {
     const body = (await get('/api/tags', options)) as { models?: OllamaModel[] }
-    let loaded = new Set<string>()
-    try {
-      loaded = new Set((await loadedNames(options)).map(toPublicOllamaId))
-    } catch (err) {
-      if (err instanceof BackendError && err.reason === 'cancelled') throw err
-    }
-    return (body.models ?? []).map((m) => {
-      const backendId = m.name ?? m.model ?? ''
-      const id = toPublicOllamaId(backendId)
-      // The manifest digest names the weights blob by its sha256: the model's identity.
-      const digest = typeof m.digest === 'string' && /^[0-9a-f]{64}$/.test(m.digest) ? `ollama:${m.digest}` : undefined
-      return { id, backendId, sizeBytes: m.size, loaded: loaded.has(id), ...(digest ? { digest } : {}) }
-    })
+    const [ps, version] = await Promise.all([optional(running(options)), optional(get('/api/version', options).then((v) => (v as { version?: unknown }).version))])
+    // A loaded model's context is the one its runner serves (num_ctx); otherwise the model's own limit (/api/show).
+    const loaded = new Map((ps ?? []).map((m) => [toPublicOllamaId(m.name ?? m.model ?? ''), m.context_length]))
+    return Promise.all(
+      (body.models ?? []).map(async (m) => {
+        const backendId = m.name ?? m.model ?? ''
+        const id = toPublicOllamaId(backendId)
+        // The manifest digest names the weights blob by its sha256: the model's identity.
+        const digest = typeof m.digest === 'string' && /^[0-9a-f]{64}$/.test(m.digest) ? `ollama:${m.digest}` : undefined
+        const show = (await optional(request('/api/show', { method: 'POST', body: { model: backendId }, signal: options?.signal }).then((r) => r.json()))) as OllamaShow | undefined
+        const features = show && ollamaFeatures(show, typeof version === 'string' ? version : undefined)
+        const contextLength = loaded.get(id) ?? (show && ollamaContextLength(show))
+        return { id, backendId, sizeBytes: m.size, loaded: loaded.has(id), ...(digest ? { digest } : {}), ...(features ? { features } : {}), ...(contextLength ? { contextLength } : {}) }
+      }),
+    )
   }
 
   return {

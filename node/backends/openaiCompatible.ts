@@ -3,6 +3,7 @@
 // normalized ChatChunks. Each server gets a thin variant (vllm.ts, sglang.ts, max.ts, llamacpp.ts) that
 // sets its health and model-list endpoints and how it continues a final assistant message.
 import { BackendError, matchBackendReason } from '../errors/backend.ts'
+import type { ModelFeature } from '../../src/protocol/features.ts'
 import { httpRequest } from './httpRequest.ts'
 import { createSseParser } from './sse.ts'
 import type { Backend, BackendHealth, BackendKind, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
@@ -19,6 +20,11 @@ export type OpenAICompatibleParameters = HttpBackendParameters & {
   continueFinalFields?: Record<string, unknown> | undefined
   /** Adds what the listing does not say outright about each model (llama.cpp: the weights' digest). */
   describeModels?: ((models: { info: ModelInfo; listed: ListedModel }[], get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
+  /**
+   * What every model of this engine supports, for an engine that has no per-model word for it (vLLM, SGLang: JSON
+   * schemas and logprobs are the server's own); describeModels may say more per model. Undefined: nothing announced.
+   */
+  engineFeatures?: readonly ModelFeature[] | undefined
   /** Extra model discovery when /v1/models is empty or missing (SGLang's /get_model_info). */
   fallbackModels?: ((get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
 }
@@ -60,7 +66,8 @@ function errorMessage(err: unknown): string {
 }
 
 export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParameters): Backend {
-  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, fallbackModels, describeModels, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, fallbackModels, describeModels, engineFeatures, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const withEngineFeatures = (info: ModelInfo): ModelInfo => (engineFeatures ? { ...info, features: engineFeatures } : info)
   const baseUrl = (parameters.baseUrl ?? defaultBaseUrl).replace(/\/+$/, '')
   const request = (path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal | undefined } = {}) =>
     httpRequest({ fetch: fetchFn, url: baseUrl + path, timeoutMs, backend: kind, ...init })
@@ -79,6 +86,7 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
           // llama-server: n_ctx is what one slot serves (a longer prompt is refused), n_ctx_train only the model's limit.
           contextLength: m.max_model_len ?? m.meta?.n_ctx ?? m.meta?.n_ctx_train,
           sizeBytes: m.meta?.size,
+          ...(engineFeatures ? { features: engineFeatures } : {}),
         },
         listed: m,
       }))
@@ -86,7 +94,7 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
     } catch (err) {
       if (!fallbackModels || (err instanceof BackendError && err.reason === 'cancelled')) throw err
     }
-    return (await fallbackModels(get, options)).map((info) => ({ info }))
+    return (await fallbackModels(get, options)).map((info) => ({ info: withEngineFeatures(info) }))
   }
 
   /** The entries with what describeModels adds (a digest: one more request per model), only where it is asked for. */

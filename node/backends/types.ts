@@ -1,5 +1,6 @@
 // The one interface every backend adapter implements. The daemon and executor only see these normalized
 // shapes; backends differ only inside node/backends/ ("the API does not change with the backend").
+import type { ModelFeature } from '../../src/protocol/features.ts'
 import type { GenerationParams } from '../../src/protocol/generationParams.ts'
 
 export const backendKinds = ['ollama', 'vllm', 'sglang', 'max', 'llamacpp', 'demo'] as const
@@ -32,6 +33,8 @@ export type ModelInfo = {
   contextLength?: number | undefined
   /** Identity of the weights (src/protocol/modelDigest.ts), where the engine lets the node know it. */
   digest?: string | undefined
+  /** What the model supports (src/protocol/features.ts), as the engine says it; undefined when it does not say. */
+  features?: readonly ModelFeature[] | undefined
 }
 
 export type BackendHealth = { ok: true; version?: string | undefined } | { ok: false; reason: string; retryAfterMs?: number | undefined }

@@ -11,5 +11,8 @@ export function createVllmBackend(parameters: HttpBackendParameters = {}): Backe
     healthPath: '/health',
     versionPath: '/version',
     continueFinalFields: { continue_final_message: true, add_generation_prompt: false },
+    // Structured outputs (response_format json_schema) and logprobs serve every model; tools need a tool-call parser
+    // and images a vision model, neither of which the server reports (INFERNET_FEATURES declares them).
+    engineFeatures: ['chat', 'json_schema', 'logprobs'],
   })
 }

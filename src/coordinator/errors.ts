@@ -3,6 +3,8 @@
 // { error: { code, message } }, the gateway as OpenAI's { error: { message, type, param, code } }. `code` is the
 // same code in the project's kebab-case, like every other BaseError's.
 import { BaseError, type BaseErrorParameters } from '../errors/base.ts'
+import { featureParam } from '../protocol/features.ts'
+import { describeShortfall, type FeatureShortfall } from '../routing/featureShortfall.ts'
 
 export type CoordinatorHttpErrorParameters = BaseErrorParameters & {
   status: number
@@ -53,6 +55,14 @@ export const errors = {
   nodeNotFound: (node: string) => new CoordinatorHttpError(`Node ${node.slice(0, 12)}… is not in the live market (no fresh heartbeat, or its backend is down).`, { status: 404, wireCode: 'node_not_found' }),
   jobNotFound: (id: string) => new CoordinatorHttpError(`No job ${id.slice(0, 12)}… has been indexed.`, { status: 404, wireCode: 'job_not_found' }),
   notFound: (path: string) => new CoordinatorHttpError(`No route for ${path}.`, { status: 404, wireCode: 'not_found' }),
+  /** A 400 naming the request field to drop: no live node serves the model with what it asks for (nips/capability.md, "Features"). */
+  unsupportedFeature: (shortfall: FeatureShortfall) =>
+    new CoordinatorHttpError(`${describeShortfall(shortfall).replace(/^no/, 'No')}; drop \`${featureParam[shortfall.missing[0]!]}\` or pick a model whose nodes announce ${shortfall.missing.join(', ')}.`, {
+      status: 400,
+      wireCode: 'unsupported_feature',
+      param: featureParam[shortfall.missing[0]!],
+      docsPath: 'capability.md',
+    }),
   noCapacity: (model: string) =>
     new CoordinatorHttpError(`No node serving \`${model}\` can take this request: each is above the price limit, excluded by the query, or its weights differ.`, { status: 503, wireCode: 'no_capacity', retryAfterSeconds: 5 }),
   busy: (model: string, { busy, retryAfterSeconds }: { busy: number; retryAfterSeconds: number }) =>

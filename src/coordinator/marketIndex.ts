@@ -6,6 +6,7 @@ import { modelPrice, type Capability } from '../protocol/capability.ts'
 import type { NostrEvent } from '../protocol/event.ts'
 import type { Heartbeat } from '../protocol/heartbeat.ts'
 import type { Price } from '../protocol/schema.ts'
+import { featureShortfall, type FeatureShortfall } from '../routing/featureShortfall.ts'
 import { isLive } from '../routing/liveness.ts'
 import { offersOf } from '../routing/offer.ts'
 import { pickFromRanked, rankNodes } from '../routing/rank.ts'
@@ -231,6 +232,11 @@ export class MarketIndex {
   /** Set when the query has no candidate only because every node that qualifies is busy (src/routing/saturation.ts). */
   busy(query: RouteQuery, now: number): Saturation | undefined {
     return saturation(this.byModel.get(query.model) ?? [], query, now)
+  }
+
+  /** Set when live nodes serve the model but none with every feature the query asks for (src/routing/featureShortfall.ts). */
+  featureShortfall(query: Pick<RouteQuery, 'model' | 'digest' | 'features'>, now: number): FeatureShortfall | undefined {
+    return featureShortfall(this.byModel.get(query.model) ?? [], query, now)
   }
 
   /** True when some live node announces the model (busy or not): tells "unknown model" from "no capacity". */

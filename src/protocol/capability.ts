@@ -4,6 +4,7 @@ import type { Signer } from '../signer.ts'
 import { getTags, isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
 import { modelDigest } from './modelDigest.ts'
+import { featureList } from './features.ts'
 import { getExpiration } from './nip40.ts'
 import { address, amount, modelId, parseJsonContent, price, url } from './schema.ts'
 
@@ -24,7 +25,16 @@ export const capabilityContent = z.object({
   software: z.string().max(64).optional(),
   backend: z.string().min(1).max(32),
   models: z
-    .array(z.object({ id: modelId, contextLength: z.number().int().positive().optional(), price: price.optional(), digest: modelDigest.optional() }))
+    .array(
+      z.object({
+        id: modelId,
+        contextLength: z.number().int().positive().optional(),
+        price: price.optional(),
+        digest: modelDigest.optional(),
+        /** What the model supports (src/protocol/features.ts); absent: plain text chat only. */
+        features: featureList.optional(),
+      }),
+    )
     .min(1)
     .max(64),
   price,

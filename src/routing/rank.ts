@@ -1,6 +1,7 @@
 // Which nodes may take a job, and in what order (nips/routing.md, "Candidates" and "Order"). Pure: the SDK ranks
 // its relay market with it, a coordinator ranks (and indexes) its own, and both give the same order.
 import { decode } from 'nostr-tools/nip19'
+import { missingFeatures } from '../protocol/features.ts'
 import { digestMatches } from '../protocol/modelDigest.ts'
 import { hasCapacity, isLive } from './liveness.ts'
 import { offerFor } from './offer.ts'
@@ -30,7 +31,7 @@ export function prepareQuery(query: RouteQuery): PreparedQuery {
   }
 }
 
-/** Candidate rule: available for the model (with the pinned weights, if any), not excluded, priced within the limit, and kept by a filter policy. */
+/** Candidate rule: available for the model (with the pinned weights, if any, and the features asked for), not excluded, priced within the limit, and kept by a filter policy. */
 export function isCandidate(node: RoutingNode, query: RouteQuery, now: number): boolean {
   return isEligible(node, query, now) && hasCapacity(node)
 }
@@ -45,7 +46,9 @@ export function isEligible(node: RoutingNode, query: RouteQuery, now: number): b
   if (q.pin !== undefined && node.pubkey !== q.pin) return false
   if (q.onlyRegion !== undefined && node.capability.region?.toLowerCase() !== q.onlyRegion) return false
   if (!isLive(node, now, q.model)) return false
-  if (q.digest !== undefined && !digestMatches(node.capability.models.find((m) => m.id === q.model)?.digest, q.digest)) return false
+  const entry = q.digest !== undefined || q.features?.length ? node.capability.models.find((m) => m.id === q.model) : undefined
+  if (q.digest !== undefined && !digestMatches(entry?.digest, q.digest)) return false
+  if (q.features?.length && missingFeatures(entry, q.features).length > 0) return false
   const offer = offerFor(node.capability, q.model)
   if (!offer) return false
   if (q.maxIn !== undefined && (offer.input > q.maxIn || offer.output > q.maxOut!)) return false

@@ -1,6 +1,7 @@
 // The score: one formula per policy, used by the SDK and by every coordinator, so anyone can reproduce a ranking
 // from the same events (nips/routing.md, "Score"). A node's score depends only on its own data and the query,
 // never on the other candidates: that is what lets a coordinator keep a presorted index.
+import type { ModelFeature } from '../protocol/features.ts'
 import type { Price } from '../protocol/schema.ts'
 import type { NodeState } from './liveness.ts'
 import { offerFor } from './offer.ts'
@@ -30,6 +31,8 @@ export type RouteQuery = {
   policy?: RoutingPolicy | undefined
   /** Nodes to leave out (ones that already failed this request or this session). */
   exclude?: ReadonlySet<string> | undefined
+  /** What the request needs of the model (src/protocol/features.ts `requiredFeatures`); nodes whose model lacks one are not candidates. */
+  features?: readonly ModelFeature[] | undefined
 }
 
 export type Weights = { price: number; ttft: number; tps: number; reliability: number; load: number; loaded: number; region: number }

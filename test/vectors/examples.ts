@@ -25,6 +25,16 @@ export const exampleCapability = {
   maxPromptBytes: 200000,
 }
 
+/** The capabilityFeatures vector: two models, one saying what it supports (nips/capability.md, "Features"), one from before the field. */
+export const exampleCapabilityFeatures = {
+  ...exampleCapability,
+  backend: 'llamacpp',
+  models: [
+    { id: 'qwen2.5:7b', contextLength: 32768, features: ['chat', 'tools', 'json_schema', 'logprobs'] },
+    { id: 'llama3.2:3b', contextLength: 131072 },
+  ],
+}
+
 export const exampleHeartbeat = {
   v: 1 as const,
   models: ['llama3.2:3b'],

@@ -2,6 +2,7 @@
 // (`InfernetClient`) holding the coordinator's own key; its candidates come straight from this coordinator's
 // market (no HTTP to itself, and no re-verification: the index verified every event on ingest, and the gateway is
 // the same process). The SDK's typed errors are mapped to gateway errors here.
+import type { ModelFeature } from '../../protocol/features.ts'
 import type { Price } from '../../protocol/schema.ts'
 import type { Signer } from '../../signer.ts'
 import type { Logger } from '../../log.ts'
@@ -15,6 +16,7 @@ import {
   RequestTooLargeError,
   ResultVerificationError,
   StreamInterruptedError,
+  UnsupportedFeatureError,
 } from '../../../client/errors.ts'
 import { InfernetClient, type ChatParameters, type NodeSource } from '../../../client/client.ts'
 import { toMarketNode } from '../../../client/market.ts'
@@ -56,8 +58,8 @@ export type CreateClientNetworkParameters = {
  * drawn among the best `topK` and counted in flight. Without a model (listing), every live node.
  */
 export function marketNodeSource({ market, limit, topK, random, maxPrice }: { market: MarketIndex; limit: number; topK: number; random: () => number; maxPrice?: Price | undefined }): NodeSource {
-  return ({ model, now, routing }) => {
-    const ranked = model ? market.pick({ model, maxPrice, policy: routing }, { now, limit, k: topK, random }) : market.listLive(now, {})
+  return ({ model, now, routing, features }) => {
+    const ranked = model ? market.pick({ model, maxPrice, policy: routing, features }, { now, limit, k: topK, random }) : market.listLive(now, {})
     return ranked.map(({ node, score }) => {
       const entry = {
         capability: { data: node.capability, event: node.capabilityEvent },
@@ -78,8 +80,8 @@ export function marketNodeSource({ market, limit, topK, random, maxPrice }: { ma
  * per-request budget is the hold.
  */
 export function marketPriceCeiling({ market, limit, topK, maxPrice }: { market: MarketIndex; limit: number; topK: number; maxPrice?: Price | undefined }) {
-  return ({ model, now }: { model: string; now: number }): Price | undefined =>
-    priceCeiling(market.route({ model, maxPrice, policy: 'balanced' }, { now, limit: Math.max(limit, topK) }).flatMap(({ node }) => node.offers.get(model)?.price ?? []))
+  return ({ model, now, features }: { model: string; now: number; features?: readonly ModelFeature[] | undefined }): Price | undefined =>
+    priceCeiling(market.route({ model, maxPrice, policy: 'balanced', features }, { now, limit: Math.max(limit, topK) }).flatMap(({ node }) => node.offers.get(model)?.price ?? []))
 }
 
 export function createClientNetwork({ relays, signer, WebSocket, market, topK, random, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
@@ -101,6 +103,7 @@ const busyRefusalRetryAfterSeconds = 2
  */
 export function mapNetworkError(err: unknown, model: string, { busy }: { busy?: (() => Saturation | undefined) | undefined } = {}): unknown {
   if (err instanceof CoordinatorHttpError) return err
+  if (err instanceof UnsupportedFeatureError) return errors.unsupportedFeature({ model: err.model, missing: err.features, without: err.without })
   if (err instanceof NoNodeForModelError) {
     const full = busy?.()
     return full ? errors.busy(model, full) : errors.noCapacity(model)

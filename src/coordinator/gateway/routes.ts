@@ -1,5 +1,6 @@
 // The OpenAI-compatible gateway under /v1: models, chat completions (streaming and not) and legacy completions.
 // Callers authenticate with API keys; the gateway then acts as one client of the network with its own key.
+import { requiredFeatures, type ModelFeature } from '../../protocol/features.ts'
 import { digestMatches, parseModelRef } from '../../protocol/modelDigest.ts'
 import { messagesBytes } from '../../protocol/worstCase.ts'
 import type { Price } from '../../protocol/schema.ts'
@@ -35,7 +36,7 @@ export type GatewayDeps = {
   now: () => number
   logger: Logger
   /** The highest price among the nodes a request for `model` may go to now (network.ts `marketPriceCeiling`). */
-  priceCeiling: (query: { model: string; now: number }) => Price | undefined
+  priceCeiling: (query: { model: string; now: number; features?: readonly ModelFeature[] | undefined }) => Price | undefined
   /** max_tokens set on requests without one from keys with a budget, so their worst case is bounded. */
   defaultMaxTokens: number
   /** Deepest nesting of arrays and objects a request body may have. */
@@ -92,9 +93,13 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
       if (!served.some((d) => digestMatches(d, ref.digest!))) throw errors.weightsNotServed(ref.id, ref.digest, served)
     }
     if (!deps.network) throw errors.upstream('This coordinator runs without a gateway identity; the gateway is disabled.', 503, 'gateway_disabled')
-    const busy = () => market.busy({ model: ref.id }, now())
+    // Tools, images, a schema, ...: only nodes whose model announces them count, and none at all is a 400 naming the field.
+    const features = requiredFeatures(req)
+    const shortfall = market.featureShortfall({ model: ref.id, digest: ref.digest, features }, now())
+    if (shortfall) throw errors.unsupportedFeature(shortfall)
+    const busy = () => market.busy({ model: ref.id, features }, now())
     // No candidate now: every node is full (busy, retry) or none takes the request (price limit).
-    const ceiling = deps.priceCeiling({ model: ref.id, now: now() })
+    const ceiling = deps.priceCeiling({ model: ref.id, now: now(), features })
     if (!ceiling) {
       const full = busy()
       throw full ? errors.busy(req.model, full) : errors.noCapacity(req.model)

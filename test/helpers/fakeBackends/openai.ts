@@ -20,7 +20,11 @@
 //   vllm:     GET /health -> 200 empty; GET /version -> {"version":"0.8.5"}
 //   sglang:   GET /health -> 200 empty; GET /get_model_info -> {"model_path","tokenizer_path","is_generation":true}
 //   max:      GET /v1/health -> 200 {}
-//   llamacpp: GET /health -> 200 {"status":"ok"}
+//   llamacpp: GET /health -> 200 {"status":"ok"}; GET /props -> as llama-server b1-80fb11a answers it (node/backends/llamacppProps.ts):
+//             {"default_generation_settings":{"params":{..},"n_ctx":8192},"total_slots":1,"model_alias","model_path":"/models/<m>.gguf",
+//              "modalities":{"vision","video":false,"audio":false},"chat_template":"..","chat_template_caps":{"supports_tools",
+//              "supports_tool_calls","supports_parallel_tool_calls","supports_reasoning_effort",..},"build_info","is_sleeping":false}
+//             with `template` (default: a ChatML template that renders no tools, as the tiny test models have)
 // Faults (options.faults or setFaults):
 //   loading503: N  first N chat requests -> 503 + Retry-After: 1; body: llamacpp {"error":{"code":503,"message":"Loading model","type":"unavailable_error"}},
 //                  others {"object":"error","message":"The model is still loading","type":"ServiceUnavailableError","param":null,"code":503}
@@ -38,7 +42,9 @@ import { createPacer, defaultFakeReply, fakePromptTokens, hangUntilClosed, liste
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
 
 export type OpenAIFlavor = 'vllm' | 'sglang' | 'max' | 'llamacpp'
-export type StartFakeOpenAIOptions = FakeBackendOptions & { flavor: OpenAIFlavor }
+/** What a llama-server's chat template (and mmproj) can do, as /props reports it; default none of these. */
+export type FakeTemplate = { tools?: boolean | undefined; reasoningEffort?: boolean | undefined; vision?: boolean | undefined }
+export type StartFakeOpenAIOptions = FakeBackendOptions & { flavor: OpenAIFlavor; template?: FakeTemplate | undefined }
 
 const owners: Record<OpenAIFlavor, string> = { vllm: 'vllm', sglang: 'sglang', max: 'modular', llamacpp: 'llamacpp' }
 
@@ -77,6 +83,31 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
       ...(flavor === 'vllm' || flavor === 'sglang' ? { root: id, parent: null, max_model_len: 32768 } : {}),
       ...(flavor === 'llamacpp' ? { meta: { vocab_type: 2, n_vocab: 128256, n_ctx: 8192, n_ctx_train: 131072, n_embd: 4096, n_params: 8030261248, size: 4912898304 } } : {}),
     })),
+  })
+
+  const template = options.template ?? {}
+  const props = () => ({
+    default_generation_settings: { params: { temperature: 0.8, top_k: 40, top_p: 0.95, n_probs: 0, chat_format: 'Content-only', reasoning_format: 'none' }, n_ctx: 8192 },
+    total_slots: 1,
+    model_alias: models[0],
+    model_path: `/models/${models[0]}.gguf`,
+    modalities: { vision: template.vision === true, video: false, audio: false },
+    chat_template: "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}",
+    chat_template_caps: {
+      supports_object_arguments: template.tools === true,
+      supports_parallel_tool_calls: template.tools === true,
+      supports_preserve_reasoning: false,
+      supports_reasoning_effort: template.reasoningEffort === true,
+      supports_string_content: true,
+      supports_system_role: true,
+      supports_tool_calls: template.tools === true,
+      supports_tools: template.tools === true,
+      supports_typed_content: false,
+    },
+    bos_token: '<|endoftext|>',
+    eos_token: '<|im_end|>',
+    build_info: 'b1-80fb11a',
+    is_sleeping: false,
   })
 
   const chat = async (req: IncomingMessage, res: ServerResponse) => {
@@ -173,6 +204,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     if (flavor === 'sglang' && route === 'GET /get_model_info') return sendJson(res, 200, { model_path: models[0], tokenizer_path: models[0], is_generation: true })
     if (flavor === 'max' && route === 'GET /v1/health') return health(res, {})
     if (flavor === 'llamacpp' && route === 'GET /health') return health(res, { status: 'ok' })
+    if (flavor === 'llamacpp' && route === 'GET /props') return sendJson(res, 200, props())
     sendJson(res, 404, { detail: 'Not Found' })
   })
   const { url, close } = await listenFake(server, pacer)
