@@ -58,6 +58,11 @@ export type InfernetClientParameters = {
   resume?: boolean | undefined
   /** Most nodes tried for one request (default 4). */
   maxAttempts?: number | undefined
+  /**
+   * Auditors (hex pubkeys) whose audit verdicts this client counts (nips/reputation.md): a node failing their audits
+   * on a model gets no job for it. Default none. A coordinator's own auditor is its signing key.
+   */
+  trustedAuditors?: readonly string[] | undefined
   /** Signs payment vouchers; without it no receipts are sent (see client/receipts.ts). */
   receipts?: ReceiptIssuer | undefined
   /** Each node's answer to a receipt sent over its direct channel (the SDK sends a refused one again when the node could not check it). */
@@ -107,7 +112,7 @@ export class InfernetClient {
     this.#logger = logger.child('[client]')
     this.#clock = clock
     this.pool = createRelayPool({ urls: relays, WebSocket: ws, logger: this.#logger.child('[relays]') })
-    this.#market = new Market({ pool: this.pool, clock, verifier: () => this.#verifier })
+    this.#market = new Market({ pool: this.pool, clock, verifier: () => this.#verifier, trustedAuditors: params.trustedAuditors })
     this.#channels = new DirectChannels({ WebSocket: this.pool.WebSocketImpl, logger: this.#logger.child('[direct]'), signer, onReceiptAck: (ack) => this.#receiptAcked(ack) })
     this.#onReceiptAck = params.onReceiptAck
     this.#receiptRetryMs = params.receiptRetryMs ?? 1000

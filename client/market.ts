@@ -2,7 +2,8 @@
 // plus one subscription; every event is validated before it counts. Whether a node is live and can take a job is
 // the core's rule (src/routing/liveness.ts, nips/routing.md), the same one every coordinator applies.
 import { npubEncode } from 'nostr-tools/nip19'
-import type { RelayPool, Subscription } from '../src/net/relayPool.ts'
+import type { Filter, RelayPool, Subscription } from '../src/net/relayPool.ts'
+import { parseAuditVerdict, type AuditVerdict } from '../src/protocol/auditVerdict.ts'
 import { parseCapability, modelPrice, type Capability } from '../src/protocol/capability.ts'
 import type { NostrEvent } from '../src/protocol/event.ts'
 import { parseHeartbeat, type Heartbeat } from '../src/protocol/heartbeat.ts'
@@ -10,6 +11,7 @@ import type { EventVerifier } from '../src/protocol/verify.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import type { Price } from '../src/protocol/schema.ts'
 import { isAvailable } from '../src/routing/liveness.ts'
+import { failedModels, reputationWindowSeconds } from '../src/routing/reputation.ts'
 import type { StatsSummary } from '../src/routing/stats.ts'
 
 export type MarketNode = {
@@ -32,6 +34,8 @@ export type MarketNode = {
   capabilityEvent: NostrEvent
   heartbeat: Heartbeat | undefined
   heartbeatEvent: NostrEvent | undefined
+  /** Models the node fails its audits on, by the auditors this client trusts (nips/reputation.md); absent when none. */
+  auditFailed?: ReadonlySet<string> | undefined
   /** What a coordinator measured about the node (GET /api/v1/nodes); absent when discovered from relays only. */
   stats?: StatsSummary | undefined
   /** Coordinator's score, when the node came from one. */
@@ -95,6 +99,8 @@ export type MarketParameters = {
   clock: () => number
   /** The client's event verifier, asked per event: the client swaps in libsecp256k1 once it has loaded. */
   verifier?: (() => EventVerifier) | undefined
+  /** Auditors whose verdicts (kind 3835) this client counts: a node failing their audits on a model is no candidate for it. */
+  trustedAuditors?: readonly string[] | undefined
 }
 
 /** Live market fed by one relay subscription to every capability and heartbeat. */
@@ -105,11 +111,15 @@ export class Market {
   readonly #pool: RelayPool
   readonly #clock: () => number
   readonly #verifier: (() => EventVerifier) | undefined
+  readonly #trusted: ReadonlySet<string>
+  /** Trusted verdicts by node (id-keyed: relays send the same event more than once). */
+  readonly #verdicts = new Map<string, Map<string, AuditVerdict>>()
 
-  constructor({ pool, clock, verifier }: MarketParameters) {
+  constructor({ pool, clock, verifier, trustedAuditors = [] }: MarketParameters) {
     this.#pool = pool
     this.#clock = clock
     this.#verifier = verifier
+    this.#trusted = new Set(trustedAuditors)
   }
 
   #now(): number {
@@ -137,6 +147,15 @@ export class Market {
       this.entries.set(event.pubkey, entry)
       return true
     }
+    if (event.kind === kinds.AuditVerdict && this.#trusted.has(event.pubkey)) {
+      const parsed = parseAuditVerdict(event, { now, verify: this.#verifier?.() })
+      if (!parsed.ok) return false
+      const list = this.#verdicts.get(parsed.data.node) ?? new Map<string, AuditVerdict>()
+      if (list.has(event.id)) return false
+      list.set(event.id, parsed.data)
+      this.#verdicts.set(parsed.data.node, list)
+      return true
+    }
     return false
   }
 
@@ -153,7 +172,9 @@ export class Market {
           resolve()
         }
       }
-      this.#sub = this.#pool.subscribe([{ kinds: [kinds.Capability, kinds.Heartbeat] }], {
+      const since = this.#now() - reputationWindowSeconds
+      const verdicts: Filter[] = this.#trusted.size ? [{ kinds: [kinds.AuditVerdict], authors: [...this.#trusted], since }] : []
+      this.#sub = this.#pool.subscribe([{ kinds: [kinds.Capability, kinds.Heartbeat] }, ...verdicts], {
         onEvent: (event) => void this.apply(event),
         onEose: done,
         onClosed: done,
@@ -175,6 +196,8 @@ export class Market {
       if (!entry.capability) continue
       if (entry.capability.data.expiresAt <= now) continue
       const node = toMarketNode(entry as NodeEntry & { capability: NonNullable<NodeEntry['capability']> }, now, model)
+      const verdicts = this.#verdicts.get(node.pubkey)
+      if (verdicts) node.auditFailed = failedModels([...verdicts.values()], this.#trusted)
       if (model !== undefined && !node.models.includes(model)) continue
       if (liveOnly && !node.live) continue
       out.push(node)

@@ -35,7 +35,7 @@ export type RankCandidatesParameters = {
 type View = RoutingNode & { market: MarketNode }
 
 function viewOf(node: MarketNode, history: ReadonlyMap<string, NodeRecord> | undefined): View {
-  return { pubkey: node.pubkey, capability: node.capability, heartbeat: node.heartbeat, stats: pooledStats(node.stats, history?.get(node.pubkey)), inflight: 0, market: node }
+  return { pubkey: node.pubkey, capability: node.capability, heartbeat: node.heartbeat, stats: pooledStats(node.stats, history?.get(node.pubkey)), inflight: 0, auditFailed: node.auditFailed, market: node }
 }
 
 function queryOf({ model, digest, maxPrice, bad, features }: Omit<RankCandidatesParameters, 'nodes' | 'now' | 'policy'>, policy?: RoutingPolicy): RouteQuery {

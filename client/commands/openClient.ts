@@ -42,6 +42,7 @@ export function openClient(argv: Common, { pay = false }: { pay?: boolean } = {}
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     routing: parseRouting(config.routing),
     acceptTimeoutMs: config.acceptTimeoutMs,
+    trustedAuditors: config.trustedAuditors,
     receipts: payments?.receipts,
     logger,
   })

@@ -4,6 +4,7 @@
 // the clock), not by when it was indexed, so a coordinator rebuilt from relays charts the same history.
 import type { NostrEvent } from '../protocol/event.ts'
 import type { CoordinatorDb, JobRow } from './db.ts'
+import { failedModels } from '../routing/reputation.ts'
 import { auditResult, withAudit } from './audits.ts'
 import type { IndexedItem } from './indexedEvent.ts'
 import { isNewer, type MarketIndex } from './marketIndex.ts'
@@ -70,7 +71,8 @@ export function applyIndexed(item: IndexedItem, ctx: ApplyContext): void {
       const after = withAudit(before, auditResult(item.event.id, item.data, market.trustedAuditors))
       if (after.length === before.length && after.every((a, i) => a === before[i])) return ctx.stale()
       market.audits.set(node, after)
-      market.generation++
+      // Routing leaves the node out for the models it fails on (nips/reputation.md), from trusted verdicts only.
+      market.setAuditFailures(node, failedModels(after.map((a) => ({ ...a, pass: a.verdict === 'pass', createdAt: a.at })), market.trustedAuditors))
       ctx.count('verdict')
       return
     }

@@ -73,6 +73,7 @@ export class MarketIndex {
   readonly audits = new Map<string, AuditResult[]>()
   /** Auditors whose verdicts count here (nips/reputation.md); the others are shown, marked untrusted. */
   trustedAuditors: ReadonlySet<string> = new Set()
+  readonly auditFailures = new Map<string, ReadonlySet<string>>()
   /** Heartbeats whose capability has not arrived yet. */
   readonly orphanHeartbeats = new Map<string, { heartbeat: Heartbeat; event: NostrEvent }>()
   /** Routing index per (policy, model): the model's nodes presorted by score, kept in order as nodes change. */
@@ -108,6 +109,16 @@ export class MarketIndex {
   }
 
   /** Touch by pubkey (stats may belong to a node without a capability yet). */
+  /** Models a node fails its audits on; kept for a node whose capability has not arrived yet too. */
+  setAuditFailures(pubkey: string, models: ReadonlySet<string>): void {
+    this.auditFailures.set(pubkey, models)
+    const node = this.nodes.get(pubkey)
+    if (node) {
+      node.auditFailed = models
+      this.touch(node)
+    } else this.generation++
+  }
+
   touchPubkey(pubkey: string): void {
     const node = this.nodes.get(pubkey)
     if (node) this.touch(node)
@@ -144,6 +155,7 @@ export class MarketIndex {
       offers: new Map(),
       stats: this.statsFor(capability.pubkey),
       inflight: 0,
+      auditFailed: this.auditFailures.get(capability.pubkey),
       version: 0,
     }
     node.capability = capability

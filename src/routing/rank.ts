@@ -46,6 +46,7 @@ export function isEligible(node: RoutingNode, query: RouteQuery, now: number): b
   if (q.pin !== undefined && node.pubkey !== q.pin) return false
   if (q.onlyRegion !== undefined && node.capability.region?.toLowerCase() !== q.onlyRegion) return false
   if (!isLive(node, now, q.model)) return false
+  if (node.auditFailed?.has(q.model)) return false
   const entry = q.digest !== undefined || q.features?.length ? node.capability.models.find((m) => m.id === q.model) : undefined
   if (q.digest !== undefined && !digestMatches(entry?.digest, q.digest)) return false
   if (q.features?.length && missingFeatures(entry, q.features).length > 0) return false

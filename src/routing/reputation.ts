@@ -63,6 +63,18 @@ export function auditsFail(newestFirst: readonly { pass: boolean }[]): boolean {
   return fails >= Math.max(1, Math.ceil(failShare * last.length))
 }
 
+/**
+ * The models a node fails its audits on, from verdicts about it (any order) and the auditors the reader trusts: the
+ * rule of computeReputation for one node, for a router that keeps verdicts as they come.
+ */
+export function failedModels(verdicts: readonly { auditor: string; model: string; pass: boolean; createdAt: number }[], trusted: ReadonlySet<string>): Set<string> {
+  const byModel = new Map<string, { pass: boolean; createdAt: number }[]>()
+  for (const v of verdicts) if (trusted.has(v.auditor)) byModel.set(v.model, [...(byModel.get(v.model) ?? []), v])
+  const failed = new Set<string>()
+  for (const [model, list] of byModel) if (auditsFail([...list].sort((a, b) => b.createdAt - a.createdAt))) failed.add(model)
+  return failed
+}
+
 function entry(map: Map<string, NodeReputation>, node: string): NodeReputation {
   let r = map.get(node)
   if (!r) {

@@ -18,6 +18,11 @@ export type RoutingNode = NodeState & {
   stats: NodeStats
   /** Jobs this router sent to the node since its last heartbeat (0 for a client). */
   inflight: number
+  /**
+   * Models this node fails its audits on, by the reader's trusted auditors (src/routing/reputation.ts
+   * `auditsFail`): it is no candidate for them.
+   */
+  auditFailed?: ReadonlySet<string> | undefined
 }
 
 export type RouteQuery = {

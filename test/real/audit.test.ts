@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { execFile } from 'node:child_process'
 import { npubEncode } from 'nostr-tools/nip19'
+import OpenAI from 'openai'
 import WebSocket from 'ws'
 import { runAudit } from '../../client/audit/runAudit.ts'
 import { engineRunner, nodeRunner } from '../../client/audit/runners.ts'
@@ -20,6 +21,7 @@ import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { buildAuditVerdict, parseAuditVerdict } from '../../src/protocol/auditVerdict.ts'
 import { createLocalSigner } from '../../src/signer.ts'
 import { generateSecretKey } from 'nostr-tools/pure'
+import { createTestClient } from '../helpers/client.ts'
 import { startCoordinator, type TestCoordinator } from '../helpers/coordinator.ts'
 import { engine, engineMissingHint, startLlamaServer, tempModelDir, type LlamaServer } from '../helpers/engine/llamaServer.ts'
 import { tinyModels, writeTinyModel } from '../helpers/engine/tinyModel.ts'
@@ -53,6 +55,7 @@ describe('real engine: audits catch a substituted model and a changed temperatur
   let nodes: TestNode[] = []
   let coord: TestCoordinator
   let digestA = ''
+  const auditor = createLocalSigner(generateSecretKey())
 
   before(async () => {
     const a = writeTinyModel(join(dir.path, 'tiny-a.gguf'), tinyModels.a)
@@ -67,7 +70,7 @@ describe('real engine: audits catch a substituted model and a changed temperatur
       startNode({ relays: [relay.url], backend: claimingDigest(substituted.url, digestA), config: { name: 'substituted' } }),
       startNode({ relays: [relay.url], backend: hotBackend(hot.url), config: { name: 'hot' } }),
     ])
-    coord = await startCoordinator({ relays: [relay.url] })
+    coord = await startCoordinator({ relays: [relay.url], config: { trustedAuditors: [auditor.pubkey] } })
     await waitFor(() => coord.coordinator.market.models(Math.floor(Date.now() / 1000)).find((m) => m.id === 'tiny-a')?.nodes === 3, 'three nodes announce tiny-a')
   })
   after(async () => {
@@ -79,7 +82,6 @@ describe('real engine: audits catch a substituted model and a changed temperatur
   })
 
   it('honest passes, substituted and hot fail; the verdicts are signed, published and indexed', async (t) => {
-    const auditor = createLocalSigner(generateSecretKey())
     const reference = engineRunner({ url: engines[3]!.url })
     const publisher = await connect(relay.url)
     const outcomes: Record<string, { pass: boolean; score: number }> = {}
@@ -114,6 +116,23 @@ describe('real engine: audits catch a substituted model and a changed temperatur
       return all.every((list) => list.length === 1) && all
     }, 'the coordinator indexed the three verdicts')
     assert.deepEqual(verdicts.map((list) => list[0]!.verdict), ['pass', 'fail', 'fail'])
+
+    // Routed around, by the coordinator's gateway and by an SDK that trusts the auditor alike: every greedy answer is
+    // the honest weights' (the cheaters' differ from the first tokens, as their scores say).
+    const ask = { model: 'tiny-a', messages: [{ role: 'user' as const, content: 'Which node answers?' }], params: { temperature: 0, max_tokens: 12, seed: 1 } }
+    const expected = (await reference({ ...ask })).text
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${coord.url}/v1`, maxRetries: 0 })
+    for (let i = 0; i < 6; i++) {
+      const res = await openai.chat.completions.create({ model: 'tiny-a', messages: ask.messages, temperature: 0, max_tokens: 12, seed: 1 })
+      assert.equal(res.choices[0]!.message.content, expected, `gateway request ${i} reached a node that failed its audit`)
+    }
+    const client = createTestClient({ relays: [relay.url], name: 'trusts-the-auditor', trustedAuditors: [auditor.pubkey] })
+    try {
+      await waitFor(async () => (await client.nodes({ model: 'tiny-a' })).filter((n) => n.auditFailed?.has('tiny-a')).length === 2, 'the SDK read the two failing verdicts')
+      for (let i = 0; i < 6; i++) assert.equal((await client.complete(ask)).node, nodes[0]!.pubkey, `SDK job ${i} went to a node that failed its audit`)
+    } finally {
+      await client.close()
+    }
   })
 
   it('infernet audit, as a user runs it: the substituted node fails, the honest one passes; bad flags are one line', async () => {
