@@ -7,6 +7,11 @@
 // Model identity: the node hashes the weights file when it is on this host. One model: GET /props names it
 // (model_path). With --models-dir each listed model carries the command line of its instance (status.args,
 // `--model <path>`) whether it runs or not, so no model is loaded just to be named.
+// Structured output (measured on the build test/helpers/engine builds, issue 17): a named tool_choice is ignored
+// (auto instead), so the named tool is sent alone with tool_choice "required", which is what it means; a bare
+// json_object response format is not constrained while json_schema {type: object} is, so the one becomes the other;
+// tools with a stream and logprobs answer 400, so that combination is refused here, naming the fields.
+import { BackendError } from '../errors/backend.ts'
 import { createFileDigest, type FileDigest } from './fileDigest.ts'
 import { createOpenAICompatibleBackend } from './openaiCompatible.ts'
 import type { Backend, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
@@ -21,6 +26,23 @@ async function modelPath(info: ModelInfo, listed: ListedModel, get: (path: strin
   return typeof props?.model_path === 'string' && props.model_path !== 'none' ? props.model_path : undefined
 }
 
+/** Pure: an OpenAI body in llama-server's dialect (see the header). */
+export function toLlamacppBody(body: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...body }
+  const choice = out.tool_choice as { type?: string; function?: { name?: string } } | string | undefined
+  if (typeof choice === 'object' && choice?.function?.name) {
+    const name = choice.function.name
+    out.tools = ((out.tools as { function?: { name?: string } }[] | undefined) ?? []).filter((t) => t.function?.name === name)
+    out.tool_choice = 'required'
+  }
+  const format = out.response_format as { type?: string } | undefined
+  if (format?.type === 'json_object') out.response_format = { type: 'json_schema', json_schema: { name: 'json_object', schema: { type: 'object' } } }
+  if ((out.tools as unknown[] | undefined)?.length && out.logprobs) {
+    throw new BackendError({ reason: 'bad-request', backend: 'llamacpp', details: 'llama-server cannot stream logprobs with tools: send one or the other' })
+  }
+  return out
+}
+
 export function createLlamacppBackend(parameters: HttpBackendParameters & { fileDigest?: FileDigest | undefined } = {}): Backend {
   const fileDigest = parameters.fileDigest ?? createFileDigest()
   return createOpenAICompatibleBackend({
@@ -29,6 +51,7 @@ export function createLlamacppBackend(parameters: HttpBackendParameters & { file
     defaultBaseUrl: 'http://127.0.0.1:8080',
     healthPath: '/health',
     continueFinalFields: { continue_final_message: true, add_generation_prompt: false },
+    adaptBody: toLlamacppBody,
     describeModels: (models, get, options) =>
       Promise.all(
         models.map(async ({ info, listed }) => {
