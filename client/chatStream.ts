@@ -1,15 +1,9 @@
 // A chat as the caller reads it: an async iterable of deltas plus the final result, cancellable. The job itself
 // runs in `run`, which gets the delta sink and an abort signal tied to cancel(), to leaving the loop early and
 // to the caller's own signal.
-import type { ChatResult } from './actions/chat.ts'
-import type { TokenLogprob, ToolCallFragment } from '../src/protocol/streamDelta.ts'
+import type { ChatDelta, ChatResult } from './actions/chat.ts'
 
-/**
- * One piece of output. `text` is always there (empty when the piece is something else); a v2 job adds the model's
- * reasoning, tool-call fragments (OpenAI's streaming shape: index, then id and name first, argument pieces after)
- * and logprobs.
- */
-export type ChatDelta = { type: 'delta'; text: string; reasoning?: string | undefined; toolCalls?: ToolCallFragment[] | undefined; logprobs?: TokenLogprob[] | undefined }
+export type { ChatDelta }
 export type ChatStream = AsyncIterable<ChatDelta> & { result: Promise<ChatResult>; cancel(): void }
 
 /** A push queue read by one async iterator; ends with a value or an error. */

@@ -9,8 +9,7 @@ import type { RelayPool } from '../../src/net/relayPool.ts'
 import type { GenerationParams } from '../../src/protocol/generationParams.ts'
 import { payloadVersionFor, type ChatMessage, type UnsentJobPayload } from '../../src/protocol/jobRequest.ts'
 import type { ToolCall } from '../../src/protocol/chatMessage.ts'
-import { assembleOutput, type StructuredDelta, type TokenLogprob } from '../../src/protocol/streamDelta.ts'
-import type { ChatDelta } from '../chatStream.ts'
+import { assembleOutput, type StructuredDelta, type TokenLogprob, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
 import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
@@ -56,6 +55,12 @@ export type ChatParameters = {
   budget?: bigint | undefined
 }
 
+/**
+ * One piece of output. `text` is always there (empty when the piece is something else); a v2 job adds the model's
+ * reasoning, tool-call fragments (OpenAI's streaming shape: index, then id and name first, argument pieces after)
+ * and logprobs.
+ */
+export type ChatDelta = { type: 'delta'; text: string; reasoning?: string | undefined; toolCalls?: ToolCallFragment[] | undefined; logprobs?: TokenLogprob[] | undefined }
 export type ChatJob = {
   id: string
   node: string
@@ -110,6 +115,8 @@ export type ChatConfig = {
   maxAttempts: number
   budget: bigint | undefined
   maxPrice: Price | undefined
+  /** Whether a node that failed verification is excluded for the session or only for that request (client.ts). */
+  excludeFailedNodes: 'session' | 'request'
 }
 
 /** What the chat action needs from the SDK: its identity, transports, candidate source and session state. */
@@ -270,7 +277,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       verifier: client.verifier,
     })
     if (!verified.ok) {
-      session.bad.add(node.pubkey)
+      if (config.excludeFailedNodes === 'session') session.bad.add(node.pubkey)
       recordOutcome(session, node.pubkey, false)
       logger.warn('result failed verification; node not paid and excluded', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), reason: verified.reason })
       // Said in public before the caller hears of it, so reputation sees every refusal (nips/result-rejection.md).
