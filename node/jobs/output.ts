@@ -54,7 +54,7 @@ export class JobOutput {
   readonly #sinks = new Map<JobSink, SinkState>()
   /** Everything the backend produced so far, merged into one delta. */
   #all: StructuredDelta = {}
-  /** What went to the direct listeners so far (the replay a late listener gets). */
+  /** Everything but #pending: what a listener that joins now is sent first (the replay). */
   #sent: StructuredDelta = {}
   /** The tail of #all not yet sent to the direct listeners. */
   #pending: StructuredDelta = {}
@@ -146,7 +146,7 @@ export class JobOutput {
         if (this.#ctx.flushMs > 0) setTimeout(() => this.flushDirect(), this.#ctx.flushMs)
         else setImmediate(() => this.flushDirect())
       }
-    }
+    } else this.#sent = mergeDeltas(this.#sent, delta)
     return first
   }
 
