@@ -1,19 +1,19 @@
 // A chat as the caller reads it: an async iterable of deltas plus the final result, cancellable. The job itself
 // runs in `run`, which gets the delta sink and an abort signal tied to cancel(), to leaving the loop early and
 // to the caller's own signal.
-import type { ChatResult } from './actions/chat.ts'
+import type { ChatDelta, ChatResult } from './actions/chat.ts'
 
-export type ChatDelta = { type: 'delta'; text: string }
+export type { ChatDelta }
 export type ChatStream = AsyncIterable<ChatDelta> & { result: Promise<ChatResult>; cancel(): void }
 
 /** A push queue read by one async iterator; ends with a value or an error. */
 class DeltaQueue {
-  #items: string[] = []
+  #items: ChatDelta[] = []
   #waiter: (() => void) | undefined
   #done = false
   #error: unknown
-  push(text: string): void {
-    this.#items.push(text)
+  push(delta: ChatDelta): void {
+    this.#items.push(delta)
     this.#wake()
   }
   end(error?: unknown): void {
@@ -29,7 +29,7 @@ class DeltaQueue {
   async next(): Promise<IteratorResult<ChatDelta>> {
     for (;;) {
       const item = this.#items.shift()
-      if (item !== undefined) return { done: false, value: { type: 'delta', text: item } }
+      if (item !== undefined) return { done: false, value: item }
       if (this.#done) {
         if (this.#error !== undefined) throw this.#error
         return { done: true, value: undefined }
@@ -40,7 +40,7 @@ class DeltaQueue {
 }
 
 export type CreateChatStreamParameters = {
-  run: (onDelta: (text: string) => void, signal: AbortSignal) => Promise<ChatResult>
+  run: (onDelta: (delta: ChatDelta) => void, signal: AbortSignal) => Promise<ChatResult>
   /** The caller's signal: aborting it cancels the job. */
   signal?: AbortSignal | undefined
   /** Called once with the job's controller before it runs, and its disposer after it settles. */
@@ -56,7 +56,7 @@ export function createChatStream({ run, signal, track }: CreateChatStreamParamet
     if (signal.aborted) controller.abort()
     else signal.addEventListener('abort', onCallerAbort, { once: true })
   }
-  const result = run((text) => queue.push(text), controller.signal).then(
+  const result = run((delta) => queue.push(delta), controller.signal).then(
     (r) => {
       queue.end()
       return r

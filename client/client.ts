@@ -63,6 +63,14 @@ export type InfernetClientParameters = {
    * on a model gets no job for it. Default none. A coordinator's own auditor is its signing key.
    */
   trustedAuditors?: readonly string[] | undefined
+  /**
+   * How long a node whose result failed verification stays excluded: 'session' (default) for the rest of this
+   * client's session; 'request' only for the request it failed (the request then ends with the error). A gateway
+   * is one client for many callers, and its one session must not let one caller's request take a node out of
+   * routing for everyone: it uses 'request', and the signed rejection every refusal publishes is what the
+   * coordinator's reputation counts against the node, for all clients at once (nips/result-rejection.md).
+   */
+  excludeFailedNodes?: 'session' | 'request' | undefined
   /** Signs payment vouchers; without it no receipts are sent (see client/receipts.ts). */
   receipts?: ReceiptIssuer | undefined
   /** Each node's answer to a receipt sent over its direct channel (the SDK sends a refused one again when the node could not check it). */
@@ -126,6 +134,7 @@ export class InfernetClient {
       maxAttempts: params.maxAttempts ?? 4,
       budget: params.budget,
       maxPrice: params.maxPrice,
+      excludeFailedNodes: params.excludeFailedNodes ?? 'session',
     }
     this.#coordinator = params.coordinator
     this.#nodeSource = params.nodeSource

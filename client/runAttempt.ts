@@ -8,12 +8,13 @@ import type { Logger } from '../src/log.ts'
 import { buildAuthEvent } from '../src/protocol/auth.ts'
 import type { NostrEvent, ValidateOptions, ValidationResult } from '../src/protocol/event.ts'
 import { buildJobCancel } from '../src/protocol/jobCancel.ts'
-import { buildJobRequest, type JobPayload } from '../src/protocol/jobRequest.ts'
+import { buildJobRequest, type JobPayload, type UnsentJobPayload } from '../src/protocol/jobRequest.ts'
 import { decryptJobResult, type JobResultContent } from '../src/protocol/jobResult.ts'
 import { parseJobStatus } from '../src/protocol/jobStatus.ts'
 import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import { deltaDecrypter, parseStreamChunk } from '../src/protocol/streamChunk.ts'
+import { assembleOutput, completingDelta, decodeDelta, fromOutputJson, mergeDeltas, type StructuredDelta } from '../src/protocol/streamDelta.ts'
 import type { NodeFrame } from '../src/protocol/frames.ts'
 import type { EventVerifier } from '../src/protocol/verify.ts'
 import type { Signer } from '../src/signer.ts'
@@ -23,8 +24,8 @@ import type { MarketNode } from './market.ts'
 export type AttemptPhase = 'before-first-token' | 'mid-stream'
 
 export type AttemptOutcome =
-  | { ok: true; job: string; transport: 'direct' | 'relay'; text: string; resultEvent: NostrEvent; resultContent: ValidationResult<JobResultContent> }
-  | { ok: false; job: string; transport: 'direct' | 'relay'; text: string; phase: AttemptPhase; reason: string; code?: string | undefined; cancelled?: boolean | undefined }
+  | { ok: true; job: string; transport: 'direct' | 'relay'; text: string; output: StructuredDelta; resultEvent: NostrEvent; resultContent: ValidationResult<JobResultContent> }
+  | { ok: false; job: string; transport: 'direct' | 'relay'; text: string; output: StructuredDelta; phase: AttemptPhase; reason: string; code?: string | undefined; cancelled?: boolean | undefined }
 
 export type RunAttemptParameters = {
   signer: Signer
@@ -33,14 +34,15 @@ export type RunAttemptParameters = {
   /** The client's id and signature checks (relay events are checked as they arrive, then parsed). */
   verifier: EventVerifier
   node: MarketNode
-  payload: Omit<JobPayload, 'transport'>
+  payload: UnsentJobPayload
   acceptTimeoutMs: number
   firstTokenTimeoutMs: number
   stallTimeoutMs: number
   /** Unix seconds for created_at. */
   now: number
   logger: Logger
-  onDelta(text: string): void
+  /** Each piece of output in order: bare text for a v1 job, the structured delta of a v2 one. */
+  onDelta(delta: StructuredDelta): void
   /** Called once the job event is built, before it is sent (lets the caller cancel by job id). */
   onJob?: ((job: string) => void) | undefined
   signal?: AbortSignal | undefined
@@ -48,13 +50,13 @@ export type RunAttemptParameters = {
 
 type Sink = {
   accepted(): void
-  chunk(seq: number, text: string): void
+  chunk(seq: number, delta: StructuredDelta): void
   result(event: NostrEvent): void | Promise<void>
   error(code: string | undefined, message: string): void
 }
 
-/** Decrypts one streamed chunk: synchronously with the signer's fast path, else by a promise. */
-type OpenDelta = (payload: string) => string | Promise<string>
+/** Decrypts and reads one streamed chunk: synchronously with the signer's fast path, else by a promise. */
+type OpenDelta = (payload: string) => StructuredDelta | Promise<StructuredDelta>
 
 export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcome> {
   const { signer, node, logger } = p
@@ -69,21 +71,34 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
     }
   }
   const transport = conn ? 'direct' : 'relay'
-  const event = await buildJobRequest(signer, { node: node.pubkey, payload: { ...p.payload, transport }, now: p.now })
+  const event = await buildJobRequest(signer, { node: node.pubkey, payload: { ...p.payload, transport } as JobPayload, now: p.now })
   const job = event.id
   p.onJob?.(job)
   const log = logger.child(`[job ${job.slice(0, 12)}]`)
-  const open = deltaDecrypter(signer, node.pubkey)
+  const decrypt = deltaDecrypter(signer, node.pubkey)
+  const structured = p.payload.v === 2
+  // A v2 chunk's plaintext is a JSON delta; a v1 chunk's, the text itself (nips/stream.md, "Structured deltas").
+  const read = (plaintext: string): StructuredDelta => {
+    if (!structured) return { text: plaintext }
+    const d = decodeDelta(plaintext)
+    if (!d.ok) throw new Error(d.reason)
+    return d.delta
+  }
+  const open: OpenDelta = (payload) => {
+    const out = decrypt(payload)
+    return typeof out === 'string' ? read(out) : out.then(read)
+  }
 
   return new Promise<AttemptOutcome>((resolve) => {
     let text = ''
+    let output: StructuredDelta = {}
     let accepted = false
     let gotToken = false
     let settled = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const cleanups: (() => void)[] = []
     // Relay chunks may arrive out of order: buffer by seq and deliver in order.
-    const pending = new Map<number, string>()
+    const pending = new Map<number, StructuredDelta>()
     let nextSeq = 0
     // Frames and relay events are handled in arrival order, also when a signer decrypts asynchronously.
     const inOrder = serial((err) => fail(`cannot handle the node's output (${(err as Error).message})`))
@@ -102,14 +117,15 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
     const fail = (reason: string, code?: string, tellNode = false, cancelled = false) => {
       if (settled) return
       if (tellNode) sendCancel()
-      finish({ ok: false, job, transport, text, phase: gotToken ? 'mid-stream' : 'before-first-token', reason, code, cancelled })
+      finish({ ok: false, job, transport, text, output, phase: gotToken ? 'mid-stream' : 'before-first-token', reason, code, cancelled })
     }
-    const deliver = (delta: string) => {
-      if (!delta || settled) return
+    const deliver = (delta: StructuredDelta) => {
+      if (settled || (!delta.text && !delta.reasoning && !delta.tool_calls?.length && !delta.logprobs?.length)) return
       if (!gotToken) {
         gotToken = true
       }
-      text += delta
+      text += delta.text ?? ''
+      output = mergeDeltas(output, delta)
       arm(p.stallTimeoutMs, `no output for ${p.stallTimeoutMs} ms mid-stream`)
       p.onDelta(delta)
     }
@@ -149,10 +165,16 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
         const resultContent = await decryptJobResult(resultEvent, signer)
         if (transport === 'relay' && resultEvent.pubkey === node.pubkey) {
           // Chunks through relays can be lost; the relay-transport result carries the whole text.
-          const full = resultContent.ok ? resultContent.data.text : undefined
-          if (full !== undefined && full.startsWith(text) && full.length > text.length) deliver(full.slice(text.length))
+          if (structured) {
+            const full = resultContent.ok ? resultContent.data.structured : undefined
+            const rest = full ? completingDelta(assembleOutput([output]), fromOutputJson(full)) : undefined
+            if (rest) deliver(rest)
+          } else {
+            const full = resultContent.ok ? resultContent.data.text : undefined
+            if (full !== undefined && full.startsWith(text) && full.length > text.length) deliver({ text: full.slice(text.length) })
+          }
         }
-        finish({ ok: true, job, transport, text, resultEvent, resultContent })
+        finish({ ok: true, job, transport, text, output, resultEvent, resultContent })
       },
       error(code, message) {
         fail(`node error ${code ?? 'unknown'}: ${message}`, code, false, code === 'cancelled')
@@ -216,14 +238,14 @@ function serial(onError: (err: unknown) => void): (work: () => void | Promise<vo
 }
 
 /** Decrypts `payload` and hands the delta to `use`, or calls `fail`; a promise only when decryption is async. */
-function withDelta(open: OpenDelta, payload: string, use: (delta: string) => void, fail: () => void): void | Promise<void> {
-  let out: string | Promise<string>
+function withDelta(open: OpenDelta, payload: string, use: (delta: StructuredDelta) => void, fail: (err: unknown) => void): void | Promise<void> {
+  let out: StructuredDelta | Promise<StructuredDelta>
   try {
     out = open(payload)
-  } catch {
-    return fail()
+  } catch (err) {
+    return fail(err)
   }
-  return typeof out === 'string' ? use(out) : out.then(use, fail)
+  return out instanceof Promise ? out.then(use, fail) : use(out)
 }
 
 function handleFrame(frame: NodeFrame, sink: Sink, open: OpenDelta, log: Logger): void | Promise<void> {
@@ -235,7 +257,7 @@ function handleFrame(frame: NodeFrame, sink: Sink, open: OpenDelta, log: Logger)
         open,
         frame.c,
         (delta) => sink.chunk(frame.seq, delta),
-        () => sink.error('invalid', 'chunk cannot be decrypted with the node-client key'),
+        (err) => sink.error('invalid', err instanceof SyntaxError || !(err instanceof Error) || !/version 2 chunk/.test(err.message) ? 'chunk cannot be decrypted with the node-client key' : err.message),
       )
     case 'result':
       return sink.result(frame.event as NostrEvent)

@@ -9,7 +9,8 @@ import type { NostrEvent, ValidationResult } from '../src/protocol/event.ts'
 import { utf8Length } from '../src/protocol/event.ts'
 import type { GenerationParams } from '../src/protocol/generationParams.ts'
 import type { ChatMessage } from '../src/protocol/jobRequest.ts'
-import { outputHash, parseJobResult, type JobResult, type JobResultContent } from '../src/protocol/jobResult.ts'
+import { parseJobResult, resultOutputHash, type JobResult, type JobResultContent } from '../src/protocol/jobResult.ts'
+import { canonicalOutput, type StructuredOutput } from '../src/protocol/streamDelta.ts'
 import { amountDue } from '../src/protocol/price.ts'
 import type { RejectionCode } from '../src/protocol/resultRejection.ts'
 import type { Price } from '../src/protocol/schema.ts'
@@ -26,6 +27,8 @@ export type VerifyResultParameters = {
   model: string
   /** Text streamed for this job (this node's output only, without a resumed prefix). */
   text: string
+  /** A v2 job: its assembled structured output, which the hash and the usage bounds then cover. */
+  output?: StructuredOutput | undefined
   price: Price
   /** The messages this job sent (with the resumed prefix as the last assistant message, if any). */
   messages: readonly ChatMessage[]
@@ -42,6 +45,9 @@ export type VerifyResultReturnType =
   | { ok: true; result: JobResult; event: NostrEvent }
   | { ok: false; code: RejectionCode; reason: string; result?: JobResult | undefined; bound?: UsageBound | undefined }
 
+/** Bytes of the canonical form of an empty output: what a structured output's byte count leaves out. */
+const emptyCanonicalBytes = utf8Length(canonicalOutput({ text: '', reasoning: '', toolCalls: [] }))
+
 export function verifyResult(p: VerifyResultParameters): VerifyResultReturnType {
   const parsed = parseJobResult(p.event, { now: p.now, verify: p.verifier })
   if (!parsed.ok) return { ok: false, code: parsed.code === 'unsupported-version' ? 'unsupported-version' : 'bad-event', reason: `result event rejected (${parsed.reason})` }
@@ -52,12 +58,18 @@ export function verifyResult(p: VerifyResultParameters): VerifyResultReturnType 
   if (r.client !== p.client) return refuse('wrong-client', 'result is addressed to another client')
   if (r.model !== p.model) return refuse('wrong-model', `result names model "${r.model}", asked "${p.model}"`)
   if (!p.content.ok) return refuse('unreadable', `result content cannot be read (${p.content.reason})`)
-  if (p.content.data.output !== outputHash(p.text)) return refuse('output-mismatch', 'output hash does not match the streamed text')
-  const bytes = utf8Length(p.text)
+  // The hash covers what the job's version streams: text (v1), or the structured output (v2), which says so.
+  const structured = p.content.data.shape === 'structured'
+  if (structured !== (p.output !== undefined)) {
+    return refuse('unreadable', structured ? 'result is for a version 2 job, this job was version 1' : 'result is for a version 1 job, this job was version 2')
+  }
+  const output = p.output ?? p.text
+  if (p.content.data.output !== resultOutputHash(output)) return refuse('output-mismatch', p.output ? 'output hash does not match the streamed output (text, reasoning and tool calls)' : 'output hash does not match the streamed text')
+  const bytes = p.output ? utf8Length(canonicalOutput(p.output)) - emptyCanonicalBytes : utf8Length(p.text)
   const { promptTokens, completionTokens } = r.usage
   const bound = {
     promptTokens: maxPromptTokens({ model: p.model, messages: p.messages, params: p.params }),
-    completionTokens: maxCompletionTokens({ model: p.model, output: p.text, stop: p.params?.stop }),
+    completionTokens: maxCompletionTokens({ model: p.model, output, stop: p.params?.stop }),
   }
   if (completionTokens > bound.completionTokens) {
     return refuse('completion-overcharge', `usage claims ${completionTokens} completion tokens for ${bytes} bytes of output (at most ${bound.completionTokens} for ${p.model})`, bound)

@@ -8,7 +8,9 @@ import { parseModelRef } from '../../src/protocol/modelDigest.ts'
 import type { Logger } from '../../src/log.ts'
 import type { RelayPool } from '../../src/net/relayPool.ts'
 import type { GenerationParams } from '../../src/protocol/generationParams.ts'
-import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
+import { payloadVersionFor, type ChatMessage, type UnsentJobPayload } from '../../src/protocol/jobRequest.ts'
+import type { ToolCall } from '../../src/protocol/chatMessage.ts'
+import { assembleOutput, type StructuredDelta, type TokenLogprob, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
 import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
@@ -55,6 +57,12 @@ export type ChatParameters = {
   budget?: bigint | undefined
 }
 
+/**
+ * One piece of output. `text` is always there (empty when the piece is something else); a v2 job adds the model's
+ * reasoning, tool-call fragments (OpenAI's streaming shape: index, then id and name first, argument pieces after)
+ * and logprobs.
+ */
+export type ChatDelta = { type: 'delta'; text: string; reasoning?: string | undefined; toolCalls?: ToolCallFragment[] | undefined; logprobs?: TokenLogprob[] | undefined }
 export type ChatJob = {
   id: string
   node: string
@@ -66,11 +74,18 @@ export type ChatJob = {
 
 export type ChatResult = {
   text: string
+  /** The calls the model made (a v2 job), assembled from the streamed fragments; empty otherwise. */
+  toolCalls: ToolCall[]
+  /** The model's reasoning, where the engine streams it apart from the text (a v2 job). */
+  reasoning: string
+  /** Per-token logprobs, when the request asked for them. */
+  logprobs?: TokenLogprob[] | undefined
   usage: { promptTokens: number; completionTokens: number }
   model: string
   /** Pubkey of the node that finished. */
   node: string
   cost: bigint
+  /** stop, length, tool_calls, or what the engine said. */
   finishReason: string
   ttftMs: number
   jobs: ChatJob[]
@@ -103,6 +118,8 @@ export type ChatConfig = {
   maxAttempts: number
   budget: bigint | undefined
   maxPrice: Price | undefined
+  /** Whether a node that failed verification is excluded for the session or only for that request (client.ts). */
+  excludeFailedNodes: 'session' | 'request'
 }
 
 /** What the chat action needs from the SDK: its identity, transports, candidate source and session state. */
@@ -125,8 +142,8 @@ export type ChatClient = {
 }
 
 export type ChatActionParameters = ChatParameters & {
-  /** Each piece of text as it streams, across failovers, in order. */
-  onDelta?: ((text: string) => void) | undefined
+  /** Each piece of output as it streams, across failovers, in order. */
+  onDelta?: ((delta: ChatDelta) => void) | undefined
 }
 
 export async function chat(client: ChatClient, params: ChatActionParameters): Promise<ChatReturnType> {
@@ -139,6 +156,8 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
   // `tiny-a@sha256:5f0c…` asks for those weights: the node is sent the plain id, routing keeps only nodes that announce them.
   const { id: model, digest } = parseModelRef(params.model)
   const { messages } = params
+  // Plain text chats stay v1, which every node speaks; tools, parts and structured output need v2.
+  const version = payloadVersionFor(messages, params.params)
   const policy = params.routing ?? config.routing
   const maxPrice = params.maxPrice ?? config.maxPrice
   const promptBytes = messagesBytes(messages)
@@ -204,13 +223,13 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       verifier: client.verifier,
       node,
       payload: {
-        v: 1,
+        v: version,
         model,
         messages: attemptMessages,
         params: attemptParams ?? {},
         bid: maxPrice ?? price,
         ...(delivered ? { continue: true } : {}),
-      },
+      } as UnsentJobPayload,
       acceptTimeoutMs: config.acceptTimeoutMs,
       firstTokenTimeoutMs: config.firstTokenTimeoutMs,
       stallTimeoutMs: config.stallTimeoutMs,
@@ -218,9 +237,9 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       logger,
       signal,
       onJob: (id) => (jobId = id),
-      onDelta: (text) => {
+      onDelta: (d) => {
         ttftMs ??= clock() - started
-        emit(text)
+        emit(toChatDelta(d))
       },
     })
     jobId = outcome.job
@@ -228,13 +247,19 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       const outcomeName = outcome.phase === 'mid-stream' ? 'failed-mid-stream' : 'failed-before-first-token'
       jobs.push({ id: jobId, node: node.pubkey, outcome: outcomeName, reason: outcome.reason, transport: outcome.transport })
       if (outcome.cancelled && signal.aborted) throw new CancelledError({ job: jobId })
-      if (outcome.code === 'too-large' || outcome.code === 'bad-payload') {
+      // A node that does not speak this payload version is no reason to give up: another may.
+      const versionRefused = outcome.code === 'bad-payload' && /payload version|content field v:/.test(outcome.reason)
+      if ((outcome.code === 'too-large' || outcome.code === 'bad-payload') && !versionRefused) {
         throw new RequestRejectedError({ node: node.pubkey, reason: outcome.code, message: outcome.reason.replace(/^node error [a-z-]+: /, ''), model })
       }
       recordOutcome(session, node.pubkey, false)
       failures.push({ node: node.pubkey, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}) })
       logger.info('node failed, trying the next one', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), phase: outcome.phase, code: outcome.code })
       delivered += outcome.text
+      // A v2 reply cut mid-stream cannot be resumed as text: a partial tool call is no prefix to continue from.
+      if (version === 2 && (outcome.text || outcome.output.tool_calls?.length || outcome.output.reasoning)) {
+        throw new StreamInterruptedError({ node: node.pubkey, reason: outcome.reason, deliveredChars: delivered.length, resume: false })
+      }
       if (delivered && !config.resume) {
         throw new StreamInterruptedError({ node: node.pubkey, reason: outcome.reason, deliveredChars: delivered.length, resume: false })
       }
@@ -249,6 +274,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       client: signer.pubkey,
       model,
       text: outcome.text,
+      output: version === 2 ? assembleOutput([outcome.output]) : undefined,
       price,
       messages: attemptMessages,
       params: attemptParams,
@@ -256,7 +282,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       verifier: client.verifier,
     })
     if (!verified.ok) {
-      session.bad.add(node.pubkey)
+      if (config.excludeFailedNodes === 'session') session.bad.add(node.pubkey)
       recordOutcome(session, node.pubkey, false)
       logger.warn('result failed verification; node not paid and excluded', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), reason: verified.reason })
       // Said in public before the caller hears of it, so reputation sees every refusal (nips/result-rejection.md).
@@ -279,8 +305,12 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       const limit = budgetLeft(config.budget, session.spent - cost, params.budget)
       throw new BudgetExceededError({ budget: limit?.budget ?? 0n, spent: limit?.spent ?? 0n, needed: r.amount, paid: cost })
     }
+    const assembled = assembleOutput([outcome.output])
     return {
       text: delivered + outcome.text,
+      toolCalls: assembled.toolCalls,
+      reasoning: assembled.reasoning,
+      ...(outcome.output.logprobs ? { logprobs: outcome.output.logprobs } : {}),
       usage: r.usage,
       model,
       node: node.pubkey,
@@ -297,6 +327,14 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
     throw new StreamInterruptedError({ node: last?.node ?? '?', reason: last?.reason ?? 'no node left to continue', deliveredChars: delivered.length, resume: true })
   }
   throw new AllCandidatesFailedError({ model, failures })
+}
+
+function toChatDelta(d: StructuredDelta): ChatDelta {
+  const out: ChatDelta = { type: 'delta', text: d.text ?? '' }
+  if (d.reasoning) out.reasoning = d.reasoning
+  if (d.tool_calls?.length) out.toolCalls = d.tool_calls
+  if (d.logprobs?.length) out.logprobs = d.logprobs
+  return out
 }
 
 /** The tighter of the session's budget left and the request's own (undefined when neither is set). */

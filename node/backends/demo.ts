@@ -6,7 +6,9 @@
 // (finish `length`), `stop` ends it before the first stop sequence, and a temperature above 0 shuffles its
 // sentences (reproducibly with `seed`) and says so.
 import { BackendError } from '../errors/backend.ts'
+import { messageText } from '../../src/protocol/chatMessage.ts'
 import { splitTokens } from './splitTokens.ts'
+import { refuseUnsupported } from './unsupported.ts'
 import type { Backend, ChatChunk, ChatRequest, ModelInfo } from './types.ts'
 import { estimatePromptTokens } from './usage.ts'
 
@@ -34,7 +36,10 @@ const paragraphs = [
 export function demoReply(request: ChatRequest): string {
   const msgs = request.continueFinal && request.messages.at(-1)?.role === 'assistant' ? request.messages.slice(0, -1) : request.messages
   let h = 0
-  for (const m of msgs) for (let i = 0; i < m.content.length; i++) h = (h * 31 + m.content.charCodeAt(i)) >>> 0
+  for (const m of msgs) {
+    const content = messageText(m)
+    for (let i = 0; i < content.length; i++) h = (h * 31 + content.charCodeAt(i)) >>> 0
+  }
   const start = 1 + (h % (paragraphs.length - 1))
   return [paragraphs[0], ...paragraphs.slice(start), ...paragraphs.slice(1, start)].join(' ')
 }
@@ -109,6 +114,8 @@ export function createDemoBackend(parameters: DemoBackendParameters = {}): Backe
       if (request.model !== demoModelId) {
         throw new BackendError({ reason: 'model-not-found', backend: 'demo', details: `the demo backend only serves the model "${demoModelId}"` })
       }
+      // It writes canned prose: no tools, formats, images or logprobs.
+      refuseUnsupported(request, 'demo', new Set())
       let text = typeof reply === 'function' ? reply(request) : (reply ?? demoReply(request))
       const temperature = request.params?.temperature
       if (reply === undefined && temperature !== undefined && temperature > 0) {
@@ -117,7 +124,7 @@ export function createDemoBackend(parameters: DemoBackendParameters = {}): Backe
       }
       text = cutAtStop(text, request.params?.stop).text
       const last = request.messages.at(-1)
-      if (request.continueFinal && last?.role === 'assistant' && text.startsWith(last.content)) text = text.slice(last.content.length)
+      if (request.continueFinal && last?.role === 'assistant' && text.startsWith(messageText(last))) text = text.slice(messageText(last).length)
       let tokens = splitTokens(text)
       let finishReason = 'stop'
       const maxTokens = request.params?.max_tokens

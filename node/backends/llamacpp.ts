@@ -10,6 +10,11 @@
 // Features (tools, vision, ...) come from the same /props (llamacppProps.ts); with --models-dir only a running
 // model's, since /props?model= starts the model it names (measured): one not running yet is announced as plain
 // text chat until the capability is made again while it runs.
+// Structured output (measured on the build test/helpers/engine builds, issue 17): a named tool_choice is ignored
+// (auto instead), so the named tool is sent alone with tool_choice "required", which is what it means; a bare
+// json_object response format is not constrained while json_schema {type: object} is, so the one becomes the other;
+// tools with a stream and logprobs answer 400, so that combination is refused here, naming the fields.
+import { BackendError } from '../errors/backend.ts'
 import { createFileDigest, type FileDigest } from './fileDigest.ts'
 import { llamacppFeatures, llamacppModelPath, type LlamacppProps } from './llamacppProps.ts'
 import { createOpenAICompatibleBackend } from './openaiCompatible.ts'
@@ -34,6 +39,23 @@ function argsModelPath(listed: ListedModel): string | undefined {
   return args && i >= 0 && typeof args[i + 1] === 'string' ? args[i + 1] : undefined
 }
 
+/** Pure: an OpenAI body in llama-server's dialect (see the header). */
+export function toLlamacppBody(body: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...body }
+  const choice = out.tool_choice as { type?: string; function?: { name?: string } } | string | undefined
+  if (typeof choice === 'object' && choice?.function?.name) {
+    const name = choice.function.name
+    out.tools = ((out.tools as { function?: { name?: string } }[] | undefined) ?? []).filter((t) => t.function?.name === name)
+    out.tool_choice = 'required'
+  }
+  const format = out.response_format as { type?: string } | undefined
+  if (format?.type === 'json_object') out.response_format = { type: 'json_schema', json_schema: { name: 'json_object', schema: { type: 'object' } } }
+  if ((out.tools as unknown[] | undefined)?.length && out.logprobs) {
+    throw new BackendError({ reason: 'bad-request', backend: 'llamacpp', details: 'llama-server cannot stream logprobs with tools: send one or the other' })
+  }
+  return out
+}
+
 export function createLlamacppBackend(parameters: HttpBackendParameters & { fileDigest?: FileDigest | undefined } = {}): Backend {
   const fileDigest = parameters.fileDigest ?? createFileDigest()
   return createOpenAICompatibleBackend({
@@ -42,6 +64,7 @@ export function createLlamacppBackend(parameters: HttpBackendParameters & { file
     defaultBaseUrl: 'http://127.0.0.1:8080',
     healthPath: '/health',
     continueFinalFields: { continue_final_message: true, add_generation_prompt: false },
+    adaptBody: toLlamacppBody,
     describeModels: (models, get, options) =>
       Promise.all(
         models.map(async ({ info, listed }) => {

@@ -10,11 +10,12 @@
 //   POST /api/pull    -> NDJSON {"status":"pulling manifest"} {"status":"downloading ...","digest","total","completed"} ... {"status":"success"}
 // Model ids: Ollama treats `name` and `name:latest` as one model; the public id drops a `:latest` suffix.
 // continueFinal: Ollama continues a trailing assistant message by itself, so messages are sent as-is.
-import { splitGenerationParams, type GenerationField } from '../../src/protocol/generationParams.ts'
+import { mergeDeltas, type StructuredDelta } from '../../src/protocol/streamDelta.ts'
 import { BackendError, matchBackendReason } from '../errors/backend.ts'
 import { httpRequest } from './httpRequest.ts'
 import { ollamaContextLength, ollamaFeatures, type OllamaShow } from './ollamaShow.ts'
-import type { Backend, BackendHealth, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
+import { toLogprobs, toOllamaChatBody, toolCallFragments, type OllamaToolCall } from './ollamaChat.ts'
+import type { Backend, BackendHealth, ChatChunk, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
 import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
 
 /** `llama3:latest` -> `llama3`; other tags are kept. */
@@ -22,26 +23,12 @@ export function toPublicOllamaId(name: string): string {
   return name.endsWith(':latest') ? name.slice(0, -':latest'.length) : name
 }
 
-/** Where each named generation field goes in an /api/chat body: all of today's are sampling `options`. */
-const ollamaOptionNames = { max_tokens: 'num_predict', temperature: 'temperature', top_p: 'top_p', stop: 'stop', seed: 'seed' } as const satisfies Record<GenerationField, string>
-
-/**
- * Pure: our request -> the /api/chat body, the one place the job's OpenAI-named parameters become Ollama's.
- * Named fields are renamed into `options` (max_tokens -> num_predict); pass-through fields become `options` as
- * they are (num_ctx, top_k, ...), a named field winning over a pass-through one of the same option name.
- */
-export function toOllamaChatBody(request: ChatRequest): Record<string, unknown> {
-  const { fields, extra } = splitGenerationParams(request.params ?? {})
-  const options: Record<string, unknown> = { ...extra }
-  for (const name of Object.keys(ollamaOptionNames) as GenerationField[]) {
-    if (fields[name] !== undefined) options[ollamaOptionNames[name]] = fields[name]
-  }
-  return { model: request.model, messages: request.messages, stream: true, ...(Object.keys(options).length ? { options } : {}) }
-}
+export { toOllamaChatBody } from './ollamaChat.ts'
 
 type OllamaModel = { name: string; model?: string; size?: number; digest?: string; details?: { parameter_size?: string } }
 type OllamaChatLine = {
-  message?: { content?: string }
+  message?: { content?: string; thinking?: string; tool_calls?: OllamaToolCall[] }
+  logprobs?: Parameters<typeof toLogprobs>[0]
   done?: boolean
   done_reason?: string
   prompt_eval_count?: number
@@ -109,11 +96,12 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
     async *chat(chatRequest, options): AsyncGenerator<ChatChunk, void, undefined> {
       const res = await request('/api/chat', { method: 'POST', body: toOllamaChatBody(chatRequest), signal: options?.signal })
       let counted = 0
+      let calls = 0
       let final: OllamaChatLine | undefined
       try {
         // One delta per network read: the lines that arrived together travel on together.
         for await (const batch of res.lineBatches()) {
-          let text = ''
+          let delta: StructuredDelta = {}
           let failure: BackendError | undefined
           for (const line of batch) {
             if (!line.trim()) continue
@@ -129,15 +117,21 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
               failure = new BackendError({ reason: matched === 'model-not-found' ? matched : 'stream-error', backend: 'ollama', url: baseUrl, details: record.error })
               break
             }
-            const delta = record.message?.content
-            if (delta) {
-              counted++
-              text += delta
+            const m = record.message
+            const piece: StructuredDelta = {}
+            if (m?.content) piece.text = m.content
+            if (m?.thinking) piece.reasoning = m.thinking
+            if (m?.tool_calls?.length) {
+              piece.tool_calls = toolCallFragments(m.tool_calls, calls)
+              calls += m.tool_calls.length
             }
+            if (record.logprobs?.length) piece.logprobs = toLogprobs(record.logprobs)
+            if (piece.text || piece.reasoning || piece.tool_calls) counted++
+            delta = mergeDeltas(delta, piece)
             if (record.done) final = record
           }
           // What came before a failure in the same read is still output.
-          if (text) yield { type: 'delta', text }
+          if (delta.text || delta.reasoning || delta.tool_calls || delta.logprobs) yield { ...delta, type: 'delta', text: delta.text ?? '' }
           if (failure) throw failure
         }
       } finally {
@@ -150,7 +144,8 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
           promptTokens: final.prompt_eval_count ?? estimatePromptTokens(chatRequest.messages),
           completionTokens: final.eval_count ?? counted,
         },
-        finishReason: normalizeFinishReason(final.done_reason),
+        // Ollama ends a reply that called tools with done_reason "stop"; OpenAI's name for that end is tool_calls.
+        finishReason: calls > 0 && normalizeFinishReason(final.done_reason) === 'stop' ? 'tool_calls' : normalizeFinishReason(final.done_reason),
       }
     },
     async pull(model, options = {}) {

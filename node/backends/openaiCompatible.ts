@@ -8,6 +8,8 @@ import { httpRequest } from './httpRequest.ts'
 import { createSseParser } from './sse.ts'
 import type { Backend, BackendHealth, BackendKind, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
 import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
+import { callerOnlyFields } from '../../src/protocol/generationParams.ts'
+import { isEmptyDelta, mergeDeltas, type StructuredDelta, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
 
 export type OpenAICompatibleParameters = HttpBackendParameters & {
   kind: BackendKind
@@ -25,6 +27,11 @@ export type OpenAICompatibleParameters = HttpBackendParameters & {
    * schemas and logprobs are the server's own); describeModels may say more per model. Undefined: nothing announced.
    */
   engineFeatures?: readonly ModelFeature[] | undefined
+  /**
+   * The engine's dialect for the request body, where it departs from OpenAI's (llama.cpp's quirks); throws a
+   * BackendError (bad-request) for what the engine cannot do at all.
+   */
+  adaptBody?: ((body: Record<string, unknown>) => Record<string, unknown>) | undefined
   /** Extra model discovery when /v1/models is empty or missing (SGLang's /get_model_info). */
   fallbackModels?: ((get: (path: string, options?: RequestOptions) => Promise<unknown>, options?: RequestOptions) => Promise<ModelInfo[]>) | undefined
 }
@@ -37,8 +44,14 @@ export type ListedModel = {
   status?: { value?: string; args?: string[] }
 }
 
+type OpenAIToolCallDelta = { index?: number; id?: string | null; type?: string; function?: { name?: string | null; arguments?: string | null } }
+type OpenAILogprob = { token?: string; logprob?: number; top_logprobs?: { token?: string; logprob?: number }[] }
 type OpenAIChunk = {
-  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
+  choices?: {
+    delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: OpenAIToolCallDelta[] | null }
+    logprobs?: { content?: OpenAILogprob[] | null } | null
+    finish_reason?: string | null
+  }[]
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null
   error?: unknown
   object?: string
@@ -52,8 +65,35 @@ type OpenAIChunk = {
  */
 export function toOpenAIChatBody(request: ChatRequest, continueFinalFields: Record<string, unknown> = {}): Record<string, unknown> {
   const body: Record<string, unknown> = { ...request.params, model: request.model, messages: request.messages, stream: true, stream_options: { include_usage: true } }
+  // The caller's own labels: not an instruction to the engine, and some engines refuse fields they do not know.
+  for (const f of callerOnlyFields) delete body[f]
   if (request.continueFinal) Object.assign(body, continueFinalFields)
   return body
+}
+
+/** One SSE chunk's output as a structured delta (content, reasoning, tool-call fragments, logprobs). */
+export function deltaOfChunk(choice: NonNullable<OpenAIChunk['choices']>[number] | undefined): StructuredDelta {
+  const d: StructuredDelta = {}
+  const delta = choice?.delta
+  if (typeof delta?.content === 'string' && delta.content) d.text = delta.content
+  // vLLM and DeepSeek name it reasoning_content; newer vLLM builds, reasoning.
+  const reasoning = delta?.reasoning_content ?? delta?.reasoning
+  if (typeof reasoning === 'string' && reasoning) d.reasoning = reasoning
+  const calls = (delta?.tool_calls ?? []).map((c, i): ToolCallFragment => {
+    const f: ToolCallFragment = { index: typeof c.index === 'number' ? c.index : i }
+    if (c.id) f.id = c.id
+    if (c.function?.name) f.name = c.function.name
+    if (typeof c.function?.arguments === 'string' && c.function.arguments) f.arguments = c.function.arguments
+    return f
+  })
+  if (calls.length) d.tool_calls = calls
+  const logprobs = (choice?.logprobs?.content ?? []).map((l) => ({
+    token: l.token ?? '',
+    logprob: l.logprob ?? 0,
+    ...(l.top_logprobs ? { top_logprobs: l.top_logprobs.map((t) => ({ token: t.token ?? '', logprob: t.logprob ?? 0 })) } : {}),
+  }))
+  if (logprobs.length) d.logprobs = logprobs
+  return d
 }
 
 function errorMessage(err: unknown): string {
@@ -66,7 +106,7 @@ function errorMessage(err: unknown): string {
 }
 
 export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParameters): Backend {
-  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, fallbackModels, describeModels, engineFeatures, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, adaptBody = (b) => b, fallbackModels, describeModels, engineFeatures, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
   const withEngineFeatures = (info: ModelInfo): ModelInfo => (engineFeatures ? { ...info, features: engineFeatures } : info)
   const baseUrl = (parameters.baseUrl ?? defaultBaseUrl).replace(/\/+$/, '')
   const request = (path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal | undefined } = {}) =>
@@ -138,14 +178,14 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
       return hit ? (await described([hit]))[0] : undefined
     },
     async *chat(chatRequest, options): AsyncGenerator<ChatChunk, void, undefined> {
-      const res = await request('/v1/chat/completions', { method: 'POST', body: toOpenAIChatBody(chatRequest, continueFinalFields), signal: options?.signal })
+      const res = await request('/v1/chat/completions', { method: 'POST', body: adaptBody(toOpenAIChatBody(chatRequest, continueFinalFields)), signal: options?.signal })
       const parser = createSseParser()
       let countedCompletion = 0
       let usage: { promptTokens: number; completionTokens: number } | undefined
       let finishReason: string | undefined
       let sawDone = false
-      /** The delta text an event carries, if any; throws the backend's in-stream error. */
-      const handle = (event: { event: string; data: string }): string | undefined => {
+      /** The delta an event carries, if any; throws the backend's in-stream error. */
+      const handle = (event: { event: string; data: string }): StructuredDelta | undefined => {
         if (event.data === '[DONE]') {
           sawDone = true
           return undefined
@@ -167,36 +207,35 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
         }
         const choice = chunk.choices?.[0]
         if (choice?.finish_reason) finishReason = normalizeFinishReason(choice.finish_reason)
-        const text = choice?.delta?.content
-        if (typeof text === 'string' && text.length > 0) {
-          countedCompletion++
-          return text
-        }
-        return undefined
+        const delta = deltaOfChunk(choice)
+        if (delta.text || delta.reasoning || delta.tool_calls) countedCompletion++
+        return isEmptyDelta(delta) ? undefined : delta
       }
+      const out = (d: StructuredDelta): ChatChunk => ({ ...d, type: 'delta', text: d.text ?? '' })
       try {
         // One delta per network read: the events that arrived together travel on together.
         for await (const batch of res.lineBatches()) {
-          let text = ''
+          let delta: StructuredDelta = {}
           let failure: unknown
           for (const line of batch) {
             const event = parser.push(line)
             if (!event) continue
             try {
-              text += handle(event) ?? ''
+              const d = handle(event)
+              if (d) delta = mergeDeltas(delta, d)
             } catch (err) {
               failure = err
               break
             }
           }
           // What came before a failure in the same read is still output.
-          if (text) yield { type: 'delta', text }
+          if (!isEmptyDelta(delta)) yield out(delta)
           if (failure) throw failure
         }
         const last = parser.end()
         if (last) {
-          const text = handle(last)
-          if (text) yield { type: 'delta', text }
+          const d = handle(last)
+          if (d) yield out(d)
         }
       } finally {
         res.close()

@@ -6,7 +6,9 @@ import type { GenerationParams } from '../../src/protocol/generationParams.ts'
 export const backendKinds = ['ollama', 'vllm', 'sglang', 'max', 'llamacpp', 'demo'] as const
 export type BackendKind = (typeof backendKinds)[number]
 
-export type ChatMessage = { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
+export type { ChatMessage } from '../../src/protocol/chatMessage.ts'
+import type { ChatMessage } from '../../src/protocol/chatMessage.ts'
+import type { StructuredDelta } from '../../src/protocol/streamDelta.ts'
 
 export type ChatRequest = {
   /** Public model id as the network knows it. */
@@ -21,7 +23,11 @@ export type ChatRequest = {
 export type Usage = { promptTokens: number; completionTokens: number }
 
 export type ChatChunk =
-  | { type: 'delta'; text: string }
+  /**
+   * Output as it streams: text, and for a structured (v2) job reasoning, tool-call fragments (OpenAI's streaming
+   * shape, whatever the engine's) and logprobs. An adapter fills only what its engine produced.
+   */
+  | ({ type: 'delta'; text: string } & Omit<StructuredDelta, 'text'>)
   /** Always last; usage is counted by the adapter if the backend omits it. */
   | { type: 'done'; usage: Usage; finishReason: string }
 

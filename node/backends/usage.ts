@@ -4,11 +4,11 @@
 // stream intervals are raised), so counting deltas is the exact token count in the common case and an
 // under-count when a server batches tokens. Prompt tokens: ceil(chars / 4) over all message contents plus
 // 4 per message for the chat template, the usual rough estimate for BPE tokenizers on English text.
-import type { ChatMessage } from './types.ts'
+import { messageBytes, type ChatMessage } from '../../src/protocol/chatMessage.ts'
 
 export function estimatePromptTokens(messages: ChatMessage[]): number {
   let n = 0
-  for (const m of messages) n += Math.ceil(m.content.length / 4) + 4
+  for (const m of messages) n += Math.ceil(messageBytes(m) / 4) + 4
   return n
 }
 

@@ -8,6 +8,7 @@ import { isAuthentic, type NostrEvent } from '../../src/protocol/event.ts'
 import { getExpiration } from '../../src/protocol/nip40.ts'
 import { buildJobResult } from '../../src/protocol/jobResult.ts'
 import { buildJobStatus, type JobErrorCode, type JobStatusName } from '../../src/protocol/jobStatus.ts'
+import { maxOutputTokens } from '../../src/protocol/generationParams.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import { worstCaseAmount } from '../../src/protocol/worstCase.ts'
 import type { ChatRequest } from '../backends/types.ts'
@@ -142,8 +143,9 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     if (!model) return refuseClaimed('unknown-model', `this node does not serve model "${payload.model}"`)
     // A priced job counts against the payer's credit at the most it can cost until it is settled or released.
     const priced = !isFree(config.price)
-    const addedMaxTokens = priced && payload.params.max_tokens === undefined ? (config.maxOutputTokens ?? 4096) : undefined
-    const worstCase = priced ? worstCaseAmount({ messages: payload.messages, maxTokens: payload.params.max_tokens ?? addedMaxTokens ?? 0 }, config.price) : 0n
+    const asked = maxOutputTokens(payload.params)
+    const addedMaxTokens = priced && asked === undefined ? (config.maxOutputTokens ?? 4096) : undefined
+    const worstCase = priced ? worstCaseAmount({ messages: payload.messages, maxTokens: asked ?? addedMaxTokens ?? 0 }, config.price) : 0n
     const auth = await payment.authorize(event.pubkey, event.id, { model: payload.model, price: config.price, worstCase })
     if (!auth.ok) return refuseClaimed('payment', auth.reason)
     // Every way out from here ends the reservation: finishJob for an admitted job, `unreserve` before that.
@@ -163,6 +165,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         id: event.id,
         client: event.pubkey,
         transport: payload.transport,
+        structured: payload.v === 2,
         queuePosition: () => (job.state === 'queued' ? scheduler.queue.indexOf(job) + 1 : 0),
       }),
       viaRelay: origin.via === 'relay',
@@ -270,7 +273,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         model: job.payload.model,
         usage,
         amount,
-        output: job.output.text,
+        output: job.output.output,
         finishReason,
         ttftMs,
         durationMs,

@@ -1,7 +1,8 @@
 // Door checks for one job request, in the normative order (nips/stream.md, "Job intake"): public validation
 // (shape, size, id, signature, expiry, addressed to us), then, after dedupe, decryption and the payload checks
 // (schema, parameter nesting, prompt size, bid vs price). Pure: each step returns the data or a stable job error code.
-import { utf8Length, type NostrEvent } from '../../src/protocol/event.ts'
+import { type NostrEvent } from '../../src/protocol/event.ts'
+import { messageBytes } from '../../src/protocol/chatMessage.ts'
 import { jsonDepth, maxParamsDepth } from '../../src/protocol/jsonDepth.ts'
 import { decryptJobRequest, parseJobRequest, type JobPayload, type JobRequest } from '../../src/protocol/jobRequest.ts'
 import type { JobErrorCode } from '../../src/protocol/jobStatus.ts'
@@ -24,7 +25,7 @@ export function checkJobEvent(
 
 export function promptBytes(payload: JobPayload): number {
   let n = 0
-  for (const m of payload.messages) n += utf8Length(m.content)
+  for (const m of payload.messages) n += messageBytes(m)
   return n
 }
 

@@ -1,11 +1,13 @@
 // The output side of one job: its direct-channel listeners (sinks), each with its own chunk sequence and its
 // `accepted` frame; the batching of backend deltas into encrypted chunk frames; the replay a listener that joins
 // late gets; and the relay transport's signed chunk events. It knows nothing of admission, payment or endings:
-// the executor pushes text in and says when to flush and what the last frame is.
+// the executor pushes deltas in and says when to flush and what the last frame is. A v1 job's chunks carry bare
+// text (reasoning dropped, as a text-only stream must); a v2 job's carry structured deltas (src/protocol/streamDelta.ts).
 import type { Logger } from '../../src/log.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import type { NodeFrame } from '../../src/protocol/frames.ts'
 import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
+import { assembleOutput, encodeDelta, isEmptyDelta, mergeDeltas, type StructuredDelta, type StructuredOutput } from '../../src/protocol/streamDelta.ts'
 import type { Signer } from '../../src/signer.ts'
 
 /** One direct-channel listener (a WebSocket connection's view of one job, or one SSE response). */
@@ -37,6 +39,8 @@ export type JobOutputParameters = {
   client: string
   /** 'relay': the client asked for chunk events; they also go out while no direct listener is attached. */
   transport: 'direct' | 'relay'
+  /** A v2 job: chunks carry structured deltas as JSON. */
+  structured?: boolean | undefined
   /** The position an `accepted` frame reports (0 once the job runs). */
   queuePosition: () => number
 }
@@ -48,12 +52,14 @@ export class JobOutput {
   readonly #ctx: OutputContext
   readonly #job: JobOutputParameters
   readonly #sinks = new Map<JobSink, SinkState>()
-  /** Everything the backend produced so far. */
-  #text = ''
-  /** The tail of #text not yet sent to the direct listeners. */
-  #pending = ''
+  /** Everything the backend produced so far, merged into one delta. */
+  #all: StructuredDelta = {}
+  /** Everything but #pending: what a listener that joins now is sent first (the replay). */
+  #sent: StructuredDelta = {}
+  /** The tail of #all not yet sent to the direct listeners. */
+  #pending: StructuredDelta = {}
   #flushScheduled = false
-  #relayPending = ''
+  #relayPending: StructuredDelta = {}
   #relaySeq = 0
   #relayTimer: ReturnType<typeof setTimeout> | undefined
   #relayUsed = false
@@ -67,9 +73,19 @@ export class JobOutput {
     this.#job = job
   }
 
-  /** Everything the backend produced so far. */
+  /** The text the backend produced so far. */
   get text(): string {
-    return this.#text
+    return this.#all.text ?? ''
+  }
+
+  /** What the result's hash covers: the text of a v1 job, the assembled output of a v2 job. */
+  get output(): string | StructuredOutput {
+    return this.#job.structured ? assembleOutput([this.#all]) : this.text
+  }
+
+  /** A chunk's plaintext for `d`: bare text for v1, the JSON delta for v2. */
+  #plaintext(d: StructuredDelta): string {
+    return this.#job.structured ? encodeDelta(d) : (d.text ?? '')
   }
 
   get listeners(): number {
@@ -89,10 +105,9 @@ export class JobOutput {
     const state: SinkState = { seq: 0, accepted: false }
     this.#sinks.set(sink, state)
     if (!deferAccepted) this.#accept(sink, state)
-    const sofar = this.#text.slice(0, this.#text.length - this.#pending.length)
-    if (sofar) {
+    if (!isEmptyDelta(this.#sent)) {
       this.#accept(sink, state)
-      this.#emit(sofar, [[sink, state]], (target, c) => target.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c }))
+      this.#emit(this.#plaintext(this.#sent), [[sink, state]], (target, c) => target.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c }))
     }
   }
 
@@ -108,40 +123,42 @@ export class JobOutput {
   }
 
   /**
-   * Appends a delta from the backend; returns whether it was the first text. The first token goes out at once;
+   * Appends a delta from the backend; returns whether it was the first output. The first token goes out at once;
    * later ones are batched (one encryption and one frame per batch), which bounds the node's work per stream
-   * whatever the backend's token rate.
+   * whatever the backend's token rate. A v1 job keeps only the text.
    */
-  push(text: string): boolean {
-    if (!text) return false
+  push(input: StructuredDelta): boolean {
+    const delta = this.#job.structured ? input : input.text ? { text: input.text } : {}
+    if (isEmptyDelta(delta)) return false
     if (this.#job.transport === 'relay' || this.#sinks.size === 0) {
       // Relay output covers everything from the first token, so a late direct listener is not needed.
-      this.#relayPending += text
+      this.#relayPending = mergeDeltas(this.#relayPending, delta)
       if (!this.#relayUsed && this.#relaySeq === 0) void this.#flushRelay()
       else if (!this.#relayTimer) this.#relayTimer = setTimeout(() => void this.#flushRelay(), this.#ctx.relayChunkMs)
     }
-    const first = this.#text === ''
-    this.#text += text
+    const first = isEmptyDelta(this.#all)
+    this.#all = mergeDeltas(this.#all, delta)
     if (this.#sinks.size > 0) {
-      this.#pending += text
+      this.#pending = mergeDeltas(this.#pending, delta)
       if (first) this.flushDirect()
       else if (!this.#flushScheduled) {
         this.#flushScheduled = true
         if (this.#ctx.flushMs > 0) setTimeout(() => this.flushDirect(), this.#ctx.flushMs)
         else setImmediate(() => this.flushDirect())
       }
-    }
+    } else this.#sent = mergeDeltas(this.#sent, delta)
     return first
   }
 
   /** Sends the batched text to the direct listeners now. */
   flushDirect(): void {
     this.#flushScheduled = false
-    if (!this.#pending) return
-    const text = this.#pending
-    this.#pending = ''
+    if (isEmptyDelta(this.#pending)) return
+    const delta = this.#pending
+    this.#pending = {}
+    this.#sent = mergeDeltas(this.#sent, delta)
     if (this.#sinks.size === 0) return
-    this.#emit(text, [...this.#sinks], (sink, c, state) => {
+    this.#emit(this.#plaintext(delta), [...this.#sinks], (sink, c, state) => {
       this.#accept(sink, state)
       sink.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c })
     })
@@ -150,7 +167,7 @@ export class JobOutput {
   /** Sends everything batched on both transports; resolves once the relay's chunk events are out. */
   async flushAll(): Promise<void> {
     this.flushDirect()
-    if (this.#relayPending || this.#relayUsed) await this.#flushRelay()
+    if (!isEmptyDelta(this.#relayPending) || this.#relayUsed) await this.#flushRelay()
   }
 
   /**
@@ -200,9 +217,9 @@ export class JobOutput {
 
   #flushRelay(): Promise<void> {
     this.close()
-    if (!this.#relayPending) return this.#relayChain
-    const text = this.#relayPending
-    this.#relayPending = ''
+    if (isEmptyDelta(this.#relayPending)) return this.#relayChain
+    const text = this.#plaintext(this.#relayPending)
+    this.#relayPending = {}
     const seq = this.#relaySeq++
     this.#relayUsed = true
     const { signer, sendEphemeral, nowSec, logger } = this.#ctx

@@ -29,14 +29,14 @@ export async function runBackend({ backend, request, signal, output, metrics, no
   for await (const chunk of backend.chat(request, { signal })) {
     if (signal.aborted) break
     if (chunk.type === 'delta') {
-      if (ttftMs < 0 && chunk.text) {
+      if (ttftMs < 0 && (chunk.text || chunk.reasoning || chunk.tool_calls)) {
         ttftMs = now() - started
         // Node overhead on the TTFT path, part 2: from the first token's arrival to its frame being written to the
         // client's socket.
         const t = performance.now()
-        if (output.push(chunk.text)) setImmediate(onFirstText)
+        if (output.push(chunk)) setImmediate(onFirstText)
         if (output.listeners > 0) metrics.recordEgress(performance.now() - t)
-      } else if (output.push(chunk.text)) setImmediate(onFirstText)
+      } else if (output.push(chunk)) setImmediate(onFirstText)
     } else {
       usage = chunk.usage
       finishReason = chunk.finishReason

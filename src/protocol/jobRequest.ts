@@ -3,7 +3,8 @@
 import { z } from 'zod'
 import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, utf8Length, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
-import { generationParams } from './generationParams.ts'
+import { chatMessageV1, chatMessageV2, needsV2 } from './chatMessage.ts'
+import { generationParams, needsStructuredOutput, structuredOutputFields, type GenerationParams } from './generationParams.ts'
 import * as kinds from './kinds.ts'
 import { getExpiration } from './nip40.ts'
 import { maxJobPayloadBytes } from './limits.ts'
@@ -13,23 +14,61 @@ import { decryptJsonContent, hex64, modelId, price } from './schema.ts'
 /** Default lifetime of a job request: a node must start it before then, or never. */
 export const jobRequestTtlSeconds = 120
 
-export const chatMessage = z.object({ role: z.enum(['system', 'user', 'assistant', 'tool']), content: z.string() })
-export type ChatMessage = z.infer<typeof chatMessage>
+export { chatMessageV1 as chatMessage } from './chatMessage.ts'
+export type { ChatMessage } from './chatMessage.ts'
 
-export const jobPayload = z.object({
-  v: z.literal(1),
-  model: modelId,
-  messages: z.array(chatMessage).min(1).max(1024),
-  /** Generation parameters, OpenAI-named; unknown ones are passed through to the backend (generationParams.ts). */
-  params: generationParams.default({}),
+/** The payload versions this code reads and writes: 1 (text in, text out) and 2 (tools, parts, structured output). */
+export const jobPayloadVersions = [1, 2] as const
+export type JobPayloadVersion = (typeof jobPayloadVersions)[number]
+
+const tail = {
   /** The most the client pays per million tokens: the node refuses a job whose bid is below its price. */
   bid: price,
   /** 'direct': the client streams from the node's endpoint; 'relay': output comes back as chunk events. */
   transport: z.enum(['direct', 'relay']),
   /** The last message is a partial assistant reply to continue (stream resumption after a node failure). */
   continue: z.boolean().optional(),
+}
+
+export const jobPayloadV1 = z.object({
+  v: z.literal(1),
+  model: modelId,
+  messages: z.array(chatMessageV1).min(1).max(1024),
+  /** Generation parameters, OpenAI-named; unknown ones are passed through to the backend (generationParams.ts). */
+  params: generationParams.default({}).superRefine((params, ctx) => {
+    for (const f of structuredOutputFields) {
+      if (params[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `${f} needs payload version 2 (a version 1 stream carries text only)` })
+    }
+  }),
+  ...tail,
 })
+
+export const jobPayloadV2 = z.object({
+  v: z.literal(2),
+  model: modelId,
+  messages: z.array(chatMessageV2).min(1).max(1024),
+  params: generationParams.default({}),
+  ...tail,
+})
+
+export const jobPayload = z.discriminatedUnion('v', [jobPayloadV1, jobPayloadV2])
 export type JobPayload = z.infer<typeof jobPayload>
+export type JobPayloadV1 = z.infer<typeof jobPayloadV1>
+export type JobPayloadV2 = z.infer<typeof jobPayloadV2>
+/** A payload before its transport is chosen (the SDK picks direct or relay per attempt). */
+export type UnsentJobPayload = Omit<JobPayloadV1, 'transport'> | Omit<JobPayloadV2, 'transport'>
+
+/** The version a job needs: 2 when its messages or parameters use anything v2 adds, else 1 (old nodes serve it). */
+export function payloadVersionFor(messages: readonly (z.infer<typeof chatMessageV2> | z.infer<typeof chatMessageV1>)[], params: GenerationParams | undefined): JobPayloadVersion {
+  return messages.some(needsV2) || needsStructuredOutput(params) ? 2 : 1
+}
+
+/** The reason a decrypted payload is of a version this code does not speak, before its schema is read. */
+export function unsupportedPayloadVersion(raw: unknown): string | undefined {
+  const v = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
+  if ((jobPayloadVersions as readonly unknown[]).includes(v)) return undefined
+  return `unsupported payload version ${typeof v === 'number' || typeof v === 'string' ? String(v).slice(0, 16) : 'missing'}: this node speaks ${jobPayloadVersions.join(' and ')} (nips/job-request.md)`
+}
 export type JobRequest = { id: string; client: string; node: string; createdAt: number; expiresAt: number }
 
 export async function buildJobRequest(
@@ -67,6 +106,10 @@ export async function decryptJobRequest(event: NostrEvent, signer: Signer): Prom
     what: 'job payload',
     schemaName: 'job payload',
     maxBytes: maxJobPayloadBytes,
+    precheck: (raw) => {
+      const why = unsupportedPayloadVersion(raw)
+      return why === undefined ? undefined : reject('unsupported-version', why)
+    },
   })
   if (!checked.ok) return checked
   return { ok: true, event, data: checked.data }

@@ -10,6 +10,7 @@ import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
 import { decryptJsonContent } from './schema.ts'
+import { canonicalOutput, structuredOutputHash, structuredOutputSchema, toOutputJson, type StructuredOutput } from './streamDelta.ts'
 
 const encoder = new TextEncoder()
 
@@ -17,15 +18,27 @@ export function outputHash(text: string): string {
   return bytesToHex(sha256(encoder.encode(text)))
 }
 
+/** The hash a result carries for an output: of the text (v1 job) or of the canonical structured output (v2 job). */
+export function resultOutputHash(output: string | StructuredOutput): string {
+  return typeof output === 'string' ? outputHash(output) : structuredOutputHash(output)
+}
+
 /** The result version this code writes and reads (the `v` tag, and `v` in the content). */
 export const jobResultVersion = 2
 
 export const jobResultContent = z.object({
   v: z.literal(jobResultVersion),
-  /** sha256 (hex) of the UTF-8 output: every delta of this job concatenated. */
+  /**
+   * sha256 (hex) of the output. A v1 job: its UTF-8 text, every delta concatenated. A v2 job: its canonical
+   * structured output (streamDelta.ts `canonicalOutput`: text, reasoning and the assembled tool calls).
+   */
   output: z.string().regex(/^[0-9a-f]{64}$/),
-  /** Whole output; included when the job used the relay transport and it fits the event size limit. */
+  /** Whole output of a v1 job; included when the job used the relay transport and it fits the event size limit. */
   text: z.string().optional(),
+  /** Present exactly when the job was a v2 job: the hash covers the structured output, not bare text. */
+  shape: z.literal('structured').optional(),
+  /** Whole output of a v2 job, as `text` is for v1 (relay transport, when it fits). */
+  structured: structuredOutputSchema.optional(),
 })
 export type JobResultContent = z.infer<typeof jobResultContent>
 
@@ -48,7 +61,8 @@ export type BuildJobResultParameters = {
   model: string
   usage: { promptTokens: number; completionTokens: number }
   amount: bigint
-  output: string
+  /** The text of a v1 job, or the assembled output of a v2 job. */
+  output: string | StructuredOutput
   finishReason: string
   ttftMs: number
   durationMs: number
@@ -61,8 +75,13 @@ export const maxResultTextBytes = 120 * 1024
 
 export async function buildJobResult(signer: Signer, p: BuildJobResultParameters): Promise<NostrEvent> {
   const now = p.now ?? nowSeconds()
-  const content: JobResultContent = { v: jobResultVersion, output: outputHash(p.output) }
-  if (p.includeText && encoder.encode(p.output).length <= maxResultTextBytes) content.text = p.output
+  const content: JobResultContent = { v: jobResultVersion, output: resultOutputHash(p.output) }
+  if (typeof p.output === 'string') {
+    if (p.includeText && encoder.encode(p.output).length <= maxResultTextBytes) content.text = p.output
+  } else {
+    content.shape = 'structured'
+    if (p.includeText && encoder.encode(canonicalOutput(p.output)).length <= maxResultTextBytes) content.structured = toOutputJson(p.output)
+  }
   return signer.signEvent({
     kind: kinds.JobResult,
     created_at: now,

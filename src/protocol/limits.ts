@@ -21,3 +21,12 @@ export const maxJobPayloadBytes = 256 * 1024
 export const maxFutureSeconds = 15 * 60
 /** Most tags any Infernet event may carry. */
 export const maxTags = 64
+/**
+ * Largest image (decoded bytes) a job payload carries, as a base64 data: URL: 128 KiB is 171 KiB of base64, which
+ * leaves the rest of the payload room within maxJobPayloadBytes.
+ */
+export const maxImageBytes = 128 * 1024
+/** Most tool (function) definitions one job offers the model: OpenAI's own limit. */
+export const maxTools = 128
+/** Most tool calls one assistant message (or one answer) carries. */
+export const maxToolCallsPerMessage = 64

@@ -46,7 +46,7 @@ function checkSchema<T>(raw: unknown, schema: z.ZodType<T>, what: string): { ok:
 export async function decryptJsonContent<T>(
   decrypt: () => Promise<string>,
   schema: z.ZodType<T>,
-  { what, schemaName, maxBytes }: { what: string; schemaName: string; maxBytes?: number | undefined },
+  { what, schemaName, maxBytes, precheck }: { what: string; schemaName: string; maxBytes?: number | undefined; precheck?: ((raw: unknown) => Rejected | undefined) | undefined },
 ): Promise<{ ok: true; data: T } | Rejected> {
   let plaintext: string
   try {
@@ -61,5 +61,7 @@ export async function decryptJsonContent<T>(
   } catch {
     return reject('bad-content', `${what} is not valid JSON`)
   }
+  const early = precheck?.(raw)
+  if (early) return early
   return checkSchema(raw, schema, schemaName)
 }

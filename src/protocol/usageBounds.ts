@@ -14,8 +14,9 @@
 // ASCII word can take is. Every family splits case changes (`getElementById` is four pieces), so mixed-case
 // strings such as base64 get their share too. A model id that names no family gets k = 1 and no free space, which
 // is `tokens <= bytes` exactly.
-import type { ChatMessage } from './jobRequest.ts'
+import { messageExtras, messageImages, messageText, type ChatMessage } from './chatMessage.ts'
 import { splitTokens } from './splitTokens.ts'
+import type { StructuredOutput } from './streamDelta.ts'
 
 export type TokenizerFamily = {
   id: string
@@ -104,10 +105,16 @@ export function maxTokensFor(text: string, family: TokenizerFamily): number {
   return total
 }
 
+/**
+ * Tokens a tool call may take beyond its name and arguments: the template's call markers and the JSON around them
+ * (`<tool_call>{"name": …, "arguments": …}</tool_call>` and the like), which the assembled call does not show.
+ */
+export const templateTokensPerToolCall = 24
+
 export type MaxCompletionTokensParameters = {
   model: string
-  /** The text the node streamed for this job. */
-  output: string
+  /** The text the node streamed for this job (v1), or its assembled structured output (v2). */
+  output: string | StructuredOutput
   /** The job's stop sequences: the one that matched is generated and counted, then cut from the output. */
   stop?: readonly string[] | undefined
 }
@@ -115,6 +122,12 @@ export type MaxCompletionTokensParameters = {
 export function maxCompletionTokens({ model, output, stop = [] }: MaxCompletionTokensParameters): number {
   const family = tokenizerFamily(model)
   const cut = Math.max(0, ...stop.map((s) => maxTokensFor(s, family)))
+  if (typeof output !== 'string') {
+    // Reasoning and tool calls are output too: a call the model wrote costs what its text costs, plus its markers.
+    let total = maxTokensFor(output.text, family) + maxTokensFor(output.reasoning, family)
+    for (const c of output.toolCalls) total += maxTokensFor(c.function.name, family) + maxTokensFor(c.function.arguments, family) + templateTokensPerToolCall
+    return total + cut + completionSlackTokens
+  }
   const exact = family.completionTokens?.(output)
   return (exact ?? maxTokensFor(output, family)) + cut + completionSlackTokens
 }
@@ -132,7 +145,11 @@ export type MaxPromptTokensParameters = {
 export function maxPromptTokens({ model, messages, params }: MaxPromptTokensParameters): number {
   const family = tokenizerFamily(model)
   let total = templateTokensPerPrompt
-  for (const m of messages) total += templateTokensPerMessage + maxTokensFor(m.role, family) + maxTokensFor(m.content, family)
+  for (const m of messages) {
+    total += templateTokensPerMessage + maxTokensFor(m.role, family) + maxTokensFor(messageText(m), family) + maxTokensFor(messageExtras(m), family)
+    // An image costs what its encoder makes of it, which no byte count bounds tightly: its base64 length bounds it.
+    for (const url of messageImages(m)) total += url.length
+  }
   const rendered = Object.fromEntries(Object.entries(params ?? {}).filter(([k, v]) => v !== undefined && !scalarFields.has(k)))
   if (Object.keys(rendered).length > 0) total += maxTokensFor(JSON.stringify(rendered), family)
   return total

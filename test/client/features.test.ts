@@ -10,7 +10,7 @@ import { startFakeOllama, type FakeOllamaServer } from '../helpers/fakeBackends/
 import { startNode, type TestNode } from '../helpers/node.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 
-const tools = [{ type: 'function', function: { name: 'now', description: 'the time', parameters: { type: 'object', properties: {} } } }]
+const tools = [{ type: 'function' as const, function: { name: 'now', description: 'the time', parameters: { type: 'object', properties: {} } } }]
 const messages = [{ role: 'user' as const, content: 'What time is it?' }]
 
 describe('SDK: routing by model features', () => {

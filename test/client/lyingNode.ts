@@ -9,6 +9,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { createRelayPool, type WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { buildCapability } from '../../src/protocol/capability.ts'
 import { buildHeartbeat } from '../../src/protocol/heartbeat.ts'
+import { messageText } from '../../src/protocol/chatMessage.ts'
 import { decryptJobRequest } from '../../src/protocol/jobRequest.ts'
 import { buildJobResult } from '../../src/protocol/jobResult.ts'
 import { amountDue } from '../../src/protocol/price.ts'
@@ -54,7 +55,7 @@ export async function startLyingNode({ relays, model, price, lie, reply = 'one t
       const factor = overcharges[lie as Overcharge] as { prompt: number; completion: number } | undefined
       const usage = factor
         ? {
-            promptTokens: decrypted.data.messages.reduce((n, m) => n + pretokenize(m.content).length + 5, 0) * factor.prompt,
+            promptTokens: decrypted.data.messages.reduce((n, m) => n + pretokenize(messageText(m)).length + 5, 0) * factor.prompt,
             completionTokens: pretokenize(reply).length * factor.completion,
           }
         : { promptTokens: 5, completionTokens: lie === 'usage' ? 5000 : words.length }

@@ -135,3 +135,20 @@ test('budget: a job that could overspend is refused before it is sent', async (t
   assert.equal(fake.stats.chats, 1)
   assert.equal(client.spent, first.cost)
 })
+
+test("excludeFailedNodes 'request' (the gateway's shared client): a failed result excludes the node from that request only", async (t) => {
+  // Issue 17: a gateway is one client for every caller; one caller's request that failed verification used to take
+  // the node out of routing for all of them (503 "every node is busy…" after the 502).
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const liar = await startLyingNode({ relays: [relay.url], model: 'llama3', price: onePerToken, lie: 'hash' })
+  t.after(() => liar.close())
+  const client = createTestClient({ relays: [relay.url], receipts: spyIssuer(), excludeFailedNodes: 'request' })
+  t.after(() => client.close())
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(client.complete({ model: 'llama3', messages, routing: { pin: liar.pubkey } }), ResultVerificationError)
+    assert.equal(client.badNodes.size, 0)
+  }
+  // The second request reached the node again instead of finding no candidate.
+  assert.equal(liar.jobs, 2)
+})

@@ -28,7 +28,7 @@ function echoNetwork() {
                 reject(new CancelledError())
               }),
             )
-          : Promise.resolve({ text: prompt.repeat(200), usage: { promptTokens: 1, completionTokens: 1 }, model: params.model, finishReason: 'stop', node: 'n'.repeat(64), cost: 0n })
+          : Promise.resolve({ text: String(prompt).repeat(200), usage: { promptTokens: 1, completionTokens: 1 }, model: params.model, finishReason: 'stop', node: 'n'.repeat(64), cost: 0n })
       return {
         result,
         cancel() {},

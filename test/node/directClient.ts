@@ -17,7 +17,7 @@ export function payload(overrides: Partial<JobPayload> = {}): JobPayload {
     bid: { input: '1000', output: '2000' },
     transport: 'direct',
     ...overrides,
-  }
+  } as JobPayload
 }
 
 export async function jobEvent(client: Signer, node: string, overrides: Partial<JobPayload> = {}, opts: { now?: number; ttl?: number } = {}): Promise<NostrEvent> {

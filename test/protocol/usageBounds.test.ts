@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { createDemoBackend } from '../../node/backends/demo.ts'
 import { estimatePromptTokens } from '../../node/backends/usage.ts'
-import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
+import type { ChatMessageV1 as ChatMessage } from '../../src/protocol/chatMessage.ts'
 import { splitTokens } from '../../src/protocol/splitTokens.ts'
 import {
   anyTokenizer,

@@ -20,6 +20,7 @@ import {
 } from '../../../client/errors.ts'
 import { InfernetClient, type ChatParameters, type NodeSource } from '../../../client/client.ts'
 import { toMarketNode } from '../../../client/market.ts'
+import type { ChatDelta } from '../../../client/chatStream.ts'
 import type { ReceiptIssuer } from '../../../client/receipts.ts'
 import { CoordinatorHttpError, errors } from '../errors.ts'
 import type { MarketIndex } from '../marketIndex.ts'
@@ -28,7 +29,7 @@ import { summarizeStats } from '../../routing/stats.ts'
 import { priceCeiling } from './budget.ts'
 import type { GatewayResult } from './openai.ts'
 
-export type GatewayChatStream = AsyncIterable<{ type: 'delta'; text: string }> & { result: Promise<GatewayResult>; cancel(): void }
+export type GatewayChatStream = AsyncIterable<ChatDelta> & { result: Promise<GatewayResult>; cancel(): void }
 
 export type GatewayNetwork = {
   chat(params: ChatParameters): GatewayChatStream
@@ -87,7 +88,10 @@ export function marketPriceCeiling({ market, limit, topK, maxPrice }: { market: 
 export function createClientNetwork({ relays, signer, WebSocket, market, topK, random, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
   const nodeSource = marketNodeSource({ market, limit: candidateLimit, topK, random, maxPrice })
   // The coordinator's own default policy, so the gateway routes as GET /api/v1/nodes?pick=1 does.
-  const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger })
+  // One client for every caller: a node whose result fails verification is excluded for that request only (a
+  // caller's failed request must not take the node out of routing for everyone); the rejection it publishes is what
+  // the market's reputation counts.
+  const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger, excludeFailedNodes: 'request' })
   return {
     chat: (params) => client.chat(params),
     close: () => client.close(),

@@ -3,8 +3,10 @@
 import type { ChatParameters } from '../../../client/client.ts'
 import type { MarketModel } from '../marketIndex.ts'
 import type { GenerationFields, GenerationParams } from '../../protocol/generationParams.ts'
-import type { ChatMessage } from '../../protocol/jobRequest.ts'
+import type { ChatMessage, ToolCall } from '../../protocol/chatMessage.ts'
+import type { ToolCallFragment, TokenLogprob } from '../../protocol/streamDelta.ts'
 import { CoordinatorHttpError, errors } from '../errors.ts'
+import { checkStructuredFields, fromChatMessages } from './openaiMessages.ts'
 
 export type { ChatMessage }
 
@@ -17,10 +19,24 @@ export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages'> & {
 }
 
 export type GatewayUsage = { promptTokens: number; completionTokens: number }
-export type GatewayResult = { text: string; usage: GatewayUsage; model: string; finishReason: string; node: string; cost: bigint }
+export type GatewayResult = {
+  text: string
+  usage: GatewayUsage
+  model: string
+  finishReason: string
+  node: string
+  cost: bigint
+  toolCalls?: ToolCall[] | undefined
+  reasoning?: string | undefined
+  logprobs?: TokenLogprob[] | undefined
+}
 
-/** Fields OpenAI defines that we read or may drop silently; everything else passes through in `params`. */
-const handled = new Set(['model', 'messages', 'prompt', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'stream', 'stream_options', 'n', 'user', 'echo'])
+/**
+ * Fields OpenAI defines that we read or may drop silently; everything else passes through in `params`. `user` and
+ * `metadata` are the caller's labels for its own bookkeeping: accepted, and kept from the node, which has no use for
+ * who the gateway's caller is.
+ */
+const handled = new Set(['model', 'messages', 'prompt', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'seed', 'stream', 'stream_options', 'n', 'echo', 'user', 'metadata'])
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -32,20 +48,6 @@ function optionalNumber(body: Record<string, unknown>, name: string, { min, max,
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw errors.invalidRequest(`${name} must be ${integer ? 'an integer' : 'a number'}`, name)
   if (v < min || v > max) throw errors.invalidRequest(`${name} must be between ${min} and ${max}`, name)
   return v
-}
-
-function messageContent(content: unknown, index: number): string {
-  if (typeof content === 'string') return content
-  if (content === null || content === undefined) return ''
-  if (Array.isArray(content)) {
-    return content
-      .map((part, j) => {
-        if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return part.text
-        throw errors.invalidRequest(`messages[${index}].content[${j}]: only text parts are supported`, `messages[${index}].content`)
-      })
-      .join('')
-  }
-  throw errors.invalidRequest(`messages[${index}].content must be a string or an array of text parts`, `messages[${index}].content`)
 }
 
 function common(body: Record<string, unknown>): Omit<GatewayChatRequest, 'messages'> {
@@ -72,23 +74,14 @@ function common(body: Record<string, unknown>): Omit<GatewayChatRequest, 'messag
     seed: optionalNumber(body, 'seed', { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }),
   }
   for (const [k, v] of Object.entries(named)) if (v !== undefined) params[k] = v
+  checkStructuredFields(params)
   return { model: body.model, params, stream: body.stream === true, includeUsage: isObject(streamOptions) && streamOptions.include_usage === true }
 }
-
-const roles = new Set(['system', 'user', 'assistant', 'tool'])
 
 export function fromChatCompletionRequest(body: unknown): GatewayChatRequest {
   if (!isObject(body)) throw errors.invalidRequest('the request body must be a JSON object')
   const base = common(body)
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw errors.invalidRequest('messages must be a non-empty array', 'messages')
-  if (body.messages.length > 1024) throw errors.invalidRequest('at most 1024 messages are supported', 'messages')
-  const messages = body.messages.map((m, i): ChatMessage => {
-    if (!isObject(m)) throw errors.invalidRequest(`messages[${i}] must be an object`, `messages[${i}]`)
-    const role = m.role === 'developer' ? 'system' : m.role
-    if (typeof role !== 'string' || !roles.has(role)) throw errors.invalidRequest(`messages[${i}].role must be one of system, developer, user, assistant, tool`, `messages[${i}].role`)
-    return { role: role as ChatMessage['role'], content: messageContent(m.content, i) }
-  })
-  return { ...base, messages }
+  return { ...base, messages: fromChatMessages(body.messages) }
 }
 
 /** Legacy completions: the prompt becomes a single user message. */
@@ -101,24 +94,58 @@ export function fromCompletionRequest(body: unknown): GatewayChatRequest {
   return { ...base, messages: [{ role: 'user', content: prompt }] }
 }
 
-export function finishReason(reason: string): 'stop' | 'length' | 'content_filter' {
-  return reason === 'length' ? 'length' : reason === 'content_filter' ? 'content_filter' : 'stop'
+export function finishReason(reason: string): 'stop' | 'length' | 'content_filter' | 'tool_calls' {
+  return reason === 'length' || reason === 'content_filter' || reason === 'tool_calls' ? reason : 'stop'
+}
+
+/** Our fragments as OpenAI's streaming tool_calls: the first of a call with id, type and name, later ones arguments only. */
+export function toToolCallDeltas(fragments: readonly ToolCallFragment[]) {
+  return fragments.map((f) => ({
+    index: f.index,
+    ...(f.id ? { id: f.id, type: 'function' as const } : {}),
+    function: { ...(f.name ? { name: f.name } : {}), arguments: f.arguments ?? '' },
+  }))
+}
+
+/** OpenAI's choice logprobs: `{content: [...]}` with bytes as OpenAI gives them. */
+export function toLogprobs(list: readonly TokenLogprob[] | undefined) {
+  if (!list?.length) return null
+  const entry = (t: { token: string; logprob: number }) => ({ token: t.token, logprob: t.logprob, bytes: [...new TextEncoder().encode(t.token)] })
+  return { content: list.map((l) => ({ ...entry(l), top_logprobs: (l.top_logprobs ?? []).map(entry) })), refusal: null }
 }
 
 export function toUsage(usage: GatewayUsage) {
   return { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens }
 }
 
-export type ChunkParameters = { id: string; created: number; model: string; delta?: string | undefined; role?: boolean | undefined; finish?: string | undefined; usage?: GatewayUsage | undefined }
+export type ChunkParameters = {
+  id: string
+  created: number
+  model: string
+  delta?: string | undefined
+  reasoning?: string | undefined
+  toolCalls?: readonly ToolCallFragment[] | undefined
+  logprobs?: readonly TokenLogprob[] | undefined
+  role?: boolean | undefined
+  finish?: string | undefined
+  usage?: GatewayUsage | undefined
+}
 
-export function toChatCompletionChunk({ id, created, model, delta, role, finish, usage }: ChunkParameters) {
+export function toChatCompletionChunk({ id, created, model, delta, reasoning, toolCalls, logprobs, role, finish, usage }: ChunkParameters) {
   if (usage) return { id, object: 'chat.completion.chunk' as const, created, model, choices: [], usage: toUsage(usage) }
+  const body = {
+    ...(role ? { role: 'assistant' as const } : {}),
+    // A piece that is only a tool call carries no content, as OpenAI writes it.
+    ...(delta || !toolCalls?.length ? { content: delta ?? '' } : {}),
+    ...(reasoning ? { reasoning_content: reasoning } : {}),
+    ...(toolCalls?.length ? { tool_calls: toToolCallDeltas(toolCalls) } : {}),
+  }
   return {
     id,
     object: 'chat.completion.chunk' as const,
     created,
     model,
-    choices: [{ index: 0, delta: finish ? {} : { ...(role ? { role: 'assistant' as const } : {}), content: delta ?? '' }, logprobs: null, finish_reason: finish ? finishReason(finish) : null }],
+    choices: [{ index: 0, delta: finish ? {} : body, logprobs: finish ? null : toLogprobs(logprobs), finish_reason: finish ? finishReason(finish) : null }],
   }
 }
 
@@ -128,7 +155,21 @@ export function toChatCompletion({ id, created, result }: { id: string; created:
     object: 'chat.completion' as const,
     created,
     model: result.model,
-    choices: [{ index: 0, message: { role: 'assistant' as const, content: result.text, refusal: null }, logprobs: null, finish_reason: finishReason(result.finishReason) }],
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          // OpenAI answers a reply that is only tool calls with content null.
+          content: result.text === '' && result.toolCalls?.length ? null : result.text,
+          refusal: null,
+          ...(result.toolCalls?.length ? { tool_calls: result.toolCalls } : {}),
+          ...(result.reasoning ? { reasoning_content: result.reasoning } : {}),
+        },
+        logprobs: toLogprobs(result.logprobs),
+        finish_reason: finishReason(result.finishReason),
+      },
+    ],
     usage: toUsage(result.usage),
     system_fingerprint: `infernet:${result.node.slice(0, 16)}`,
   }

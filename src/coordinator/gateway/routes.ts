@@ -5,6 +5,7 @@ import { digestMatches, parseModelRef } from '../../protocol/modelDigest.ts'
 import { messagesBytes } from '../../protocol/worstCase.ts'
 import type { Price } from '../../protocol/schema.ts'
 import { BudgetExceededError } from '../../../client/errors.ts'
+import type { ChatDelta } from '../../../client/chatStream.ts'
 import type { Context, Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { Logger } from '../../log.ts'
@@ -153,7 +154,7 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
     }
     // Wait for the first token (or the end) before answering, so a failure before any output is a plain HTTP error.
     const iterator = chat[Symbol.asyncIterator]()
-    let first: IteratorResult<{ type: 'delta'; text: string }>
+    let first: IteratorResult<ChatDelta>
     try {
       first = await iterator.next()
     } catch (err) {
@@ -168,7 +169,8 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
         let next = first
         let role = true
         while (!next.done) {
-          await stream.writeSSE({ data: chunk({ delta: next.value.text, role }) })
+          const d = next.value
+          await stream.writeSSE({ data: chunk({ delta: d.text, reasoning: d.reasoning, toolCalls: d.toolCalls, logprobs: d.logprobs, role }) })
           role = false
           next = await iterator.next()
         }

@@ -14,6 +14,10 @@
 //       {"object":"error","message":"The model `x` does not exist.","type":"NotFoundError","param":null,"code":404};
 //       max {"error":{"message":..,"type":"invalid_request_error","code":"model_not_found"}}.
 //     max_tokens / max_completion_tokens truncate the reply with finish_reason "length".
+//     Tools (toolReply.ts): with `tools` the reply is a call, streamed as OpenAI does: a chunk whose
+//       delta.tool_calls is [{"index":0,"id":"call_..","type":"function","function":{"name":..,"arguments":""}}], then
+//       chunks [{"index":0,"function":{"arguments":"<piece>"}}], finish_reason "tool_calls"; non-streaming,
+//       message {"content":null,"tool_calls":[...]}. response_format json_schema / json_object: JSON content.
 //   GET  /v1/models -> {"object":"list","data":[{"id","object":"model","created","owned_by", ...}]}:
 //       vllm/sglang add "root" and "max_model_len"; llamacpp adds "meta":{"n_ctx" (what one slot serves), "n_ctx_train","size"}.
 // Per flavor:
@@ -38,6 +42,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
+import { pieces, plannedToolCall, structuredReply } from './toolReply.ts'
 import { createPacer, defaultFakeReply, fakePromptTokens, hangUntilClosed, listenFake, readJsonBody, sendJson, streamEnding, trackStream } from './pacer.ts'
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
 
@@ -125,7 +130,10 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
       const message = `The model \`${model}\` does not exist.`
       return sendJson(res, 404, flavor === 'max' ? { error: { message, type: 'invalid_request_error', code: 'model_not_found' } } : { object: 'error', message, type: 'NotFoundError', param: null, code: 404 })
     }
-    let tokens = splitTokens(typeof reply === 'function' ? reply(body) : reply)
+    const call = plannedToolCall(body)
+    if (call) return toolCallReply(res, body, call)
+    const json = structuredReply(body.response_format)
+    let tokens = json === undefined ? splitTokens(typeof reply === 'function' ? reply(body) : reply) : pieces(json, 4)
     const maxTokens = (body.max_tokens ?? body.max_completion_tokens) as number | undefined
     let finish = 'stop'
     if (typeof maxTokens === 'number' && tokens.length > maxTokens) {
@@ -186,6 +194,29 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
         },
       })
     }, ttftMs)
+  }
+
+  /** A reply that is one tool call (toolReply.ts), streamed or whole, with usage. */
+  const toolCallReply = (res: ServerResponse, body: Record<string, unknown>, call: { name: string; arguments: unknown }) => {
+    const model = String(body.model ?? '')
+    const id = `chatcmpl-${++seq}`
+    const callId = `call_${seq}abc`
+    const args = pieces(JSON.stringify(call.arguments))
+    const promptTokens = fakePromptTokens(body.messages)
+    const usage = { prompt_tokens: promptTokens, completion_tokens: args.length + 2, total_tokens: promptTokens + args.length + 2 }
+    if (body.stream !== true) {
+      const message = { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: call.name, arguments: args.join('') } }] }
+      return sendJson(res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: 'tool_calls' }], usage })
+    }
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: finish === 'usage' ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra })}\n\n`
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' })
+    let out = chunk({ role: 'assistant', content: null })
+    out += chunk({ tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: call.name, arguments: '' } }] })
+    for (const a of args) out += chunk({ tool_calls: [{ index: 0, function: { arguments: a } }] })
+    out += chunk({}, 'tool_calls')
+    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) out += chunk({}, 'usage', { usage })
+    res.end(out + 'data: [DONE]\n\n')
   }
 
   const server = createServer((req, res) => {
