@@ -48,7 +48,8 @@ describe('gateway: tools and structured output', () => {
       capabilities: { llama3: ['completion', 'tools'] },
       toolCalls: (body) => ((body.messages as { role: string }[]).at(-1)?.role === 'tool' ? undefined : [{ name: 'get_weather', arguments: { city: 'Tokyo', days: 2 } }]),
     })
-    nodes.push(await startNode({ relays: [relay.url], backend: { kind: 'vllm', baseUrl: vllm.url } }))
+    // vLLM cannot tell the node it has a tool-call parser: the operator says so (INFERNET_FEATURES).
+    nodes.push(await startNode({ relays: [relay.url], backend: { kind: 'vllm', baseUrl: vllm.url }, config: { features: ['tools'] } }))
     nodes.push(await startNode({ relays: [relay.url], backend: { kind: 'ollama', baseUrl: ollama.url } }))
     coord = await startCoordinator({ relays: [relay.url], apiKeys: ['sk-test-tools-00'] })
     const now = () => Math.floor(Date.now() / 1000)

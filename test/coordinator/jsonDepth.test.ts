@@ -44,8 +44,8 @@ describe('JSON nesting bound (http.ts)', () => {
     assert.equal(rest.status, 400)
     assert.equal(((await rest.json()) as { error: { code: string } }).error.code, 'json_too_deep')
     // Nesting within the bound passes through to the node untouched.
-    const fine = await post('/v1/chat/completions', JSON.stringify({ model: 'llama3', messages: [{ role: 'user', content: 'x' }], response_format: { a: { b: { c: [[1]] } } } }))
+    const fine = await post('/v1/chat/completions', JSON.stringify({ model: 'llama3', messages: [{ role: 'user', content: 'x' }], engine_options: { a: { b: { c: [[1]] } } } }))
     assert.equal(fine.status, 200)
-    assert.match(((await fine.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content, /"response_format":\{"a":\{"b":\{"c":\[\[1\]\]\}\}\}/)
+    assert.match(((await fine.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content, /"engine_options":\{"a":\{"b":\{"c":\[\[1\]\]\}\}\}/)
   })
 })

@@ -10,6 +10,7 @@ import OpenAI from 'openai'
 import { defaultReply, model, newMarker, startTestNetwork, waitFor, type TestNetwork } from '../helpers/network.ts'
 import { amountDue } from '../../src/protocol/price.ts'
 import { waitForLive } from '../helpers/client.ts'
+import { scaled } from '../helpers/timeScale.ts'
 
 describe('e2e: happy path over two relays, two coordinators, three nodes', () => {
   let net: TestNetwork
@@ -62,7 +63,8 @@ describe('e2e: happy path over two relays, two coordinators, three nodes', () =>
   })
 
   it('SDK with a coordinator as the node source', async () => {
-    const client = net.client({ name: 'e2e-happy-coord', coordinator: net.coordinators[1]!.url })
+    // A node slow to accept on a loaded machine would make the SDK fail over to a dearer one: give it time.
+    const client = net.client({ name: 'e2e-happy-coord', coordinator: net.coordinators[1]!.url, acceptTimeoutMs: scaled(10_000) })
     const r = await client.complete({ model, messages: [{ role: 'user', content: prompt() }], routing: 'cheapest' })
     assert.equal(r.text, defaultReply)
     assert.equal(r.node, net.nodes[0]!.pubkey, 'cheapest is the free node')
