@@ -43,8 +43,11 @@ export async function runAudit(p: RunAuditParameters): Promise<RunAuditReturnTyp
   for (const [i, { messages }] of p.jobs.entries()) {
     const params = greedyPrefixParams({ seed: p.seed + i, maxTokens: p.maxTokens })
     const reference = await p.onReference({ model: p.model, messages, params })
-    const audited = await p.onNode({ model: p.model, messages, params }).catch((err: unknown) => ({ job: (err as { job?: string }).job, text: undefined }))
-    if (!audited.job) throw new Error(`audit job ${i + 1} never reached the node: no job id to name in the verdict`)
+    const audited = await p.onNode({ model: p.model, messages, params }).catch((err: unknown) => ({ job: (err as { job?: string }).job, text: undefined, error: err as Error }))
+    if (!audited.job) {
+      const why = 'error' in audited ? `: ${audited.error.message.split('\n')[0]}` : ''
+      throw new Error(`audit job ${i + 1} never reached the node, so no verdict can name it${why}`)
+    }
     const scored = audited.text === undefined ? { score: 1, samples: Array.from(reference.text).length } : greedyPrefixScore(audited.text, reference.text)
     outcomes.push({ job: audited.job, ...scored })
   }
