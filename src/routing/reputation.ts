@@ -67,12 +67,20 @@ export function auditsFail(newestFirst: readonly { pass: boolean }[]): boolean {
  * The models a node fails its audits on, from verdicts about it (any order) and the auditors the reader trusts: the
  * rule of computeReputation for one node, for a router that keeps verdicts as they come.
  */
-export function failedModels(verdicts: readonly { auditor: string; model: string; pass: boolean; createdAt: number }[], trusted: ReadonlySet<string>): Set<string> {
-  const byModel = new Map<string, { pass: boolean; createdAt: number }[]>()
-  for (const v of verdicts) if (trusted.has(v.auditor)) byModel.set(v.model, [...(byModel.get(v.model) ?? []), v])
+export function failedModels(verdicts: readonly VerdictLike[], trusted: ReadonlySet<string>): Set<string> {
   const failed = new Set<string>()
-  for (const [model, list] of byModel) if (auditsFail([...list].sort((a, b) => b.createdAt - a.createdAt))) failed.add(model)
+  for (const [model, newest] of trustedByModel(verdicts, trusted)) if (auditsFail(newest)) failed.add(model)
   return failed
+}
+
+type VerdictLike = { auditor: string; model: string; pass: boolean; createdAt: number }
+
+/** One node's verdicts from trusted auditors, per model, newest first: what the audit rule reads. */
+function trustedByModel<V extends VerdictLike>(verdicts: readonly V[], trusted: ReadonlySet<string>): Map<string, V[]> {
+  const byModel = new Map<string, V[]>()
+  for (const v of verdicts) if (trusted.has(v.auditor)) byModel.set(v.model, [...(byModel.get(v.model) ?? []), v])
+  for (const list of byModel.values()) list.sort((a, b) => b.createdAt - a.createdAt)
+  return byModel
 }
 
 function entry(map: Map<string, NodeReputation>, node: string): NodeReputation {
@@ -127,31 +135,28 @@ export function computeReputation(events: ReputationEvents, policy: ReputationPo
     else rep.ignoredRejections++
   }
 
-  const byModel = new Map<string, AuditVerdict[]>()
+  const byNode = new Map<string, AuditVerdict[]>()
   for (const v of recent(events.verdicts)) {
     const rep = entry(out, v.node)
-    if (!policy.trustedAuditors.has(v.auditor)) {
-      rep.untrustedVerdicts++
-      continue
-    }
-    const key = `${v.node}\n${v.model}`
-    byModel.set(key, [...(byModel.get(key) ?? []), v])
+    if (!policy.trustedAuditors.has(v.auditor)) rep.untrustedVerdicts++
+    else byNode.set(v.node, [...(byNode.get(v.node) ?? []), v])
   }
-  for (const verdicts of byModel.values()) {
-    const newest = [...verdicts].sort((a, b) => b.createdAt - a.createdAt)
-    const last = newest[0]!
-    const counted5 = newest.slice(0, auditMemory)
-    const audits: ModelAudits = {
-      model: last.model,
-      digest: last.digest,
-      pass: counted5.filter((v) => v.pass).length,
-      fail: counted5.filter((v) => !v.pass).length,
-      failed: auditsFail(newest),
-      last,
+  for (const [node, verdicts] of byNode) {
+    const rep = entry(out, node)
+    for (const newest of trustedByModel(verdicts, policy.trustedAuditors).values()) {
+      const last = newest[0]!
+      const counted5 = newest.slice(0, auditMemory)
+      const audits: ModelAudits = {
+        model: last.model,
+        digest: last.digest,
+        pass: counted5.filter((v) => v.pass).length,
+        fail: counted5.filter((v) => !v.pass).length,
+        failed: auditsFail(newest),
+        last,
+      }
+      rep.audits.push(audits)
+      if (audits.failed) rep.auditFailed = true
     }
-    const rep = entry(out, last.node)
-    rep.audits.push(audits)
-    if (audits.failed) rep.auditFailed = true
   }
 
   for (const rep of out.values()) {
