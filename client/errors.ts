@@ -78,8 +78,11 @@ export class UnsupportedFeatureError extends BaseError {
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
 
-/** `code`: the node's error code when it refused or failed with one (`busy`, `backend`, ...). */
-export type CandidateFailure = { node: string; reason: string; code?: string | undefined }
+/**
+ * `code`: the node's error code when it refused or failed with one (`busy`, `backend`, ...); `job`: the request id
+ * when a job was sent (absent when the node was skipped before sending, e.g. over the budget).
+ */
+export type CandidateFailure = { node: string; reason: string; code?: string | undefined; job?: string | undefined }
 
 export class AllCandidatesFailedError extends BaseError {
   override name = 'AllCandidatesFailedError'
@@ -209,7 +212,9 @@ export class StreamInterruptedError extends BaseError {
   override name = 'StreamInterruptedError'
   override code = 'stream-interrupted'
   readonly deliveredChars: number
-  constructor({ node, reason, deliveredChars, resume }: { node: string; reason: string; deliveredChars: number; resume: boolean }) {
+  /** The job that failed mid-stream. */
+  readonly job: string | undefined
+  constructor({ node, reason, deliveredChars, resume, job }: { node: string; reason: string; deliveredChars: number; resume: boolean; job?: string | undefined }) {
     super(`Node ${node.slice(0, 12)}… failed mid-stream after ${deliveredChars} characters: ${reason}.`, {
       docsPath,
       metaMessages: resume
@@ -217,6 +222,7 @@ export class StreamInterruptedError extends BaseError {
         : ['Resumption is off (`resume: false`); turn it on to continue on another node automatically.'],
     })
     this.deliveredChars = deliveredChars
+    this.job = job
   }
 }
 

@@ -4,7 +4,7 @@
 // signed (BIP-340 with random aux data), so they are kept as they are unless `--sign` is given.
 // Run: node --import tsx scripts/makeAuditVectors.ts [--sign]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { greedyPrefixScore, greedyPrefixThreshold } from '../src/protocol/auditMethod.ts'
+import { greedyLogprobScore, greedyPrefixScore, greedyPrefixThreshold, logprobGapScale, type AuditToken } from '../src/protocol/auditMethod.ts'
 import { buildAuditVerdict, parseAuditVerdict, type AuditVerdict } from '../src/protocol/auditVerdict.ts'
 import { computeReputation, type ReputationEvents } from '../src/routing/reputation.ts'
 import { fixedNow, testPubkey, testSigner } from '../test/helpers/keys.ts'
@@ -22,6 +22,21 @@ const pairs: [string, string][] = [
   ['日本の首都は東京です。', '日本の首都は京都です。'],
 ]
 const scores = pairs.map(([audited, reference]) => ({ audited, reference, ...greedyPrefixScore(audited, reference) }))
+
+// greedy-logprob: the same tokens and logprobs; a 0.05-nat gap (an 8-bit copy); noise of 1e-6; a divergence at the
+// third of four tokens; tokens that do not spell the text; no logprobs at all.
+const ref: AuditToken[] = [{ token: 'The', logprob: -0.5 }, { token: ' node', logprob: -1.25 }, { token: ' signed', logprob: -2 }, { token: '.', logprob: -0.125 }]
+const shift = (tokens: AuditToken[], i: number, by: number) => tokens.map((t, j) => (j === i ? { ...t, logprob: t.logprob + by } : t))
+const spell = (tokens: AuditToken[]) => tokens.map((t) => t.token).join('')
+const logprobPairs: { audited: { text: string; tokens: AuditToken[] | undefined }; reference: AuditToken[] }[] = [
+  { audited: { text: spell(ref), tokens: ref }, reference: ref },
+  { audited: { text: spell(ref), tokens: shift(ref, 1, 0.05) }, reference: ref },
+  { audited: { text: spell(ref), tokens: shift(ref, 2, -0.000001) }, reference: ref },
+  { audited: { text: 'The node paid.', tokens: [ref[0]!, ref[1]!, { token: ' paid', logprob: -1.5 }, ref[3]!] }, reference: ref },
+  { audited: { text: 'The node signed!', tokens: ref }, reference: ref },
+  { audited: { text: spell(ref), tokens: undefined }, reference: ref },
+]
+const logprobScores = logprobPairs.map((p) => ({ ...p, ...greedyLogprobScore(p.audited, p.reference) }))
 
 const auditor = testSigner('auditor')
 const node = testPubkey('node')
@@ -85,6 +100,7 @@ for (const v of Object.values(verdicts)) if (!parseAuditVerdict(v, { now: fixedN
 const out = {
   description: 'Audit verdicts (kind 3835) and the reputation function (nips/audit-verdict.md, nips/reputation.md). Keys: test/helpers/keys.ts (auditor = testSigner("auditor")).',
   greedyPrefix: { threshold: greedyPrefixThreshold, scores },
+  greedyLogprob: { threshold: greedyPrefixThreshold, gapScale: logprobGapScale, scores: logprobScores },
   verdicts,
   reputation: { events, policy, expected: reputation },
 }

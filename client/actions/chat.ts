@@ -253,15 +253,15 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
         throw new RequestRejectedError({ node: node.pubkey, reason: outcome.code, message: outcome.reason.replace(/^node error [a-z-]+: /, ''), model })
       }
       recordOutcome(session, node.pubkey, false)
-      failures.push({ node: node.pubkey, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}) })
+      failures.push({ node: node.pubkey, reason: outcome.reason, job: jobId, ...(outcome.code ? { code: outcome.code } : {}) })
       logger.info('node failed, trying the next one', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), phase: outcome.phase, code: outcome.code })
       delivered += outcome.text
       // A v2 reply cut mid-stream cannot be resumed as text: a partial tool call is no prefix to continue from.
       if (version === 2 && (outcome.text || outcome.output.tool_calls?.length || outcome.output.reasoning)) {
-        throw new StreamInterruptedError({ node: node.pubkey, reason: outcome.reason, deliveredChars: delivered.length, resume: false })
+        throw new StreamInterruptedError({ node: node.pubkey, reason: outcome.reason, deliveredChars: delivered.length, resume: false, job: jobId })
       }
       if (delivered && !config.resume) {
-        throw new StreamInterruptedError({ node: node.pubkey, reason: outcome.reason, deliveredChars: delivered.length, resume: false })
+        throw new StreamInterruptedError({ node: node.pubkey, reason: outcome.reason, deliveredChars: delivered.length, resume: false, job: jobId })
       }
       continue
     }
@@ -324,7 +324,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
   if (attempts === 0 && budgetError) throw budgetError
   if (delivered) {
     const last = failures[failures.length - 1]
-    throw new StreamInterruptedError({ node: last?.node ?? '?', reason: last?.reason ?? 'no node left to continue', deliveredChars: delivered.length, resume: true })
+    throw new StreamInterruptedError({ node: last?.node ?? '?', reason: last?.reason ?? 'no node left to continue', deliveredChars: delivered.length, resume: true, job: last?.job })
   }
   throw new AllCandidatesFailedError({ model, failures })
 }

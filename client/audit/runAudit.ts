@@ -1,9 +1,10 @@
 // An audit of one node and one model (nips/audit-verdict.md, "How an audit runs"): each audit job is an ordinary job
 // sent from a key made for it alone, with greedy parameters and the auditor's seed; the same messages go to the
-// reference; the outputs are scored with greedy-prefix, and the verdict names the jobs. The two runners are injected
+// reference; the outputs are scored with the audit's method (greedy-logprob where the node's model announces logprobs,
+// greedy-prefix otherwise), and the verdict names the jobs. The two runners are injected
 // (the SDK with a fresh signer per job for the node; a node or an engine's OpenAI endpoint for the reference), so the
 // audit runs the same code in the CLI, in a coordinator and in tests.
-import { greedyPrefixParams, greedyPrefixScore, greedyPrefixThreshold } from '../../src/protocol/auditMethod.ts'
+import { greedyLogprobParams, greedyLogprobScore, greedyPrefixParams, greedyPrefixScore, greedyPrefixThreshold, type AuditMethod, type AuditToken } from '../../src/protocol/auditMethod.ts'
 import { maxAuditedJobs, type AuditReference, type BuildAuditVerdictParameters } from '../../src/protocol/auditVerdict.ts'
 import type { GenerationParams } from '../../src/protocol/generationParams.ts'
 import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
@@ -11,7 +12,8 @@ import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
 export type AuditJob = { messages: ChatMessage[] }
 
 /** Runs one job; `job` is its request id (the verdict names it), absent for a reference engine. */
-export type AuditRunner = (job: { model: string; messages: ChatMessage[]; params: GenerationParams }) => Promise<{ job?: string | undefined; text: string }>
+/** `tokens`: the output's tokens with their logprobs, when the job asked for them (greedy-logprob). */
+export type AuditRunner = (job: { model: string; messages: ChatMessage[]; params: GenerationParams }) => Promise<{ job?: string | undefined; text: string; tokens?: AuditToken[] | undefined }>
 
 export type RunAuditParameters = {
   node: string
@@ -22,6 +24,8 @@ export type RunAuditParameters = {
   maxTokens: number
   /** The first job's seed; job i uses seed + i. */
   seed: number
+  /** Default greedy-prefix; greedy-logprob needs a node and a reference that report logprobs. */
+  method?: AuditMethod | undefined
   threshold?: number | undefined
   onNode: AuditRunner
   onReference: AuditRunner
@@ -39,16 +43,22 @@ export type RunAuditReturnType = { verdict: BuildAuditVerdictParameters; jobs: A
  */
 export async function runAudit(p: RunAuditParameters): Promise<RunAuditReturnType> {
   if (p.jobs.length === 0 || p.jobs.length > maxAuditedJobs) throw new RangeError(`an audit runs 1 to ${maxAuditedJobs} jobs, got ${p.jobs.length}`)
+  const method = p.method ?? 'greedy-prefix'
   const outcomes: AuditJobOutcome[] = []
   for (const [i, { messages }] of p.jobs.entries()) {
-    const params = greedyPrefixParams({ seed: p.seed + i, maxTokens: p.maxTokens })
+    const params = (method === 'greedy-logprob' ? greedyLogprobParams : greedyPrefixParams)({ seed: p.seed + i, maxTokens: p.maxTokens })
     const reference = await p.onReference({ model: p.model, messages, params })
     const audited = await p.onNode({ model: p.model, messages, params }).catch((err: unknown) => ({ job: (err as { job?: string }).job, text: undefined, error: err as Error }))
     if (!audited.job) {
       const why = 'error' in audited ? `: ${audited.error.message.split('\n')[0]}` : ''
       throw new Error(`audit job ${i + 1} never reached the node, so no verdict can name it${why}`)
     }
-    const scored = audited.text === undefined ? { score: 1, samples: Array.from(reference.text).length } : greedyPrefixScore(audited.text, reference.text)
+    const scored =
+      audited.text === undefined
+        ? { score: 1, samples: method === 'greedy-logprob' ? (reference.tokens?.length ?? 0) : Array.from(reference.text).length }
+        : method === 'greedy-logprob'
+          ? greedyLogprobScore({ text: audited.text, tokens: audited.tokens }, reference.tokens ?? [])
+          : greedyPrefixScore(audited.text, reference.text)
     outcomes.push({ job: audited.job, ...scored })
   }
   const score = outcomes.reduce((s, o) => s + o.score, 0) / outcomes.length
@@ -59,7 +69,7 @@ export async function runAudit(p: RunAuditParameters): Promise<RunAuditReturnTyp
       model: p.model,
       digest: p.digest,
       jobs: outcomes.map((o) => o.job),
-      method: 'greedy-prefix',
+      method,
       score,
       threshold: p.threshold ?? greedyPrefixThreshold,
       samples: outcomes.reduce((s, o) => s + o.samples, 0),

@@ -16,24 +16,30 @@ export type NodeRunnerParameters = {
   logger?: Logger | undefined
 }
 
+/** The id of the job an SDK error is about, when one was sent (a node that failed an audit job is named all the same). */
+function jobOfError(err: unknown): string | undefined {
+  const e = err as { job?: unknown; failures?: { job?: string }[] }
+  if (typeof e.job === 'string' && e.job) return e.job
+  return e.failures?.findLast((f) => f.job)?.job
+}
+
 /** Each job from a fresh key, pinned to `node`, one attempt, no resumption elsewhere: the audit is of that node. */
 export function nodeRunner({ relays, node, WebSocket, acceptTimeoutMs, logger }: NodeRunnerParameters): AuditRunner {
   return async ({ model, messages, params }) => {
-    let job: string | undefined
     const client = new InfernetClient({ relays, signer: createLocalSigner(generateSecretKey()), WebSocket, routing: { pin: node }, maxAttempts: 1, resume: false, acceptTimeoutMs, logger })
     try {
       await client.ready()
       const result = await client.complete({ model, messages, params })
-      job = result.jobs.at(-1)?.id
-      return { job, text: result.text }
+      return { job: result.jobs.at(-1)?.id, text: result.text, tokens: result.logprobs }
     } catch (err) {
-      // The job id, when the job was sent: a node that failed an audit job is named in the verdict all the same.
-      throw Object.assign(err as Error, { job: (err as { jobs?: { id: string }[] }).jobs?.at(-1)?.id ?? job })
+      throw Object.assign(err as Error, { job: jobOfError(err) })
     } finally {
       await client.close()
     }
   }
 }
+
+type EngineAnswer = { choices?: { message?: { content?: unknown }; logprobs?: { content?: { token?: unknown; logprob?: unknown }[] | null } | null }[] }
 
 /** An engine's POST /v1/chat/completions (llama-server, vLLM, ...), non-streaming, the job's parameters as they are. */
 export function engineRunner({ url, fetch: fetchFn = globalThis.fetch, model }: { url: string; fetch?: typeof fetch | undefined; model?: string | undefined }): AuditRunner {
@@ -44,9 +50,12 @@ export function engineRunner({ url, fetch: fetchFn = globalThis.fetch, model }: 
       body: JSON.stringify({ model: model ?? asked, messages, ...params, stream: false }),
     })
     if (!res.ok) throw new Error(`the reference engine at ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`)
-    const body = (await res.json()) as { choices?: { message?: { content?: unknown } }[] }
-    const text = body.choices?.[0]?.message?.content
+    const choice = ((await res.json()) as EngineAnswer).choices?.[0]
+    const text = choice?.message?.content
     if (typeof text !== 'string') throw new Error(`the reference engine at ${url} answered no message content`)
-    return { text }
+    if (!params.logprobs) return { text }
+    const tokens = (choice?.logprobs?.content ?? []).map((t) => ({ token: String(t.token ?? ''), logprob: Number(t.logprob) }))
+    if (tokens.length === 0 && text !== '') throw new Error(`the reference engine at ${url} answered no logprobs: it cannot be the reference of a greedy-logprob audit`)
+    return { text, tokens }
   }
 }

@@ -1,5 +1,7 @@
 // The arguments of `infernet chat`, `infernet nodes` and `infernet models` as yargs hands them over. A leaf module,
 // so command modules and handlers share them without importing each other.
+import type { AuditMethod } from '../../src/protocol/auditMethod.ts'
+
 export type ChatCommandArguments = {
   prompt: string
   model?: string | undefined
@@ -29,6 +31,8 @@ export type AuditCommandArguments = {
   jobs: number
   'max-tokens': number
   seed?: number | undefined
+  method?: 'auto' | AuditMethod | undefined
+  digest?: string | undefined
   threshold?: number | undefined
   'dry-run'?: boolean | undefined
   home?: string | undefined

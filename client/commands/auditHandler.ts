@@ -11,7 +11,8 @@ import { buildAuditVerdict } from '../../src/protocol/auditVerdict.ts'
 import { runAudit } from '../audit/runAudit.ts'
 import { auditPrompts } from '../audit/prompts.ts'
 import { engineRunner, nodeRunner } from '../audit/runners.ts'
-import { NoNodeForModelError } from '../errors.ts'
+import { featuresOf } from '../../src/protocol/features.ts'
+import { InvalidFlagError, NoNodeForModelError } from '../errors.ts'
 import type { AuditCommandArguments } from './arguments.ts'
 import { openClient } from './openClient.ts'
 
@@ -22,7 +23,13 @@ export async function runAuditCommand(argv: AuditCommandArguments): Promise<numb
     await client.ready({ timeoutMs: config.discoveryTimeoutMs })
     const entry = (await client.nodes({ model: argv.model })).find((n) => n.pubkey === node)
     if (!entry) throw new NoNodeForModelError({ model: argv.model, reason: `node ${npubEncode(node)} does not announce it on these relays` })
-    const digest = entry.capability.models.find((m) => m.id === argv.model)?.digest
+    const announced = entry.capability.models.find((m) => m.id === argv.model)
+    // A verdict names the weights it checked: without the node's claim or the operator's word there is nothing to name.
+    const digest = announced?.digest ?? argv.digest
+    if (!digest && !argv['reference-node']) {
+      throw new InvalidFlagError(`node ${npubEncode(node)} announces no digest for ${argv.model}: give --digest (the sha256: of the weights the reference engine serves) so the verdict says what was checked`)
+    }
+    const method = argv.method === undefined || argv.method === 'auto' ? (featuresOf(announced).includes('logprobs') ? 'greedy-logprob' : 'greedy-prefix') : argv.method
     const ws = WebSocket as unknown as WebSocketConstructor
     const referenceNode = argv['reference-node'] ? parsePublicKey(argv['reference-node']) : undefined
     const seed = argv.seed ?? randomInt(2 ** 31)
@@ -33,19 +40,20 @@ export async function runAuditCommand(argv: AuditCommandArguments): Promise<numb
       jobs: auditPrompts(argv.jobs, seed),
       maxTokens: argv['max-tokens'],
       seed,
+      method,
       threshold: argv.threshold,
       onNode: nodeRunner({ relays: config.relays, node, WebSocket: ws, acceptTimeoutMs: config.acceptTimeoutMs }),
       onReference: referenceNode ? nodeRunner({ relays: config.relays, node: referenceNode, WebSocket: ws, acceptTimeoutMs: config.acceptTimeoutMs }) : engineRunner({ url: argv['reference-url']! }),
-      reference: referenceNode ? { kind: 'node', pubkey: referenceNode } : { kind: 'engine', digest: digest ?? 'sha256:' + '0'.repeat(64) },
+      reference: referenceNode ? { kind: 'node', pubkey: referenceNode } : { kind: 'engine', digest: digest! },
     })
     const event = await buildAuditVerdict(client.signer, audit.verdict)
     const pass = audit.verdict.score <= audit.verdict.threshold
     if (!argv['dry-run']) await client.pool.publish(event)
-    if (argv.json) printJson({ verdict: pass ? 'pass' : 'fail', score: audit.verdict.score, threshold: audit.verdict.threshold, seed, jobs: audit.jobs, event: argv['dry-run'] ? undefined : event })
+    if (argv.json) printJson({ verdict: pass ? 'pass' : 'fail', method, score: audit.verdict.score, threshold: audit.verdict.threshold, seed, jobs: audit.jobs, event: argv['dry-run'] ? undefined : event })
     else {
       process.stdout.write(table(audit.jobs.map((j) => ({ job: j.job, score: j.score.toFixed(4), samples: j.samples }))) + '\n')
       process.stdout.write(
-        `${pass ? 'pass' : 'FAIL'}: ${argv.model} on ${npubEncode(node)}, greedy-prefix score ${audit.verdict.score.toFixed(4)} (threshold ${audit.verdict.threshold}, seed ${seed})${argv['dry-run'] ? '; not published (--dry-run)' : `; verdict ${event.id} published`}\n`,
+        `${pass ? 'pass' : 'FAIL'}: ${argv.model} on ${npubEncode(node)}, ${method} score ${audit.verdict.score.toFixed(4)} (threshold ${audit.verdict.threshold}, seed ${seed})${argv['dry-run'] ? '; not published (--dry-run)' : `; verdict ${event.id} published`}\n`,
       )
     }
     return 0

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { finalizeEvent } from 'nostr-tools/pure'
-import { greedyPrefixParams, greedyPrefixScore } from '../../src/protocol/auditMethod.ts'
+import { greedyLogprobParams, greedyLogprobScore, greedyPrefixParams, greedyPrefixScore, greedyPrefixThreshold, type AuditToken } from '../../src/protocol/auditMethod.ts'
 import { buildAuditVerdict, parseAuditVerdict } from '../../src/protocol/auditVerdict.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import { fixedNow, testPubkey, testSecretKey, testSigner } from '../helpers/keys.ts'
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/audit.json', import.meta.url), 'utf8')) as {
   greedyPrefix: { threshold: number; scores: { audited: string; reference: string; score: number; samples: number }[] }
+  greedyLogprob: { threshold: number; scores: { audited: { text: string; tokens?: AuditToken[] }; reference: AuditToken[]; score: number; samples: number }[] }
   verdicts: { pass: NostrEvent; fail: NostrEvent }
 }
 const opts = { now: fixedNow + 120 }
@@ -18,6 +19,15 @@ const opts = { now: fixedNow + 120 }
 test('greedy-prefix scores: every vector pair gives the same score and sample size', () => {
   for (const s of vectors.greedyPrefix.scores) assert.deepEqual(greedyPrefixScore(s.audited, s.reference), { score: s.score, samples: s.samples }, `${s.audited} / ${s.reference}`)
   assert.deepEqual(greedyPrefixParams({ seed: 7, maxTokens: 64 }), { temperature: 0, seed: 7, max_tokens: 64 })
+})
+
+test('greedy-logprob scores: every vector pair gives the same score; a 0.05-nat gap fails, 1e-6 of noise passes', () => {
+  const scores = vectors.greedyLogprob.scores
+  for (const s of scores) assert.deepEqual(greedyLogprobScore({ text: s.audited.text, tokens: s.audited.tokens }, s.reference), { score: s.score, samples: s.samples })
+  const pass = scores.map((s) => s.score <= greedyPrefixThreshold)
+  // same, 8-bit-like gap, noise, divergence at 3 of 4, tokens not spelling the text, no logprobs
+  assert.deepEqual(pass, [true, false, true, false, false, false])
+  assert.deepEqual(greedyLogprobParams({ seed: 7, maxTokens: 64 }), { temperature: 0, seed: 7, max_tokens: 64, logprobs: true })
 })
 
 test('the verdict vectors parse: node, model, digest, jobs, method, score, pass/fail, reference', () => {

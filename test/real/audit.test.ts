@@ -1,7 +1,9 @@
-// Audits on the real engine (nips/audit-verdict.md): three nodes announce tiny-a with tiny-a's digest. One serves
+// Audits on the real engine (nips/audit-verdict.md): four nodes announce tiny-a with tiny-a's digest. One serves
 // it; one serves tiny-b's weights under that digest (a substituted model); one serves tiny-a but samples at
-// temperature 1 whatever the job asks (a changed temperature). The auditor's reference is its own llama-server on
-// tiny-a. With fixed seeds: the honest node's verdict passes, both cheaters' fail, and the signed verdicts reach a
+// temperature 1 whatever the job asks (a changed temperature); one serves an 8-bit copy of tiny-a made by the
+// engine's own llama-quantize (its greedy text mostly the original's, its logprobs not). The auditor's reference is
+// its own llama-server on tiny-a. With fixed seeds: the honest node's verdict passes under both methods, the first
+// two cheaters fail greedy-prefix and the quantized copy fails greedy-logprob, and the signed verdicts reach a
 // coordinator through the relay, which shows them per node.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -18,12 +20,14 @@ import { createBackend } from '../../node/backends/index.ts'
 import { createLlamacppBackend } from '../../node/backends/llamacpp.ts'
 import type { Backend } from '../../node/backends/types.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
+import type { AuditMethod } from '../../src/protocol/auditMethod.ts'
 import { buildAuditVerdict, parseAuditVerdict } from '../../src/protocol/auditVerdict.ts'
 import { createLocalSigner } from '../../src/signer.ts'
 import { generateSecretKey } from 'nostr-tools/pure'
 import { createTestClient } from '../helpers/client.ts'
 import { startCoordinator, type TestCoordinator } from '../helpers/coordinator.ts'
 import { engine, engineMissingHint, startLlamaServer, tempModelDir, type LlamaServer } from '../helpers/engine/llamaServer.ts'
+import { quantizeModel } from '../helpers/engine/quantize.ts'
 import { tinyModels, writeTinyModel } from '../helpers/engine/tinyModel.ts'
 import { waitFor } from '../helpers/network.ts'
 import { startNode, type TestNode } from '../helpers/node.ts'
@@ -48,7 +52,7 @@ function hotBackend(baseUrl: string): Backend {
   })
 }
 
-describe('real engine: audits catch a substituted model and a changed temperature', { skip }, () => {
+describe('real engine: audits catch a substituted model, a changed temperature and a quantized copy', { skip }, () => {
   const dir = tempModelDir()
   let relay: TestRelay
   let engines: LlamaServer[] = []
@@ -60,18 +64,20 @@ describe('real engine: audits catch a substituted model and a changed temperatur
   before(async () => {
     const a = writeTinyModel(join(dir.path, 'tiny-a.gguf'), tinyModels.a)
     const b = writeTinyModel(join(dir.path, 'tiny-b.gguf'), tinyModels.b)
+    const a8 = await quantizeModel(a, join(dir.path, 'tiny-a-q8_0.gguf'), 'Q8_0')
     digestA = sha256(a)
     relay = await startRelay()
-    // honest, substituted, hot, and the auditor's reference.
-    engines = await Promise.all([a, b, a, a].map((model) => startLlamaServer({ model, alias: 'tiny-a', parallel: 1 })))
-    const [honest, substituted, hot] = engines as [LlamaServer, LlamaServer, LlamaServer]
+    // honest, substituted, hot, 8-bit, and the auditor's reference.
+    engines = await Promise.all([a, b, a, a8, a].map((model) => startLlamaServer({ model, alias: 'tiny-a', parallel: 1 })))
+    const [honest, substituted, hot, quantized] = engines as [LlamaServer, LlamaServer, LlamaServer, LlamaServer]
     nodes = await Promise.all([
       startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: honest.url }, config: { name: 'honest' } }),
       startNode({ relays: [relay.url], backend: claimingDigest(substituted.url, digestA), config: { name: 'substituted' } }),
       startNode({ relays: [relay.url], backend: hotBackend(hot.url), config: { name: 'hot' } }),
+      startNode({ relays: [relay.url], backend: claimingDigest(quantized.url, digestA), config: { name: '8-bit' } }),
     ])
     coord = await startCoordinator({ relays: [relay.url], config: { trustedAuditors: [auditor.pubkey] } })
-    await waitFor(() => coord.coordinator.market.models(Math.floor(Date.now() / 1000)).find((m) => m.id === 'tiny-a')?.nodes === 3, 'three nodes announce tiny-a')
+    await waitFor(() => coord.coordinator.market.models(Math.floor(Date.now() / 1000)).find((m) => m.id === 'tiny-a')?.nodes === 4, 'four nodes announce tiny-a')
   })
   after(async () => {
     await coord?.close()
@@ -81,41 +87,52 @@ describe('real engine: audits catch a substituted model and a changed temperatur
     dir.remove()
   })
 
-  it('honest passes, substituted and hot fail; the verdicts are signed, published and indexed', async (t) => {
-    const reference = engineRunner({ url: engines[3]!.url })
+  it('honest passes, substituted, hot and the 8-bit copy fail; the verdicts are signed, published and indexed', async (t) => {
+    const reference = engineRunner({ url: engines[4]!.url })
     const publisher = await connect(relay.url)
-    const outcomes: Record<string, { pass: boolean; score: number }> = {}
-    for (const [i, name] of ['honest', 'substituted', 'hot'].entries()) {
-      const node = nodes[i]!
-      const audit = await runAudit({
+    const audit = async (node: TestNode, method: AuditMethod) => {
+      const { verdict, jobs } = await runAudit({
         node: node.pubkey,
         model: 'tiny-a',
         digest: digestA,
         jobs: prompts,
         maxTokens: 24,
         seed: 42,
+        method,
         onNode: nodeRunner({ relays: [relay.url], node: node.pubkey, WebSocket: WebSocket as unknown as WebSocketConstructor }),
         onReference: reference,
         reference: { kind: 'engine', digest: digestA },
       })
-      assert.equal(audit.jobs.length, 3)
-      const event = await buildAuditVerdict(auditor, audit.verdict)
+      assert.equal(jobs.length, 3)
+      const event = await buildAuditVerdict(auditor, verdict)
       const parsed = parseAuditVerdict(event)
       assert.ok(parsed.ok)
-      outcomes[name] = { pass: parsed.data.pass, score: parsed.data.score }
+      assert.equal(parsed.data.method, method)
+      return { event, outcome: { pass: parsed.data.pass, score: parsed.data.score } }
+    }
+    const outcomes: Record<string, { pass: boolean; score: number }> = {}
+    const plan: [string, AuditMethod][] = [['honest', 'greedy-prefix'], ['substituted', 'greedy-prefix'], ['hot', 'greedy-prefix'], ['8-bit', 'greedy-logprob']]
+    for (const [i, [name, method]] of plan.entries()) {
+      const { event, outcome } = await audit(nodes[i]!, method)
+      outcomes[name] = outcome
       assert.equal((await publisher.publish(event)).ok, true)
     }
     await publisher.close()
-    t.diagnostic(`scores: ${JSON.stringify(outcomes)}`)
+    // Not published (one verdict per node keeps the index check below simple): the honest node under greedy-logprob.
+    const honestLogprob = (await audit(nodes[0]!, 'greedy-logprob')).outcome
+    t.diagnostic(`scores: ${JSON.stringify({ ...outcomes, 'honest (greedy-logprob)': honestLogprob })}`)
     assert.deepEqual(outcomes.honest, { pass: true, score: 0 }, 'greedy decoding on the same weights repeats exactly')
+    // The same weights give the same logprobs but for float noise (a gap of 2.4e-7 nats scores 3e-6).
+    assert.ok(honestLogprob.pass && honestLogprob.score < 1e-3, `the same weights give the same logprobs: score ${honestLogprob.score}`)
     assert.equal(outcomes.substituted!.pass, false, `substituted weights: score ${outcomes.substituted!.score}`)
     assert.equal(outcomes.hot!.pass, false, `temperature 1: score ${outcomes.hot!.score}`)
+    assert.equal(outcomes['8-bit']!.pass, false, `8-bit copy: score ${outcomes['8-bit']!.score}`)
 
     const verdicts = await waitFor(() => {
       const all = nodes.map((n) => coord.coordinator.market.auditsFor(n.pubkey))
       return all.every((list) => list.length === 1) && all
-    }, 'the coordinator indexed the three verdicts')
-    assert.deepEqual(verdicts.map((list) => list[0]!.verdict), ['pass', 'fail', 'fail'])
+    }, 'the coordinator indexed the four verdicts')
+    assert.deepEqual(verdicts.map((list) => list[0]!.verdict), ['pass', 'fail', 'fail', 'fail'])
 
     // Routed around, by the coordinator's gateway and by an SDK that trusts the auditor alike: every greedy answer is
     // the honest weights' (the cheaters' differ from the first tokens, as their scores say).
@@ -128,14 +145,14 @@ describe('real engine: audits catch a substituted model and a changed temperatur
     }
     const client = createTestClient({ relays: [relay.url], name: 'trusts-the-auditor', trustedAuditors: [auditor.pubkey] })
     try {
-      await waitFor(async () => (await client.nodes({ model: 'tiny-a' })).filter((n) => n.auditFailed?.has('tiny-a')).length === 2, 'the SDK read the two failing verdicts')
+      await waitFor(async () => (await client.nodes({ model: 'tiny-a' })).filter((n) => n.auditFailed?.has('tiny-a')).length === 3, 'the SDK read the three failing verdicts')
       for (let i = 0; i < 6; i++) assert.equal((await client.complete(ask)).node, nodes[0]!.pubkey, `SDK job ${i} went to a node that failed its audit`)
     } finally {
       await client.close()
     }
   })
 
-  it('infernet audit, as a user runs it: the substituted node fails, the honest one passes; bad flags are one line', async () => {
+  it('infernet audit, as a user runs it: the substituted node fails, the honest one passes (greedy-logprob: llama.cpp announces logprobs); bad flags are one line', async () => {
     const home = tempModelDir()
     try {
       const cli = (args: string[]) =>
@@ -144,16 +161,20 @@ describe('real engine: audits catch a substituted model and a changed temperatur
             resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
           ),
         )
-      const common = ['--model', 'tiny-a', '--reference-url', engines[3]!.url, '--seed', '7', '--jobs', '2', '--max-tokens', '16']
+      const common = ['--model', 'tiny-a', '--reference-url', engines[4]!.url, '--seed', '7', '--jobs', '2', '--max-tokens', '16']
       const [honest, substituted] = await Promise.all([cli(['--node', npubEncode(nodes[0]!.pubkey), ...common, '--json']), cli(['--node', nodes[1]!.pubkey, ...common])])
       assert.equal(honest.code, 0, honest.stderr)
-      const out = JSON.parse(honest.stdout.trim().split('\n').at(-1)!) as { verdict: string; score: number; jobs: unknown[]; event: { kind: number } }
-      assert.deepEqual([out.verdict, out.score, out.jobs.length, out.event.kind], ['pass', 0, 2, 3835])
+      const out = JSON.parse(honest.stdout.trim().split('\n').at(-1)!) as { verdict: string; method: string; score: number; jobs: unknown[]; event: { kind: number } }
+      assert.deepEqual([out.verdict, out.method, out.jobs.length, out.event.kind], ['pass', 'greedy-logprob', 2, 3835])
+      assert.ok(out.score < 1e-3, `honest score ${out.score}: float noise at most`)
       assert.equal(substituted.code, 0, substituted.stderr)
-      assert.match(substituted.stdout, /^FAIL: tiny-a on npub1\w+, greedy-prefix score 0\.\d+ \(threshold 0\.25, seed 7\); verdict [0-9a-f]{64} published$/m)
+      assert.match(substituted.stdout, /^FAIL: tiny-a on npub1\w+, greedy-logprob score [01]\.\d{4} \(threshold 0\.25, seed 7\); verdict [0-9a-f]{64} published$/m)
       const bad = await cli(['--node', nodes[0]!.pubkey, '--model', 'tiny-a', '--jobs', '2'])
       assert.notEqual(bad.code, 0)
       assert.match(bad.stderr, /give exactly one of --reference-url .* and --reference-node/)
+      const badDigest = await cli(['--node', nodes[0]!.pubkey, '--model', 'tiny-a', '--reference-url', engines[4]!.url, '--digest', 'sha256:abc'])
+      assert.notEqual(badDigest.code, 0)
+      assert.match(badDigest.stderr, /--digest must be sha256:<64 lowercase hex>/)
     } finally {
       home.remove()
     }
