@@ -18,6 +18,8 @@ import type { ReceiptIssuer } from '../../client/receipts.ts'
 import { createClientNetwork, marketPriceCeiling, type GatewayNetwork } from './gateway/network.ts'
 import { toOpenAIError } from './gateway/openai.ts'
 import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
+import { startCoordinatorAuditor } from './auditor.ts'
+import { parseAuditReferences } from './auditSchedule.ts'
 import { createIndexer } from './indexer.ts'
 import { MarketIndex } from './marketIndex.ts'
 import { renderMetrics, type HttpCounters } from './metrics.ts'
@@ -153,6 +155,22 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
   app.get('/healthz', (c) => c.json({ ok: true, relays: pool?.connectedCount() ?? 0, nodes: market.nodes.size }))
 
   void indexer.start()
+  const auditReferences = parseAuditReferences(config.auditReferences)
+  const auditor =
+    auditReferences.size && parameters.signer && WebSocket && pool
+      ? startCoordinatorAuditor({
+          market,
+          pool,
+          relays,
+          signer: parameters.signer,
+          WebSocket,
+          references: auditReferences,
+          auditEvery: config.auditEvery,
+          intervalSeconds: config.auditIntervalSeconds,
+          now,
+          logger: logger.child('[auditor]'),
+        })
+      : undefined
 
   return {
     app,
@@ -164,7 +182,9 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
     config,
     /** Resolves once the relays' stored events are indexed (or after 10 s). */
     backfilled: indexer.backfilled,
+    auditor,
     async close(): Promise<void> {
+      await auditor?.close()
       await network?.close()
       indexer.close()
       pool?.close()

@@ -2,11 +2,24 @@
 // and the CLI entry read the environment or flags.
 import { key, loadConfig, parsers, type ConfigValues, type LoadConfigOptions } from '../config/load.ts'
 import { parsePublicKey } from '../keys/identity.ts'
+import { parseAuditReferences } from './auditSchedule.ts'
 
 const pubkeyList = (raw: unknown): string[] => parsers.list(raw).map(parsePublicKey)
 
 export const coordinatorSchema = {
   trustedAuditors: key('INFERNET_TRUSTED_AUDITORS', [] as string[], 'Auditor keys (npub or hex, comma-separated) whose audit verdicts count in reputation; the coordinator\'s own key always does', pubkeyList),
+  auditReferences: key(
+    'INFERNET_AUDIT_REFERENCES',
+    [] as string[],
+    'Reference engines for the built-in auditor, <digest>=<OpenAI-compatible URL> comma-separated; each live node announcing such a digest is audited (empty = no audits)',
+    (raw: unknown) => {
+      const entries = parsers.list(raw)
+      parseAuditReferences(entries)
+      return entries
+    },
+  ),
+  auditEvery: key('INFERNET_AUDIT_EVERY', 20, 'Auditor: audit a node again after this many of its jobs (about 1 audit job per this many + 1)', parsers.int),
+  auditIntervalSeconds: key('INFERNET_AUDIT_INTERVAL', 3600, 'Auditor: audit a node again after this many seconds however few jobs it served', parsers.int),
   host: key('INFERNET_COORDINATOR_HOST', '127.0.0.1', 'Address to bind (another host requires API keys)', parsers.string),
   port: key('INFERNET_COORDINATOR_PORT', 8787, 'TCP port (0 = any free port)', parsers.port),
   db: key('INFERNET_COORDINATOR_DB', '', 'SQLite cache file (empty = <home>/coordinator.db; ":memory:" = no file)', parsers.string),
