@@ -12,8 +12,11 @@ import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
 export type AuditJob = { messages: ChatMessage[] }
 
 /** Runs one job; `job` is its request id (the verdict names it), absent for a reference engine. */
-/** `tokens`: the output's tokens with their logprobs, when the job asked for them (greedy-logprob). */
-export type AuditRunner = (job: { model: string; messages: ChatMessage[]; params: GenerationParams }) => Promise<{ job?: string | undefined; text: string; tokens?: AuditToken[] | undefined }>
+/**
+ * `tokens`: the output's tokens with their logprobs, when the job asked for them (greedy-logprob);
+ * `completionTokens`: the usage the side reported (the node's claim; the reference engine's own tokenizer count).
+ */
+export type AuditRunner = (job: { model: string; messages: ChatMessage[]; params: GenerationParams }) => Promise<{ job?: string | undefined; text: string; tokens?: AuditToken[] | undefined; completionTokens?: number | undefined }>
 
 export type RunAuditParameters = {
   node: string
@@ -32,7 +35,8 @@ export type RunAuditParameters = {
   reference: AuditReference
 }
 
-export type AuditJobOutcome = { job: string; score: number; samples: number }
+/** `overclaimed`: the node billed more completion tokens than the reference counts for the same output. */
+export type AuditJobOutcome = { job: string; score: number; samples: number; overclaimed?: { claimed: number; counted: number } | undefined }
 
 export type RunAuditReturnType = { verdict: BuildAuditVerdictParameters; jobs: AuditJobOutcome[] }
 
@@ -59,6 +63,13 @@ export async function runAudit(p: RunAuditParameters): Promise<RunAuditReturnTyp
         : method === 'greedy-logprob'
           ? greedyLogprobScore({ text: audited.text, tokens: audited.tokens }, reference.tokens ?? [])
           : greedyPrefixScore(audited.text, reference.text)
+    // Usage honesty: on the same output the reference's tokenizer says how many tokens it is; a node claiming more
+    // bills for tokens it never produced, and the job scores a complete mismatch.
+    const claimed = 'completionTokens' in audited ? audited.completionTokens : undefined
+    if (audited.text === reference.text && claimed !== undefined && reference.completionTokens !== undefined && claimed > reference.completionTokens) {
+      outcomes.push({ job: audited.job, score: 1, samples: scored.samples, overclaimed: { claimed, counted: reference.completionTokens } })
+      continue
+    }
     outcomes.push({ job: audited.job, ...scored })
   }
   const score = outcomes.reduce((s, o) => s + o.score, 0) / outcomes.length

@@ -30,7 +30,7 @@ export function nodeRunner({ relays, node, WebSocket, acceptTimeoutMs, logger }:
     try {
       await client.ready()
       const result = await client.complete({ model, messages, params })
-      return { job: result.jobs.at(-1)?.id, text: result.text, tokens: result.logprobs }
+      return { job: result.jobs.at(-1)?.id, text: result.text, tokens: result.logprobs, completionTokens: result.usage.completionTokens }
     } catch (err) {
       throw Object.assign(err as Error, { job: jobOfError(err) })
     } finally {
@@ -39,7 +39,10 @@ export function nodeRunner({ relays, node, WebSocket, acceptTimeoutMs, logger }:
   }
 }
 
-type EngineAnswer = { choices?: { message?: { content?: unknown }; logprobs?: { content?: { token?: unknown; logprob?: unknown }[] | null } | null }[] }
+type EngineAnswer = {
+  choices?: { message?: { content?: unknown }; logprobs?: { content?: { token?: unknown; logprob?: unknown }[] | null } | null }[]
+  usage?: { completion_tokens?: unknown }
+}
 
 /** An engine's POST /v1/chat/completions (llama-server, vLLM, ...), non-streaming, the job's parameters as they are. */
 export function engineRunner({ url, fetch: fetchFn = globalThis.fetch, model }: { url: string; fetch?: typeof fetch | undefined; model?: string | undefined }): AuditRunner {
@@ -50,12 +53,15 @@ export function engineRunner({ url, fetch: fetchFn = globalThis.fetch, model }: 
       body: JSON.stringify({ model: model ?? asked, messages, ...params, stream: false }),
     })
     if (!res.ok) throw new Error(`the reference engine at ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`)
-    const choice = ((await res.json()) as EngineAnswer).choices?.[0]
+    const answer = (await res.json()) as EngineAnswer
+    const choice = answer.choices?.[0]
     const text = choice?.message?.content
     if (typeof text !== 'string') throw new Error(`the reference engine at ${url} answered no message content`)
-    if (!params.logprobs) return { text }
+    const counted = answer.usage?.completion_tokens
+    const completionTokens = typeof counted === 'number' && Number.isInteger(counted) ? counted : undefined
+    if (!params.logprobs) return { text, completionTokens }
     const tokens = (choice?.logprobs?.content ?? []).map((t) => ({ token: String(t.token ?? ''), logprob: Number(t.logprob) }))
     if (tokens.length === 0 && text !== '') throw new Error(`the reference engine at ${url} answered no logprobs: it cannot be the reference of a greedy-logprob audit`)
-    return { text, tokens }
+    return { text, tokens, completionTokens }
   }
 }

@@ -52,6 +52,18 @@ function hotBackend(baseUrl: string): Backend {
   })
 }
 
+/** Serves the real output but bills 1.5 times its completion tokens (within what the SDK's byte bounds allow). */
+function inflatingBackend(baseUrl: string): Backend {
+  const inner = createBackend({ kind: 'llamacpp', baseUrl })
+  return Object.assign(Object.create(inner) as Backend, {
+    async *chat(request: Parameters<Backend['chat']>[0], options?: Parameters<Backend['chat']>[1]) {
+      for await (const chunk of inner.chat(request, options)) {
+        yield chunk.type === 'done' ? { ...chunk, usage: { ...chunk.usage, completionTokens: Math.ceil(chunk.usage.completionTokens * 1.5) } } : chunk
+      }
+    },
+  })
+}
+
 describe('real engine: audits catch a substituted model, a changed temperature and a quantized copy', { skip }, () => {
   const dir = tempModelDir()
   let relay: TestRelay
@@ -149,6 +161,23 @@ describe('real engine: audits catch a substituted model, a changed temperature a
       for (let i = 0; i < 6; i++) assert.equal((await client.complete(ask)).node, nodes[0]!.pubkey, `SDK job ${i} went to a node that failed its audit`)
     } finally {
       await client.close()
+    }
+  })
+
+  it('a node that bills more tokens than it produced fails: the reference engine counts the same output', async () => {
+    const inflating = await startNode({ relays: [relay.url], backend: inflatingBackend(engines[0]!.url), config: { name: 'inflating' } })
+    try {
+      await waitFor(() => coord.coordinator.market.nodes.has(inflating.pubkey), 'the inflating node announced')
+      const { verdict, jobs } = await runAudit({
+        node: inflating.pubkey, model: 'tiny-a', digest: digestA, jobs: prompts.slice(0, 1), maxTokens: 24, seed: 42, method: 'greedy-logprob',
+        onNode: nodeRunner({ relays: [relay.url], node: inflating.pubkey, WebSocket: WebSocket as unknown as WebSocketConstructor }),
+        onReference: engineRunner({ url: engines[4]!.url }),
+        reference: { kind: 'engine', digest: digestA },
+      })
+      assert.equal(verdict.score, 1)
+      assert.deepEqual(jobs[0]!.overclaimed, { claimed: 36, counted: 24 })
+    } finally {
+      await inflating.stop()
     }
   })
 
