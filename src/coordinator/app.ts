@@ -23,6 +23,7 @@ import { parseAuditReferences } from './auditSchedule.ts'
 import { createIndexer } from './indexer.ts'
 import { MarketIndex } from './marketIndex.ts'
 import { renderMetrics, type HttpCounters } from './metrics.ts'
+import { startReputationRefresh } from './reputationRefresh.ts'
 import { registerPlayground } from './playground/routes.ts'
 import { renderStatusPage, type StatusHistory, type StatusSnapshot } from './statusPage.ts'
 
@@ -155,6 +156,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
   app.get('/healthz', (c) => c.json({ ok: true, relays: pool?.connectedCount() ?? 0, nodes: market.nodes.size }))
 
   void indexer.start()
+  const reputation = startReputationRefresh({ db, market, now })
   const auditReferences = parseAuditReferences(config.auditReferences)
   const auditor =
     auditReferences.size && parameters.signer && WebSocket && pool
@@ -185,6 +187,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
     auditor,
     async close(): Promise<void> {
       await auditor?.close()
+      reputation.close()
       await network?.close()
       indexer.close()
       pool?.close()

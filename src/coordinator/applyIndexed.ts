@@ -80,8 +80,17 @@ export function applyIndexed(item: IndexedItem, ctx: ApplyContext): void {
       if (db.putReceipt(item.event.id, item.data.node, item.data.client, item.data.job, item.data.createdAt)) {
         market.statsFor(item.data.node).receipts++
         ctx.touchedStats.add(item.data.node)
+        market.reputationStale = true
         ctx.count('receipt')
       }
+      return
+    }
+    case 'rejection': {
+      const r = item.data
+      if (db.putRejection(item.event.id, r.node, r.client, r.job, r.createdAt)) {
+        market.reputationStale = true
+        ctx.count('rejection')
+      } else ctx.stale()
       return
     }
     case 'status': {
@@ -147,6 +156,7 @@ export function applyIndexed(item: IndexedItem, ctx: ApplyContext): void {
           st.tpsCount++
         }
         ctx.touchedStats.add(r.node)
+        market.reputationStale = true
         if (r.createdAt >= now() - 60) ctx.recent.push({ at: now(), tokens: r.usage.completionTokens, failed: false })
       }
       db.putJob(row)

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { NostrEvent } from '../protocol/event.ts'
+import type { ReputationEvents } from '../routing/reputation.ts'
 import type { NodeStats } from '../routing/stats.ts'
 import type { HistoryBucket, HistoryRange } from './history.ts'
 
@@ -38,6 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, client TEXT, node TEXT, mo
 CREATE TABLE IF NOT EXISTS job_events (id TEXT PRIMARY KEY, job TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job, created_at);
 CREATE TABLE IF NOT EXISTS receipts (id TEXT PRIMARY KEY, node TEXT NOT NULL, client TEXT NOT NULL, job TEXT, created_at INTEGER NOT NULL);
+-- Result rejections (kind 3834): what clients said they refused, for reputation (nips/reputation.md).
+CREATE TABLE IF NOT EXISTS rejections (id TEXT PRIMARY KEY, node TEXT NOT NULL, client TEXT NOT NULL, job TEXT NOT NULL, created_at INTEGER NOT NULL);
 -- Spending of API keys as versions before apiKeyUsage.ts kept it: read once to carry it over, never written.
 CREATE TABLE IF NOT EXISTS api_usage (key_id TEXT PRIMARY KEY, spent TEXT NOT NULL, requests INTEGER NOT NULL);
 `
@@ -86,12 +89,17 @@ export function openCoordinatorDb(path: string) {
     putJobEvent: db.prepare('INSERT OR IGNORE INTO job_events (id, job, kind, created_at, json) VALUES (?, ?, ?, ?, ?)'),
     jobEvents: db.prepare('SELECT json FROM job_events WHERE job = ? ORDER BY created_at, kind DESC'),
     putReceipt: db.prepare('INSERT OR IGNORE INTO receipts (id, node, client, job, created_at) VALUES (?, ?, ?, ?, ?)'),
+    putRejection: db.prepare('INSERT OR IGNORE INTO rejections (id, node, client, job, created_at) VALUES (?, ?, ?, ?, ?)'),
+    reputationResults: db.prepare('SELECT id AS job, node, client, finished_at AS createdAt FROM jobs WHERE result_id IS NOT NULL AND client IS NOT NULL AND finished_at >= ?'),
+    reputationReceipts: db.prepare('SELECT node, client, job, created_at AS createdAt FROM receipts WHERE created_at >= ?'),
+    reputationRejections: db.prepare('SELECT node, client, job, created_at AS createdAt FROM rejections WHERE created_at >= ?'),
     getUsage: db.prepare('SELECT spent, requests FROM api_usage WHERE key_id = ?'),
     countJobs: db.prepare('SELECT outcome, COUNT(*) AS n FROM jobs GROUP BY outcome'),
     deleteNode: db.prepare('DELETE FROM node_events WHERE pubkey = ?'),
     pruneJobs: db.prepare('DELETE FROM jobs WHERE updated_at < ?'),
     pruneJobEvents: db.prepare('DELETE FROM job_events WHERE created_at < ?'),
     pruneReceipts: db.prepare('DELETE FROM receipts WHERE created_at < ?'),
+    pruneRejections: db.prepare('DELETE FROM rejections WHERE created_at < ?'),
   }
   return {
     db,
@@ -137,6 +145,19 @@ export function openCoordinatorDb(path: string) {
     putReceipt(id: string, node: string, client: string, job: string | undefined, createdAt: number): boolean {
       return st.putReceipt.run(id, node, client, job ?? null, createdAt).changes > 0
     },
+    putRejection(id: string, node: string, client: string, job: string, createdAt: number): boolean {
+      return st.putRejection.run(id, node, client, job, createdAt).changes > 0
+    },
+    /** What the reputation function reads (src/routing/reputation.ts), from `since` on; verdicts live in the market. */
+    reputationEvents(since: number): Omit<ReputationEvents, 'verdicts'> {
+      type Row = { job: string | null; node: string; client: string; createdAt: number }
+      const rows = (stmt: { all(since: number): unknown[] }) => (stmt.all(since) as Row[]).map((r) => ({ ...r, job: r.job ?? undefined }))
+      return {
+        results: rows(st.reputationResults) as { job: string; node: string; client: string; createdAt: number }[],
+        receipts: rows(st.reputationReceipts),
+        rejections: rows(st.reputationRejections) as { job: string; node: string; client: string; createdAt: number }[],
+      }
+    },
     /** Spending an older version recorded in this cache (apiKeys.ts carries it into the usage file). */
     getUsage(keyId: string): { spent: bigint; requests: number } {
       const r = st.getUsage.get(keyId) as { spent: string; requests: number } | undefined
@@ -160,6 +181,7 @@ export function openCoordinatorDb(path: string) {
       st.pruneJobs.run(before)
       st.pruneJobEvents.run(before)
       st.pruneReceipts.run(before)
+      st.pruneRejections.run(before)
     },
     close(): void {
       db.close()

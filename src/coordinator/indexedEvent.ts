@@ -10,6 +10,7 @@ import { parseJobResult, type JobResult } from '../protocol/jobResult.ts'
 import { parseJobStatus, type JobStatus } from '../protocol/jobStatus.ts'
 import * as kinds from '../protocol/kinds.ts'
 import { parseReceiptEvent } from '../protocol/receipt.ts'
+import { parseResultRejection, type ResultRejection } from '../protocol/resultRejection.ts'
 
 export type IndexedEvent =
   | { type: 'capability'; event: NostrEvent; data: Capability }
@@ -18,6 +19,7 @@ export type IndexedEvent =
   | { type: 'result'; event: NostrEvent; data: JobResult }
   | { type: 'receipt'; event: NostrEvent; data: { node: string; client: string; job: string | undefined; createdAt: number } }
   | { type: 'verdict'; event: NostrEvent; data: AuditVerdict }
+  | { type: 'rejection'; event: NostrEvent; data: ResultRejection }
 
 /** A queued item: a validated event, or a job the coordinator's own API was handed. */
 export type IndexedItem = IndexedEvent | { type: 'submitted'; data: JobRequest; model: string | null }
@@ -49,6 +51,10 @@ export function parseIndexedEvent(input: unknown, options: { now: number; verify
     case kinds.AuditVerdict: {
       const r = parseAuditVerdict(input, options)
       return r.ok ? { ok: true, item: { type: 'verdict', event: r.event, data: r.data } } : r
+    }
+    case kinds.ResultRejection: {
+      const r = parseResultRejection(input, options)
+      return r.ok ? { ok: true, item: { type: 'rejection', event: r.event, data: r.data } } : r
     }
     default:
       return { ok: false, code: 'wrong-kind', reason: 'invalid: kind not indexed' }

@@ -160,7 +160,7 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
     const filters: Filter[] = [
       { kinds: [kinds.Capability], limit: backfillPage },
       { kinds: [kinds.Heartbeat], limit: backfillPage },
-      { kinds: [kinds.JobResult, kinds.JobStatus, kinds.Receipt, kinds.AuditVerdict], since, limit: backfillPage },
+      { kinds: [kinds.JobResult, kinds.JobStatus, kinds.Receipt, kinds.AuditVerdict, kinds.ResultRejection], since, limit: backfillPage },
     ]
     const pending = new Set(pool.status().map((r) => r.url))
     let subscriptionDone!: () => void

@@ -11,7 +11,7 @@ import { isLive } from '../routing/liveness.ts'
 import { offersOf } from '../routing/offer.ts'
 import { pickFromRanked, rankNodes } from '../routing/rank.ts'
 import { saturation, type Saturation } from '../routing/saturation.ts'
-import { scoreNode, type NamedPolicy, type Ranked, type RouteQuery } from '../routing/score.ts'
+import { scoreNode, type NamedPolicy, type NodeReputationScore, type Ranked, type RouteQuery } from '../routing/score.ts'
 import { emptyStats, type NodeStats } from '../routing/stats.ts'
 import type { AuditResult } from './audits.ts'
 import type { IndexedNode } from './indexedNode.ts'
@@ -74,6 +74,10 @@ export class MarketIndex {
   /** Auditors whose verdicts count here (nips/reputation.md); the others are shown, marked untrusted. */
   trustedAuditors: ReadonlySet<string> = new Set()
   readonly auditFailures = new Map<string, ReadonlySet<string>>()
+  /** Reputation from others' signed events (src/routing/reputation.ts), by pubkey, as last computed. */
+  readonly reputations = new Map<string, NodeReputationScore>()
+  /** Set when a result, receipt or rejection arrived since the reputation was last computed. */
+  reputationStale = false
   /** Heartbeats whose capability has not arrived yet. */
   readonly orphanHeartbeats = new Map<string, { heartbeat: Heartbeat; event: NostrEvent }>()
   /** Routing index per (policy, model): the model's nodes presorted by score, kept in order as nodes change. */
@@ -119,6 +123,18 @@ export class MarketIndex {
     } else this.generation++
   }
 
+  /** A node's reputation; re-sorts it when the number changed (kept for a node whose capability comes later). */
+  setReputation(pubkey: string, reputation: NodeReputationScore): void {
+    const before = this.reputations.get(pubkey)
+    if (before && before.reliability === reputation.reliability && before.evidence === reputation.evidence) return
+    this.reputations.set(pubkey, reputation)
+    const node = this.nodes.get(pubkey)
+    if (node) {
+      node.reputation = reputation
+      this.touch(node)
+    }
+  }
+
   touchPubkey(pubkey: string): void {
     const node = this.nodes.get(pubkey)
     if (node) this.touch(node)
@@ -156,6 +172,7 @@ export class MarketIndex {
       stats: this.statsFor(capability.pubkey),
       inflight: 0,
       auditFailed: this.auditFailures.get(capability.pubkey),
+      reputation: this.reputations.get(capability.pubkey),
       version: 0,
     }
     node.capability = capability

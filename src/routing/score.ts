@@ -23,7 +23,16 @@ export type RoutingNode = NodeState & {
    * `auditsFail`): it is no candidate for them.
    */
   auditFailed?: ReadonlySet<string> | undefined
+  /** Reliability by the reputation function (src/routing/reputation.ts), where the reader computes it. */
+  reputation?: NodeReputationScore | undefined
 }
+
+/**
+ * `reliability` as computeReputation gives it; `evidence`: the paid jobs and counted rejections behind it. With no
+ * evidence (a free node: nobody pays it, so nothing others signed says how it does) routing falls back to the job
+ * outcomes it saw (results and error statuses), so free nodes are still told apart.
+ */
+export type NodeReputationScore = { reliability: number; evidence: number }
 
 export type RouteQuery = {
   model: string
@@ -87,7 +96,7 @@ export function scoreComponents(node: RoutingNode, query: Pick<RouteQuery, 'mode
     price: references.price / (references.price + meanPrice),
     ttft: ttft === null ? 0.5 : references.ttftMs / (references.ttftMs + ttft),
     tps: tps === null ? 0.5 : tps / (tps + references.tps),
-    reliability: (s.successes + references.priorSuccesses) / (s.jobs + references.priorJobs),
+    reliability: node.reputation && node.reputation.evidence > 0 ? node.reputation.reliability : (s.successes + references.priorSuccesses) / (s.jobs + references.priorJobs),
     load: free / total,
     loaded: hb?.loaded.includes(query.model) ? 1 : 0,
     region: region !== undefined && node.capability.region?.toLowerCase() === region.toLowerCase() ? 1 : 0,
