@@ -13,7 +13,7 @@ import { maxTools } from '../../protocol/limits.ts'
 import { errors } from '../errors.ts'
 import { isObject } from '../http.ts'
 import type { EndpointParams } from './network.ts'
-import type { GatewayChatRequest } from './openai.ts'
+import { optionalNumber, type GatewayChatRequest } from './openai.ts'
 import { checkStructuredFields, firstIssue } from './openaiMessages.ts'
 
 /** How /v1/responses names the Chat Completions fields an error may point at. */
@@ -60,14 +60,6 @@ const handled = new Set([
 ])
 
 const present = (v: unknown) => v !== undefined && v !== null
-
-function optionalNumber(body: Record<string, unknown>, name: string, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number | undefined {
-  const v = body[name]
-  if (!present(v)) return undefined
-  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw errors.invalidRequest(`${name} must be ${integer ? 'an integer' : 'a number'}`, name)
-  if (v < min || v > max) throw errors.invalidRequest(`${name} must be between ${min} and ${max}`, name)
-  return v
-}
 
 /** A zod failure as a 400 naming `prefix` plus the issue's path, with path segments renamed by `rename`. */
 function invalid(error: z.ZodError, prefix: string, rename: (param: string) => string = (p) => p): never {
