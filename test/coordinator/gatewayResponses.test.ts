@@ -192,6 +192,11 @@ describe('gateway: POST /v1/responses', () => {
     assert.equal((await param({ tools: [{ ...weather, parameters: { type: 'string' } }] })).param, 'tools[0].parameters')
     assert.equal((await param({ text: { format: { type: 'json_schema', name: 'bad name!', schema: { type: 'object' } } } })).param, 'text.format.name')
     assert.equal((await param({ max_output_tokens: 0 })).param, 'max_output_tokens')
+    // A model no node serves with what the request asks: unsupported_feature, naming the Responses field.
+    const image = 'data:image/png;base64,iVBORw0KGgo='
+    const noVision = await param({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: image, detail: 'auto' }] }] })
+    assert.deepEqual([noVision.param, noVision.code], ['input', 'unsupported_feature'])
+    assert.equal((await param({ model: 'dying-model', tools: [weather] })).param, 'tools')
     // Nothing is stored, so nothing can be read back.
     await assert.rejects(openai().responses.retrieve('resp_abc'), (err: unknown) => err instanceof NotFoundError && /stateless/.test(err.message))
   })
