@@ -55,14 +55,32 @@ export const errors = {
   nodeNotFound: (node: string) => new CoordinatorHttpError(`Node ${node.slice(0, 12)}… is not in the live market (no fresh heartbeat, or its backend is down).`, { status: 404, wireCode: 'node_not_found' }),
   jobNotFound: (id: string) => new CoordinatorHttpError(`No job ${id.slice(0, 12)}… has been indexed.`, { status: 404, wireCode: 'job_not_found' }),
   notFound: (path: string) => new CoordinatorHttpError(`No route for ${path}.`, { status: 404, wireCode: 'not_found' }),
-  /** A 400 naming the request field to drop: no live node serves the model with what it asks for (nips/capability.md, "Features"). */
-  unsupportedFeature: (shortfall: FeatureShortfall) =>
-    new CoordinatorHttpError(`${describeShortfall(shortfall).replace(/^no/, 'No')}; drop \`${featureParam[shortfall.missing[0]!]}\` or pick a model whose nodes announce ${shortfall.missing.join(', ')}.`, {
+  /**
+   * A 400 naming the request field to drop: no live node serves the model with what it asks for (nips/capability.md,
+   * "Features"). `names` renames Chat Completions fields for an endpoint that calls them otherwise (/v1/responses).
+   */
+  unsupportedFeature: (shortfall: FeatureShortfall, names?: Readonly<Partial<Record<string, string>>>) => {
+    const param = featureParam[shortfall.missing[0]!]
+    const named = names?.[param] ?? param
+    return new CoordinatorHttpError(`${describeShortfall(shortfall).replace(/^no/, 'No')}; drop \`${named}\` or pick a model whose nodes announce ${shortfall.missing.join(', ')}.`, {
       status: 400,
       wireCode: 'unsupported_feature',
-      param: featureParam[shortfall.missing[0]!],
+      param: named,
       docsPath: 'capability.md',
-    }),
+    })
+  },
+  /**
+   * A 400 for a field or value OpenAI defines that this gateway does not serve (`unsupported_parameter`,
+   * `unsupported_value`, OpenAI's own codes), saying why and what to do instead.
+   */
+  unsupported: (message: string, param: string, wireCode: 'unsupported_parameter' | 'unsupported_value' = 'unsupported_parameter') =>
+    new CoordinatorHttpError(message, { status: 400, wireCode, param }),
+  /** /v1/responses/:id and the like: this gateway keeps no responses (every response is answered `store: false`). */
+  responseNotStored: (id: string) =>
+    new CoordinatorHttpError(
+      `No response \`${id}\` is stored: this gateway is stateless and keeps no responses (each one is answered with store: false). Send the whole conversation as \`input\` instead of retrieving or chaining a stored response.`,
+      { status: 404, wireCode: 'response_not_found', param: 'response_id' },
+    ),
   noCapacity: (model: string) =>
     new CoordinatorHttpError(`No node serving \`${model}\` can take this request: each is above the price limit, excluded by the query, or its weights differ.`, { status: 503, wireCode: 'no_capacity', retryAfterSeconds: 5 }),
   busy: (model: string, { busy, retryAfterSeconds }: { busy: number; retryAfterSeconds: number }) =>

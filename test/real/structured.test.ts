@@ -6,46 +6,24 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import OpenAI from 'openai'
-import { startCoordinator, type TestCoordinator } from '../helpers/coordinator.ts'
-import { engine, engineMissingHint, startLlamaServer, type LlamaServer } from '../helpers/engine/llamaServer.ts'
+import { boundedSchema as schema, fitsBoundedSchema as fits, startEngineGateway, type EngineGateway } from '../helpers/engine/engineGateway.ts'
+import { engine, engineMissingHint } from '../helpers/engine/llamaServer.ts'
 import { tinyModels } from '../helpers/engine/tinyModel.ts'
-import { waitFor } from '../helpers/network.ts'
-import { startNode, type TestNode } from '../helpers/node.ts'
-import { startRelay, type TestRelay } from '../helpers/relay.ts'
 
 const skip = engine() ? false : engineMissingHint
-// Bounded so the grammar ends the object within max_tokens (random weights would run a string or a number on).
-const schema = { type: 'object', properties: { count: { type: 'integer', minimum: 0, maximum: 99 }, label: { type: 'string', maxLength: 12 } }, required: ['count', 'label'], additionalProperties: false }
-
-/** Fits `schema`: an integer count in 0-99 and a label of at most 12 characters, nothing else. */
-function fits(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const v = value as Record<string, unknown>
-  return Number.isInteger(v.count) && (v.count as number) >= 0 && (v.count as number) <= 99 && typeof v.label === 'string' && v.label.length <= 12 && Object.keys(v).every((k) => k === 'count' || k === 'label')
-}
 
 describe('real engine: json_schema output through the gateway', { skip }, () => {
-  let relay: TestRelay
-  let llama: LlamaServer
-  let node: TestNode
-  let coord: TestCoordinator
+  let net: EngineGateway
 
   before(async () => {
-    relay = await startRelay()
-    llama = await startLlamaServer({ model: tinyModels.a, alias: 'tiny-a' })
-    node = await startNode({ relays: [relay.url], backend: { kind: 'llamacpp', baseUrl: llama.url } })
-    coord = await startCoordinator({ relays: [relay.url] })
-    await waitFor(() => coord.coordinator.market.models(Math.floor(Date.now() / 1000)).find((m) => m.id === 'tiny-a')?.nodes === 1, 'the node in the market')
+    net = await startEngineGateway({ model: tinyModels.a, alias: 'tiny-a' })
   })
   after(async () => {
-    await coord?.close()
-    await node?.stop()
-    await llama?.stop()
-    await relay?.close()
+    await net?.close()
   })
 
   it('non-streaming and streaming answers parse as JSON and fit the schema', async () => {
-    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${coord.url}/v1`, maxRetries: 0 })
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${net.coord.url}/v1`, maxRetries: 0 })
     const request = {
       model: 'tiny-a',
       messages: [{ role: 'user' as const, content: 'Count the apples.' }],

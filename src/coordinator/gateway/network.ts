@@ -29,6 +29,12 @@ import { summarizeStats } from '../../routing/stats.ts'
 import { priceCeiling } from './budget.ts'
 import type { GatewayResult } from './openai.ts'
 
+/**
+ * How an endpoint names the Chat Completions fields an error points at: /v1/responses calls `messages` `input` and
+ * `response_format` `text.format`. A field not in it keeps its Chat Completions name.
+ */
+export type EndpointParams = Readonly<Partial<Record<string, string>>>
+
 export type GatewayChatStream = AsyncIterable<ChatDelta> & { result: Promise<GatewayResult>; cancel(): void }
 
 export type GatewayNetwork = {
@@ -105,9 +111,14 @@ const busyRefusalRetryAfterSeconds = 2
  * Turns the SDK's typed errors into gateway errors (status, OpenAI code, retry-after). `busy` tells whether the
  * market has no candidate only because every node is full (then the answer is `busy`, not "no node").
  */
-export function mapNetworkError(err: unknown, model: string, { busy }: { busy?: (() => Saturation | undefined) | undefined } = {}): unknown {
+export function mapNetworkError(
+  err: unknown,
+  model: string,
+  { busy, params }: { busy?: (() => Saturation | undefined) | undefined; params?: EndpointParams | undefined } = {},
+): unknown {
   if (err instanceof CoordinatorHttpError) return err
-  if (err instanceof UnsupportedFeatureError) return errors.unsupportedFeature({ model: err.model, missing: err.features, without: err.without })
+  const messages = params?.messages ?? 'messages'
+  if (err instanceof UnsupportedFeatureError) return errors.unsupportedFeature({ model: err.model, missing: err.features, without: err.without }, params)
   if (err instanceof NoNodeForModelError) {
     const full = busy?.()
     return full ? errors.busy(model, full) : errors.noCapacity(model)
@@ -119,10 +130,10 @@ export function mapNetworkError(err: unknown, model: string, { busy }: { busy?: 
     return errors.upstream(`Every node tried for \`${model}\` failed: ${err.failures.map((f) => f.reason).join('; ')}`, 503, 'all_nodes_failed', 2)
   }
   if (err instanceof BudgetExceededError) return errors.insufficientQuota()
-  if (err instanceof RequestTooLargeError) return new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: 'messages' })
+  if (err instanceof RequestTooLargeError) return new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: messages })
   if (err instanceof RequestRejectedError) {
     return err.reason === 'too-large'
-      ? new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: 'messages' })
+      ? new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: messages })
       : new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'invalid_request_error' })
   }
   if (err instanceof StreamInterruptedError) return errors.upstream(err.shortMessage, 502, 'stream_interrupted')

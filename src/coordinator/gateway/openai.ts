@@ -42,7 +42,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function optionalNumber(body: Record<string, unknown>, name: string, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number | undefined {
+/** A numeric field, absent or null read as undefined; a 400 naming it when it is not a number in [min, max]. */
+export function optionalNumber(body: Record<string, unknown>, name: string, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number | undefined {
   const v = body[name]
   if (v === undefined || v === null) return undefined
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw errors.invalidRequest(`${name} must be ${integer ? 'an integer' : 'a number'}`, name)

@@ -18,7 +18,8 @@ function paramOf(prefix: string, path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, k) => (typeof k === 'number' ? `${out}[${k}]` : `${out}.${String(k)}`), prefix)
 }
 
-function firstIssue(error: z.ZodError, prefix: string): { param: string; message: string } {
+/** The first issue of a zod error as the parameter it names below `prefix` and its message. */
+export function firstIssue(error: z.ZodError, prefix: string): { param: string; message: string } {
   const issue = error.issues[0]!
   return { param: paramOf(prefix, issue.path), message: issue.message }
 }
