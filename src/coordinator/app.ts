@@ -145,6 +145,7 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       priceCeiling: marketPriceCeiling({ market, limit: candidateLimit, topK: config.topK, maxPrice }),
       defaultMaxTokens: config.gatewayDefaultMaxTokens,
       maxJsonDepth: config.maxJsonDepth,
+      remoteImages: { enabled: config.gatewayRemoteImages !== 'off', allowPrivate: config.gatewayRemoteImages === 'any' },
     })
   }
 

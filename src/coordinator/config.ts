@@ -39,6 +39,16 @@ export const coordinatorSchema = {
   maxPriceInput: key('INFERNET_COORDINATOR_MAX_PRICE_IN', '', 'Gateway: the most it bids per million input tokens (base units; empty = no limit)', parsers.string),
   maxPriceOutput: key('INFERNET_COORDINATOR_MAX_PRICE_OUT', '', 'Gateway: the most it bids per million output tokens (base units; empty = no limit)', parsers.string),
   gatewayDefaultMaxTokens: key('INFERNET_COORDINATOR_DEFAULT_MAX_TOKENS', 4096, 'Gateway: max_tokens given to requests without one from API keys with a budget (their worst case is held against it)', parsers.int),
+  gatewayRemoteImages: key(
+    'INFERNET_GATEWAY_REMOTE_IMAGES',
+    'public' as 'public' | 'off' | 'any',
+    'Gateway: fetch http(s) image URLs and send them inline (public = public addresses only; off = refuse them; any = private networks too)',
+    (raw: unknown) => {
+      const v = parsers.string(raw)
+      if (v !== 'public' && v !== 'off' && v !== 'any') throw new Error(`INFERNET_GATEWAY_REMOTE_IMAGES must be public, off or any (got ${v})`)
+      return v
+    },
+  ),
   gateway: key('INFERNET_COORDINATOR_GATEWAY', true, 'Serve the OpenAI-compatible gateway under /v1', parsers.bool),
   gatewayBudgetPerNode: key('INFERNET_GATEWAY_BUDGET', 10n ** 18n, 'Gateway: most it owes one node per channel epoch, base units (receipts never exceed it; needs INFERNET_SETTLEMENT_ADDRESS)', parsers.bigint),
 }

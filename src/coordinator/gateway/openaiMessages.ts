@@ -1,8 +1,7 @@
 // Pure: an OpenAI request's messages and structured-output fields into the job's shapes (src/protocol/chatMessage.ts,
 // generationParams.ts), each refusal a 400 naming the parameter as OpenAI names it (`messages[2].tool_call_id`,
 // `tools[0].function.parameters`). The protocol's own schemas decide what is valid, so the gateway refuses exactly
-// what a node would. Remote image URLs are refused here with a clear reason: the node never fetches one, and this
-// gateway does not fetch on a caller's behalf either (send the image inline as a data: URL).
+// what a node would. Remote image URLs were fetched and inlined before (remoteImages.ts): the node never fetches one.
 import type { z } from 'zod'
 import { chatMessageV2, type ChatMessage } from '../../protocol/chatMessage.ts'
 import { generationFields, type GenerationParams } from '../../protocol/generationParams.ts'

@@ -20,6 +20,7 @@ import {
   type ChunkParameters,
   type GatewayChatRequest,
 } from './openai.ts'
+import { inlineRemoteImages, type RemoteImageOptions } from './remoteImages.ts'
 import { fromResponsesRequest, responsesParams } from './responsesRequest.ts'
 import { createResponseEvents, toResponseBody, type ResponseEvent, type ResponseShell } from './responsesOutput.ts'
 
@@ -29,6 +30,8 @@ export type GatewayDeps = GatewayChatDeps & {
   logger: Logger
   /** Deepest nesting of arrays and objects a request body may have. */
   maxJsonDepth: number
+  /** Remote image URLs: fetched and inlined (remoteImages.ts), or refused. */
+  remoteImages: RemoteImageOptions & { enabled: boolean }
 }
 
 let counter = 0
@@ -53,6 +56,7 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
 
   const handle = (kind: 'chat' | 'completion') => async (c: Context<{ Variables: GatewayVariables }>) => {
     const body = await readJson(c, { maxDepth: deps.maxJsonDepth })
+    if (kind === 'chat') await inlineRemoteImages(body, deps.remoteImages)
     const req: GatewayChatRequest = kind === 'chat' ? fromChatCompletionRequest(body) : fromCompletionRequest(body)
     const job = startGatewayChat(deps, { req, apiKey: c.get('apiKey'), signal: c.req.raw.signal })
     const id = completionId(kind === 'chat' ? 'chatcmpl' : 'cmpl')
@@ -95,6 +99,7 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
   // The Responses API, stateless: the same chat job, rendered as a response object or its streaming events.
   app.post('/v1/responses', async (c) => {
     const body = await readJson(c, { maxDepth: deps.maxJsonDepth })
+    await inlineRemoteImages(body, deps.remoteImages)
     const req = fromResponsesRequest(body)
     const job = startGatewayChat(deps, { req, apiKey: c.get('apiKey'), signal: c.req.raw.signal, params: responsesParams })
     const shell: ResponseShell = { id: completionId('resp', '_'), created: now(), model: req.model, echo: req.echo }
