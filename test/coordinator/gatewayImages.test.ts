@@ -22,7 +22,7 @@ async function startImageServer(): Promise<{ url: string; close(): Promise<void>
     if (req.url === '/moved') return res.writeHead(302, { location: '/cat.png' }).end()
     if (req.url === '/big.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(maxImageBytes + 1))
     if (req.url === '/page') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>')
-    res.writeHead(404).end()
+    return res.writeHead(404).end()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => new Promise((r) => server.close(() => r())) }

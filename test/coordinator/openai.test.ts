@@ -39,7 +39,7 @@ describe('gateway/openai translation', () => {
     assert.equal(param(() => fromChatCompletionRequest({ model: 'm', messages: 'x' })), 'messages')
     assert.equal(param(() => fromChatCompletionRequest({ model: 'm', messages: [{ role: 'robot', content: 'x' }] })), 'messages[0].role')
     assert.equal(param(() => fromChatCompletionRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url' }] }] })), 'messages[0].content')
-    assert.equal(param(() => fromChatCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 2 })), 'n')
+    assert.equal(param(() => fromChatCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 9 })), 'n')
     assert.equal(param(() => fromChatCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1.5 })), 'max_tokens')
     assert.equal(param(() => fromCompletionRequest({ model: 'm', prompt: 3 })), 'prompt')
   })

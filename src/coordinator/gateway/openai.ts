@@ -16,7 +16,12 @@ export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages'> & {
   params: GenerationParams
   stream: boolean
   includeUsage: boolean
+  /** Choices asked for (OpenAI's `n`): each is a job of its own (choices.ts). Default 1. */
+  n?: number | undefined
 }
+
+/** Most choices (`n`) one request may ask for: each is a job, paid and held against the budget on its own. */
+export const maxChoices = 8
 
 export type GatewayUsage = { promptTokens: number; completionTokens: number }
 export type GatewayResult = {
@@ -53,8 +58,7 @@ export function optionalNumber(body: Record<string, unknown>, name: string, { mi
 
 function common(body: Record<string, unknown>): Omit<GatewayChatRequest, 'messages'> {
   if (typeof body.model !== 'string' || body.model === '') throw errors.invalidRequest('you must provide a model parameter', 'model')
-  const n = body.n
-  if (n !== undefined && n !== null && n !== 1) throw errors.invalidRequest('only n = 1 is supported', 'n')
+  const n = optionalNumber(body, 'n', { min: 1, max: maxChoices, integer: true })
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw errors.invalidRequest('stream must be a boolean', 'stream')
   const streamOptions = body.stream_options
   if (streamOptions !== undefined && streamOptions !== null && !isObject(streamOptions)) throw errors.invalidRequest('stream_options must be an object', 'stream_options')
@@ -76,7 +80,7 @@ function common(body: Record<string, unknown>): Omit<GatewayChatRequest, 'messag
   }
   for (const [k, v] of Object.entries(named)) if (v !== undefined) params[k] = v
   checkStructuredFields(params)
-  return { model: body.model, params, stream: body.stream === true, includeUsage: isObject(streamOptions) && streamOptions.include_usage === true }
+  return { model: body.model, params, stream: body.stream === true, includeUsage: isObject(streamOptions) && streamOptions.include_usage === true, ...(n && n > 1 ? { n } : {}) }
 }
 
 export function fromChatCompletionRequest(body: unknown): GatewayChatRequest {
@@ -115,6 +119,11 @@ export function toLogprobs(list: readonly TokenLogprob[] | undefined) {
   return { content: list.map((l) => ({ ...entry(l), top_logprobs: (l.top_logprobs ?? []).map(entry) })), refusal: null }
 }
 
+/** The usage of a request's choices as OpenAI counts it: the prompt once, the completions summed. */
+export function choicesUsage(results: readonly { usage: GatewayUsage }[]): GatewayUsage {
+  return { promptTokens: results[0]?.usage.promptTokens ?? 0, completionTokens: results.reduce((s, r) => s + r.usage.completionTokens, 0) }
+}
+
 export function toUsage(usage: GatewayUsage) {
   return { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens }
 }
@@ -130,9 +139,11 @@ export type ChunkParameters = {
   role?: boolean | undefined
   finish?: string | undefined
   usage?: GatewayUsage | undefined
+  /** The choice this piece belongs to (n > 1); default 0. */
+  index?: number | undefined
 }
 
-export function toChatCompletionChunk({ id, created, model, delta, reasoning, toolCalls, logprobs, role, finish, usage }: ChunkParameters) {
+export function toChatCompletionChunk({ id, created, model, delta, reasoning, toolCalls, logprobs, role, finish, usage, index = 0 }: ChunkParameters) {
   if (usage) return { id, object: 'chat.completion.chunk' as const, created, model, choices: [], usage: toUsage(usage) }
   const body = {
     ...(role ? { role: 'assistant' as const } : {}),
@@ -146,49 +157,49 @@ export function toChatCompletionChunk({ id, created, model, delta, reasoning, to
     object: 'chat.completion.chunk' as const,
     created,
     model,
-    choices: [{ index: 0, delta: finish ? {} : body, logprobs: finish ? null : toLogprobs(logprobs), finish_reason: finish ? finishReason(finish) : null }],
+    choices: [{ index, delta: finish ? {} : body, logprobs: finish ? null : toLogprobs(logprobs), finish_reason: finish ? finishReason(finish) : null }],
   }
 }
 
-export function toChatCompletion({ id, created, result }: { id: string; created: number; result: GatewayResult }) {
+/** One response for the request's choices, in order (`results[i]` is choice i). */
+export function toChatCompletion({ id, created, results }: { id: string; created: number; results: readonly GatewayResult[] }) {
+  const first = results[0]!
   return {
     id,
     object: 'chat.completion' as const,
     created,
-    model: result.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant' as const,
-          // OpenAI answers a reply that is only tool calls with content null.
-          content: result.text === '' && result.toolCalls?.length ? null : result.text,
-          refusal: null,
-          ...(result.toolCalls?.length ? { tool_calls: result.toolCalls } : {}),
-          ...(result.reasoning ? { reasoning_content: result.reasoning } : {}),
-        },
-        logprobs: toLogprobs(result.logprobs),
-        finish_reason: finishReason(result.finishReason),
+    model: first.model,
+    choices: results.map((result, index) => ({
+      index,
+      message: {
+        role: 'assistant' as const,
+        // OpenAI answers a reply that is only tool calls with content null.
+        content: result.text === '' && result.toolCalls?.length ? null : result.text,
+        refusal: null,
+        ...(result.toolCalls?.length ? { tool_calls: result.toolCalls } : {}),
+        ...(result.reasoning ? { reasoning_content: result.reasoning } : {}),
       },
-    ],
-    usage: toUsage(result.usage),
-    system_fingerprint: `infernet:${result.node.slice(0, 16)}`,
+      logprobs: toLogprobs(result.logprobs),
+      finish_reason: finishReason(result.finishReason),
+    })),
+    usage: toUsage(choicesUsage(results)),
+    system_fingerprint: `infernet:${first.node.slice(0, 16)}`,
   }
 }
 
-export function toCompletionChunk({ id, created, model, delta, finish, usage }: ChunkParameters) {
+export function toCompletionChunk({ id, created, model, delta, finish, usage, index = 0 }: ChunkParameters) {
   if (usage) return { id, object: 'text_completion' as const, created, model, choices: [], usage: toUsage(usage) }
-  return { id, object: 'text_completion' as const, created, model, choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish ? finishReason(finish) : null }] }
+  return { id, object: 'text_completion' as const, created, model, choices: [{ index, text: delta ?? '', logprobs: null, finish_reason: finish ? finishReason(finish) : null }] }
 }
 
-export function toCompletion({ id, created, result }: { id: string; created: number; result: GatewayResult }) {
+export function toCompletion({ id, created, results }: { id: string; created: number; results: readonly GatewayResult[] }) {
   return {
     id,
     object: 'text_completion' as const,
     created,
-    model: result.model,
-    choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: finishReason(result.finishReason) }],
-    usage: toUsage(result.usage),
+    model: results[0]!.model,
+    choices: results.map((result, index) => ({ index, text: result.text, logprobs: null, finish_reason: finishReason(result.finishReason) })),
+    usage: toUsage(choicesUsage(results)),
   }
 }
 

@@ -7,8 +7,10 @@ import type { Logger } from '../../log.ts'
 import type { ApiKeyState } from '../apiKeys.ts'
 import { errors } from '../errors.ts'
 import { readJson } from '../http.ts'
-import { startGatewayChat, type GatewayChatDeps } from './gatewayChat.ts'
+import { choiceRequests } from './choices.ts'
+import { startGatewayChat, type GatewayChat, type GatewayChatDeps } from './gatewayChat.ts'
 import {
+  choicesUsage,
   fromChatCompletionRequest,
   fromCompletionRequest,
   toChatCompletion,
@@ -38,6 +40,14 @@ let counter = 0
 /** `chatcmpl-…`, `cmpl-…`, and `resp_…` as the Responses API writes its ids. */
 const completionId = (prefix: string, separator = '-') => `${prefix}${separator}${Date.now().toString(36)}${(++counter).toString(36)}`
 
+/** Every value, in order, once all resolve; the first rejection (in order) once all have settled. */
+async function allOrFirstError<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises)
+  const failed = settled.find((s) => s.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value)
+}
+
 export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps: GatewayDeps): void {
   const { market, keys, now, logger } = deps
 
@@ -58,37 +68,53 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
     const body = await readJson(c, { maxDepth: deps.maxJsonDepth })
     if (kind === 'chat') await inlineRemoteImages(body, deps.remoteImages)
     const req: GatewayChatRequest = kind === 'chat' ? fromChatCompletionRequest(body) : fromCompletionRequest(body)
-    const job = startGatewayChat(deps, { req, apiKey: c.get('apiKey'), signal: c.req.raw.signal })
+    const jobs: GatewayChat[] = []
+    try {
+      for (const choice of choiceRequests(req)) jobs.push(startGatewayChat(deps, { req: choice, apiKey: c.get('apiKey'), signal: c.req.raw.signal }))
+    } catch (err) {
+      for (const j of jobs) j.abort()
+      throw err
+    }
     const id = completionId(kind === 'chat' ? 'chatcmpl' : 'cmpl')
     const created = now()
     if (!req.stream) {
-      const result = await job.charged
-      return c.json(kind === 'chat' ? toChatCompletion({ id, created, result }) : toCompletion({ id, created, result }))
+      const results = await allOrFirstError(jobs.map((j) => j.charged))
+      return c.json(kind === 'chat' ? toChatCompletion({ id, created, results }) : toCompletion({ id, created, results }))
     }
-    const { first, next: nextDelta } = await job.stream()
+    const starts = await allOrFirstError(jobs.map((j) => j.stream())).catch((err: unknown) => {
+      for (const j of jobs) j.abort()
+      throw err
+    })
     const requestId = c.get('requestId')
     const chunk = (p: Omit<ChunkParameters, 'id' | 'created' | 'model'>) =>
       JSON.stringify(kind === 'chat' ? toChatCompletionChunk({ id, created, model: req.model, ...p }) : toCompletionChunk({ id, created, model: req.model, ...p }))
     return streamSSE(c, async (stream) => {
-      stream.onAbort(() => job.abort())
+      stream.onAbort(() => jobs.forEach((j) => j.abort()))
+      // Choices stream at once; one write at a time keeps each chunk whole.
+      let writing = Promise.resolve()
+      const write = (data: string) => (writing = writing.then(() => stream.writeSSE({ data })))
       try {
-        let next = first
-        let role = true
-        while (!next.done) {
-          const d = next.value
-          await stream.writeSSE({ data: chunk({ delta: d.text, reasoning: d.reasoning, toolCalls: d.toolCalls, logprobs: d.logprobs, role }) })
-          role = false
-          next = await nextDelta()
-        }
-        const result = await job.charged
-        await stream.writeSSE({ data: chunk({ finish: result.finishReason }) })
-        if (req.includeUsage) await stream.writeSSE({ data: chunk({ usage: result.usage }) })
-        await stream.writeSSE({ data: '[DONE]' })
+        const results = await Promise.all(
+          starts.map(async ({ first, next: nextDelta }, index) => {
+            let role = true
+            for (let next = first; !next.done; next = await nextDelta()) {
+              const d = next.value
+              await write(chunk({ delta: d.text, reasoning: d.reasoning, toolCalls: d.toolCalls, logprobs: d.logprobs, role, index }))
+              role = false
+            }
+            const result = await jobs[index]!.charged
+            await write(chunk({ finish: result.finishReason, index }))
+            return result
+          }),
+        )
+        if (req.includeUsage) await write(chunk({ usage: choicesUsage(results) }))
+        await write('[DONE]')
       } catch (err) {
-        if (job.aborted()) return
-        const mapped = toOpenAIError(job.mapError(err), requestId)
+        if (jobs.some((j) => j.aborted())) return
+        for (const j of jobs) j.abort()
+        const mapped = toOpenAIError(jobs[0]!.mapError(err), requestId)
         logger.warn('stream failed after the first token', { code: mapped.body.error.code })
-        await stream.writeSSE({ data: JSON.stringify(mapped.body) })
+        await write(JSON.stringify(mapped.body))
       }
     })
   }
