@@ -1,0 +1,104 @@
+// What structured output costs on the path (issue 17, "Figures"): a tool-calling stream and a json_schema stream beside
+// a plain text stream of about the same number of tokens, each through gateway + node and, as its baseline in the same
+// run, on the engine directly (the fake vLLM: OpenAI's SSE wire format, tool calls as delta.tool_calls fragments).
+// Per kind: TTFT p50 (first delta of any kind) and output tokens/s (completion tokens over the whole request: the
+// fake writes as fast as it can, so this is what the path's per-token work allows), direct and through the path, and
+// the path's added TTFT and throughput ratio. The target: a
+// structured stream's added TTFT at most 10% above plain text's, and its throughput ratio at most 10% below.
+// Kinds are interleaved request by request, so drift on a shared box hits them alike. The relay, the node and the
+// coordinator run in this process with the load generator. Run: npm run bench -- structured (BENCH_STRUCTURED_REQUESTS, default 150)
+import { loadavg } from 'node:os'
+import { startCoordinator } from '../../test/helpers/coordinator.ts'
+import { startFakeOpenAI } from '../../test/helpers/fakeBackends/openai.ts'
+import { waitFor } from '../../test/helpers/network.ts'
+import { startNode } from '../../test/helpers/node.ts'
+import { startRelay } from '../../test/helpers/relay.ts'
+
+const N = Number(process.env.BENCH_STRUCTURED_REQUESTS ?? 150)
+// 24 string properties: the fakes stream the arguments and the JSON in 4-character pieces, about 110 of them.
+const properties = Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`field${i}`, { type: 'string' }]))
+const schema = { type: 'object', properties, required: Object.keys(properties), additionalProperties: false }
+const reply = Array.from({ length: 110 }, (_, i) => `w${i % 10}`).join(' ')
+
+type Kind = 'text' | 'tools' | 'json_schema'
+const kinds: Kind[] = ['text', 'tools', 'json_schema']
+const body = (kind: Kind) => ({
+  model: 'bench-model',
+  messages: [{ role: 'user', content: 'Fill in the form.' }],
+  stream: true,
+  stream_options: { include_usage: true },
+  ...(kind === 'tools' ? { tools: [{ type: 'function', function: { name: 'fill_form', description: 'A form', parameters: schema } }], tool_choice: 'required' } : {}),
+  ...(kind === 'json_schema' ? { response_format: { type: 'json_schema', json_schema: { name: 'form', schema, strict: true } } } : {}),
+})
+
+type Sample = { ttft: number; tps: number }
+
+/** One OpenAI-format stream: time to the first chunk carrying output, and completion tokens per second after it. */
+async function measure(url: string, kind: Kind): Promise<Sample> {
+  const t0 = performance.now()
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(kind)) })
+  if (!res.ok || !res.body) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`)
+  let first = NaN
+  let tokens = 0
+  let buffered = ''
+  const decoder = new TextDecoder()
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true })
+    const lines = buffered.split('\n')
+    buffered = lines.pop()!
+    for (const line of lines) {
+      if (!line.startsWith('data: {')) continue
+      const data = JSON.parse(line.slice(6)) as { choices?: { delta?: { content?: string | null; tool_calls?: unknown[] } }[]; usage?: { completion_tokens?: number } }
+      const d = data.choices?.[0]?.delta
+      if (Number.isNaN(first) && (d?.content || d?.tool_calls?.length)) first = performance.now()
+      if (data.usage?.completion_tokens) tokens = data.usage.completion_tokens
+    }
+  }
+  const end = performance.now()
+  if (Number.isNaN(first) || tokens === 0) throw new Error(`${kind} stream from ${url} carried no output or no usage`)
+  return { ttft: first - t0, tps: tokens / ((end - t0) / 1000) }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+const relay = await startRelay()
+const fake = await startFakeOpenAI({ flavor: 'vllm', models: ['bench-model'], reply, tokensPerSecond: 0 })
+const node = await startNode({ relays: [relay.url], backend: { kind: 'vllm', baseUrl: fake.url }, config: { features: ['tools', 'json_schema'] }, maxConcurrency: 8 })
+const coord = await startCoordinator({ relays: [relay.url], config: { acceptTimeoutMs: 30_000 } })
+await waitFor(() => coord.coordinator.market.nodes.get(node.pubkey)?.heartbeat, 'the node in the market')
+const gateway = `${coord.url}/v1/chat/completions`
+const direct = `${fake.url}/v1/chat/completions`
+
+for (let i = 0; i < 10; i++) for (const kind of kinds) await Promise.all([measure(gateway, kind), measure(direct, kind)])
+const samples = new Map(kinds.map((k) => [k, { gateway: [] as Sample[], direct: [] as Sample[] }]))
+for (let i = 0; i < N; i++) {
+  for (const kind of kinds) {
+    const s = samples.get(kind)!
+    s.direct.push(await measure(direct, kind))
+    s.gateway.push(await measure(gateway, kind))
+  }
+}
+
+const figures = new Map<Kind, { addedTtft: number; ratio: number }>()
+console.log(`structured output on the path: ${N} sequential streams per kind, interleaved; load ${loadavg()[0].toFixed(2)}`)
+console.log(`${'kind'.padEnd(12)} ${'TTFT p50 direct'.padEnd(16)} ${'via gateway'.padEnd(12)} ${'added'.padEnd(10)} ${'tok/s direct'.padEnd(13)} ${'via gateway'.padEnd(12)} ratio`)
+for (const kind of kinds) {
+  const s = samples.get(kind)!
+  const [dT, gT] = [median(s.direct.map((x) => x.ttft)), median(s.gateway.map((x) => x.ttft))]
+  const [dR, gR] = [median(s.direct.map((x) => x.tps)), median(s.gateway.map((x) => x.tps))]
+  figures.set(kind, { addedTtft: gT - dT, ratio: gR / dR })
+  console.log(`${kind.padEnd(12)} ${`${dT.toFixed(2)} ms`.padEnd(16)} ${`${gT.toFixed(2)} ms`.padEnd(12)} ${`${(gT - dT).toFixed(2)} ms`.padEnd(10)} ${dR.toFixed(0).padEnd(13)} ${gR.toFixed(0).padEnd(12)} ${(gR / dR).toFixed(3)}`)
+}
+const plain = figures.get('text')!
+for (const kind of ['tools', 'json_schema'] as const) {
+  const f = figures.get(kind)!
+  const ttftOver = f.addedTtft / plain.addedTtft - 1
+  const ratioUnder = 1 - f.ratio / plain.ratio
+  const ok = ttftOver <= 0.1 && ratioUnder <= 0.1
+  console.log(`${kind}: added TTFT ${(ttftOver * 100).toFixed(1)}% vs plain text's, throughput ratio ${(ratioUnder * 100).toFixed(1)}% below plain text's: ${ok ? 'within' : 'OVER'} the 10% target`)
+}
+
+await coord.close()
+await node.stop()
+await fake.close()
+await relay.close()
