@@ -2,7 +2,6 @@
 // Responses API (stateless: nothing is stored, so only POST /v1/responses is served).
 // Callers authenticate with API keys; the gateway then acts as one client of the network with its own key.
 import type { Context, Hono } from 'hono'
-import { streamSSE } from 'hono/streaming'
 import type { Logger } from '../../log.ts'
 import type { ApiKeyState } from '../apiKeys.ts'
 import { errors } from '../errors.ts'
@@ -22,6 +21,7 @@ import {
   type ChunkParameters,
   type GatewayChatRequest,
 } from './openai.ts'
+import { streamEvents } from './sseWriter.ts'
 import { inlineRemoteImages, type RemoteImageOptions } from './remoteImages.ts'
 import { fromResponsesRequest, responsesParams } from './responsesRequest.ts'
 import { createResponseEvents, toResponseBody, type ResponseEvent, type ResponseShell } from './responsesOutput.ts'
@@ -88,11 +88,11 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
     const requestId = c.get('requestId')
     const chunk = (p: Omit<ChunkParameters, 'id' | 'created' | 'model'>) =>
       JSON.stringify(kind === 'chat' ? toChatCompletionChunk({ id, created, model: req.model, ...p }) : toCompletionChunk({ id, created, model: req.model, ...p }))
-    return streamSSE(c, async (stream) => {
+    return streamEvents(c, async (stream) => {
       stream.onAbort(() => jobs.forEach((j) => j.abort()))
       // Choices stream at once; one write at a time keeps each chunk whole.
       let writing = Promise.resolve()
-      const write = (data: string) => (writing = writing.then(() => stream.writeSSE({ data })))
+      const write = (data: string) => (writing = writing.then(() => stream.send(data)))
       try {
         const results = await Promise.all(
           starts.map(async ({ first, next: nextDelta }, index) => {
@@ -133,10 +133,10 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
     const { first, next: nextDelta } = await job.stream()
     const requestId = c.get('requestId')
     const events = createResponseEvents(shell)
-    return streamSSE(c, async (stream) => {
+    return streamEvents(c, async (stream) => {
       stream.onAbort(() => job.abort())
       const send = async (list: ResponseEvent[]) => {
-        for (const e of list) await stream.writeSSE({ event: e.type, data: JSON.stringify(e) })
+        for (const e of list) await stream.send(JSON.stringify(e), e.type)
       }
       try {
         await send(events.start())
