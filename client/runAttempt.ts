@@ -13,6 +13,7 @@ import { decryptJobResult, type JobResultContent } from '../src/protocol/jobResu
 import { parseJobStatus } from '../src/protocol/jobStatus.ts'
 import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
+import { chunkCipher, chunkKey, openChunk, type ChunkCipher } from '../src/protocol/chunkCipher.ts'
 import { deltaDecrypter, parseStreamChunk } from '../src/protocol/streamChunk.ts'
 import { assembleOutput, completingDelta, decodeDelta, fromOutputJson, mergeDeltas, type StructuredDelta } from '../src/protocol/streamDelta.ts'
 import type { NodeFrame } from '../src/protocol/frames.ts'
@@ -56,7 +57,8 @@ type Sink = {
 }
 
 /** Decrypts and reads one streamed chunk: synchronously with the signer's fast path, else by a promise. */
-type OpenDelta = (payload: string) => StructuredDelta | Promise<StructuredDelta>
+/** `enc`: the chunk frame's cipher (chunkCipher.ts); absent, NIP-44 under the conversation key. */
+type OpenDelta = (payload: string, enc?: ChunkCipher) => StructuredDelta | Promise<StructuredDelta>
 
 export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcome> {
   const { signer, node, logger } = p
@@ -71,7 +73,10 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
     }
   }
   const transport = conn ? 'direct' : 'relay'
-  const event = await buildJobRequest(signer, { node: node.pubkey, payload: { ...p.payload, transport } as JobPayload, now: p.now })
+  // A signer that holds the conversation key can derive the job's chunk key: ask for sealed chunk frames.
+  const conversationKey = signer.conversationKey?.(node.pubkey)
+  const payload = { ...p.payload, transport, ...(conversationKey && transport === 'direct' ? { chunks: chunkCipher } : {}) } as JobPayload
+  const event = await buildJobRequest(signer, { node: node.pubkey, payload, now: p.now })
   const job = event.id
   p.onJob?.(job)
   const log = logger.child(`[job ${job.slice(0, 12)}]`)
@@ -84,7 +89,9 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
     if (!d.ok) throw new Error(d.reason)
     return d.delta
   }
-  const open: OpenDelta = (payload) => {
+  let jobKey: Uint8Array | undefined
+  const open: OpenDelta = (payload, enc) => {
+    if (enc === chunkCipher && conversationKey) return read(openChunk((jobKey ??= chunkKey(conversationKey, job)), payload))
     const out = decrypt(payload)
     return typeof out === 'string' ? read(out) : out.then(read)
   }
@@ -254,7 +261,7 @@ function handleFrame(frame: NodeFrame, sink: Sink, open: OpenDelta, log: Logger)
       return sink.accepted()
     case 'chunk':
       return withDelta(
-        open,
+        (payload) => open(payload, frame.enc),
         frame.c,
         (delta) => sink.chunk(frame.seq, delta),
         (err) => sink.error('invalid', err instanceof SyntaxError || !(err instanceof Error) || !/version 2 chunk/.test(err.message) ? 'chunk cannot be decrypted with the node-client key' : err.message),

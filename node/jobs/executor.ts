@@ -166,6 +166,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         client: event.pubkey,
         transport: payload.transport,
         structured: payload.v === 2,
+        chunkCipher: payload.chunks,
         queuePosition: () => (job.state === 'queued' ? scheduler.queue.indexOf(job) + 1 : 0),
       }),
       viaRelay: origin.via === 'relay',

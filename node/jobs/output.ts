@@ -6,6 +6,7 @@
 import type { Logger } from '../../src/log.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import type { NodeFrame } from '../../src/protocol/frames.ts'
+import { chunkKey, sealChunk, type ChunkCipher } from '../../src/protocol/chunkCipher.ts'
 import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
 import { assembleOutput, encodeDelta, isEmptyDelta, mergeDeltas, type StructuredDelta, type StructuredOutput } from '../../src/protocol/streamDelta.ts'
 import type { Signer } from '../../src/signer.ts'
@@ -41,6 +42,8 @@ export type JobOutputParameters = {
   transport: 'direct' | 'relay'
   /** A v2 job: chunks carry structured deltas as JSON. */
   structured?: boolean | undefined
+  /** The client asked for chunk frames sealed under the job key (src/protocol/chunkCipher.ts). */
+  chunkCipher?: ChunkCipher | undefined
   /** The position an `accepted` frame reports (0 once the job runs). */
   queuePosition: () => number
 }
@@ -65,6 +68,8 @@ export class JobOutput {
   #relayUsed = false
   /** Relay chunks are chained so they leave in order even though signing is async. */
   #relayChain: Promise<void> = Promise.resolve()
+  /** The job's chunk key, derived on the first sealed frame. */
+  #chunkKey: Uint8Array | undefined
   /** Direct frames waiting their turn; set once a chunk had to be encrypted by a promise (no fast path). */
   #outbox: Promise<void> | undefined
 
@@ -107,7 +112,7 @@ export class JobOutput {
     if (!deferAccepted) this.#accept(sink, state)
     if (!isEmptyDelta(this.#sent)) {
       this.#accept(sink, state)
-      this.#emit(this.#plaintext(this.#sent), [[sink, state]], (target, c) => target.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c }))
+      this.#emit(this.#plaintext(this.#sent), [[sink, state]], (target, c, _state, enc) => target.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c, ...enc }))
     }
   }
 
@@ -158,9 +163,9 @@ export class JobOutput {
     this.#pending = {}
     this.#sent = mergeDeltas(this.#sent, delta)
     if (this.#sinks.size === 0) return
-    this.#emit(this.#plaintext(delta), [...this.#sinks], (sink, c, state) => {
+    this.#emit(this.#plaintext(delta), [...this.#sinks], (sink, c, state, enc) => {
       this.#accept(sink, state)
-      sink.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c })
+      sink.send({ type: 'chunk', job: this.#job.id, seq: state.seq++, c, ...enc })
     })
   }
 
@@ -199,14 +204,15 @@ export class JobOutput {
    * once with the signer's conversation-key fast path, else once `nip44.encrypt` answers and after every write
    * queued before it, so each listener still gets its frames in order.
    */
-  #emit(text: string | undefined, to: [JobSink, SinkState][], write: (sink: JobSink, c: string, state: SinkState) => void): void {
-    const deliver = (c: string) => {
-      for (const [sink, state] of to) if (this.#sinks.has(sink)) write(sink, c, state)
+  #emit(text: string | undefined, to: [JobSink, SinkState][], write: (sink: JobSink, c: string, state: SinkState, enc: { enc?: ChunkCipher }) => void): void {
+    const deliver = (c: string, enc: { enc?: ChunkCipher } = {}) => {
+      for (const [sink, state] of to) if (this.#sinks.has(sink)) write(sink, c, state, enc)
     }
     const { signer, logger } = this.#ctx
     if (!this.#outbox) {
       if (text === undefined) return deliver('')
       const key = signer.conversationKey?.(this.#job.client)
+      if (key && this.#job.chunkCipher) return deliver(sealChunk((this.#chunkKey ??= chunkKey(key, this.#job.id)), text), { enc: this.#job.chunkCipher })
       if (key) return deliver(encryptDelta(key, text))
       this.#outbox = Promise.resolve()
     }

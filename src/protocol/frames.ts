@@ -24,8 +24,11 @@ export const nodeFrame = z.discriminatedUnion('type', [
   /** The node validated the job and took it (running or queued). Clients fail over if this does not come in time. */
   z.object({ type: z.literal('accepted'), job: hex64, queuePosition: z.number().int().nonnegative() }),
   z.object({ type: z.literal('status'), job: hex64, status: z.enum(jobStatuses), code: z.enum(jobErrorCodes).optional(), message: z.string().optional() }),
-  /** `c` is a NIP-44 payload of the delta text under the node-client conversation key. */
-  z.object({ type: z.literal('chunk'), job: hex64, seq: z.number().int().nonnegative(), c: z.string() }),
+  /**
+   * `c` is a NIP-44 payload of the delta under the node-client conversation key, or, with `enc`, the delta sealed
+   * under the job's chunk key (chunkCipher.ts), which the node sends only to a client whose job asked for it.
+   */
+  z.object({ type: z.literal('chunk'), job: hex64, seq: z.number().int().nonnegative(), c: z.string(), enc: z.literal('chacha20poly1305').optional() }),
   /** The signed result event (kind 3831); the last frame of a successful job. */
   z.object({ type: z.literal('result'), job: hex64, event }),
   /** The job ended without a result. `job` is absent when the frame itself could not be read. */

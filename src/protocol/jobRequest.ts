@@ -28,6 +28,8 @@ const tail = {
   transport: z.enum(['direct', 'relay']),
   /** The last message is a partial assistant reply to continue (stream resumption after a node failure). */
   continue: z.boolean().optional(),
+  /** Direct-channel chunk frames sealed under a per-job key (chunkCipher.ts); absent: NIP-44 per frame. */
+  chunks: z.literal('chacha20poly1305').optional(),
 }
 
 export const jobPayloadV1 = z.object({

@@ -5,6 +5,7 @@ import { buildAuthEvent, encodeAuthHeader } from '../../src/protocol/auth.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import { sseUrl, wsUrl, type NodeFrame } from '../../src/protocol/frames.ts'
 import { buildJobRequest, type JobPayload } from '../../src/protocol/jobRequest.ts'
+import { chunkKey, openChunk } from '../../src/protocol/chunkCipher.ts'
 import { decryptDelta } from '../../src/protocol/streamChunk.ts'
 import type { Signer } from '../../src/signer.ts'
 
@@ -135,11 +136,11 @@ export async function postSse(
   return { status: res.status, frames }
 }
 
-/** Concatenates the decrypted chunk frames of one job, in seq order. */
+/** Concatenates the decrypted chunk frames of one job, in seq order (NIP-44, or sealed under the job key). */
 export function streamedText(frames: NodeFrame[], job: string, conversationKey: Uint8Array): string {
   return frames
     .filter((f): f is Extract<NodeFrame, { type: 'chunk' }> => f.type === 'chunk' && f.job === job)
     .sort((a, b) => a.seq - b.seq)
-    .map((f) => decryptDelta(conversationKey, f.c))
+    .map((f) => (f.enc ? openChunk(chunkKey(conversationKey, job), f.c) : decryptDelta(conversationKey, f.c)))
     .join('')
 }
