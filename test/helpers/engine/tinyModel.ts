@@ -44,11 +44,11 @@ export const tinyModels = {
   /**
    * Renders tools (`toolsTemplate`), so llama-server's tool calling works on it. Random weights write words before
    * a call and never stop after one, and llama-server's grammar for tool_choice "required" lets text come first and
-   * more calls follow; so this model prefers ending (+20) over opening a call (its `<tool_call>` token, +12) over
-   * words (+2). Wherever the engine may end, it ends: a plain or "auto" answer is empty, a "required" answer is
+   * more calls follow; so this model prefers ending (+24) over opening a call (`toolsVocabulary`, +16) over words
+   * (+2). Wherever the engine may end, it ends: a plain or "auto" answer is empty, a "required" answer is
    * exactly one call (the grammar forbids the end until a call is made), a json_schema answer is the object.
    */
-  tools: { name: 'tiny-tools', seed: 1, template: 'tools', eosBias: 20 },
+  tools: { name: 'tiny-tools', seed: 1, template: 'tools', eosBias: 24 },
 } satisfies Record<string, TinyModelSpec>
 
 const words = (
@@ -92,16 +92,28 @@ export const tinyVocabulary = (() => {
 })()
 
 /**
- * The tools model's vocabulary: the same plus one token for a call's opening, `<tool_call>` and its newline (the
- * whole marker llama-server's parser looks for; without the newline the text before a call may contain it).
+ * The tools model's vocabulary: the same plus the pieces of a call's frame as whole tokens, the way a real
+ * vocabulary holds them (a byte per token would cost more than the usage bounds allow for a call's markers, see
+ * src/protocol/usageBounds.ts). The opening piece holds the whole marker llama-server's parser looks for,
+ * `<tool_call>` and its newline; without the newline, text before a call could contain it. Blanks and the backtick
+ * are made unlikely (-8): the grammar lets whitespace and a ```json fence around JSON, which the parser strips, so
+ * no client would see those tokens counted in the usage.
  */
 export const toolsVocabulary = (() => {
-  const toolCall = tinyVocabulary.tokens.length
+  const opening = tinyVocabulary.tokens.length
+  const frame: [string, number][] = [
+    ['<tool_call>\n{"name": "', 16],
+    ['", "arguments": ', 8],
+    ['}\n</tool_call>', 8],
+  ]
+  const bytes = byteToUnicode()
+  const encode = (text: string) => [...Buffer.from(text)].map((b) => bytes[b]!).join('')
+  const unlikely = new Set([0x20, 0x09, 0x0a, 0x60])
   return {
-    tokens: [...tinyVocabulary.tokens, '<tool_call>\u010a'],
-    bias: [...tinyVocabulary.bias, 12],
-    types: [...tinyVocabulary.types, 1],
-    special: { ...tinyVocabulary.special, toolCall },
+    tokens: [...tinyVocabulary.tokens, ...frame.map(([t]) => encode(t))],
+    bias: [...tinyVocabulary.bias.map((v, i) => (unlikely.has(i) ? -8 : v)), ...frame.map(([, b]) => b)],
+    types: [...tinyVocabulary.types, ...frame.map(() => 1)],
+    special: { ...tinyVocabulary.special, opening },
   }
 })()
 
@@ -110,7 +122,9 @@ export const chatmlTemplate =
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 
 // Hermes-style tool use on ChatML (the layout Qwen 2.5 and NousResearch's Hermes models use, written here): the
-// tools, one JSON object a line, inside <tools></tools> in the system turn; an assistant's calls as
+// tools, one JSON object a line, inside <tools></tools> in the system turn, without the prose instructions real
+// templates add (random weights do not read them, and on a byte-per-token vocabulary they would cost more prompt
+// tokens than the usage bounds allow a template, src/protocol/usageBounds.ts); an assistant's calls as
 // <tool_call>{"name":..,"arguments":..}</tool_call>; consecutive tool results as one user turn of
 // <tool_response> blocks. llama-server's differential autoparser finds the call markers by rendering this template
 // with and without a call, and for tool_choice "required" forces a grammar of exactly such a call.
@@ -118,9 +132,9 @@ export const toolsTemplate =
   '{%- if tools -%}' +
   "{{- '<|im_start|>system\\n' -}}" +
   "{%- if messages[0].role == 'system' -%}{{- messages[0].content + '\\n\\n' -}}{%- endif -%}" +
-  "{{- '# Tools\\n\\nYou may call functions. Their signatures:\\n<tools>' -}}" +
+  "{{- '<tools>' -}}" +
   "{%- for tool in tools -%}{{- '\\n' + (tool | tojson) -}}{%- endfor -%}" +
-  "{{- '\\n</tools>\\n\\nTo call one, answer a JSON object with its name and arguments within <tool_call></tool_call> tags:\\n<tool_call>\\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\\n</tool_call><|im_end|>\\n' -}}" +
+  "{{- '\\n</tools><|im_end|>\\n' -}}" +
   "{%- elif messages[0].role == 'system' -%}" +
   "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' -}}" +
   '{%- endif -%}' +
