@@ -1,8 +1,7 @@
 // Structured output on the real engine, through relay, node and gateway: a json_schema response format reaches
 // llama-server as its grammar-constrained json_schema, and the answer parses and fits the schema (the tiny model's
 // weights are random: only the grammar makes its output JSON), streaming and not. Tool calls need a chat template that
-// renders tools; the tiny models' ChatML does not (llama-server answers text), so they are tested on the fakes
-// (test/coordinator/gatewayTools.test.ts) until the tiny model carries such a template.
+// renders tools, which tiny-a's ChatML does not (llama-server answers text): they run on tiny-tools in tools.test.ts.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import OpenAI from 'openai'

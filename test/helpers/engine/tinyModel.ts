@@ -28,6 +28,8 @@ export type TinyModelSpec = {
    * Default -60: the model never ends by itself (a request runs to max_tokens, finish_reason "length").
    */
   eosBias?: number | undefined
+  /** The chat template: ChatML (default), or ChatML that renders tools, tool calls and tool results (`toolsTemplate`). */
+  template?: 'chatml' | 'tools' | undefined
 }
 
 export const tinyModels = {
@@ -39,6 +41,14 @@ export const tinyModels = {
   eos: { name: 'tiny-eos', seed: 3, eosBias: 7 },
   /** About 25M parameters, for throughput figures. */
   large: { name: 'tiny-25m', seed: 4, embedding: 512, layers: 8, heads: 8, headsKv: 4, feedForward: 1408, weights: 'f16' },
+  /**
+   * Renders tools (`toolsTemplate`), so llama-server's tool calling works on it. Random weights write words before
+   * a call and never stop after one, and llama-server's grammar for tool_choice "required" lets text come first and
+   * more calls follow; so this model prefers ending (+24) over opening a call (`toolsVocabulary`, +16) over words
+   * (+2). Wherever the engine may end, it ends: a plain or "auto" answer is empty, a "required" answer is
+   * exactly one call (the grammar forbids the end until a call is made), a json_schema answer is the object.
+   */
+  tools: { name: 'tiny-tools', seed: 1, template: 'tools', eosBias: 24 },
 } satisfies Record<string, TinyModelSpec>
 
 const words = (
@@ -81,9 +91,74 @@ export const tinyVocabulary = (() => {
   return { tokens, bias, types, special }
 })()
 
+/**
+ * The tools model's vocabulary: the same plus the pieces of a call's frame as whole tokens, the way a real
+ * vocabulary holds them (a byte per token would cost more than the usage bounds allow for a call's markers, see
+ * src/protocol/usageBounds.ts). The opening piece holds the whole marker llama-server's parser looks for,
+ * `<tool_call>` and its newline; without the newline, text before a call could contain it. Blanks and the backtick
+ * are made unlikely (-8): the grammar lets whitespace and a ```json fence around JSON, which the parser strips, so
+ * no client would see those tokens counted in the usage.
+ */
+export const toolsVocabulary = (() => {
+  const opening = tinyVocabulary.tokens.length
+  const frame: [string, number][] = [
+    ['<tool_call>\n{"name": "', 16],
+    ['", "arguments": ', 8],
+    ['}\n</tool_call>', 8],
+  ]
+  const bytes = byteToUnicode()
+  const encode = (text: string) => [...Buffer.from(text)].map((b) => bytes[b]!).join('')
+  const unlikely = new Set([0x20, 0x09, 0x0a, 0x60])
+  return {
+    tokens: [...tinyVocabulary.tokens, ...frame.map(([t]) => encode(t))],
+    bias: [...tinyVocabulary.bias.map((v, i) => (unlikely.has(i) ? -8 : v)), ...frame.map(([, b]) => b)],
+    types: [...tinyVocabulary.types, ...frame.map(() => 1)],
+    special: { ...tinyVocabulary.special, opening },
+  }
+})()
+
 export const chatmlTemplate =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+
+// Hermes-style tool use on ChatML (the layout Qwen 2.5 and NousResearch's Hermes models use, written here): the
+// tools, one JSON object a line, inside <tools></tools> in the system turn, without the prose instructions real
+// templates add (random weights do not read them, and on a byte-per-token vocabulary they would cost more prompt
+// tokens than the usage bounds allow a template, src/protocol/usageBounds.ts); an assistant's calls as
+// <tool_call>{"name":..,"arguments":..}</tool_call>; consecutive tool results as one user turn of
+// <tool_response> blocks. llama-server's differential autoparser finds the call markers by rendering this template
+// with and without a call, and for tool_choice "required" forces a grammar of exactly such a call.
+export const toolsTemplate =
+  '{%- if tools -%}' +
+  "{{- '<|im_start|>system\\n' -}}" +
+  "{%- if messages[0].role == 'system' -%}{{- messages[0].content + '\\n\\n' -}}{%- endif -%}" +
+  "{{- '<tools>' -}}" +
+  "{%- for tool in tools -%}{{- '\\n' + (tool | tojson) -}}{%- endfor -%}" +
+  "{{- '\\n</tools><|im_end|>\\n' -}}" +
+  "{%- elif messages[0].role == 'system' -%}" +
+  "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' -}}" +
+  '{%- endif -%}' +
+  '{%- for message in messages -%}' +
+  "{%- if message.role == 'system' and loop.first -%}" +
+  "{%- elif message.role == 'assistant' and message.tool_calls -%}" +
+  "{{- '<|im_start|>assistant' -}}" +
+  "{%- if message.content -%}{{- '\\n' + message.content -}}{%- endif -%}" +
+  '{%- for call in message.tool_calls -%}' +
+  '{%- if call.function is defined -%}{%- set call = call.function -%}{%- endif -%}' +
+  "{{- '\\n<tool_call>\\n{\"name\": \"' + call.name + '\", \"arguments\": ' -}}" +
+  '{%- if call.arguments is string -%}{{- call.arguments -}}{%- else -%}{{- call.arguments | tojson -}}{%- endif -%}' +
+  "{{- '}\\n</tool_call>' -}}" +
+  '{%- endfor -%}' +
+  "{{- '<|im_end|>\\n' -}}" +
+  "{%- elif message.role == 'tool' -%}" +
+  "{%- if loop.first or loop.previtem.role != 'tool' -%}{{- '<|im_start|>user' -}}{%- endif -%}" +
+  "{{- '\\n<tool_response>\\n' + message.content + '\\n</tool_response>' -}}" +
+  "{%- if loop.last or loop.nextitem.role != 'tool' -%}{{- '<|im_end|>\\n' -}}{%- endif -%}" +
+  '{%- else -%}' +
+  "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' -}}" +
+  '{%- endif -%}' +
+  '{%- endfor -%}' +
+  "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
 
 /** xoshiro128** seeded through splitmix32: fast, and the same stream on every machine. */
 function createRandom(seed: number): () => number {
@@ -145,7 +220,7 @@ export function tinyModelFile(spec: TinyModelSpec): GgufFile {
   const weights = spec.weights ?? 'f32'
   const headDim = n / heads
   if (!Number.isInteger(headDim) || heads % headsKv !== 0) throw new Error(`tiny model ${spec.name}: ${n} dims do not split into ${heads} heads over ${headsKv} kv heads`)
-  const { tokens, bias, types, special } = tinyVocabulary
+  const { tokens, bias, types, special } = spec.template === 'tools' ? toolsVocabulary : tinyVocabulary
   const vocab = tokens.length
   const gauss = createGaussian(spec.seed)
   const matrix = (name: string, cols: number, rows: number, scale: number, zeroRow?: number): GgufTensor => {
@@ -203,7 +278,11 @@ export function tinyModelFile(spec: TinyModelSpec): GgufFile {
     ['tokenizer.ggml.eos_token_id', u32(special.imEnd)],
     ['tokenizer.ggml.padding_token_id', u32(special.endOfText)],
     ['tokenizer.ggml.add_bos_token', { type: 'bool', value: false }],
-    ['tokenizer.chat_template', { type: 'string', value: chatmlTemplate }],
+    ['tokenizer.chat_template', { type: 'string', value: spec.template === 'tools' ? toolsTemplate : chatmlTemplate }],
+    // llama.cpp's tokenizer would otherwise put a space before text that follows a special token, which breaks
+    // grammar-constrained sampling after one ("Failed to initialize samplers"). Only on the tools model, so the
+    // other models' bytes (and the digests pinned on them) stay as they were.
+    ...(spec.template === 'tools' ? ([['tokenizer.ggml.add_space_prefix', { type: 'bool', value: false }]] as [string, GgufValue][]) : []),
   ]
   return { metadata, tensors }
 }
