@@ -94,7 +94,8 @@ export function planEnding(ending: JobEnding, phase: EndingPhase): EndingPlan {
         flushOutput: true,
         processingFirst: true,
         settle: ending.amount,
-        status: { name: 'success', content: {} },
+        // No `success` status event: the signed result says the job succeeded (nips/job-status.md, version 2).
+        status: undefined,
         dedupe: 'success',
         releaseClaim: false,
         deferBookkeeping: true,

@@ -292,10 +292,15 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     }
   }
 
+  /**
+   * The `processing` status event, for jobs whose client reads the relays (relay transport, or a job that came in
+   * through a relay): a direct client was told by its `accepted` frame, and nobody else needs the signature
+   * (nips/job-status.md, version 2).
+   */
   function sendProcessing(job: Job) {
     if (job.processingSent) return
     job.processingSent = true
-    status(job, 'processing')
+    if (job.payload.transport === 'relay' || job.viaRelay) status(job, 'processing')
   }
 
   /**

@@ -55,7 +55,7 @@ describe('node faults', () => {
     ws = await connectWs(node.streamUrl, client)
     pool = createRelayPool({ urls: [relay.url], WebSocket: WebSocket as unknown as WebSocketConstructor })
     await pool.ready()
-    pool.subscribe([{ kinds: [kinds.JobStatus], '#p': [client.pubkey] }], { onEvent: (e) => seen.push(e) })
+    pool.subscribe([{ kinds: [kinds.JobStatus, kinds.JobResult], '#p': [client.pubkey] }], { onEvent: (e) => seen.push(e) })
   })
   after(async () => {
     pool.close()
@@ -128,7 +128,7 @@ describe('node faults', () => {
       await conn.submit(forge(second), null)
       await other.submit(second, null)
       assert.equal((await other.waitFor((f) => (f.type === 'result' || f.type === 'error') && f.job === second.id)).type, 'result')
-      await until(() => seen.some((e) => e.tags.some((t) => t[1] === second.id) && e.tags.some((t) => t[0] === 'status' && t[1] === 'success')))
+      await until(() => seen.some((e) => e.kind === kinds.JobResult && e.tags.some((t) => t[1] === second.id)))
     } finally {
       await conn.close()
       await other.close()

@@ -11,7 +11,7 @@ test('ending table: last frame, status, dedupe note, metrics and processing stat
     const p = planEnding(ending, phase)
     return [p.frame.type === 'error' ? [p.frame.code, p.frame.message, p.frame.retryable] : 'result', p.status?.name ?? 'none', p.releaseClaim ? 'released' : p.dedupe, p.metrics.kind, p.processingFirst]
   }
-  assert.deepEqual(row({ kind: 'success', result, amount: 5n, usage: { promptTokens: 1, completionTokens: 2 }, ttftMs: 3, durationMs: 4 }), ['result', 'success', 'success', 'completed', true])
+  assert.deepEqual(row({ kind: 'success', result, amount: 5n, usage: { promptTokens: 1, completionTokens: 2 }, ttftMs: 3, durationMs: 4 }), ['result', 'none', 'success', 'completed', true])
   // A forged copy gives its id back (the genuine job may still come) and, like a cancel, is the client's doing:
   // no failure against the node.
   assert.deepEqual(row({ kind: 'forged' }), [['invalid', forgedMessage, false], 'none', 'released', 'none', false])
