@@ -45,7 +45,7 @@ export async function startLyingNode({ relays, model, price, lie, reply = 'one t
       // 'silent': takes the job and never answers (a node that never accepts).
       if (lie === 'silent') return
       const decrypted = await decryptJobRequest(frame.event as never, signer)
-      if (!decrypted.ok) return
+      if (!decrypted.ok || decrypted.data.v === 3) return
       const job = frame.event.id
       const client = frame.event.pubkey
       const key = signer.conversationKey(client)

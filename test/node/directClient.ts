@@ -4,7 +4,7 @@ import WebSocket from 'ws'
 import { buildAuthEvent, encodeAuthHeader } from '../../src/protocol/auth.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import { sseUrl, wsUrl, type NodeFrame } from '../../src/protocol/frames.ts'
-import { buildJobRequest, type JobPayload } from '../../src/protocol/jobRequest.ts'
+import { buildJobRequest, type ChatJobPayload as JobPayload } from '../../src/protocol/jobRequest.ts'
 import { decryptDelta } from '../../src/protocol/streamChunk.ts'
 import type { Signer } from '../../src/signer.ts'
 
