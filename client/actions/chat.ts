@@ -338,7 +338,7 @@ function toChatDelta(d: StructuredDelta): ChatDelta {
 }
 
 /** The tighter of the session's budget left and the request's own (undefined when neither is set). */
-function budgetLeft(budget: bigint | undefined, spent: bigint, request: bigint | undefined): { budget: bigint; spent: bigint; left: bigint } | undefined {
+export function budgetLeft(budget: bigint | undefined, spent: bigint, request: bigint | undefined): { budget: bigint; spent: bigint; left: bigint } | undefined {
   const session = budget === undefined ? undefined : { budget, spent, left: budget - spent }
   if (request === undefined) return session
   return session && session.left < request ? session : { budget: request, spent: 0n, left: request }

@@ -146,7 +146,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     if (model instanceof Error) return refuseClaimed('backend', `the backend cannot be reached (${model instanceof BackendError ? model.shortMessage : model.message})`, true)
     if (!model) return refuseClaimed('unknown-model', `this node does not serve model "${payload.model}"`)
     // Jobs go by what the capability announces: an embedding model gets no chat, a chat model no embeddings job.
-    const features = featuresOf({ features: announcedFeatures(model.features, config.features ?? []) })
+    const features = featuresOf({ features: announcedFeatures(model.features, config.features ?? [], backend.kind) })
     const kind = payload.v === 3 ? 'embeddings' : 'chat'
     if (!features.includes(kind)) {
       return refuseClaimed('bad-payload', kind === 'embeddings' ? `model "${payload.model}" on this node is not an embedding model (no embeddings feature)` : `model "${payload.model}" on this node serves embeddings only (no chat feature)`)

@@ -23,6 +23,8 @@ export const maxEmbeddingDimensions = 16_384
 export const maxEmbeddingValues = 131_072
 /** Largest piece of the output the node writes at once: one NIP-44 payload, one relay chunk event (32 KiB) with room. */
 export const embeddingSliceBytes = 16 * 1024
+/** Most UTF-8 bytes of text one job embeds: half the job payload limit, so JSON escaping still fits. */
+export const maxEmbeddingInputBytes = 128 * 1024
 /** Tokens an input may cost beyond its text: begin/end-of-text, CLS/SEP, an instruction prefix some models add. */
 export const embeddingTokensPerInput = 4
 
@@ -39,6 +41,33 @@ export const jobPayloadV3 = z
   })
   .strict()
 export type JobPayloadV3 = z.infer<typeof jobPayloadV3>
+
+export type EmbeddingRequestCheck =
+  | { ok: true; input: string[]; dimensions?: number | undefined }
+  | { ok: false; param: 'input' | 'dimensions'; message: string }
+
+/**
+ * A caller's `input` (a string or an array of strings, as OpenAI takes it) and `dimensions`, checked before any
+ * job exists: the SDK and the gateway refuse the same things with the same words, naming the field.
+ */
+export function checkEmbeddingRequest({ input, dimensions }: { input: unknown; dimensions?: unknown }): EmbeddingRequestCheck {
+  const bad = (message: string, param: 'input' | 'dimensions' = 'input') => ({ ok: false as const, param, message })
+  const list = typeof input === 'string' ? [input] : input
+  if (!Array.isArray(list)) return bad('`input` must be a string or an array of strings.')
+  if (list.length === 0) return bad('`input` is empty: send at least one text.')
+  if (list.some((s) => typeof s === 'number' || Array.isArray(s))) return bad('`input` as token ids is not supported: nodes tokenize with their own engines, send the text.')
+  if (!list.every((s): s is string => typeof s === 'string')) return bad('`input` must be a string or an array of strings.')
+  const empty = list.findIndex((s) => s.length === 0)
+  if (empty >= 0) return bad(`\`input[${empty}]\` is an empty string.`)
+  if (list.length > maxEmbeddingInputs) return bad(`\`input\` has ${list.length} texts; a request embeds at most ${maxEmbeddingInputs}.`)
+  const bytes = embeddingInputBytes(list)
+  if (bytes > maxEmbeddingInputBytes) return bad(`\`input\` is ${bytes} bytes; a request embeds at most ${maxEmbeddingInputBytes} bytes of text.`)
+  if (dimensions === undefined || dimensions === null) return { ok: true, input: list }
+  if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > maxEmbeddingDimensions) {
+    return bad(`\`dimensions\` must be an integer from 1 to ${maxEmbeddingDimensions}.`, 'dimensions')
+  }
+  return { ok: true, input: list, dimensions }
+}
 
 /** UTF-8 bytes of the texts: what a node's maxPromptBytes bounds. */
 export function embeddingInputBytes(input: readonly string[]): number {
