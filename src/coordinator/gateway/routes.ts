@@ -14,6 +14,7 @@ import { errors } from '../errors.ts'
 import { readJson } from '../http.ts'
 import type { MarketIndex } from '../marketIndex.ts'
 import { planRequestBudget } from './budget.ts'
+import { registerEmbeddings } from './embeddingsRoute.ts'
 import { mapNetworkError, type GatewayNetwork } from './network.ts'
 import {
   fromChatCompletionRequest,
@@ -53,7 +54,7 @@ const completionId = (prefix: string) => `${prefix}-${Date.now().toString(36)}${
  * (Hono context, body, response) for as long as the request's signal lives, which undici's finalization registry
  * extends well past the response, and the coordinator's memory grew with every request (issue 15, item 5).
  */
-function abortOnHangUp(signal: AbortSignal | undefined, controller: AbortController): () => void {
+export function abortOnHangUp(signal: AbortSignal | undefined, controller: AbortController): () => void {
   if (!signal) return () => {}
   const onAbort = () => controller.abort()
   signal.addEventListener('abort', onAbort, { once: true })
@@ -61,7 +62,7 @@ function abortOnHangUp(signal: AbortSignal | undefined, controller: AbortControl
 }
 
 /** Charges what a finished request cost, or frees its hold when it failed before anything was paid. */
-function settleOnOutcome(keys: ApiKeyStore, reservation: ApiKeyReservation, outcome: { cost: bigint } | { error: unknown }): void {
+export function settleOnOutcome(keys: ApiKeyStore, reservation: ApiKeyReservation, outcome: { cost: bigint } | { error: unknown }): void {
   if ('cost' in outcome) return keys.settle(reservation, outcome.cost)
   // The node was paid part of the job before the request's budget ran out: that part is spent.
   if (outcome.error instanceof BudgetExceededError && outcome.error.paid > 0n) return keys.settle(reservation, outcome.error.paid)
@@ -189,4 +190,5 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
 
   app.post('/v1/chat/completions', handle('chat'))
   app.post('/v1/completions', handle('completion'))
+  registerEmbeddings(app, deps)
 }
