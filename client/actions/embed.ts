@@ -8,6 +8,8 @@ import type { ModelFeature } from '../../src/protocol/features.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
+import type {
+  RequestRejectedError} from '../errors.ts';
 import {
   AllCandidatesFailedError,
   BudgetExceededError,
@@ -15,7 +17,6 @@ import {
   ClientClosedError,
   InvalidEmbeddingRequestError,
   NoNodeForModelError,
-  RequestRejectedError,
   RequestTooLargeError,
   ResultVerificationError,
   type CandidateFailure,
@@ -27,8 +28,7 @@ import { runAttempt } from '../runAttempt.ts'
 import { recordOutcome } from '../session.ts'
 import { verifyResult } from '../verifyResult.ts'
 import { budgetLeft, type ChatClient, type ChatJob } from './chat.ts'
-import { payNode } from './payNode.ts'
-import { reportRejection } from './reportRejection.ts'
+import { payResult, refuseResult, requestRejection } from './attemptOutcome.ts'
 
 export type EmbedParameters = {
   model: string
@@ -135,10 +135,8 @@ export async function embed(client: ChatClient, params: EmbedParameters): Promis
       jobs.push({ id: jobId, node: node.pubkey, outcome: outcome.phase === 'mid-stream' ? 'failed-mid-stream' : 'failed-before-first-token', reason: outcome.reason, transport: outcome.transport })
       if (outcome.cancelled && signal.aborted) throw new CancelledError({ job: jobId })
       // A node from before payload version 3 refuses it by version: another node may speak it.
-      const versionRefused = outcome.code === 'bad-payload' && /payload version|content field v:/.test(outcome.reason)
-      if ((outcome.code === 'too-large' || outcome.code === 'bad-payload') && !versionRefused) {
-        throw new RequestRejectedError({ node: node.pubkey, reason: outcome.code, message: outcome.reason.replace(/^node error [a-z-]+: /, ''), model })
-      }
+      const rejection = requestRejection(outcome, node.pubkey, model)
+      if (rejection) throw rejection
       recordOutcome(session, node.pubkey, false)
       failures.push({ node: node.pubkey, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}) })
       logger.info('node failed, trying the next one', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), code: outcome.code })
@@ -158,21 +156,10 @@ export async function embed(client: ChatClient, params: EmbedParameters): Promis
       now: nowSeconds(),
       verifier: client.verifier,
     })
-    if (!verified.ok) {
-      if (config.excludeFailedNodes === 'session') session.bad.add(node.pubkey)
-      recordOutcome(session, node.pubkey, false)
-      logger.warn('result failed verification; node not paid and excluded', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), reason: verified.reason })
-      await reportRejection(client, { node: node.pubkey, job: jobId, resultEvent: outcome.resultEvent, code: verified.code, message: verified.reason, claimed: verified.result?.usage, bound: verified.bound })
-      throw new ResultVerificationError({ node: node.pubkey, job: jobId, reason: verified.reason })
-    }
-    recordOutcome(session, node.pubkey, true)
+    if (!verified.ok) throw await refuseResult(client, { node: node.pubkey, job: jobId, resultEvent: outcome.resultEvent, verified })
     jobs.push({ id: jobId, node: node.pubkey, outcome: 'ok', transport: outcome.transport })
     const r = verified.result
-    const cost = await payNode(client, { node, job: jobId, amount: r.amount, limit: params.budget })
-    if (cost < r.amount) {
-      const left = budgetLeft(config.budget, session.spent - cost, params.budget)
-      throw new BudgetExceededError({ budget: left?.budget ?? 0n, spent: left?.spent ?? 0n, needed: r.amount, paid: cost })
-    }
+    const cost = await payResult(client, { node, job: jobId, amount: r.amount, budget: params.budget })
     // verifyResult decoded the same text: this cannot fail here.
     const decoded = decodeEmbeddings(outcome.text, { count: input.length, dimensions })
     if (!decoded.ok) throw new ResultVerificationError({ node: node.pubkey, job: jobId, reason: decoded.reason })
