@@ -12,6 +12,7 @@ import { createEventVerifier, loadWasmEventVerifier, type EventVerifier } from '
 import type { Signer } from '../src/signer.ts'
 import { chat, type ChatClient, type ChatConfig, type ChatParameters, type ChatResult } from './actions/chat.ts'
 import { createChatStream, type ChatStream } from './chatStream.ts'
+import { embed, type EmbedParameters, type EmbedReturnType } from './actions/embed.ts'
 import { fetchCoordinatorNodes } from './coordinatorSource.ts'
 import { DirectChannels } from './directChannel.ts'
 import { ClientClosedError, RelaysUnreachableError } from './errors.ts'
@@ -24,6 +25,7 @@ import { createSession } from './session.ts'
 export type { ChatMessage, MarketModel, MarketNode, RoutingPolicy, WebSocketConstructor }
 export type { ChatErrorType, ChatJob, ChatParameters, ChatResult, ChatReturnType } from './actions/chat.ts'
 export type { ChatDelta, ChatStream } from './chatStream.ts'
+export type { EmbedErrorType, EmbedParameters, EmbedReturnType } from './actions/embed.ts'
 export type { Logger } from '../src/log.ts'
 export type { Price } from '../src/protocol/schema.ts'
 export type { Signer } from '../src/signer.ts'
@@ -259,6 +261,21 @@ export class InfernetClient {
 
   async complete(params: ChatParameters): Promise<ChatResult> {
     return this.chat(params).result
+  }
+
+  /** Embeds texts on a node whose model announces `embeddings` (nips/embeddings.md); the vectors are verified against the node's signed result. */
+  async embed(params: EmbedParameters): Promise<EmbedReturnType> {
+    const controller = new AbortController()
+    const onAbort = () => controller.abort()
+    params.signal?.addEventListener('abort', onAbort, { once: true })
+    if (params.signal?.aborted) controller.abort()
+    this.#active.add(controller)
+    try {
+      return await embed(this.#chatClient(), { ...params, signal: controller.signal })
+    } finally {
+      this.#active.delete(controller)
+      params.signal?.removeEventListener('abort', onAbort)
+    }
   }
 
   async close(): Promise<void> {

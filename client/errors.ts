@@ -161,6 +161,17 @@ export class RequestTooLargeError extends BaseError {
   }
 }
 
+/** An embeddings request the SDK refuses before any node sees it; `param` names the field (input, dimensions). */
+export class InvalidEmbeddingRequestError extends BaseError {
+  override name = 'InvalidEmbeddingRequestError'
+  override code = 'invalid-embedding-request'
+  readonly param: 'input' | 'dimensions'
+  constructor({ param, message }: { param: 'input' | 'dimensions'; message: string }) {
+    super(message, { docsPath: 'embeddings.md', metaMessages: ['Send one text or an array of texts, each non-empty, within the limits nips/embeddings.md lists.'] })
+    this.param = param
+  }
+}
+
 /**
  * A node's backend refused the request itself: the prompt does not fit the model's context (`too-large`), or a
  * parameter is out of the engine's range (`bad-payload`). Another node would refuse it too, so the SDK neither

@@ -12,6 +12,7 @@ import type { ChatMessage } from '../src/protocol/jobRequest.ts'
 import { parseJobResult, resultOutputHash, type JobResult, type JobResultContent } from '../src/protocol/jobResult.ts'
 import { canonicalOutput, type StructuredOutput } from '../src/protocol/streamDelta.ts'
 import { amountDue } from '../src/protocol/price.ts'
+import { decodeEmbeddings, maxEmbeddingPromptTokens } from '../src/protocol/embeddingJob.ts'
 import type { RejectionCode } from '../src/protocol/resultRejection.ts'
 import type { Price } from '../src/protocol/schema.ts'
 import { maxCompletionTokens, maxPromptTokens } from '../src/protocol/usageBounds.ts'
@@ -29,6 +30,11 @@ export type VerifyResultParameters = {
   text: string
   /** A v2 job: its assembled structured output, which the hash and the usage bounds then cover. */
   output?: StructuredOutput | undefined
+  /**
+   * An embeddings job (v3): its texts and the length asked. The hash covers the streamed text, which must decode to
+   * one vector per text; the usage is prompt tokens only, bounded per text (src/protocol/embeddingJob.ts).
+   */
+  embeddings?: { input: readonly string[]; dimensions?: number | undefined } | undefined
   price: Price
   /** The messages this job sent (with the resumed prefix as the last assistant message, if any). */
   messages: readonly ChatMessage[]
@@ -58,6 +64,7 @@ export function verifyResult(p: VerifyResultParameters): VerifyResultReturnType 
   if (r.client !== p.client) return refuse('wrong-client', 'result is addressed to another client')
   if (r.model !== p.model) return refuse('wrong-model', `result names model "${r.model}", asked "${p.model}"`)
   if (!p.content.ok) return refuse('unreadable', `result content cannot be read (${p.content.reason})`)
+  if (p.embeddings || p.content.data.shape === 'embeddings') return verifyEmbeddings(p, r, parsed.event, refuse)
   // The hash covers what the job's version streams: text (v1), or the structured output (v2), which says so.
   const structured = p.content.data.shape === 'structured'
   if (structured !== (p.output !== undefined)) {
@@ -81,4 +88,22 @@ export function verifyResult(p: VerifyResultParameters): VerifyResultReturnType 
   const due = amountDue(r.usage, p.price)
   if (r.amount !== due) return refuse('wrong-amount', `amount ${r.amount} differs from ${due} due at the announced price`)
   return { ok: true, result: r, event: parsed.event }
+}
+
+/** The rest of the checks for an embeddings job, or for a result that says it is one (the header checks passed). */
+function verifyEmbeddings(p: VerifyResultParameters, r: JobResult, event: NostrEvent, refuse: (code: RejectionCode, reason: string, bound?: UsageBound) => VerifyResultReturnType): VerifyResultReturnType {
+  const content = p.content as Extract<VerifyResultParameters['content'], { ok: true }>
+  if (!p.embeddings) return refuse('unreadable', 'result is for an embeddings job, this job was a chat')
+  if (content.data.shape !== 'embeddings') return refuse('unreadable', 'result is for a chat job, this job was an embeddings job')
+  if (content.data.output !== resultOutputHash(p.text)) return refuse('output-mismatch', 'output hash does not match the streamed embeddings')
+  const decoded = decodeEmbeddings(p.text, { count: p.embeddings.input.length, dimensions: p.embeddings.dimensions })
+  if (!decoded.ok) return refuse('output-mismatch', `the signed embeddings do not answer the job: ${decoded.reason}`)
+  const bound = { promptTokens: maxEmbeddingPromptTokens({ model: p.model, input: p.embeddings.input }), completionTokens: 0 }
+  if (r.usage.completionTokens > 0) return refuse('completion-overcharge', `usage claims ${r.usage.completionTokens} completion tokens for an embeddings job (none are generated)`, bound)
+  if (r.usage.promptTokens > bound.promptTokens) {
+    return refuse('prompt-overcharge', `usage claims ${r.usage.promptTokens} prompt tokens for ${p.embeddings.input.length} texts of at most ${bound.promptTokens} tokens for ${p.model}`, bound)
+  }
+  const due = amountDue(r.usage, p.price)
+  if (r.amount !== due) return refuse('wrong-amount', `amount ${r.amount} differs from ${due} due at the announced price`)
+  return { ok: true, result: r, event }
 }

@@ -5,7 +5,7 @@ import type { CapabilityContent, gpuInfo } from '../src/protocol/capability.ts'
 import { assumedFeatures, type ModelFeature } from '../src/protocol/features.ts'
 import type { NodeConfig } from './config.ts'
 import { nodePrice } from './config.ts'
-import type { Backend, ModelInfo } from './backends/types.ts'
+import type { Backend, BackendKind, ModelInfo } from './backends/types.ts'
 
 export type GpuInfo = z.infer<typeof gpuInfo>
 export type GpuSample = { utilization: number | null; vramFreeMiB: number | null }
@@ -31,13 +31,20 @@ export async function servedModels(backend: Backend, configured: string[]): Prom
   return backend.listModels()
 }
 
+/** Engines whose embedding runner serves embeddings alone. */
+const poolingEngines: ReadonlySet<BackendKind> = new Set(['vllm', 'sglang'])
+
 /**
  * A model's features in the capability: what the engine says, plus what the operator declares (INFERNET_FEATURES)
  * for what the engine cannot say. Undefined (the field left out: plain text chat) when neither says anything.
  */
-export function announcedFeatures(engine: readonly ModelFeature[] | undefined, declared: readonly ModelFeature[]): ModelFeature[] | undefined {
+export function announcedFeatures(engine: readonly ModelFeature[] | undefined, declared: readonly ModelFeature[], backend?: BackendKind | undefined): ModelFeature[] | undefined {
   if (engine === undefined && declared.length === 0) return undefined
-  const out = [...(engine ?? assumedFeatures)]
+  // vLLM started with `--task embed` (SGLang `--is-embedding`) runs a pooling model that answers no chat, and its
+  // /v1/models does not say which runner it is: `embeddings` declared without `chat` means exactly that server.
+  // llama-server with --embeddings still chats (measured), so there the declaration only adds.
+  const embeddingOnly = backend !== undefined && poolingEngines.has(backend) && declared.includes('embeddings') && !declared.includes('chat')
+  const out = embeddingOnly ? [] : [...(engine ?? assumedFeatures)]
   for (const f of declared) if (!out.includes(f)) out.push(f)
   return out
 }
@@ -59,7 +66,7 @@ export function buildCapabilityContent({ config, models, gpus, stream, payment }
     software: softwareVersion,
     backend: config.backend,
     models: models.slice(0, 64).map((m) => {
-      const features = announcedFeatures(m.features, config.features ?? [])
+      const features = announcedFeatures(m.features, config.features ?? [], config.backend)
       return { id: m.id, ...(m.contextLength ? { contextLength: m.contextLength } : {}), ...(m.digest ? { digest: m.digest } : {}), ...(features ? { features } : {}) }
     }),
     price: nodePrice(config),

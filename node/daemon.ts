@@ -202,6 +202,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
           relayChunkMs: config.relayChunkMs,
           streamFlushMs: config.streamFlushMs,
           models: config.models,
+          features: config.features,
         },
         dedupe,
         payment,

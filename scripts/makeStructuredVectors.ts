@@ -41,14 +41,14 @@ const deltas: StructuredDelta[] = [
 const output = assembleOutput(deltas)
 const job = await buildJobRequest(client, { node: node.pubkey, payload: payloadV2 as unknown as JobPayload, now: fixedNow, ttl: farFuture })
 // A payload of a version no party speaks yet: encrypted by hand, since buildJobRequest writes only known versions.
-const v3Event = await client.signEvent({ kind: job.kind, created_at: job.created_at, tags: job.tags, content: await client.nip44.encrypt(node.pubkey, JSON.stringify({ ...payloadV2, v: 3 })) })
+const v4Event = await client.signEvent({ kind: job.kind, created_at: job.created_at, tags: job.tags, content: await client.nip44.encrypt(node.pubkey, JSON.stringify({ ...payloadV2, v: 4 })) })
 
 const vectors = {
   description: 'Job payload v2, structured stream deltas and the result of a v2 job, made with test/helpers/keys.ts (node = testSigner("node"), client = testSigner("client")).',
   keys: { node: node.pubkey, client: client.pubkey },
   payloadV2,
   jobRequestV2: job,
-  jobRequestV3: v3Event,
+  jobRequestV4: v4Event,
   deltas,
   chunkPlaintexts: deltas.map(encodeDelta),
   output,

@@ -17,6 +17,9 @@ import type { Price } from '../../src/protocol/schema.ts'
 import type { EventVerifier } from '../../src/protocol/verify.ts'
 import type { Signer } from '../../src/signer.ts'
 import type { DirectChannels } from '../directChannel.ts'
+import type {
+  RequestRejectedError,
+  ResultVerificationError} from '../errors.ts';
 import {
   AllCandidatesFailedError,
   BudgetExceededError,
@@ -25,8 +28,6 @@ import {
   type DepositExhaustedError,
   NoNodeForModelError,
   RequestTooLargeError,
-  RequestRejectedError,
-  ResultVerificationError,
   StreamInterruptedError,
   type CandidateFailure,
   type UnsupportedFeatureError,
@@ -39,8 +40,7 @@ import { runAttempt } from '../runAttempt.ts'
 import { recordOutcome, type ClientSession } from '../session.ts'
 import { verifyResult } from '../verifyResult.ts'
 import { payAhead } from './prepay.ts'
-import { payNode } from './payNode.ts'
-import { reportRejection } from './reportRejection.ts'
+import { payResult, refuseResult, requestRejection } from './attemptOutcome.ts'
 
 export type ChatParameters = {
   model: string
@@ -248,10 +248,8 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       jobs.push({ id: jobId, node: node.pubkey, outcome: outcomeName, reason: outcome.reason, transport: outcome.transport })
       if (outcome.cancelled && signal.aborted) throw new CancelledError({ job: jobId })
       // A node that does not speak this payload version is no reason to give up: another may.
-      const versionRefused = outcome.code === 'bad-payload' && /payload version|content field v:/.test(outcome.reason)
-      if ((outcome.code === 'too-large' || outcome.code === 'bad-payload') && !versionRefused) {
-        throw new RequestRejectedError({ node: node.pubkey, reason: outcome.code, message: outcome.reason.replace(/^node error [a-z-]+: /, ''), model })
-      }
+      const rejection = requestRejection(outcome, node.pubkey, model)
+      if (rejection) throw rejection
       recordOutcome(session, node.pubkey, false)
       failures.push({ node: node.pubkey, reason: outcome.reason, job: jobId, ...(outcome.code ? { code: outcome.code } : {}) })
       logger.info('node failed, trying the next one', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), phase: outcome.phase, code: outcome.code })
@@ -281,30 +279,10 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       now: nowSeconds(),
       verifier: client.verifier,
     })
-    if (!verified.ok) {
-      if (config.excludeFailedNodes === 'session') session.bad.add(node.pubkey)
-      recordOutcome(session, node.pubkey, false)
-      logger.warn('result failed verification; node not paid and excluded', { node: node.pubkey.slice(0, 12), job: jobId.slice(0, 12), reason: verified.reason })
-      // Said in public before the caller hears of it, so reputation sees every refusal (nips/result-rejection.md).
-      await reportRejection(client, {
-        node: node.pubkey,
-        job: jobId,
-        resultEvent: outcome.resultEvent,
-        code: verified.code,
-        message: verified.reason,
-        claimed: verified.result?.usage,
-        bound: verified.bound,
-      })
-      throw new ResultVerificationError({ node: node.pubkey, job: jobId, reason: verified.reason })
-    }
-    recordOutcome(session, node.pubkey, true)
+    if (!verified.ok) throw await refuseResult(client, { node: node.pubkey, job: jobId, resultEvent: outcome.resultEvent, verified })
     jobs.push({ id: jobId, node: node.pubkey, outcome: 'ok', transport: outcome.transport })
     const r = verified.result
-    const cost = await payNode(client, { node, job: jobId, amount: r.amount, limit: params.budget })
-    if (cost < r.amount) {
-      const limit = budgetLeft(config.budget, session.spent - cost, params.budget)
-      throw new BudgetExceededError({ budget: limit?.budget ?? 0n, spent: limit?.spent ?? 0n, needed: r.amount, paid: cost })
-    }
+    const cost = await payResult(client, { node, job: jobId, amount: r.amount, budget: params.budget })
     const assembled = assembleOutput([outcome.output])
     return {
       text: delivered + outcome.text,
@@ -338,7 +316,7 @@ function toChatDelta(d: StructuredDelta): ChatDelta {
 }
 
 /** The tighter of the session's budget left and the request's own (undefined when neither is set). */
-function budgetLeft(budget: bigint | undefined, spent: bigint, request: bigint | undefined): { budget: bigint; spent: bigint; left: bigint } | undefined {
+export function budgetLeft(budget: bigint | undefined, spent: bigint, request: bigint | undefined): { budget: bigint; spent: bigint; left: bigint } | undefined {
   const session = budget === undefined ? undefined : { budget, spent, left: budget - spent }
   if (request === undefined) return session
   return session && session.left < request ? session : { budget: request, spent: 0n, left: request }

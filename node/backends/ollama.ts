@@ -7,6 +7,7 @@
 //   POST /api/chat    -> NDJSON: {"model","created_at","message":{"role":"assistant","content":"Hi"},"done":false}
 //                        ... then {"done":true,"done_reason":"stop","prompt_eval_count":26,"eval_count":298,...};
 //                        an in-stream failure is a line {"error":"..."}; an unknown model is 404 {"error":"model \"x\" not found, try pulling it first"}
+//   POST /api/embed   -> {"model","embeddings":[[..]],"prompt_eval_count"} (ollamaEmbed.ts)
 //   POST /api/pull    -> NDJSON {"status":"pulling manifest"} {"status":"downloading ...","digest","total","completed"} ... {"status":"success"}
 // Model ids: Ollama treats `name` and `name:latest` as one model; the public id drops a `:latest` suffix.
 // continueFinal: Ollama continues a trailing assistant message by itself, so messages are sent as-is.
@@ -14,6 +15,7 @@ import { mergeDeltas, type StructuredDelta } from '../../src/protocol/streamDelt
 import { BackendError, matchBackendReason } from '../errors/backend.ts'
 import { httpRequest } from './httpRequest.ts'
 import { ollamaContextLength, ollamaFeatures, type OllamaShow } from './ollamaShow.ts'
+import { fromOllamaEmbedResponse, toOllamaEmbedBody } from './ollamaEmbed.ts'
 import { toLogprobs, toOllamaChatBody, toolCallFragments, type OllamaToolCall } from './ollamaChat.ts'
 import type { Backend, BackendHealth, ChatChunk, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
 import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
@@ -147,6 +149,12 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
         // Ollama ends a reply that called tools with done_reason "stop"; OpenAI's name for that end is tool_calls.
         finishReason: calls > 0 && normalizeFinishReason(final.done_reason) === 'stop' ? 'tool_calls' : normalizeFinishReason(final.done_reason),
       }
+    },
+    async embed(embedRequest, options) {
+      const res = await request('/api/embed', { method: 'POST', body: toOllamaEmbedBody(embedRequest), signal: options?.signal })
+      const out = fromOllamaEmbedResponse(await res.json())
+      if (!out) throw new BackendError({ reason: 'stream-error', backend: 'ollama', url: baseUrl, details: '/api/embed answered without an embeddings array' })
+      return out
     },
     async pull(model, options = {}) {
       const res = await request('/api/pull', { method: 'POST', body: { model, stream: true }, signal: options.signal })

@@ -6,6 +6,7 @@ import { BackendError, matchBackendReason } from '../errors/backend.ts'
 import type { ModelFeature } from '../../src/protocol/features.ts'
 import { httpRequest } from './httpRequest.ts'
 import { createSseParser } from './sse.ts'
+import { fromOpenAIEmbedResponse, toOpenAIEmbedBody } from './openaiEmbed.ts'
 import type { Backend, BackendHealth, BackendKind, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
 import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
 import { callerOnlyFields } from '../../src/protocol/generationParams.ts'
@@ -176,6 +177,12 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
     async resolveModel(publicId) {
       const hit = (await listEntries()).find((e) => e.info.id === publicId)
       return hit ? (await described([hit]))[0] : undefined
+    },
+    async embed(embedRequest, options) {
+      const res = await request('/v1/embeddings', { method: 'POST', body: toOpenAIEmbedBody(embedRequest), signal: options?.signal })
+      const out = fromOpenAIEmbedResponse(await res.json())
+      if (!out) throw new BackendError({ reason: 'stream-error', backend: kind, url: baseUrl, details: '/v1/embeddings answered without a data array of embeddings' })
+      return out
     },
     async *chat(chatRequest, options): AsyncGenerator<ChatChunk, void, undefined> {
       const res = await request('/v1/chat/completions', { method: 'POST', body: adaptBody(toOpenAIChatBody(chatRequest, continueFinalFields)), signal: options?.signal })

@@ -22,6 +22,11 @@ export type ChatRequest = {
 
 export type Usage = { promptTokens: number; completionTokens: number }
 
+/** An embeddings job as the adapter gets it: the texts, in order, and the vector length asked for, if any. */
+export type EmbedRequest = { model: string; input: string[]; dimensions?: number | undefined }
+/** One vector per input, in input order; the engine's token count when it gives one. */
+export type EmbedResult = { embeddings: number[][]; promptTokens?: number | undefined }
+
 export type ChatChunk =
   /**
    * Output as it streams: text, and for a structured (v2) job reasoning, tool-call fragments (OpenAI's streaming
@@ -59,6 +64,8 @@ export interface Backend {
   /** 'llama3' and 'llama3:latest' are the same model on Ollama. */
   resolveModel(publicId: string): Promise<ModelInfo | undefined>
   chat(request: ChatRequest, options?: RequestOptions): AsyncIterable<ChatChunk>
+  /** Embeds texts (an engine without an embeddings API leaves it out, and its node refuses embeddings jobs). */
+  embed?(request: EmbedRequest, options?: RequestOptions): Promise<EmbedResult>
   pull?(
     model: string,
     options?: { signal?: AbortSignal | undefined; onProgress?: ((p: PullProgress) => void) | undefined },

@@ -19,6 +19,10 @@ import { JobOutput, type JobSink, type OutputContext } from './output.ts'
 import { createDeferredTasks } from './deferredTasks.ts'
 import type { Executor, ExecutorParameters, Job, SubmitOrigin } from './executorTypes.ts'
 import { runBackend } from './runBackend.ts'
+import { runEmbedding } from './runEmbedding.ts'
+import { announcedFeatures } from '../capability.ts'
+import { featuresOf } from '../../src/protocol/features.ts'
+import { embeddingWorstCaseUsage } from '../../src/protocol/embeddingJob.ts'
 import { Scheduler } from './scheduler.ts'
 
 export type { JobSink }
@@ -141,11 +145,21 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
     const model = await resolveModel(payload.model)
     if (model instanceof Error) return refuseClaimed('backend', `the backend cannot be reached (${model instanceof BackendError ? model.shortMessage : model.message})`, true)
     if (!model) return refuseClaimed('unknown-model', `this node does not serve model "${payload.model}"`)
+    // Jobs go by what the capability announces: an embedding model gets no chat, a chat model no embeddings job.
+    const features = featuresOf({ features: announcedFeatures(model.features, config.features ?? [], backend.kind) })
+    const kind = payload.v === 3 ? 'embeddings' : 'chat'
+    if (!features.includes(kind)) {
+      return refuseClaimed('bad-payload', kind === 'embeddings' ? `model "${payload.model}" on this node is not an embedding model (no embeddings feature)` : `model "${payload.model}" on this node serves embeddings only (no chat feature)`)
+    }
     // A priced job counts against the payer's credit at the most it can cost until it is settled or released.
     const priced = !isFree(config.price)
-    const asked = maxOutputTokens(payload.params)
-    const addedMaxTokens = priced && asked === undefined ? (config.maxOutputTokens ?? 4096) : undefined
-    const worstCase = priced ? worstCaseAmount({ messages: payload.messages, maxTokens: asked ?? addedMaxTokens ?? 0 }, config.price) : 0n
+    const asked = payload.v === 3 ? undefined : maxOutputTokens(payload.params)
+    const addedMaxTokens = priced && asked === undefined && payload.v !== 3 ? (config.maxOutputTokens ?? 4096) : undefined
+    const worstCase = !priced
+      ? 0n
+      : payload.v === 3
+        ? amountDue(embeddingWorstCaseUsage(payload.input), config.price)
+        : worstCaseAmount({ messages: payload.messages, maxTokens: asked ?? addedMaxTokens ?? 0 }, config.price)
     const auth = await payment.authorize(event.pubkey, event.id, { model: payload.model, price: config.price, worstCase })
     if (!auth.ok) return refuseClaimed('payment', auth.reason)
     // Every way out from here ends the reservation: finishJob for an admitted job, `unreserve` before that.
@@ -244,25 +258,29 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
       // without one), so signing and publishing never delay the first token.
       processingTimer = setTimeout(() => sendProcessing(job), 20)
       log.info('job started', { job: job.id.slice(0, 12), model: job.payload.model, via: job.viaRelay ? 'relay' : 'direct' })
-      // The job's parameters go to the backend as the payload carries them; the adapter alone translates them.
-      const request: ChatRequest = {
-        model: job.model.backendId,
-        messages: job.payload.messages,
-        params: job.addedMaxTokens === undefined ? job.payload.params : { ...job.payload.params, max_tokens: job.addedMaxTokens },
-        ...(job.payload.continue ? { continueFinal: true } : {}),
-      }
+      const payload = job.payload
       // Node overhead on the TTFT path, part 1: from the request's arrival to the backend call (not when queued).
       if (job.receivedAt !== undefined && !job.waited) metrics.recordIntake(performance.now() - job.receivedAt)
-      const { usage, finishReason, ttftMs } = await runBackend({
-        backend,
-        request,
-        signal: job.abort.signal,
-        output: job.output,
-        metrics,
-        now,
-        started,
-        onFirstText: () => sendProcessing(job),
-      })
+      const onFirstText = () => sendProcessing(job)
+      const { usage, finishReason, ttftMs } =
+        payload.v === 3
+          ? await runEmbedding({ backend, model: job.model.backendId, payload, signal: job.abort.signal, output: job.output, now, started, onFirstText })
+          : await runBackend({
+              backend,
+              // The job's parameters go to the backend as the payload carries them; the adapter alone translates them.
+              request: {
+                model: job.model.backendId,
+                messages: payload.messages,
+                params: job.addedMaxTokens === undefined ? payload.params : { ...payload.params, max_tokens: job.addedMaxTokens },
+                ...(payload.continue ? { continueFinal: true } : {}),
+              } satisfies ChatRequest,
+              signal: job.abort.signal,
+              output: job.output,
+              metrics,
+              now,
+              started,
+              onFirstText,
+            })
       // The deferred signature check ran long before any output (see submit); this only makes the order a rule.
       if (!job.authentic()) return await end(job, { kind: 'forged' })
       await job.output.flushAll()
@@ -279,6 +297,7 @@ export function createExecutor(parameters: ExecutorParameters): Executor {
         ttftMs,
         durationMs,
         includeText: job.output.relayUsed || job.payload.transport === 'relay',
+        embeddings: job.payload.v === 3,
         now: nowSec(),
       })
       await end(job, { kind: 'success', result, amount, usage, ttftMs, durationMs })

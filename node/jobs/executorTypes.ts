@@ -1,6 +1,7 @@
 // The executor's contract: its configuration and dependencies, the live job record it keeps, and the interface
 // the daemon and the stream server call. Kept apart from executor.ts, which is the behaviour.
 import type { Logger } from '../../src/log.ts'
+import type { ModelFeature } from '../../src/protocol/features.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import type { JobPayload } from '../../src/protocol/jobRequest.ts'
 import type { Price } from '../../src/protocol/schema.ts'
@@ -22,6 +23,8 @@ export type ExecutorConfig = {
   relayChunkMs: number
   /** Direct channel: later deltas are batched into one chunk frame per this many ms (0 = per event-loop turn). */
   streamFlushMs?: number | undefined
+  /** Features the operator declares for every model (INFERNET_FEATURES): jobs are admitted by what the capability announces. */
+  features?: readonly ModelFeature[] | undefined
   /** Served model ids; empty = whatever the backend resolves. */
   models: string[]
   /**

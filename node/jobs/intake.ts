@@ -3,6 +3,7 @@
 // (schema, parameter nesting, prompt size, bid vs price). Pure: each step returns the data or a stable job error code.
 import { type NostrEvent } from '../../src/protocol/event.ts'
 import { messageBytes } from '../../src/protocol/chatMessage.ts'
+import { embeddingInputBytes } from '../../src/protocol/embeddingJob.ts'
 import { jsonDepth, maxParamsDepth } from '../../src/protocol/jsonDepth.ts'
 import { decryptJobRequest, parseJobRequest, type JobPayload, type JobRequest } from '../../src/protocol/jobRequest.ts'
 import type { JobErrorCode } from '../../src/protocol/jobStatus.ts'
@@ -24,6 +25,7 @@ export function checkJobEvent(
 }
 
 export function promptBytes(payload: JobPayload): number {
+  if (payload.v === 3) return embeddingInputBytes(payload.input)
   let n = 0
   for (const m of payload.messages) n += messageBytes(m)
   return n
@@ -38,7 +40,7 @@ export async function checkJobPayload(
   const payload = dec.data
   // Refused here, as the client's mistake: nested deeper, they would overflow the stack of the backend request and
   // end as a failure of the node's backend.
-  const depth = jsonDepth(payload.params, maxParamsDepth)
+  const depth = payload.v === 3 ? 0 : jsonDepth(payload.params, maxParamsDepth)
   if (depth > maxParamsDepth) return { ok: false, code: 'bad-payload', message: `job parameters nest more than ${maxParamsDepth} levels deep; this node accepts at most ${maxParamsDepth}` }
   const size = promptBytes(payload)
   if (size > maxPromptBytes) return { ok: false, code: 'too-large', message: `prompt is ${size} bytes, this node accepts at most ${maxPromptBytes}` }

@@ -10,6 +10,8 @@ import { getExpiration } from './nip40.ts'
 import { maxJobPayloadBytes } from './limits.ts'
 import { splitPayload, splitPlaintext } from './nip44.ts'
 import { decryptJsonContent, hex64, modelId, price } from './schema.ts'
+import { jobPayloadV3, type JobPayloadV3 } from './embeddingJob.ts'
+import { chunkCipher } from './chunkCipher.ts'
 
 /** Default lifetime of a job request: a node must start it before then, or never. */
 export const jobRequestTtlSeconds = 120
@@ -17,8 +19,11 @@ export const jobRequestTtlSeconds = 120
 export { chatMessageV1 as chatMessage } from './chatMessage.ts'
 export type { ChatMessage } from './chatMessage.ts'
 
-/** The payload versions this code reads and writes: 1 (text in, text out) and 2 (tools, parts, structured output). */
-export const jobPayloadVersions = [1, 2] as const
+/**
+ * The payload versions this code reads and writes: 1 (text in, text out), 2 (tools, parts, structured output) and
+ * 3 (an embeddings job, src/protocol/embeddingJob.ts). A node that speaks fewer refuses the others by `v` alone.
+ */
+export const jobPayloadVersions = [1, 2, 3] as const
 export type JobPayloadVersion = (typeof jobPayloadVersions)[number]
 
 const tail = {
@@ -29,7 +34,7 @@ const tail = {
   /** The last message is a partial assistant reply to continue (stream resumption after a node failure). */
   continue: z.boolean().optional(),
   /** Direct-channel chunk frames sealed under a per-job key (chunkCipher.ts); absent: NIP-44 per frame. */
-  chunks: z.literal('chacha20poly1305').optional(),
+  chunks: z.literal(chunkCipher).optional(),
 }
 
 export const jobPayloadV1 = z.object({
@@ -53,12 +58,15 @@ export const jobPayloadV2 = z.object({
   ...tail,
 })
 
-export const jobPayload = z.discriminatedUnion('v', [jobPayloadV1, jobPayloadV2])
+export const jobPayload = z.discriminatedUnion('v', [jobPayloadV1, jobPayloadV2, jobPayloadV3])
 export type JobPayload = z.infer<typeof jobPayload>
 export type JobPayloadV1 = z.infer<typeof jobPayloadV1>
 export type JobPayloadV2 = z.infer<typeof jobPayloadV2>
+export type { JobPayloadV3 }
+/** A chat job's payload (versions 1 and 2): messages in, tokens out. */
+export type ChatJobPayload = JobPayloadV1 | JobPayloadV2
 /** A payload before its transport is chosen (the SDK picks direct or relay per attempt). */
-export type UnsentJobPayload = Omit<JobPayloadV1, 'transport'> | Omit<JobPayloadV2, 'transport'>
+export type UnsentJobPayload = Omit<JobPayloadV1, 'transport'> | Omit<JobPayloadV2, 'transport'> | Omit<JobPayloadV3, 'transport'>
 
 /** The version a job needs: 2 when its messages or parameters use anything v2 adds, else 1 (old nodes serve it). */
 export function payloadVersionFor(messages: readonly (z.infer<typeof chatMessageV2> | z.infer<typeof chatMessageV1>)[], params: GenerationParams | undefined): JobPayloadVersion {
@@ -69,7 +77,7 @@ export function payloadVersionFor(messages: readonly (z.infer<typeof chatMessage
 export function unsupportedPayloadVersion(raw: unknown): string | undefined {
   const v = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
   if ((jobPayloadVersions as readonly unknown[]).includes(v)) return undefined
-  return `unsupported payload version ${typeof v === 'number' || typeof v === 'string' ? String(v).slice(0, 16) : 'missing'}: this node speaks ${jobPayloadVersions.join(' and ')} (nips/job-request.md)`
+  return `unsupported payload version ${typeof v === 'number' || typeof v === 'string' ? String(v).slice(0, 16) : 'missing'}: this node speaks ${jobPayloadVersions.slice(0, -1).join(', ')} and ${jobPayloadVersions.at(-1)} (nips/job-request.md)`
 }
 export type JobRequest = { id: string; client: string; node: string; createdAt: number; expiresAt: number }
 

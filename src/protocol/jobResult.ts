@@ -10,6 +10,7 @@ import type { Signer } from '../signer.ts'
 import { isRejected, nowSeconds, reject, requireSingleTag, validateEvent, type NostrEvent, type ValidateOptions, type ValidationResult } from './event.ts'
 import * as kinds from './kinds.ts'
 import { decryptJsonContent } from './schema.ts'
+import { maxPlaintextSize } from './nip44.ts'
 import { canonicalOutput, structuredOutputHash, structuredOutputSchema, toOutputJson, type StructuredOutput } from './streamDelta.ts'
 
 const encoder = new TextEncoder()
@@ -35,8 +36,12 @@ export const jobResultContent = z.object({
   output: z.string().regex(/^[0-9a-f]{64}$/),
   /** Whole output of a v1 job; included when the job used the relay transport and it fits the event size limit. */
   text: z.string().optional(),
-  /** Present exactly when the job was a v2 job: the hash covers the structured output, not bare text. */
-  shape: z.literal('structured').optional(),
+  /**
+   * `structured` exactly when the job was a v2 job: the hash covers the structured output, not bare text.
+   * `embeddings` exactly when it was an embeddings job (v3): the hash covers its output text, one base64 float32
+   * vector per line (src/protocol/embeddingJob.ts), which `text` then holds for the relay transport.
+   */
+  shape: z.enum(['structured', 'embeddings']).optional(),
   /** Whole output of a v2 job, as `text` is for v1 (relay transport, when it fits). */
   structured: structuredOutputSchema.optional(),
 })
@@ -67,6 +72,8 @@ export type BuildJobResultParameters = {
   ttftMs: number
   durationMs: number
   includeText?: boolean | undefined
+  /** An embeddings job: `output` is its vectors' text (embeddingJob.ts), and the content says so. */
+  embeddings?: boolean | undefined
   now?: number | undefined
 }
 
@@ -77,10 +84,16 @@ export async function buildJobResult(signer: Signer, p: BuildJobResultParameters
   const now = p.now ?? nowSeconds()
   const content: JobResultContent = { v: jobResultVersion, output: resultOutputHash(p.output) }
   if (typeof p.output === 'string') {
+    if (p.embeddings) content.shape = 'embeddings'
     if (p.includeText && encoder.encode(p.output).length <= maxResultTextBytes) content.text = p.output
   } else {
     content.shape = 'structured'
     if (p.includeText && encoder.encode(canonicalOutput(p.output)).length <= maxResultTextBytes) content.structured = toOutputJson(p.output)
+  }
+  // The content is one NIP-44 payload: an output too long for it stays on the chunks (an embeddings job's often is).
+  if (encoder.encode(JSON.stringify(content)).length > maxPlaintextSize) {
+    delete content.text
+    delete content.structured
   }
   return signer.signEvent({
     kind: kinds.JobResult,

@@ -17,8 +17,10 @@ import type { Price } from '../../src/protocol/schema.ts'
 import { encryptDelta } from '../../src/protocol/streamChunk.ts'
 import { pretokenize } from '../../src/protocol/usageBounds.ts'
 import { testSigner } from '../helpers/keys.ts'
+import { encodeEmbeddings } from '../../src/protocol/embeddingJob.ts'
+import { fakeEmbedding } from '../helpers/fakeBackends/fakeEmbedding.ts'
 
-export type Lie = 'none' | 'signature' | 'hash' | 'usage' | 'amount' | 'silent' | Overcharge
+export type Lie = 'none' | 'signature' | 'hash' | 'usage' | 'amount' | 'silent' | 'short' | Overcharge
 
 /** The least honest usage times 2 or 25 on one side; 'fair' is that usage itself. */
 export type Overcharge = 'fair' | 'completion-2x' | 'completion-25x' | 'prompt-2x' | 'prompt-25x'
@@ -32,7 +34,12 @@ const overcharges: Record<Overcharge, { prompt: number; completion: number }> = 
 
 export type LyingNode = { pubkey: string; url: string; jobs: number; close(): Promise<void> }
 
-export async function startLyingNode({ relays, model, price, lie, reply = 'one two three four five six' }: { relays: string[]; model: string; price: Price; lie: Lie; reply?: string }): Promise<LyingNode> {
+/**
+ * `embeddings`: the model is an embedding model, and a v3 job gets one 8-float fakeEmbedding per input; the lies
+ * then are: `hash` signs other vectors, `usage` claims completion tokens, `prompt-25x` 25 tokens per input byte,
+ * `amount` over the due, `short` streams and signs one vector fewer than the inputs.
+ */
+export async function startLyingNode({ relays, model, price, lie, reply = 'one two three four five six', embeddings = false }: { relays: string[]; model: string; price: Price; lie: Lie; reply?: string; embeddings?: boolean }): Promise<LyingNode> {
   const signer = testSigner(`lying-node-${lie}`)
   const server = createServer((_req, res) => res.writeHead(404).end())
   const wss = new WebSocketServer({ server })
@@ -50,6 +57,19 @@ export async function startLyingNode({ relays, model, price, lie, reply = 'one t
       const client = frame.event.pubkey
       const key = signer.conversationKey(client)
       ws.send(JSON.stringify({ type: 'accepted', job, queuePosition: 0 }))
+      if (decrypted.data.v === 3) {
+        const { input } = decrypted.data
+        const streamed = encodeEmbeddings((lie === 'short' ? input.slice(1) : input).map((t) => fakeEmbedding(model, t, 8)))
+        ws.send(JSON.stringify({ type: 'chunk', job, seq: 0, c: encryptDelta(key, streamed) }))
+        const bytes = input.reduce((n, t) => n + Buffer.byteLength(t), 0)
+        const usage = { promptTokens: lie === 'prompt-25x' ? bytes * 25 : input.length, completionTokens: lie === 'usage' ? 5 : 0 }
+        const amount = amountDue(usage, price) + (lie === 'amount' ? 1000n : 0n)
+        const output = lie === 'hash' ? encodeEmbeddings(input.map((t) => fakeEmbedding(model, t + '!', 8))) : streamed
+        const event = await buildJobResult(signer, { job, client, model, usage, amount, output, embeddings: true, finishReason: 'stop', ttftMs: 1, durationMs: 2 })
+        if (lie === 'signature') event.sig = (event.sig[0] === 'a' ? 'b' : 'a') + event.sig.slice(1)
+        ws.send(JSON.stringify({ type: 'result', job, event }))
+        return
+      }
       const words = reply.split(' ').map((w, i) => (i === 0 ? w : ' ' + w))
       words.forEach((w, seq) => ws.send(JSON.stringify({ type: 'chunk', job, seq, c: encryptDelta(key, w) })))
       const factor = overcharges[lie as Overcharge] as { prompt: number; completion: number } | undefined
@@ -71,7 +91,7 @@ export async function startLyingNode({ relays, model, price, lie, reply = 'one t
   const pool = createRelayPool({ urls: relays, WebSocket: WebSocket as unknown as WebSocketConstructor })
   await pool.ready()
   await pool.publish(
-    await buildCapability(signer, { v: 1, name: `liar-${lie}`, backend: 'fake', models: [{ id: model }], price, gpus: [], stream: url, maxConcurrency: 4, maxPromptBytes: 100_000 }),
+    await buildCapability(signer, { v: 1, name: `liar-${lie}`, backend: 'fake', models: [{ id: model, ...(embeddings ? { features: ['embeddings'] } : {}) }], price, gpus: [], stream: url, maxConcurrency: 4, maxPromptBytes: 100_000 }),
   )
   await pool.publish(
     await buildHeartbeat(signer, { v: 1, models: [model], loaded: [model], slots: { free: 4, total: 4 }, queue: 0, tps: 1000, ttftMs: 1, gpus: [], interval: 30, backendHealthy: true }),

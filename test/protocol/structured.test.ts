@@ -24,9 +24,9 @@ describe('job payload v2 (test/vectors/structured.json)', () => {
     assert.deepEqual(r.data, jobPayload.parse(vectors.payloadV2))
   })
   it('a payload version nobody speaks is refused as such, not misread', async () => {
-    const r = await decryptJobRequest(vectors.jobRequestV3, node)
+    const r = await decryptJobRequest(vectors.jobRequestV4, node)
     assert.ok(!r.ok && r.code === 'unsupported-version')
-    assert.match(r.reason, /unsupported payload version 3: this node speaks 1 and 2/)
+    assert.match(r.reason, /unsupported payload version 4: this node speaks 1, 2 and 3/)
   })
   it('v1 refuses fields whose answer only v2 carries; text stays v1', () => {
     const base = { v: 1, model: 'm', messages: [{ role: 'user', content: 'hi' }], bid: { input: '1', output: '1' }, transport: 'direct' }

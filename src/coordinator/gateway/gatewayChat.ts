@@ -56,7 +56,7 @@ export type GatewayChat = {
  * (Hono context, body, response) for as long as the request's signal lives, which undici's finalization registry
  * extends well past the response, and the coordinator's memory grew with every request (issue 15, item 5).
  */
-function abortOnHangUp(signal: AbortSignal | undefined, controller: AbortController): () => void {
+export function abortOnHangUp(signal: AbortSignal | undefined, controller: AbortController): () => void {
   if (!signal) return () => {}
   const onAbort = () => controller.abort()
   signal.addEventListener('abort', onAbort, { once: true })
@@ -64,7 +64,7 @@ function abortOnHangUp(signal: AbortSignal | undefined, controller: AbortControl
 }
 
 /** Charges what a finished request cost, or frees its hold when it failed before anything was paid. */
-function settleOnOutcome(keys: ApiKeyStore, reservation: ApiKeyReservation, outcome: { cost: bigint } | { error: unknown }): void {
+export function settleOnOutcome(keys: ApiKeyStore, reservation: ApiKeyReservation, outcome: { cost: bigint } | { error: unknown }): void {
   if ('cost' in outcome) return keys.settle(reservation, outcome.cost)
   // The node was paid part of the job before the request's budget ran out: that part is spent.
   if (outcome.error instanceof BudgetExceededError && outcome.error.paid > 0n) return keys.settle(reservation, outcome.error.paid)

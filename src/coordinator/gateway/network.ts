@@ -17,8 +17,9 @@ import {
   ResultVerificationError,
   StreamInterruptedError,
   UnsupportedFeatureError,
+  InvalidEmbeddingRequestError,
 } from '../../../client/errors.ts'
-import { InfernetClient, type ChatParameters, type NodeSource } from '../../../client/client.ts'
+import { InfernetClient, type ChatParameters, type EmbedParameters, type EmbedReturnType, type NodeSource } from '../../../client/client.ts'
 import { toMarketNode } from '../../../client/market.ts'
 import type { ChatDelta } from '../../../client/chatStream.ts'
 import type { ReceiptIssuer } from '../../../client/receipts.ts'
@@ -39,6 +40,8 @@ export type GatewayChatStream = AsyncIterable<ChatDelta> & { result: Promise<Gat
 
 export type GatewayNetwork = {
   chat(params: ChatParameters): GatewayChatStream
+  /** Absent in a network that runs chats only (test doubles): the gateway then answers 503 for embeddings. */
+  embed?: ((params: EmbedParameters) => Promise<EmbedReturnType>) | undefined
   close(): Promise<void>
 }
 
@@ -100,6 +103,7 @@ export function createClientNetwork({ relays, signer, WebSocket, market, topK, r
   const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger, excludeFailedNodes: 'request' })
   return {
     chat: (params) => client.chat(params),
+    embed: (params) => client.embed(params),
     close: () => client.close(),
   }
 }
@@ -130,6 +134,7 @@ export function mapNetworkError(
     return errors.upstream(`Every node tried for \`${model}\` failed: ${err.failures.map((f) => f.reason).join('; ')}`, 503, 'all_nodes_failed', 2)
   }
   if (err instanceof BudgetExceededError) return errors.insufficientQuota()
+  if (err instanceof InvalidEmbeddingRequestError) return errors.invalidRequest(err.shortMessage, err.param)
   if (err instanceof RequestTooLargeError) return new CoordinatorHttpError(err.shortMessage, { status: 400, wireCode: 'context_length_exceeded', param: messages })
   if (err instanceof RequestRejectedError) {
     return err.reason === 'too-large'

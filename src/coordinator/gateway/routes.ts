@@ -8,6 +8,7 @@ import { errors } from '../errors.ts'
 import { readJson } from '../http.ts'
 import { choiceRequests } from './choices.ts'
 import { startGatewayChat, type GatewayChat, type GatewayChatDeps } from './gatewayChat.ts'
+import { registerEmbeddings } from './embeddingsRoute.ts'
 import {
   choicesUsage,
   fromChatCompletionRequest,
@@ -155,4 +156,5 @@ export function registerGateway(app: Hono<{ Variables: GatewayVariables }>, deps
   app.all('/v1/responses/:id{.+}', (c) => {
     throw errors.responseNotStored(c.req.param('id').split('/')[0]!)
   })
+  registerEmbeddings(app, deps)
 }

@@ -25,6 +25,11 @@ export type LlamaServerOptions = {
   /** Default 0: the server picks. A fixed port lets a test restart an engine where a node expects it. */
   port?: number | undefined
   args?: string[] | undefined
+  /**
+   * Serve /v1/embeddings too (--embeddings --pooling <pooling>). llama-server still chats then, and neither /props nor
+   * /v1/models says it embeds (measured on b1-80fb11a): a node on it declares the feature (INFERNET_FEATURES).
+   */
+  embeddings?: { pooling: 'mean' | 'cls' | 'last' } | undefined
   /** Resolve as soon as the process runs, not when it listens (for a model that is still loading). */
   waitListening?: boolean | undefined
   timeoutMs?: number | undefined
@@ -90,6 +95,7 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
     '--no-webui',
     '--slots',
     '--jinja',
+    ...(options.embeddings ? ['--embeddings', '--pooling', options.embeddings.pooling] : []),
     ...(options.args ?? []),
   ]
   reapChildrenOnExit()

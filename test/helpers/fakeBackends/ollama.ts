@@ -62,6 +62,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
+import { fakeEmbedding as embedding, normalizeEmbedding as normalize } from './fakeEmbedding.ts'
 import { BadRequest, checkChatRequest, checkKeepAlive, decodeBody, exampleForSchema, expectField, formatOf, isZeroKeepAlive, optionsError } from './ollamaWire.ts'
 import { createPacer, defaultFakeReply, fakePromptTokens, hangUntilClosed, listenFake, streamEnding, trackStream } from './pacer.ts'
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
@@ -148,19 +149,6 @@ function logprobEntry(token: string, i: number, top: number) {
   return { token, logprob, bytes, top_logprobs: [{ token, logprob, bytes }, ...alternatives] }
 }
 
-/** A deterministic unit vector for a text. */
-function embedding(model: string, text: string, length: number): number[] {
-  const v: number[] = []
-  for (let block = 0; v.length < length; block++) {
-    const h = createHash('sha256').update(`${model}\0${block}\0${text}`).digest()
-    for (let i = 0; i + 1 < h.length && v.length < length; i += 2) v.push(h.readInt16BE(i) / 32768)
-  }
-  return normalize(v)
-}
-function normalize(v: number[]): number[] {
-  const norm = Math.max(Math.sqrt(v.reduce((s, x) => s + x * x, 0)), 1e-12)
-  return v.map((x) => Math.fround(x / norm))
-}
 
 /** Ollama's tool call ids: "call_" and 8 characters of [a-z0-9]. */
 function toolCallId(): string {

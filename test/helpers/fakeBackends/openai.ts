@@ -20,6 +20,13 @@
 //       message {"content":null,"tool_calls":[...]}. response_format json_schema / json_object: JSON content.
 //   GET  /v1/models -> {"object":"list","data":[{"id","object":"model","created","owned_by", ...}]}:
 //       vllm/sglang add "root" and "max_model_len"; llamacpp adds "meta":{"n_ctx" (what one slot serves), "n_ctx_train","size"}.
+//   POST /v1/embeddings {"model","input":string|string[],"encoding_format"?:"float"|"base64","dimensions"?}
+//       -> {"id":"embd-..","object":"list","created","model","data":[{"index":0,"object":"embedding","embedding":[..]|"<base64 f32 LE>"}],
+//           "usage":{"prompt_tokens","total_tokens","completion_tokens":0,"prompt_tokens_details":null}} (vLLM's EmbeddingResponse;
+//       vectors: fakeEmbedding.ts, `embeddingLength` long). vllm/sglang serve it for `embeddingModels` only (a pooling runner:
+//       `--task embed`), which answer chat 400 "The model does not support Chat Completions API"; a generate model answers
+//       embeddings 400 "The model does not support Embeddings API"; `dimensions` 400 (no matryoshka model here). llamacpp (started
+//       with --embeddings) embeds for every request and ignores `dimensions`, as llama-server b1-80fb11a does.
 // Per flavor:
 //   vllm:     GET /health -> 200 empty; GET /version -> {"version":"0.8.5"}
 //   sglang:   GET /health -> 200 empty; GET /get_model_info -> {"model_path","tokenizer_path","is_generation":true}
@@ -43,18 +50,28 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
 import { pieces, plannedToolCall, structuredReply } from './toolReply.ts'
+import { fakeEmbedding } from './fakeEmbedding.ts'
 import { createPacer, defaultFakeReply, fakePromptTokens, hangUntilClosed, listenFake, readJsonBody, sendJson, streamEnding, trackStream } from './pacer.ts'
 import type { FakeBackendOptions, FakeBackendServer, FakeFaults, FakeStats } from './pacer.ts'
 
 export type OpenAIFlavor = 'vllm' | 'sglang' | 'max' | 'llamacpp'
 /** What a llama-server's chat template (and mmproj) can do, as /props reports it; default none of these. */
 export type FakeTemplate = { tools?: boolean | undefined; reasoningEffort?: boolean | undefined; vision?: boolean | undefined }
-export type StartFakeOpenAIOptions = FakeBackendOptions & { flavor: OpenAIFlavor; template?: FakeTemplate | undefined }
+export type StartFakeOpenAIOptions = FakeBackendOptions & {
+  flavor: OpenAIFlavor
+  template?: FakeTemplate | undefined
+  /** Models run by a pooling runner (vLLM `--task embed`): listed, embeddings only. */
+  embeddingModels?: string[] | undefined
+  /** Length of /v1/embeddings vectors; default 16. */
+  embeddingLength?: number | undefined
+}
 
 const owners: Record<OpenAIFlavor, string> = { vllm: 'vllm', sglang: 'sglang', max: 'modular', llamacpp: 'llamacpp' }
 
 export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<FakeBackendServer> {
-  const { flavor, models = ['fake-model'], reply = defaultFakeReply, ttftMs = 0, tokensPerSecond = 0 } = options
+  const { flavor, models: chatModels = ['fake-model'], reply = defaultFakeReply, ttftMs = 0, tokensPerSecond = 0, embeddingModels = [], embeddingLength = 16 } = options
+  const models = [...chatModels, ...embeddingModels]
+  const vllmError = (message: string, code = 400) => ({ object: 'error', message, type: code === 400 ? 'BadRequestError' : 'NotFoundError', param: null, code })
   let faults: FakeFaults = { ...options.faults }
   let loadingLeft = faults.loading503 ?? 0
   const stats: FakeStats = { requests: 0, chats: 0, activeStreams: 0, cancelled: 0, lastChatBody: undefined }
@@ -130,6 +147,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
       const message = `The model \`${model}\` does not exist.`
       return sendJson(res, 404, flavor === 'max' ? { error: { message, type: 'invalid_request_error', code: 'model_not_found' } } : { object: 'error', message, type: 'NotFoundError', param: null, code: 404 })
     }
+    if (embeddingModels.includes(model)) return sendJson(res, 400, vllmError('The model does not support Chat Completions API'))
     const call = plannedToolCall(body)
     if (call) return toolCallReply(res, body, call)
     const json = structuredReply(body.response_format)
@@ -219,6 +237,25 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     res.end(out + 'data: [DONE]\n\n')
   }
 
+  const embeddings = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readJsonBody(req)
+    const model = String(body.model ?? '')
+    if (flavor !== 'llamacpp') {
+      if (!models.includes(model)) return sendJson(res, 404, vllmError(`The model \`${model}\` does not exist.`, 404))
+      if (!embeddingModels.includes(model)) return sendJson(res, 400, vllmError('The model does not support Embeddings API'))
+      if (body.dimensions !== undefined) return sendJson(res, 400, vllmError(`Model "${model}" does not support matryoshka representation, changing output dimensions will lead to poor results.`))
+    }
+    const input = typeof body.input === 'string' ? [body.input] : body.input
+    if (!Array.isArray(input) || !input.every((s) => typeof s === 'string')) return sendJson(res, 400, vllmError('input must be a string or an array of strings'))
+    const base64 = body.encoding_format === 'base64'
+    const data = input.map((text: string, index) => {
+      const v = fakeEmbedding(model, text, embeddingLength)
+      return { index, object: 'embedding', embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v }
+    })
+    const tokens = input.reduce((n: number, t: string) => n + splitTokens(t).length, 0)
+    sendJson(res, 200, { id: `embd-${++seq}`, object: 'list', created, model, data, usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0, prompt_tokens_details: null } })
+  }
+
   const server = createServer((req, res) => {
     stats.requests++
     const path = (req.url ?? '/').split('?')[0]
@@ -229,6 +266,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     }
     if (route === 'POST /v1/chat/completions') return void chat(req, res).catch(fail)
     if (route === 'GET /v1/models') return sendJson(res, 200, listModels())
+    if (route === 'POST /v1/embeddings') return void embeddings(req, res).catch(fail)
     if (flavor === 'vllm' && route === 'GET /health') return health(res, undefined)
     if (flavor === 'vllm' && route === 'GET /version') return sendJson(res, 200, { version: '0.8.5' })
     if (flavor === 'sglang' && route === 'GET /health') return health(res, undefined)
