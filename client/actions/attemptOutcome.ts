@@ -7,7 +7,7 @@ import type { MarketNode } from '../market.ts'
 import type { AttemptOutcome } from '../runAttempt.ts'
 import { recordOutcome } from '../session.ts'
 import type { VerifyResultReturnType } from '../verifyResult.ts'
-import { budgetLeft, type ChatClient } from './chat.ts'
+import { budgetLeft, type ChatClient } from './actionClient.ts'
 import { payNode } from './payNode.ts'
 import { reportRejection } from './reportRejection.ts'
 

@@ -3,10 +3,8 @@
 // result and pay for it. Every dependency comes in through `client`, so the loop runs without the SDK class.
 // Behaviour is specified in nips/client.md.
 import { messagesBytes } from '../../src/protocol/worstCase.ts'
-import { requiredFeatures, type ModelFeature } from '../../src/protocol/features.ts'
+import { requiredFeatures } from '../../src/protocol/features.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
-import type { Logger } from '../../src/log.ts'
-import type { RelayPool } from '../../src/net/relayPool.ts'
 import type { GenerationParams } from '../../src/protocol/generationParams.ts'
 import { payloadVersionFor, type ChatMessage, type UnsentJobPayload } from '../../src/protocol/jobRequest.ts'
 import type { ToolCall } from '../../src/protocol/chatMessage.ts'
@@ -14,9 +12,6 @@ import { assembleOutput, type StructuredDelta, type TokenLogprob, type ToolCallF
 import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
-import type { EventVerifier } from '../../src/protocol/verify.ts'
-import type { Signer } from '../../src/signer.ts'
-import type { DirectChannels } from '../directChannel.ts'
 import type {
   RequestRejectedError,
   ResultVerificationError} from '../errors.ts';
@@ -32,15 +27,14 @@ import {
   type CandidateFailure,
   type UnsupportedFeatureError,
 } from '../errors.ts'
-import { priceFor, summarizeModels, type MarketNode } from '../market.ts'
-import type { ReceiptOutbox } from '../payments/receiptOutbox.ts'
-import type { ReceiptIssuer } from '../receipts.ts'
+import { priceFor, summarizeModels } from '../market.ts'
 import { eligible, rankCandidates, unsupportedFeature, type RoutingPolicy } from '../routing.ts'
 import { runAttempt } from '../runAttempt.ts'
-import { recordOutcome, type ClientSession } from '../session.ts'
+import { recordOutcome } from '../session.ts'
 import { verifyResult } from '../verifyResult.ts'
 import { payAhead } from './prepay.ts'
 import { payResult, refuseResult, requestRejection } from './attemptOutcome.ts'
+import { budgetLeft, type ChatClient } from './actionClient.ts'
 
 export type ChatParameters = {
   model: string
@@ -108,38 +102,8 @@ export type ChatErrorType =
   | StreamInterruptedError
   | UnsupportedFeatureError
 
-/** The settings the loop reads; the SDK class fills them from its parameters and defaults. */
-export type ChatConfig = {
-  routing: RoutingPolicy
-  acceptTimeoutMs: number
-  firstTokenTimeoutMs: number
-  stallTimeoutMs: number
-  resume: boolean
-  maxAttempts: number
-  budget: bigint | undefined
-  maxPrice: Price | undefined
-  /** Whether a node that failed verification is excluded for the session or only for that request (client.ts). */
-  excludeFailedNodes: 'session' | 'request'
-}
-
-/** What the chat action needs from the SDK: its identity, transports, candidate source and session state. */
-export type ChatClient = {
-  signer: Signer
-  pool: RelayPool
-  channels: DirectChannels
-  verifier: EventVerifier
-  logger: Logger
-  clock: () => number
-  config: ChatConfig
-  session: ClientSession
-  receipts: ReceiptIssuer | undefined
-  outbox?: ReceiptOutbox | undefined
-  /** Candidates come from a node source or a coordinator (else from the client's own view of the relays). */
-  hostedSource: 'nodeSource' | 'coordinator' | undefined
-  /** The market for `model` (all live models when undefined), best first for `routing` when a node source ranks. */
-  nodes(query: { model?: string | undefined; routing?: RoutingPolicy | undefined; features?: readonly ModelFeature[] | undefined }): Promise<MarketNode[]>
-  closed(): boolean
-}
+export type { ChatClient, ChatConfig } from './actionClient.ts'
+export { budgetLeft } from './actionClient.ts'
 
 export type ChatActionParameters = ChatParameters & {
   /** Each piece of output as it streams, across failovers, in order. */
@@ -313,11 +277,4 @@ function toChatDelta(d: StructuredDelta): ChatDelta {
   if (d.tool_calls?.length) out.toolCalls = d.tool_calls
   if (d.logprobs?.length) out.logprobs = d.logprobs
   return out
-}
-
-/** The tighter of the session's budget left and the request's own (undefined when neither is set). */
-export function budgetLeft(budget: bigint | undefined, spent: bigint, request: bigint | undefined): { budget: bigint; spent: bigint; left: bigint } | undefined {
-  const session = budget === undefined ? undefined : { budget, spent, left: budget - spent }
-  if (request === undefined) return session
-  return session && session.left < request ? session : { budget: request, spent: 0n, left: request }
 }

@@ -27,7 +27,8 @@ import { eligible, rankCandidates, unsupportedFeature, type RoutingPolicy } from
 import { runAttempt } from '../runAttempt.ts'
 import { recordOutcome } from '../session.ts'
 import { verifyResult } from '../verifyResult.ts'
-import { budgetLeft, type ChatClient, type ChatJob } from './chat.ts'
+import { budgetLeft, type ChatClient } from './actionClient.ts'
+import type { ChatJob } from './chat.ts'
 import { payResult, refuseResult, requestRejection } from './attemptOutcome.ts'
 
 export type EmbedParameters = {

@@ -12,7 +12,7 @@ import { readJson } from '../http.ts'
 import { mapNetworkError } from './network.ts'
 import { fromEmbeddingRequest, toEmbeddingResponse } from './openaiEmbeddings.ts'
 import { abortOnHangUp, settleOnOutcome } from './gatewayChat.ts'
-import type { GatewayDeps, GatewayVariables } from './routes.ts'
+import type { GatewayDeps, GatewayVariables } from './deps.ts'
 
 const features: readonly ModelFeature[] = ['embeddings']
 

@@ -2,12 +2,11 @@
 // Responses API (stateless: nothing is stored, so only POST /v1/responses is served).
 // Callers authenticate with API keys; the gateway then acts as one client of the network with its own key.
 import type { Context, Hono } from 'hono'
-import type { Logger } from '../../log.ts'
-import type { ApiKeyState } from '../apiKeys.ts'
 import { errors } from '../errors.ts'
 import { readJson } from '../http.ts'
 import { choiceRequests } from './choices.ts'
-import { startGatewayChat, type GatewayChat, type GatewayChatDeps } from './gatewayChat.ts'
+import type { GatewayDeps, GatewayVariables } from './deps.ts'
+import { startGatewayChat, type GatewayChat } from './gatewayChat.ts'
 import { registerEmbeddings } from './embeddingsRoute.ts'
 import {
   choicesUsage,
@@ -23,19 +22,11 @@ import {
   type GatewayChatRequest,
 } from './openai.ts'
 import { streamEvents } from './sseWriter.ts'
-import { inlineRemoteImages, type RemoteImageOptions } from './remoteImages.ts'
+import { inlineRemoteImages } from './remoteImages.ts'
 import { fromResponsesRequest, responsesParams } from './responsesRequest.ts'
 import { createResponseEvents, toResponseBody, type ResponseEvent, type ResponseShell } from './responsesOutput.ts'
 
-export type GatewayVariables = { requestId: string; apiKey: ApiKeyState | undefined }
-
-export type GatewayDeps = GatewayChatDeps & {
-  logger: Logger
-  /** Deepest nesting of arrays and objects a request body may have. */
-  maxJsonDepth: number
-  /** Remote image URLs: fetched and inlined (remoteImages.ts), or refused. */
-  remoteImages: RemoteImageOptions & { enabled: boolean }
-}
+export type { GatewayDeps, GatewayVariables } from './deps.ts'
 
 let counter = 0
 /** `chatcmpl-…`, `cmpl-…`, and `resp_…` as the Responses API writes its ids. */
