@@ -6,7 +6,8 @@
 // the path's added TTFT and throughput ratio. The target: a
 // structured stream's added TTFT at most 10% above plain text's, and its throughput ratio at most 10% below.
 // Kinds are interleaved request by request, so drift on a shared box hits them alike. The relay, the node and the
-// coordinator run in this process with the load generator. Run: npm run bench -- structured (BENCH_STRUCTURED_REQUESTS, default 150)
+// coordinator run in this process with the load generator. Run: npm run bench -- structured (BENCH_STRUCTURED_REQUESTS,
+// default 150; BENCH_STRUCTURED_KINDS=text,tools to run some kinds only)
 import { loadavg } from 'node:os'
 import { startCoordinator } from '../../test/helpers/coordinator.ts'
 import { startFakeOpenAI } from '../../test/helpers/fakeBackends/openai.ts'
@@ -21,7 +22,7 @@ const schema = { type: 'object', properties, required: Object.keys(properties), 
 const reply = Array.from({ length: 110 }, (_, i) => `w${i % 10}`).join(' ')
 
 type Kind = 'text' | 'tools' | 'json_schema'
-const kinds: Kind[] = ['text', 'tools', 'json_schema']
+const kinds = (process.env.BENCH_STRUCTURED_KINDS?.split(',') ?? ['text', 'tools', 'json_schema']) as Kind[]
 const body = (kind: Kind) => ({
   model: 'bench-model',
   messages: [{ role: 'user', content: 'Fill in the form.' }],
@@ -89,9 +90,10 @@ for (const kind of kinds) {
   figures.set(kind, { addedTtft: gT - dT, ratio: gR / dR })
   console.log(`${kind.padEnd(12)} ${`${dT.toFixed(2)} ms`.padEnd(16)} ${`${gT.toFixed(2)} ms`.padEnd(12)} ${`${(gT - dT).toFixed(2)} ms`.padEnd(10)} ${dR.toFixed(0).padEnd(13)} ${gR.toFixed(0).padEnd(12)} ${(gR / dR).toFixed(3)}`)
 }
-const plain = figures.get('text')!
+const plain = figures.get('text')
 for (const kind of ['tools', 'json_schema'] as const) {
-  const f = figures.get(kind)!
+  const f = figures.get(kind)
+  if (!plain || !f) continue
   const ttftOver = f.addedTtft / plain.addedTtft - 1
   const ratioUnder = 1 - f.ratio / plain.ratio
   const ok = ttftOver <= 0.1 && ratioUnder <= 0.1
