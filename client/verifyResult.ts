@@ -76,7 +76,7 @@ export function verifyResult(p: VerifyResultParameters): VerifyResultReturnType 
   const { promptTokens, completionTokens } = r.usage
   const bound = {
     promptTokens: maxPromptTokens({ model: p.model, messages: p.messages, params: p.params }),
-    completionTokens: maxCompletionTokens({ model: p.model, output, stop: p.params?.stop }),
+    completionTokens: maxCompletionTokens({ model: p.model, output, stop: p.params?.stop, structured: asksResponseFormat(p.params) }),
   }
   if (completionTokens > bound.completionTokens) {
     return refuse('completion-overcharge', `usage claims ${completionTokens} completion tokens for ${bytes} bytes of output (at most ${bound.completionTokens} for ${p.model})`, bound)
@@ -106,4 +106,10 @@ function verifyEmbeddings(p: VerifyResultParameters, r: JobResult, event: NostrE
   const due = amountDue(r.usage, p.price)
   if (r.amount !== due) return refuse('wrong-amount', `amount ${r.amount} differs from ${due} due at the announced price`)
   return { ok: true, result: r, event }
+}
+
+/** Whether the job asked for a JSON response format (the grammar's whitespace and fences are output too). */
+function asksResponseFormat(params: { response_format?: unknown } | undefined): boolean {
+  const type = (params?.response_format as { type?: unknown } | undefined)?.type
+  return type === 'json_schema' || type === 'json_object'
 }

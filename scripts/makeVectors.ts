@@ -83,6 +83,15 @@ const usageVectors = {
     { model, output: texts[1]!, maxCompletionTokens: maxCompletionTokens({ model, output: texts[1]! }) },
     { model, output: texts[0]!, stop: ['\n\nUser:'], maxCompletionTokens: maxCompletionTokens({ model, output: texts[0]!, stop: ['\n\nUser:'] }) },
   ]),
+  // A tool call (its markers: 24 tokens in a known vocabulary, 64 byte by byte) and a JSON answer (16 for the grammar's
+  // whitespace and fence, which engines strip).
+  structuredCompletions: ['qwen2.5:7b', 'tiny-a'].flatMap((model) => {
+    const call = { text: '', reasoning: '', toolCalls: [{ id: 'call_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] }
+    return [
+      { model, output: call, maxCompletionTokens: maxCompletionTokens({ model, output: call }) },
+      { model, output: '{"n":6}', structured: true, maxCompletionTokens: maxCompletionTokens({ model, output: '{"n":6}', structured: true }) },
+    ]
+  }),
   prompts: models.map((model) => {
     const messages = examplePayload.messages.map((m) => ({ ...m }))
     const params = { ...examplePayload.params, tools: [{ type: 'function', function: { name: 'now', parameters: {} } }] }

@@ -107,9 +107,28 @@ export function maxTokensFor(text: string, family: TokenizerFamily): number {
 
 /**
  * Tokens a tool call may take beyond its name and arguments: the template's call markers and the JSON around them
- * (`<tool_call>{"name": …, "arguments": …}</tool_call>` and the like), which the assembled call does not show.
+ * (`<tool_call>{"name": …, "arguments": …}</tool_call>` and the like), which the assembled call does not show. A
+ * known vocabulary spends a token or two per marker; a byte-level one (family `any`) pays every byte of them, about
+ * 50 for the Hermes style, so it gets 64.
  */
 export const templateTokensPerToolCall = 24
+export const byteTemplateTokensPerToolCall = 64
+
+/**
+ * Tokens a structured answer (`response_format` json_schema or json_object) may take beyond its text: the grammar
+ * lets the model write whitespace and a ```json fence around the object, which engines strip from what they send.
+ */
+export const structuredOutputSlackTokens = 16
+
+/**
+ * Prompt tokens a template adds when the job offers tools: the instructions and markers around the tool list (the
+ * list itself is counted as the JSON of `params`). Qwen 2.5's and Hermes' blocks are about 100 tokens; a byte-level
+ * vocabulary pays their bytes, about 400.
+ */
+export const toolsTemplateTokens = 192
+export const byteToolsTemplateTokens = 512
+
+const isByteLevel = (family: TokenizerFamily) => family.bytesPerToken === 1 && !family.spaceJoinsWord
 
 export type MaxCompletionTokensParameters = {
   model: string
@@ -117,15 +136,18 @@ export type MaxCompletionTokensParameters = {
   output: string | StructuredOutput
   /** The job's stop sequences: the one that matched is generated and counted, then cut from the output. */
   stop?: readonly string[] | undefined
+  /** The job asked for a response format (json_schema, json_object): structuredOutputSlackTokens more. */
+  structured?: boolean | undefined
 }
 
-export function maxCompletionTokens({ model, output, stop = [] }: MaxCompletionTokensParameters): number {
+export function maxCompletionTokens({ model, output, stop = [], structured = false }: MaxCompletionTokensParameters): number {
   const family = tokenizerFamily(model)
-  const cut = Math.max(0, ...stop.map((s) => maxTokensFor(s, family)))
+  const cut = Math.max(0, ...stop.map((s) => maxTokensFor(s, family))) + (structured ? structuredOutputSlackTokens : 0)
   if (typeof output !== 'string') {
     // Reasoning and tool calls are output too: a call the model wrote costs what its text costs, plus its markers.
+    const markers = isByteLevel(family) ? byteTemplateTokensPerToolCall : templateTokensPerToolCall
     let total = maxTokensFor(output.text, family) + maxTokensFor(output.reasoning, family)
-    for (const c of output.toolCalls) total += maxTokensFor(c.function.name, family) + maxTokensFor(c.function.arguments, family) + templateTokensPerToolCall
+    for (const c of output.toolCalls) total += maxTokensFor(c.function.name, family) + maxTokensFor(c.function.arguments, family) + markers
     return total + cut + completionSlackTokens
   }
   const exact = family.completionTokens?.(output)
@@ -152,6 +174,7 @@ export function maxPromptTokens({ model, messages, params }: MaxPromptTokensPara
   }
   const rendered = Object.fromEntries(Object.entries(params ?? {}).filter(([k, v]) => v !== undefined && !scalarFields.has(k)))
   if (Object.keys(rendered).length > 0) total += maxTokensFor(JSON.stringify(rendered), family)
+  if (Array.isArray(params?.tools) && params.tools.length > 0) total += isByteLevel(family) ? byteToolsTemplateTokens : toolsTemplateTokens
   return total
 }
 

@@ -19,12 +19,14 @@ import {
 } from '../../src/protocol/usageBounds.ts'
 import { fakePromptTokens } from '../helpers/fakeBackends/pacer.ts'
 import { collect } from '../node/backends/collect.ts'
+import type { StructuredOutput } from '../../src/protocol/streamDelta.ts'
 
 type Vectors = {
   families: { model: string; family: string }[]
   pieces: { model: string; text: string; maxTokens: number }[]
   completions: { model: string; output: string; stop?: string[]; maxCompletionTokens: number }[]
   prompts: { model: string; messages: ChatMessage[]; params: Record<string, unknown>; maxPromptTokens: number }[]
+  structuredCompletions: { model: string; output: string | StructuredOutput; structured?: boolean; maxCompletionTokens: number }[]
   anyTokenizerIsBytes: boolean
 }
 const vectors = JSON.parse(readFileSync(new URL('../vectors/usageBounds.json', import.meta.url), 'utf8')) as Vectors
@@ -50,6 +52,7 @@ describe('vectors (test/vectors/usageBounds.json)', () => {
     for (const v of vectors.pieces) assert.equal(maxTokensFor(v.text, tokenizerFamily(v.model)), v.maxTokens, `${v.model}: ${v.text}`)
     for (const v of vectors.completions) assert.equal(maxCompletionTokens(v), v.maxCompletionTokens, `${v.model}: ${v.output}`)
     for (const v of vectors.prompts) assert.equal(maxPromptTokens(v), v.maxPromptTokens, v.model)
+    for (const v of vectors.structuredCompletions) assert.equal(maxCompletionTokens(v), v.maxCompletionTokens, `${v.model}: ${JSON.stringify(v.output)}`)
     assert.equal(vectors.anyTokenizerIsBytes, true)
   })
 })
