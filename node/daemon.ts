@@ -12,7 +12,8 @@ import { parseJobCancel } from '../src/protocol/jobCancel.ts'
 import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import type { Signer } from '../src/signer.ts'
-import { createFastEventVerifier, type EventVerifier } from '../src/protocol/verify.ts'
+import type { EventVerifier } from '../src/protocol/verify.ts'
+import { createFastEventVerifier } from '../src/schnorr/fastest.ts'
 import type { Backend } from './backends/types.ts'
 import { buildCapabilityContent, noGpuProbe, servedModels, type GpuInfo, type GpuProbe } from './capability.ts'
 import { nodeDataDir, nodePrice, type NodeConfig } from './config.ts'
@@ -187,7 +188,7 @@ export function createNodeDaemon(parameters: NodeDaemonParameters): NodeDaemon {
       dedupe = createDedupeStore({ path: dbPath })
       const verify =
         parameters.verify ??
-        (await createFastEventVerifier({ onFallback: (err) => logger.warn('libsecp256k1 (WASM) unavailable, verifying with @noble', { error: err.message }) }))
+        (await createFastEventVerifier({ onFallback: (line) => logger.warn(line) }))
       pool = createRelayPool({ urls: relays, WebSocket: parameters.WebSocket, logger: logger.child('[relays]') })
       executor = createExecutor({
         signer,

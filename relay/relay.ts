@@ -2,7 +2,9 @@
 // createRelay wires the stages (intake.ts -> handlers/* -> writer.ts -> fanOut.ts) and the hook arrays they run;
 // server.ts wires it to node:http + ws.
 import type { NostrEvent } from '../src/protocol/event.ts'
-import { loadWasmVerifier, verifySignatureNoble, type SignatureVerifier } from '../src/protocol/verify.ts'
+import { addonPath } from '../src/schnorr/addon.ts'
+import type { SchnorrBackend } from '../src/schnorr/backend.ts'
+import { loadFastestSchnorr, tryNativeSchnorr } from '../src/schnorr/fastest.ts'
 import { silentLogger, type Logger } from '../src/log.ts'
 import { resolveRelayConfig, type RelayConfig } from './config.ts'
 import { createConnections, type ConnectionTransport, type RelayConnection } from './connection.ts'
@@ -46,16 +48,11 @@ export type Relay = {
   close(): Promise<void>
 }
 
-/** libsecp256k1 (WASM) on the main thread once loaded; @noble/curves if it cannot load. */
-function mainThreadVerifier(logger: Logger): (event: NostrEvent) => boolean | Promise<boolean> {
-  let fast: SignatureVerifier | undefined
-  const loading = loadWasmVerifier().then(
-    (v) => (fast = v),
-    (err: unknown) => {
-      logger.warn('libsecp256k1 (WASM) unavailable, verifying with @noble/curves', { error: (err as Error).message })
-      return (fast = verifySignatureNoble)
-    },
-  )
+/** Native libsecp256k1 on the main thread at once when built; else the WASM once loaded (or @noble/curves), said in one log line. */
+function mainThreadVerifier(native: SchnorrBackend | undefined, logger: Logger): (event: NostrEvent) => boolean | Promise<boolean> {
+  if (native) return native.verify
+  let fast: SchnorrBackend['verify'] | undefined
+  const loading = loadFastestSchnorr({ onFallback: (line) => logger.warn(line) }).then((backend) => (fast = backend.verify))
   return (event) => (fast ? fast(event) : loading.then((v) => v(event)))
 }
 
@@ -78,7 +75,9 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
   const { store, clock = Date.now, logger = silentLogger } = parameters
   const config = resolveRelayConfig(parameters.config)
   const threads = parameters.verify ? 0 : resolveVerifyThreads(config.verifyThreads)
-  const pool: VerifyPool | undefined = threads > 0 ? createVerifyPool({ threads }) : undefined
+  const native = parameters.verify ? undefined : tryNativeSchnorr()
+  // Workers load the same native build when this thread could; each makes its own libsecp256k1 context.
+  const pool: VerifyPool | undefined = threads > 0 ? createVerifyPool({ threads, addon: native ? addonPath() : undefined }) : undefined
   const policies = parameters.policies ?? defaultPolicies(config, { now: clock })
   const metrics = createMetrics()
   const writer = createWriter({ store, now: clock, batchMax: config.writeBatchMax })
@@ -109,7 +108,7 @@ export function createRelay(parameters: CreateRelayParameters): Relay {
     writer,
     pendingWrites: new Set(),
     restrictedKinds: new Set(config.authRequiredKinds),
-    verify: parameters.verify ?? pool?.verify ?? mainThreadVerifier(logger),
+    verify: parameters.verify ?? pool?.verify ?? mainThreadVerifier(native, logger),
     now,
   }
   hooks.onEventSaved.push((event, json) => fanOut(ctx, event, json))

@@ -19,9 +19,10 @@ export function resolveVerifyThreads(requested: number, cores: number = availabl
   return cores >= 4 ? Math.min(6, cores - 2) : 0
 }
 
-export function createVerifyPool({ threads }: { threads: number }): VerifyPool {
+/** `addon`: the native libsecp256k1 build for the workers to load (src/schnorr/addon.ts); without it they use the WASM. */
+export function createVerifyPool({ threads, addon }: { threads: number; addon?: string | undefined }): VerifyPool {
   type Pending = { resolve: (ok: boolean) => void; reject: (err: unknown) => void }
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./verifyWorker.js', import.meta.url)))
+  const workers = Array.from({ length: threads }, () => new Worker(new URL('./verifyWorker.js', import.meta.url), { workerData: { addon } }))
   const inflight = new Map<number, Pending[]>()
   let queue: { item: NostrEvent; pending: Pending }[] = []
   let nextBatch = 1

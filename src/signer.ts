@@ -4,11 +4,11 @@
 // path for per-chunk work (no promise, no round trip per token); callers use it when present, else `nip44`.
 import type { Event as NostrEvent, EventTemplate } from 'nostr-tools/core'
 import type { WindowNostr } from 'nostr-tools/nip07'
-import { schnorr } from '@noble/curves/secp256k1.js'
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import { getEventHash, getPublicKey } from 'nostr-tools/pure'
 import { decrypt, encrypt, getConversationKey } from './protocol/nip44.ts'
-import { loadNostrWasm, type NostrWasm } from './protocol/verify.ts'
+import type { NostrWasm } from './protocol/verify.ts'
+import type { SchnorrBackend } from './schnorr/backend.ts'
+import { nobleSchnorr } from './schnorr/noble.ts'
+import { wasmSchnorr } from './schnorr/wasm.ts'
 
 /** NIP-44 v2 with one peer, as NIP-07's `window.nostr.nip44`: the shared secret stays inside the signer. */
 export type Nip44Cipher = {
@@ -32,26 +32,25 @@ export type LocalSigner = Signer & { conversationKey(peerPubkey: string): Uint8A
 
 export type LocalSignerOptions = {
   cacheSize?: number | undefined
-  /** libsecp256k1 (WASM) for signing; much faster than the pure-JS default (see bench/protocol). */
+  /**
+   * Who signs (src/schnorr/backend.ts). Default @noble/curves with the key prepared once; in Node,
+   * `createFastSigner` (src/schnorr/fastest.ts) picks native libsecp256k1.
+   */
+  schnorr?: SchnorrBackend | undefined
+  /** libsecp256k1 (WASM) for signing, when `schnorr` is not given: several times faster than pure JS in a browser. */
   wasm?: NostrWasm | undefined
 }
 
-export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, wasm }: LocalSignerOptions = {}): LocalSigner {
-  const pubkey = getPublicKey(secretKey)
+export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, schnorr, wasm }: LocalSignerOptions = {}): LocalSigner {
+  // The key is prepared once (x-only public key, and for libsecp256k1 the keypair), never per signature.
+  const key = (schnorr ?? (wasm ? wasmSchnorr(wasm) : nobleSchnorr())).key(secretKey)
+  const pubkey = key.pubkey
   const cache = new Map<string, Uint8Array>()
-  const sign = wasm
-    ? (template: EventTemplate): NostrEvent => {
-        const event = { ...template, pubkey, id: '', sig: '' }
-        wasm.finalizeEvent(event, secretKey)
-        return event
-      }
-    : (template: EventTemplate): NostrEvent => {
-        // nostr-tools' finalizeEvent derives the public key again on every call; it is fixed here.
-        const event = { ...template, pubkey, id: '', sig: '' }
-        event.id = getEventHash(event)
-        event.sig = bytesToHex(schnorr.sign(hexToBytes(event.id), secretKey))
-        return event
-      }
+  const sign = (template: EventTemplate): NostrEvent => {
+    const event = { ...template, pubkey, id: '', sig: '' }
+    key.finalize(event)
+    return event
+  }
   const conversationKey = (peerPubkey: string): Uint8Array => {
     let key = cache.get(peerPubkey)
     if (!key) {
@@ -72,11 +71,6 @@ export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, was
     },
     conversationKey,
   }
-}
-
-/** A local signer backed by libsecp256k1 (WASM): for processes that sign on a hot path (node chunk events). */
-export async function createFastSigner(secretKey: Uint8Array, options: Omit<LocalSignerOptions, 'wasm'> = {}): Promise<LocalSigner> {
-  return createLocalSigner(secretKey, { ...options, wasm: await loadNostrWasm() })
 }
 
 /** What a NIP-07 provider must offer for the SDK: `window.nostr` with the optional `nip44` present. */

@@ -8,7 +8,7 @@
 // requests per level at least (at least one per stream). The relay's per-connection/IP event rate limits are
 // lifted (on loopback every process shares one IP). Run: npm run bench -- network/path
 import { generateSecretKey } from 'nostr-tools/pure'
-import { createFastSigner } from '../../src/signer.ts'
+import { createFastSigner } from '../../src/schnorr/fastest.ts'
 import type { ChatMessage } from '../../client/client.ts'
 import { startTestNetwork, model } from '../../test/helpers/network.ts'
 

@@ -10,7 +10,8 @@ import { initNostrWasm } from 'nostr-wasm'
 import { validateEvent } from '../../src/protocol/event.ts'
 import { decrypt, encrypt, getConversationKey } from '../../src/protocol/nip44.ts'
 import { createEventVerifier, loadWasmEventVerifier } from '../../src/protocol/verify.ts'
-import { createFastSigner, createLocalSigner } from '../../src/signer.ts'
+import { createFastSigner } from '../../src/schnorr/fastest.ts'
+import { createLocalSigner } from '../../src/signer.ts'
 
 const N = Number(process.env.BENCH_N ?? 3000)
 const sk = generateSecretKey()

@@ -10,7 +10,7 @@ import { BaseError } from '../../src/errors/base.ts'
 import { keyPath, loadOrCreateIdentity } from '../../src/keys/identity.ts'
 import { createLogger, type LogLevel } from '../../src/log.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
-import { createFastSigner } from '../../src/signer.ts'
+import { createFastSigner } from '../../src/schnorr/fastest.ts'
 import { createBackend } from '../backends/index.ts'
 import type { NodeCommandArguments } from './arguments.ts'
 import { logFilePath, nodeDataDir, pidFilePath } from '../config.ts'
@@ -39,8 +39,8 @@ export async function runStart(argv: NodeCommandArguments): Promise<void> {
   if (argv.daemon) return detach(argv, home)
 
   const { identity } = loadOrCreateIdentity(keyPath(home))
-  const signer = await createFastSigner(identity.secretKey)
   const logger = createLogger({ component: 'node', level: config.logLevel as LogLevel })
+  const signer = await createFastSigner(identity.secretKey, { onFallback: (line) => logger.warn(line) })
   const payments = await setupNodePayments({ home, identity, config, signer, logger })
   const backend = createBackend({ kind: config.backend, baseUrl: config.backendUrl || undefined, timeoutMs: config.backendTimeoutMs })
   const daemon = createNodeDaemon({

@@ -6,7 +6,8 @@ import { nowSeconds, type Rejected } from '../protocol/event.ts'
 import { parseHeartbeat } from '../protocol/heartbeat.ts'
 import type { JobRequest } from '../protocol/jobRequest.ts'
 import * as kinds from '../protocol/kinds.ts'
-import { createEventVerifier, loadWasmEventVerifier, type EventVerifier } from '../protocol/verify.ts'
+import { createEventVerifier, type EventVerifier } from '../protocol/verify.ts'
+import { createFastEventVerifier } from '../schnorr/fastest.ts'
 import { silentLogger, type Logger } from '../log.ts'
 import type { Filter, RelayPool, Subscription } from '../net/relayPool.ts'
 import { applyIndexed, type JobUpdate, type RecentJob } from './applyIndexed.ts'
@@ -143,15 +144,9 @@ export function createIndexer({ db, market, pool, logger = silentLogger, now = n
   let backfilledResolve: () => void = () => {}
   const backfilled = new Promise<void>((resolve) => (backfilledResolve = resolve))
 
-  /** Loads the WASM verifier (unless one was given), then subscribes to every relay with a backfill. */
+  /** Loads the fastest verifier (unless one was given), then subscribes to every relay with a backfill. */
   async function start(): Promise<void> {
-    if (!verifyOption) {
-      try {
-        verify = await loadWasmEventVerifier()
-      } catch (err) {
-        logger.warn('libsecp256k1 (WASM) unavailable; verifying in JavaScript', { error: (err as Error).message })
-      }
-    }
+    if (!verifyOption) verify = await createFastEventVerifier({ onFallback: (line) => logger.warn(line) })
     if (!pool || closed) {
       backfilledResolve()
       return

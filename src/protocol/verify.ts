@@ -1,8 +1,9 @@
 // Event id and Schnorr signature checks. Nothing here is process-wide: an `EventVerifier` is an object that a
 // process (or one client, daemon or coordinator) creates and hands to the parsers, with the Schnorr backend it
 // chose and its own memory of what already passed. @noble/curves is the portable reference; libsecp256k1
-// compiled to WASM (nostr-wasm) is several times faster (bench/protocol/events.bench.ts) and long-running parts
-// create their verifier with it (`loadWasmEventVerifier()`). Both give the same answers; only the speed differs.
+// compiled to WASM (nostr-wasm) is several times faster and serves browsers (`loadWasmEventVerifier()`); Node
+// processes take native libsecp256k1 when it is built (`createFastEventVerifier` in src/schnorr/fastest.ts,
+// bench/protocol/schnorr.bench.ts). All give the same answers; only the speed differs.
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import type { Event as NostrEvent } from 'nostr-tools/core'
@@ -102,14 +103,4 @@ export async function loadWasmVerifier(nostrWasm?: NostrWasm | undefined): Promi
 export async function loadWasmEventVerifier(options: Omit<CreateEventVerifierParameters, 'verifySignature'> & { nostrWasm?: NostrWasm | undefined } = {}): Promise<EventVerifier> {
   const { nostrWasm, ...rest } = options
   return createEventVerifier({ ...rest, verifySignature: await loadWasmVerifier(nostrWasm) })
-}
-
-/** libsecp256k1 when it loads, else @noble/curves (`onFallback` says why). */
-export async function createFastEventVerifier({ onFallback, ...options }: Omit<CreateEventVerifierParameters, 'verifySignature'> & { onFallback?: ((error: Error) => void) | undefined } = {}): Promise<EventVerifier> {
-  try {
-    return await loadWasmEventVerifier(options)
-  } catch (err) {
-    onFallback?.(err as Error)
-    return createEventVerifier(options)
-  }
 }

@@ -5,6 +5,8 @@
 import type { ModelFeature } from '../../protocol/features.ts'
 import type { Price } from '../../protocol/schema.ts'
 import type { Signer } from '../../signer.ts'
+import { createEventVerifier } from '../../protocol/verify.ts'
+import { tryNativeSchnorr } from '../../schnorr/fastest.ts'
 import type { Logger } from '../../log.ts'
 import type { WebSocketConstructor } from '../../net/relayPool.ts'
 import {
@@ -100,7 +102,10 @@ export function createClientNetwork({ relays, signer, WebSocket, market, topK, r
   // One client for every caller: a node whose result fails verification is excluded for that request only (a
   // caller's failed request must not take the node out of routing for everyone); the rejection it publishes is what
   // the market's reputation counts.
-  const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger, excludeFailedNodes: 'request' })
+  // Native libsecp256k1 when built (the SDK alone would take the WASM): the gateway checks every result and chunk.
+  const native = tryNativeSchnorr()
+  const verifier = native ? createEventVerifier({ verifySignature: native.verify }) : undefined
+  const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger, excludeFailedNodes: 'request', verifier })
   return {
     chat: (params) => client.chat(params),
     embed: (params) => client.embed(params),
