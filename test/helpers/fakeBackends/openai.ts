@@ -229,12 +229,30 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: finish === 'usage' ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra })}\n\n`
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' })
-    let out = chunk({ role: 'assistant', content: null })
-    out += chunk({ tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: call.name, arguments: '' } }] })
-    for (const a of args) out += chunk({ tool_calls: [{ index: 0, function: { arguments: a } }] })
-    out += chunk({}, 'tool_calls')
-    if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) out += chunk({}, 'usage', { usage })
-    res.end(out + 'data: [DONE]\n\n')
+    res.flushHeaders()
+    // Paced like a text reply (ttftMs, tokensPerSecond): one argument piece per token.
+    let removeFromPacer: (() => void) | undefined
+    trackStream(res, stats, () => {
+      clearTimeout(ttft)
+      removeFromPacer?.()
+    })
+    const ttft = setTimeout(() => {
+      res.write(chunk({ role: 'assistant', content: null }) + chunk({ tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: call.name, arguments: '' } }] }))
+      removeFromPacer = pacer.add({
+        total: args.length,
+        tokensPerSecond,
+        write: (from, to) => {
+          let out = ''
+          for (let i = from; i < to; i++) out += chunk({ tool_calls: [{ index: 0, function: { arguments: args[i] } }] })
+          res.write(out)
+        },
+        onEnd: () => {
+          let out = chunk({}, 'tool_calls')
+          if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) out += chunk({}, 'usage', { usage })
+          res.end(out + 'data: [DONE]\n\n')
+        },
+      })
+    }, ttftMs)
   }
 
   const embeddings = async (req: IncomingMessage, res: ServerResponse) => {

@@ -54,7 +54,7 @@ export function structuredReply(format: unknown): string | undefined {
 }
 
 /** A string in pieces of about `size` characters, as engines stream tool-call arguments. */
-export function pieces(text: string, size = 8): string[] {
+export function pieces(text: string, size = 4): string[] {
   const out: string[] = []
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
   return out.length ? out : ['']
