@@ -6,11 +6,14 @@
 // (BENCH_LEVELS, default 1,50,500): TTFT p50/p99 (request sent -> first content byte), added TTFT = path - backend,
 // completed streams/s (= jobs/s the network sustains with 3 nodes) and tokens/s. BENCH_REQUESTS (default 200)
 // requests per level at least (at least one per stream). The relay's per-connection/IP event rate limits are
-// lifted (on loopback every process shares one IP). Run: npm run bench -- network/path
+// lifted (on loopback every process shares one IP). After each level: CPU per job and per token of every process
+// (Linux /proc: relays, coordinator, nodes; this process, the load generator with the fake engines, beside what it
+// spent per stream on the baseline). Run: npm run bench -- network/path
 import { generateSecretKey } from 'nostr-tools/pure'
 import { createFastSigner } from '../../src/schnorr/fastest.ts'
 import type { ChatMessage } from '../../client/client.ts'
 import { startTestNetwork, model } from '../../test/helpers/network.ts'
+import { processCpuMs } from '../../test/helpers/procCpu.ts'
 
 const levels = (process.env.BENCH_LEVELS ?? '1,50,500').split(',').map(Number)
 const R = Number(process.env.BENCH_REQUESTS ?? 200)
@@ -79,10 +82,30 @@ async function main() {
     console.log(`${'streams'.padEnd(8)} ${'path TTFT p50/p99'.padEnd(22)} ${'backend TTFT p50/p99'.padEnd(22)} ${'added p50/p99'.padEnd(20)} ${'path jobs/s (tok/s)'.padEnd(24)} ${'backend streams/s (tok/s)'.padEnd(26)} errors path/backend`)
     let pathChats = 0
     const chats = () => net.nodes.map((n) => n.backend.stats.chats)
+    const selfCpuMs = () => {
+      const u = process.cpuUsage()
+      return (u.user + u.system) / 1000
+    }
+    const cpuNow = () => new Map([...net.processes().map((p) => [p.name, processCpuMs(p.pid)] as const), ['load generator + fake engines (this process)', selfCpuMs()]])
+    const cpuRows: string[] = []
     for (const c of levels) {
+      const self0 = selfCpuMs()
       const base = await level(c, direct)
+      const selfBase = selfCpuMs() - self0
       const before = chats()
+      const cpu0 = cpuNow()
       const path = await level(c, viaPath)
+      const cpu1 = cpuNow()
+      const us = (ms: number, n: number) => ((ms * 1000) / n).toFixed(0)
+      cpuRows.push(`CPU at ${c} streams (${path.ok} jobs, ${path.ok * tokens} tokens), µs per job / per token:`)
+      let total = 0
+      for (const [name, after] of cpu1) {
+        const spent = after - (cpu0.get(name) ?? after)
+        total += spent
+        const baseline = name.startsWith('load generator') ? `   (baseline, the same process on the backend alone: ${us(selfBase, base.ok)} / ${us(selfBase, base.ok * tokens)})` : ''
+        cpuRows.push(`  ${name.padEnd(46)} ${us(spent, path.ok).padStart(7)} / ${us(spent, path.ok * tokens).padStart(5)}${baseline}`)
+      }
+      cpuRows.push(`  ${'all processes'.padEnd(46)} ${us(total, path.ok).padStart(7)} / ${us(total, path.ok * tokens).padStart(5)}`)
       pathChats += path.ok
       console.log(`  (gateway spread at ${c} streams: ${chats().map((x, i) => x - before[i]!).join(' / ')} jobs on the 3 nodes)`)
       const f = (x: number) => x.toFixed(1)
@@ -92,6 +115,7 @@ async function main() {
       )
     }
     console.log(`${pathChats} jobs through the whole path`)
+    for (const line of cpuRows) console.log(line)
 
     // Jobs/s the 3 nodes sustain without the gateway: SDK clients (client -> node direct), jobs spread over the
     // nodes by pinning round-robin, vs the same load pinned to one node.

@@ -101,6 +101,8 @@ export type TestNetwork = {
   client(params?: Partial<CreateTestClientParameters>): InfernetClient
   /** Waits until the coordinator lists `count` nodes for the model. */
   waitForIndexed(coordinatorUrl: string, count: number, timeoutMs?: number): Promise<void>
+  /** The network's own processes as they run now (for per-process CPU and memory figures in benches). */
+  processes(): { name: string; pid: number }[]
   /** Raw bytes of every relay database file (db, -wal, -shm), for leak searches. */
   relayStorage(): Buffer
   close(): Promise<void>
@@ -281,6 +283,12 @@ export async function startTestNetwork(options: StartTestNetworkOptions): Promis
         clients.push(c)
         return c
       },
+      processes: () => [
+        { name: 'relay (ours)', pid: ours.child.pid },
+        ...('pid' in third ? [{ name: 'relay (third-party)', pid: third.pid }] : []),
+        ...coordinators.map((c, i) => ({ name: `coordinator ${i + 1}`, pid: c.process.child.pid })),
+        ...nodes.map((n) => ({ name: `node ${n.spec.name}`, pid: n.process.child.pid })),
+      ].filter((p): p is { name: string; pid: number } => typeof p.pid === 'number'),
       waitForIndexed: (url, count, timeoutMs = 20_000) => waitFor(async () => (await indexedNodes(url)).length >= count, `${count} node(s) indexed by ${url}`, timeoutMs).then(() => {}),
       relayStorage() {
         const parts: Buffer[] = []
