@@ -161,6 +161,17 @@ export class RequestTooLargeError extends BaseError {
   }
 }
 
+/** A chat request the SDK refuses before any node sees it: `param` names the generation parameter (`n`, `tools.0.function.parameters`, ...). */
+export class InvalidChatRequestError extends BaseError {
+  override name = 'InvalidChatRequestError'
+  override code = 'invalid-chat-request'
+  readonly param: string
+  constructor({ param, message }: { param: string; message: string }) {
+    super(`params.${param}: ${message}`, { docsPath: 'job-request.md', metaMessages: ['The generation parameters carry OpenAI Chat Completions names and bounds (src/protocol/generationParams.ts).'] })
+    this.param = param
+  }
+}
+
 /** An embeddings request the SDK refuses before any node sees it; `param` names the field (input, dimensions). */
 export class InvalidEmbeddingRequestError extends BaseError {
   override name = 'InvalidEmbeddingRequestError'

@@ -29,6 +29,7 @@ export {
   CancelledError,
   ClientClosedError,
   DepositExhaustedError,
+  InvalidChatRequestError,
   InvalidEmbeddingRequestError,
   InvalidRoutingPolicyError,
   NoNodeForModelError,

@@ -5,7 +5,7 @@
 import { messagesBytes } from '../../src/protocol/worstCase.ts'
 import { requiredFeatures } from '../../src/protocol/features.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
-import type { GenerationParams } from '../../src/protocol/generationParams.ts'
+import { generationParams, type GenerationParams } from '../../src/protocol/generationParams.ts'
 import { payloadVersionFor, type ChatMessage, type UnsentJobPayload } from '../../src/protocol/jobRequest.ts'
 import type { ToolCall } from '../../src/protocol/chatMessage.ts'
 import { assembleOutput, type StructuredDelta, type TokenLogprob, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
@@ -21,6 +21,7 @@ import {
   CancelledError,
   ClientClosedError,
   type DepositExhaustedError,
+  InvalidChatRequestError,
   NoNodeForModelError,
   RequestTooLargeError,
   StreamInterruptedError,
@@ -95,6 +96,7 @@ export type ChatErrorType =
   | CancelledError
   | ClientClosedError
   | DepositExhaustedError
+  | InvalidChatRequestError
   | NoNodeForModelError
   | RequestTooLargeError
   | RequestRejectedError
@@ -120,6 +122,12 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
   // `tiny-a@sha256:5f0c…` asks for those weights: the node is sent the plain id, routing keeps only nodes that announce them.
   const { id: model, digest } = parseModelRef(params.model)
   const { messages } = params
+  // A parameter every node would refuse is the caller's to fix: said here, naming it, before any routing or payment.
+  const checked = generationParams.safeParse(params.params ?? {})
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!
+    throw new InvalidChatRequestError({ param: issue.path.join('.') || '(params)', message: issue.message })
+  }
   // Plain text chats stay v1, which every node speaks; tools, parts and structured output need v2.
   const version = payloadVersionFor(messages, params.params)
   const policy = params.routing ?? config.routing

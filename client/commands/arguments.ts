@@ -10,6 +10,18 @@ export type ChatCommandArguments = {
   system?: string | undefined
   'max-tokens'?: number | undefined
   temperature?: number | undefined
+  'top-p'?: number | undefined
+  seed?: number | undefined
+  stop?: string[] | undefined
+  n?: number | undefined
+  tools?: string | undefined
+  'tool-choice'?: string | undefined
+  schema?: string | undefined
+  format?: 'json' | undefined
+  image?: string[] | undefined
+  logprobs?: boolean | undefined
+  'top-logprobs'?: number | undefined
+  'reasoning-effort'?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | undefined
   home?: string | undefined
   relay?: string[] | undefined
   json?: boolean | undefined

@@ -20,6 +20,8 @@ const placement = {
   top_p: { option: 'top_p' },
   stop: { option: 'stop' },
   seed: { option: 'seed' },
+  // Always 1 (generationParams.ts): Ollama's one reply per request.
+  n: { special: true },
   presence_penalty: { option: 'presence_penalty' },
   frequency_penalty: { option: 'frequency_penalty' },
   logprobs: { top: 'logprobs' },

@@ -58,6 +58,15 @@ export const generationFields = z.object({
   top_p: z.number().min(0).max(1).optional(),
   stop: z.array(z.string()).max(16).optional(),
   seed: z.number().int().optional(),
+  /**
+   * A job is one completion. OpenAI's n > 1 is n jobs (the gateway splits it, each routed and paid on its own); an
+   * engine asked for n choices would interleave them on the job's one stream.
+   */
+  n: z
+    .number()
+    .int()
+    .refine((n) => n === 1, 'a job is one completion: for n choices send n jobs (the gateway splits n itself)')
+    .optional(),
   presence_penalty: penalty.optional(),
   frequency_penalty: penalty.optional(),
   /** Token id (decimal string) -> bias in [-100, 100]. */

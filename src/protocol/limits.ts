@@ -26,6 +26,8 @@ export const maxTags = 64
  * leaves the rest of the payload room within maxJobPayloadBytes.
  */
 export const maxImageBytes = 128 * 1024
+/** Most choices (OpenAI's `n`) one request may ask of the gateway or `infernet chat`: each is a job, paid and held against the budget on its own. */
+export const maxChoices = 8
 /** Most tool (function) definitions one job offers the model: OpenAI's own limit. */
 export const maxTools = 128
 /** Most tool calls one assistant message (or one answer) carries. */

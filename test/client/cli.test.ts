@@ -2,7 +2,7 @@
 // processes against a real relay and node on loopback.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { npubEncode } from 'nostr-tools/nip19'
 import { createTestClient, waitForLive } from '../helpers/client.ts'
 import { startFakeOllama } from '../helpers/fakeBackends/ollama.ts'
+import { startFakeOpenAI } from '../helpers/fakeBackends/openai.ts'
 import { startNode } from '../helpers/node.ts'
 import { startRelay } from '../helpers/relay.ts'
 
@@ -49,7 +50,7 @@ test('infernet chat / nodes / models', async (t) => {
 
   assert.equal(chatText.stdout, 'Hi there, from the command line.\n')
   // The node as --node and --routing pin: take it (its whole npub), the cost in the coin's units.
-  assert.match(chatText.stderr, new RegExp(`llama3 on ${npubEncode(node.pubkey)}: \\d+\\+\\d+ tokens, cost \\d+ wei, NOT paid: no settlement contract configured .*, ttft`))
+  assert.match(chatText.stderr, new RegExp(`llama3 on ${npubEncode(node.pubkey)}: \\d+\\+\\d+ tokens, finish stop, cost \\d+ wei, NOT paid: no settlement contract configured .*, ttft`))
   // The two chats ran at once; one of them carried the system message.
   assert.deepEqual(bodies.map((b) => (b.messages as { role: string }[]).map((m) => m.role).join(',')).sort(), ['system,user', 'user'])
 
@@ -142,4 +143,39 @@ test('--help lists only what applies to each command, in aligned columns with no
     if (!line.startsWith('  INFERNET_')) assert.equal(line.search(/\S/), start, `a wrapped line continues under its description: "${line}"`)
   }
   assert.ok(env.length > env.filter((l) => l.startsWith('  INFERNET_')).length, 'some descriptions did wrap (the check saw a continuation)')
+})
+
+test('infernet chat carries tools, a JSON schema and n: tool calls as JSON lines, JSON that validates, one job per choice', async (t) => {
+  const relay = await startRelay()
+  t.after(() => relay.close())
+  const fake = await startFakeOpenAI({ flavor: 'vllm', models: ['tool-model'], reply: 'Plain words.' })
+  t.after(() => fake.close())
+  const node = await startNode({ relays: [relay.url], backend: { kind: 'vllm', baseUrl: fake.url }, config: { features: ['tools', 'json_schema'] } })
+  t.after(() => node.stop())
+  const watcher = createTestClient({ relays: [relay.url] })
+  t.after(() => watcher.close())
+  await waitForLive(watcher, [node.pubkey])
+  const home = mkdtempSync(join(tmpdir(), 'infernet-client-cli-'))
+  t.after(() => rmSync(home, { recursive: true, force: true }))
+  const tools = join(home, 'tools.json')
+  writeFileSync(tools, JSON.stringify([{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }]))
+  const schemaFile = join(home, 'person.json')
+  writeFileSync(schemaFile, JSON.stringify({ type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'] }))
+  const env = { ...process.env, INFERNET_HOME: home, INFERNET_LOG_LEVEL: 'warn' }
+  const cli = (...args: string[]) => run(process.execPath, [bin, 'chat', ...args, '--model', 'tool-model', '--relay', relay.url], { env, timeout: 30_000 })
+
+  const [called, shaped, two] = await Promise.all([cli('Weather in Paris?', '--tools', tools, '--tool-choice', 'required'), cli('Who?', '--schema', schemaFile), cli('Say something', '--n', '2', '--json')])
+
+  const call = JSON.parse(called.stdout.trim()) as { tool_call: { id: string; type: string; function: { name: string; arguments: string } } }
+  assert.equal(call.tool_call.type, 'function')
+  assert.equal(call.tool_call.function.name, 'get_weather')
+  assert.equal(typeof (JSON.parse(call.tool_call.function.arguments) as { city: unknown }).city, 'string', 'the arguments parse and carry the required field')
+  assert.match(called.stderr, /finish tool_calls/)
+
+  const person = JSON.parse(shaped.stdout) as { name: unknown; age: unknown }
+  assert.equal(typeof person.name, 'string')
+  assert.ok(Number.isInteger(person.age), shaped.stdout)
+
+  const results = two.stdout.trim().split('\n').map((l) => JSON.parse(l) as { choice?: number; result?: { text: string } }).filter((l) => l.result)
+  assert.deepEqual(results.map((r) => [r.choice, r.result!.text]), [[0, 'Plain words.'], [1, 'Plain words.']], 'two jobs, one per choice')
 })

@@ -5,6 +5,7 @@ import type { MarketModel } from '../marketIndex.ts'
 import type { GenerationFields, GenerationParams } from '../../protocol/generationParams.ts'
 import type { ChatMessage, ToolCall } from '../../protocol/chatMessage.ts'
 import type { ToolCallFragment, TokenLogprob } from '../../protocol/streamDelta.ts'
+import { maxChoices } from '../../protocol/limits.ts'
 import { CoordinatorHttpError, errors } from '../errors.ts'
 import { checkStructuredFields, fromChatMessages } from './openaiMessages.ts'
 
@@ -20,8 +21,6 @@ export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages'> & {
   n?: number | undefined
 }
 
-/** Most choices (`n`) one request may ask for: each is a job, paid and held against the budget on its own. */
-export const maxChoices = 8
 
 export type GatewayUsage = { promptTokens: number; completionTokens: number }
 export type GatewayResult = {
