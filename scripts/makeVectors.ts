@@ -52,6 +52,13 @@ const vectors = {
   streamChunk: await vector('streamChunk', () => buildStreamChunk(node, { job: job.id, client: client.pubkey, seq: 0, text: 'Hello', now: fixedNow })),
   jobResult,
   jobResultV1,
+  // A reasoning model's result: 9 completion tokens of which 7 reasoning, 4 of the 12 prompt tokens from the cache.
+  jobResultDetails: await vector('jobResultDetails', () =>
+    buildJobResult(node, {
+      job: job.id, client: client.pubkey, model: 'llama3.2:3b', usage: { promptTokens: 12, completionTokens: 9, reasoningTokens: 7, cachedPromptTokens: 4 }, amount: 1n,
+      output: 'Hello!', finishReason: 'stop', ttftMs: 80, durationMs: 130, now: fixedNow,
+    }),
+  ),
   jobCancel: await vector('jobCancel', () => buildJobCancel(client, { job: job.id, node: node.pubkey, now: fixedNow })),
   receipt: await vector('receipt', () => buildReceiptEvent(client, { node: node.pubkey, job: job.id, voucher: exampleVoucher, now: fixedNow })),
   auth: await vector('auth', () => buildAuthEvent(client, { url: 'http://127.0.0.1:8790/v1/jobs', method: 'POST', body: JSON.stringify(job), now: fixedNow })),

@@ -3,13 +3,14 @@
 // result and pay for it. Every dependency comes in through `client`, so the loop runs without the SDK class.
 // Behaviour is specified in nips/client.md.
 import { messagesBytes } from '../../src/protocol/worstCase.ts'
-import { requiredFeatures } from '../../src/protocol/features.ts'
+import { featuresOf, requiredFeatures } from '../../src/protocol/features.ts'
 import { parseModelRef } from '../../src/protocol/modelDigest.ts'
 import { generationParams, type GenerationParams } from '../../src/protocol/generationParams.ts'
 import { payloadVersionFor, type ChatMessage, type UnsentJobPayload } from '../../src/protocol/jobRequest.ts'
 import type { ToolCall } from '../../src/protocol/chatMessage.ts'
 import { assembleOutput, type StructuredDelta, type TokenLogprob, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
 import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
+import { usageDetails } from '../../src/protocol/jobResult.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import type {
@@ -75,7 +76,11 @@ export type ChatResult = {
   reasoning: string
   /** Per-token logprobs, when the request asked for them. */
   logprobs?: TokenLogprob[] | undefined
-  usage: { promptTokens: number; completionTokens: number }
+  /**
+   * The node's counts (what the amount is for), with `reasoningTokens` (of the completion tokens) and
+   * `cachedPromptTokens` (of the prompt tokens) where the node's result says them.
+   */
+  usage: { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
   model: string
   /** Pubkey of the node that finished. */
   node: string
@@ -129,7 +134,11 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
     throw new InvalidChatRequestError({ param: issue.path.join('.') || '(params)', message: issue.message })
   }
   // Plain text chats stay v1, which every node speaks; tools, parts and structured output need v2.
-  const version = payloadVersionFor(messages, params.params)
+  const askedVersion = payloadVersionFor(messages, params.params)
+  // A model that reasons gets a v2 job even for plain text: a v1 stream carries text only, so its reasoning (and the
+  // count of it) would be dropped. A resumed stream stays v1: it continues text.
+  const versionFor = (node: (typeof candidates)[number]): 1 | 2 =>
+    askedVersion === 2 || (!delivered && featuresOf(node.capability.models.find((m) => m.id === model)).includes('reasoning')) ? 2 : 1
   const policy = params.routing ?? config.routing
   const maxPrice = params.maxPrice ?? config.maxPrice
   const promptBytes = messagesBytes(messages)
@@ -187,6 +196,7 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       attemptParams = ahead.params
     }
     attempts++
+    const version = versionFor(node)
     let jobId = ''
     const outcome = await runAttempt({
       signer,
@@ -261,7 +271,8 @@ export async function chat(client: ChatClient, params: ChatActionParameters): Pr
       toolCalls: assembled.toolCalls,
       reasoning: assembled.reasoning,
       ...(outcome.output.logprobs ? { logprobs: outcome.output.logprobs } : {}),
-      usage: r.usage,
+      // A detail beyond the count it is part of is the node's error, not the caller's: dropped.
+      usage: { ...r.usage, ...usageDetails({ ...r.usage, ...(outcome.resultContent.ok ? outcome.resultContent.data.details : undefined) }) },
       model,
       node: node.pubkey,
       cost,

@@ -18,7 +18,7 @@ import { ollamaContextLength, ollamaFeatures, type OllamaShow } from './ollamaSh
 import { fromOllamaEmbedResponse, toOllamaEmbedBody } from './ollamaEmbed.ts'
 import { toLogprobs, toOllamaChatBody, toolCallFragments, type OllamaToolCall } from './ollamaChat.ts'
 import type { Backend, BackendHealth, ChatChunk, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
-import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
+import { estimatePromptTokens, normalizeFinishReason, withCountedReasoning } from './usage.ts'
 
 /** `llama3:latest` -> `llama3`; other tags are kept. */
 export function toPublicOllamaId(name: string): string {
@@ -98,6 +98,7 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
     async *chat(chatRequest, options): AsyncGenerator<ChatChunk, void, undefined> {
       const res = await request('/api/chat', { method: 'POST', body: toOllamaChatBody(chatRequest), signal: options?.signal })
       let counted = 0
+      let countedReasoning = 0
       let calls = 0
       let final: OllamaChatLine | undefined
       try {
@@ -129,6 +130,7 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
             }
             if (record.logprobs?.length) piece.logprobs = toLogprobs(record.logprobs)
             if (piece.text || piece.reasoning || piece.tool_calls) counted++
+            if (piece.reasoning) countedReasoning++
             delta = mergeDeltas(delta, piece)
             if (record.done) final = record
           }
@@ -142,10 +144,8 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
       if (!final) throw new BackendError({ reason: 'stream-error', backend: 'ollama', url: baseUrl, details: 'stream ended before the done record' })
       yield {
         type: 'done',
-        usage: {
-          promptTokens: final.prompt_eval_count ?? estimatePromptTokens(chatRequest.messages),
-          completionTokens: final.eval_count ?? counted,
-        },
+        // Ollama counts thinking inside eval_count and says no more; its chunks carry one token each.
+        usage: withCountedReasoning({ promptTokens: final.prompt_eval_count ?? estimatePromptTokens(chatRequest.messages), completionTokens: final.eval_count ?? counted }, countedReasoning),
         // Ollama ends a reply that called tools with done_reason "stop"; OpenAI's name for that end is tool_calls.
         finishReason: calls > 0 && normalizeFinishReason(final.done_reason) === 'stop' ? 'tool_calls' : normalizeFinishReason(final.done_reason),
       }

@@ -7,8 +7,8 @@ import type { ModelFeature } from '../../src/protocol/features.ts'
 import { httpRequest } from './httpRequest.ts'
 import { createSseParser } from './sse.ts'
 import { fromOpenAIEmbedResponse, toOpenAIEmbedBody } from './openaiEmbed.ts'
-import type { Backend, BackendHealth, BackendKind, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions } from './types.ts'
-import { estimatePromptTokens, normalizeFinishReason } from './usage.ts'
+import type { Backend, BackendHealth, BackendKind, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions, Usage } from './types.ts'
+import { estimatePromptTokens, normalizeFinishReason, withCountedReasoning } from './usage.ts'
 import { callerOnlyFields } from '../../src/protocol/generationParams.ts'
 import { isEmptyDelta, mergeDeltas, type StructuredDelta, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
 
@@ -53,7 +53,7 @@ type OpenAIChunk = {
     logprobs?: { content?: OpenAILogprob[] | null } | null
     finish_reason?: string | null
   }[]
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null
+  usage?: { prompt_tokens?: number; completion_tokens?: number; completion_tokens_details?: { reasoning_tokens?: number } | null; prompt_tokens_details?: { cached_tokens?: number } | null } | null
   error?: unknown
   object?: string
   message?: string
@@ -188,7 +188,9 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
       const res = await request('/v1/chat/completions', { method: 'POST', body: adaptBody(toOpenAIChatBody(chatRequest, continueFinalFields)), signal: options?.signal })
       const parser = createSseParser()
       let countedCompletion = 0
-      let usage: { promptTokens: number; completionTokens: number } | undefined
+      // Chunks that carried reasoning: one token each on these engines, the count when the engine gives none.
+      let countedReasoning = 0
+      let usage: Usage | undefined
       let finishReason: string | undefined
       let sawDone = false
       /** The delta an event carries, if any; throws the backend's in-stream error. */
@@ -210,12 +212,20 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
           throw new BackendError({ reason: matched === 'model-not-found' ? matched : 'stream-error', backend: kind, url: baseUrl, details: message })
         }
         if (chunk.usage && typeof chunk.usage.completion_tokens === 'number') {
-          usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens }
+          const reasoning = chunk.usage.completion_tokens_details?.reasoning_tokens
+          const cached = chunk.usage.prompt_tokens_details?.cached_tokens
+          usage = {
+            promptTokens: chunk.usage.prompt_tokens ?? 0,
+            completionTokens: chunk.usage.completion_tokens,
+            ...(typeof reasoning === 'number' ? { reasoningTokens: reasoning } : {}),
+            ...(typeof cached === 'number' ? { cachedPromptTokens: cached } : {}),
+          }
         }
         const choice = chunk.choices?.[0]
         if (choice?.finish_reason) finishReason = normalizeFinishReason(choice.finish_reason)
         const delta = deltaOfChunk(choice)
         if (delta.text || delta.reasoning || delta.tool_calls) countedCompletion++
+        if (delta.reasoning) countedReasoning++
         return isEmptyDelta(delta) ? undefined : delta
       }
       const out = (d: StructuredDelta): ChatChunk => ({ ...d, type: 'delta', text: d.text ?? '' })
@@ -252,7 +262,7 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
       }
       yield {
         type: 'done',
-        usage: usage ?? { promptTokens: estimatePromptTokens(chatRequest.messages), completionTokens: countedCompletion },
+        usage: withCountedReasoning(usage ?? { promptTokens: estimatePromptTokens(chatRequest.messages), completionTokens: countedCompletion }, countedReasoning),
         finishReason: finishReason ?? 'stop',
       }
     },

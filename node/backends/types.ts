@@ -20,7 +20,12 @@ export type ChatRequest = {
   continueFinal?: boolean | undefined
 }
 
-export type Usage = { promptTokens: number; completionTokens: number }
+/**
+ * Tokens in and out. The details where the engine says them or the adapter counts them: `reasoningTokens` (part of
+ * completionTokens: the reasoning streamed apart from the text) and `cachedPromptTokens` (part of promptTokens: served
+ * from the engine's prompt cache).
+ */
+export type Usage = { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
 
 /** An embeddings job as the adapter gets it: the texts, in order, and the vector length asked for, if any. */
 export type EmbedRequest = { model: string; input: string[]; dimensions?: number | undefined }

@@ -44,6 +44,17 @@ export const jobResultContent = z.object({
   shape: z.enum(['structured', 'embeddings']).optional(),
   /** Whole output of a v2 job, as `text` is for v1 (relay transport, when it fits). */
   structured: structuredOutputSchema.optional(),
+  /**
+   * What the usage tag's counts hold, where the engine says it or the node counted it: reasoning tokens (of the
+   * completion tokens) and prompt tokens served from the engine's cache (of the prompt tokens). Informational: the
+   * amount is the tag's counts at the node's price. In the encrypted content, as the output is: the client's business.
+   */
+  details: z
+    .object({
+      reasoningTokens: z.number().int().nonnegative().optional(),
+      cachedPromptTokens: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 })
 export type JobResultContent = z.infer<typeof jobResultContent>
 
@@ -60,11 +71,14 @@ export type JobResult = {
   createdAt: number
 }
 
+/** Token counts with the details a result may carry (`details` in the content). */
+export type ResultUsage = { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
+
 export type BuildJobResultParameters = {
   job: string
   client: string
   model: string
-  usage: { promptTokens: number; completionTokens: number }
+  usage: ResultUsage
   amount: bigint
   /** The text of a v1 job, or the assembled output of a v2 job. */
   output: string | StructuredOutput
@@ -83,6 +97,8 @@ export const maxResultTextBytes = 120 * 1024
 export async function buildJobResult(signer: Signer, p: BuildJobResultParameters): Promise<NostrEvent> {
   const now = p.now ?? nowSeconds()
   const content: JobResultContent = { v: jobResultVersion, output: resultOutputHash(p.output) }
+  const details = usageDetails(p.usage)
+  if (details) content.details = details
   if (typeof p.output === 'string') {
     if (p.embeddings) content.shape = 'embeddings'
     if (p.includeText && encoder.encode(p.output).length <= maxResultTextBytes) content.text = p.output
@@ -113,6 +129,14 @@ export async function buildJobResult(signer: Signer, p: BuildJobResultParameters
 }
 
 const int = /^\d{1,15}$/
+
+/** The details worth saying (each within the count it is part of), or undefined when there are none. */
+export function usageDetails(usage: ResultUsage): JobResultContent['details'] {
+  const out: NonNullable<JobResultContent['details']> = {}
+  if (usage.reasoningTokens !== undefined && usage.reasoningTokens <= usage.completionTokens) out.reasoningTokens = usage.reasoningTokens
+  if (usage.cachedPromptTokens !== undefined && usage.cachedPromptTokens <= usage.promptTokens) out.cachedPromptTokens = usage.cachedPromptTokens
+  return Object.keys(out).length ? out : undefined
+}
 
 export function parseJobResult(input: unknown, options: ValidateOptions = {}): ValidationResult<JobResult> {
   const base = validateEvent(input, kinds.JobResult, options)

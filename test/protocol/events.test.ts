@@ -8,7 +8,7 @@ import { isAuthentic, validateEvent, type NostrEvent } from '../../src/protocol/
 import { buildHeartbeat, parseHeartbeat } from '../../src/protocol/heartbeat.ts'
 import { buildJobCancel, parseJobCancel } from '../../src/protocol/jobCancel.ts'
 import { buildJobRequest, decryptJobRequest, parseJobRequest, type ChatJobPayload as JobPayload } from '../../src/protocol/jobRequest.ts'
-import { buildJobResult, decryptJobResult, outputHash, parseJobResult } from '../../src/protocol/jobResult.ts'
+import { buildJobResult, decryptJobResult, outputHash, parseJobResult, usageDetails } from '../../src/protocol/jobResult.ts'
 import { buildJobStatus, parseJobStatus } from '../../src/protocol/jobStatus.ts'
 import * as kinds from '../../src/protocol/kinds.ts'
 import { amountDue, bidCovers } from '../../src/protocol/price.ts'
@@ -59,6 +59,15 @@ describe('test vectors (test/vectors/events.json)', () => {
     const text = await decryptJobResult(vectors.jobResult, client)
     assert.ok(text.ok && text.data.text === 'Hello!' && text.data.v === 2)
     assert.equal(text.data.output, outputHash('Hello!'))
+    assert.equal(text.data.details, undefined, 'no details said: none carried')
+    // Usage details ride in the encrypted content; the public tag keeps the two counts the amount is for.
+    const detailed = parseJobResult(vectors.jobResultDetails, opts)
+    assert.ok(detailed.ok)
+    assert.deepEqual(detailed.data.usage, { promptTokens: 12, completionTokens: 9 })
+    const details = await decryptJobResult(vectors.jobResultDetails, client)
+    assert.ok(details.ok)
+    assert.deepEqual(details.data.details, { reasoningTokens: 7, cachedPromptTokens: 4 })
+    assert.deepEqual(usageDetails({ promptTokens: 3, completionTokens: 2, reasoningTokens: 5, cachedPromptTokens: 3 }), { cachedPromptTokens: 3 }, 'a detail beyond its count is dropped')
     const rejection = parseResultRejection(vectors.resultRejection, opts)
     assert.ok(rejection.ok, rejection.ok ? '' : rejection.reason)
     assert.deepEqual(

@@ -22,7 +22,8 @@ export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages'> & {
 }
 
 
-export type GatewayUsage = { promptTokens: number; completionTokens: number }
+/** A result's counts, with the details its node said (reasoning of the completion, cached of the prompt). */
+export type GatewayUsage = { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
 export type GatewayResult = {
   text: string
   usage: GatewayUsage
@@ -120,11 +121,26 @@ export function toLogprobs(list: readonly TokenLogprob[] | undefined) {
 
 /** The usage of a request's choices as OpenAI counts it: the prompt once, the completions summed. */
 export function choicesUsage(results: readonly { usage: GatewayUsage }[]): GatewayUsage {
-  return { promptTokens: results[0]?.usage.promptTokens ?? 0, completionTokens: results.reduce((s, r) => s + r.usage.completionTokens, 0) }
+  const first = results[0]?.usage
+  // A detail is known for the request only when every choice's node said it.
+  const reasoning = results.every((r) => r.usage.reasoningTokens !== undefined) ? results.reduce((s, r) => s + r.usage.reasoningTokens!, 0) : undefined
+  return {
+    promptTokens: first?.promptTokens ?? 0,
+    completionTokens: results.reduce((s, r) => s + r.usage.completionTokens, 0),
+    ...(reasoning !== undefined && results.length ? { reasoningTokens: reasoning } : {}),
+    ...(first?.cachedPromptTokens !== undefined ? { cachedPromptTokens: first.cachedPromptTokens } : {}),
+  }
 }
 
+/** OpenAI's usage object; the details only where the node said them (OpenAI's SDK types them optional). */
 export function toUsage(usage: GatewayUsage) {
-  return { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens }
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+    ...(usage.cachedPromptTokens !== undefined ? { prompt_tokens_details: { cached_tokens: usage.cachedPromptTokens } } : {}),
+    ...(usage.reasoningTokens !== undefined ? { completion_tokens_details: { reasoning_tokens: usage.reasoningTokens } } : {}),
+  }
 }
 
 export type ChunkParameters = {

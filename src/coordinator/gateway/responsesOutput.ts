@@ -32,10 +32,10 @@ export function responseStatus(finishReason: string): { status: 'completed' | 'i
 export function toResponseUsage(usage: GatewayUsage) {
   return {
     input_tokens: usage.promptTokens,
-    input_tokens_details: { cached_tokens: 0 },
+    // The Responses API always has both details: 0 where the node did not say them.
+    input_tokens_details: { cached_tokens: usage.cachedPromptTokens ?? 0 },
     output_tokens: usage.completionTokens,
-    // Nodes report one completion count; how much of it was reasoning is not known here.
-    output_tokens_details: { reasoning_tokens: 0 },
+    output_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
     total_tokens: usage.promptTokens + usage.completionTokens,
   }
 }

@@ -46,6 +46,10 @@
 //   dropAfter: N   N tokens, then the socket is destroyed (no final chunk, no [DONE])
 //   hang           chat requests are accepted and never answered
 //   usage: false   no usage chunk even when include_usage is asked
+// Reasoning (option `reasoning`, a text): streamed first as delta.reasoning_content (vLLM's and DeepSeek's name),
+// one token per chunk, then the reply; usage counts both and says completion_tokens_details.reasoning_tokens, as
+// DeepSeek's API does. `cachedPromptTokens`: usage says prompt_tokens_details.cached_tokens (vLLM with
+// --enable-prompt-tokens-details).
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { splitTokens } from '../../../node/backends/splitTokens.ts'
@@ -64,6 +68,10 @@ export type StartFakeOpenAIOptions = FakeBackendOptions & {
   embeddingModels?: string[] | undefined
   /** Length of /v1/embeddings vectors; default 16. */
   embeddingLength?: number | undefined
+  /** Reasoning streamed before the reply (see the header). */
+  reasoning?: string | undefined
+  /** Prompt tokens the usage says came from the prompt cache. */
+  cachedPromptTokens?: number | undefined
 }
 
 const owners: Record<OpenAIFlavor, string> = { vllm: 'vllm', sglang: 'sglang', max: 'modular', llamacpp: 'llamacpp' }
@@ -159,6 +167,14 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
       finish = 'length'
     }
     const promptTokens = fakePromptTokens(body.messages)
+    const thinking = options.reasoning ? splitTokens(options.reasoning) : []
+    const usageOf = (prompt: number, content: number) => ({
+      prompt_tokens: prompt,
+      completion_tokens: content + thinking.length,
+      total_tokens: prompt + content + thinking.length,
+      ...(options.cachedPromptTokens !== undefined ? { prompt_tokens_details: { cached_tokens: options.cachedPromptTokens } } : {}),
+      ...(thinking.length ? { completion_tokens_details: { reasoning_tokens: thinking.length } } : {}),
+    })
     const id = `chatcmpl-${++seq}`
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`
@@ -170,8 +186,8 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, logprobs: null, finish_reason: finish }],
-        usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length },
+        choices: [{ index: 0, message: { role: 'assistant', content: tokens.join(''), ...(thinking.length ? { reasoning_content: thinking.join('') } : {}) }, logprobs: null, finish_reason: finish }],
+        usage: usageOf(promptTokens, tokens.length),
       })
     }
 
@@ -190,11 +206,11 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
     const ttft = setTimeout(() => {
       res.write(chunk([choice({ role: 'assistant', content: '' })]))
       removeFromPacer = pacer.add({
-        total: limit,
+        total: limit + thinking.length,
         tokensPerSecond,
         write: (from, to) => {
           let out = ''
-          for (let i = from; i < to; i++) out += chunk([choice({ content: tokens[i] })])
+          for (let i = from; i < to; i++) out += chunk([choice(i < thinking.length ? { reasoning_content: thinking[i] } : { content: tokens[i - thinking.length] })])
           res.write(out)
         },
         onEnd: () => {
@@ -207,7 +223,7 @@ export async function startFakeOpenAI(options: StartFakeOpenAIOptions): Promise<
             return
           }
           let out = chunk([choice({ content: '' }, finish)])
-          if (includeUsage) out += chunk([], { usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length } })
+          if (includeUsage) out += chunk([], { usage: usageOf(promptTokens, tokens.length) })
           res.end(out + 'data: [DONE]\n\n')
         },
       })
