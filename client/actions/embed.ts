@@ -15,6 +15,7 @@ import {
   BudgetExceededError,
   CancelledError,
   ClientClosedError,
+  type DepositExhaustedError,
   InvalidEmbeddingRequestError,
   NoNodeForModelError,
   RequestTooLargeError,
@@ -30,6 +31,7 @@ import { verifyResult } from '../verifyResult.ts'
 import { budgetLeft, type ChatClient } from './actionClient.ts'
 import type { ChatJob } from './chat.ts'
 import { payResult, refuseResult, requestRejection } from './attemptOutcome.ts'
+import { payAheadAmount } from './prepay.ts'
 
 export type EmbedParameters = {
   model: string
@@ -60,6 +62,7 @@ export type EmbedErrorType =
   | BudgetExceededError
   | CancelledError
   | ClientClosedError
+  | DepositExhaustedError
   | InvalidEmbeddingRequestError
   | NoNodeForModelError
   | RequestRejectedError
@@ -99,7 +102,7 @@ export async function embed(client: ChatClient, params: EmbedParameters): Promis
   }
 
   let attempts = 0
-  let budgetError: BudgetExceededError | undefined
+  let budgetError: BudgetExceededError | DepositExhaustedError | undefined
   const jobs: ChatJob[] = []
   const failures: CandidateFailure[] = []
   for (const node of candidates) {
@@ -112,6 +115,15 @@ export async function embed(client: ChatClient, params: EmbedParameters): Promis
       if (needed > limit.left) {
         budgetError = new BudgetExceededError({ budget: limit.budget, spent: limit.spent, needed })
         failures.push({ node: node.pubkey, reason: `could cost ${needed}, over the remaining budget` })
+        continue
+      }
+    }
+    if (!isFree(price) && client.receipts) {
+      // A node that serves only paid work (or whose credit cannot hold this input) is paid ahead, as for chat.
+      const paid = await payAheadAmount(client, { node, worstCase: amountDue(embeddingWorstCaseUsage(input), price), receipts: client.receipts, timeoutMs: config.acceptTimeoutMs })
+      if (!paid.ok) {
+        budgetError = paid.error ?? budgetError
+        failures.push(paid.failure)
         continue
       }
     }

@@ -58,7 +58,20 @@ export async function payAhead(
 ): Promise<{ ok: true; params: GenerationParams | undefined } | { ok: false; failure: CandidateFailure; error?: DepositExhaustedError | undefined }> {
   if (!receipts.prepare) return { ok: true, params }
   const maxTokens = params?.max_tokens ?? defaultMaxOutputTokens
-  const worstCase = worstCaseAmount({ messages, maxTokens }, price)
+  const paid = await payAheadAmount(client, { node, worstCase: worstCaseAmount({ messages, maxTokens }, price), receipts, timeoutMs })
+  if (!paid.ok) return paid
+  return { ok: true, params: paid.prepaid ? { ...params, max_tokens: maxTokens } : params }
+}
+
+/**
+ * The same for a job whose worst case the caller knows (an embeddings job: its input's worst-case tokens at the input
+ * price): `prepaid` says whether a receipt went ahead of the job.
+ */
+export async function payAheadAmount(
+  client: PrepayClient,
+  { node, worstCase, receipts, timeoutMs }: { node: MarketNode; worstCase: bigint; receipts: ReceiptIssuer; timeoutMs: number },
+): Promise<{ ok: true; prepaid: boolean } | { ok: false; failure: CandidateFailure; error?: DepositExhaustedError | undefined }> {
+  if (!receipts.prepare) return { ok: true, prepaid: false }
   const prepared = await receipts.prepare({ node: node.pubkey, payment: node.capability.payment, worstCase })
   if (!prepared.ok) {
     return {
@@ -67,8 +80,8 @@ export async function payAhead(
       error: new DepositExhaustedError({ node: node.pubkey, available: prepared.available, needed: worstCase }),
     }
   }
-  if (!prepared.prepaid) return { ok: true, params }
+  if (!prepared.prepaid) return { ok: true, prepaid: false }
   const sent = await prepayNode(client, { node, voucher: prepared.prepaid, timeoutMs })
   if (!sent.ok) return { ok: false, failure: { node: node.pubkey, reason: sent.reason, code: 'payment' } }
-  return { ok: true, params: { ...params, max_tokens: maxTokens } }
+  return { ok: true, prepaid: true }
 }
