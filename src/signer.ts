@@ -39,9 +39,11 @@ export type LocalSignerOptions = {
   schnorr?: SchnorrBackend | undefined
   /** libsecp256k1 (WASM) for signing, when `schnorr` is not given: several times faster than pure JS in a browser. */
   wasm?: NostrWasm | undefined
+  /** NIP-44 over a conversation key. Default the pure implementation; `createFastSigner` in Node gives node:crypto's. */
+  cipher?: { encrypt(plaintext: string, conversationKey: Uint8Array): string; decrypt(payload: string, conversationKey: Uint8Array): string } | undefined
 }
 
-export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, schnorr, wasm }: LocalSignerOptions = {}): LocalSigner {
+export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, schnorr, wasm, cipher = { encrypt, decrypt } }: LocalSignerOptions = {}): LocalSigner {
   // The key is prepared once (x-only public key, and for libsecp256k1 the keypair), never per signature.
   const key = (schnorr ?? (wasm ? wasmSchnorr(wasm) : nobleSchnorr())).key(secretKey)
   const pubkey = key.pubkey
@@ -66,8 +68,8 @@ export function createLocalSigner(secretKey: Uint8Array, { cacheSize = 4096, sch
       return sign(template)
     },
     nip44: {
-      encrypt: async (peerPubkey, plaintext) => encrypt(plaintext, conversationKey(peerPubkey)),
-      decrypt: async (peerPubkey, ciphertext) => decrypt(ciphertext, conversationKey(peerPubkey)),
+      encrypt: async (peerPubkey, plaintext) => cipher.encrypt(plaintext, conversationKey(peerPubkey)),
+      decrypt: async (peerPubkey, ciphertext) => cipher.decrypt(ciphertext, conversationKey(peerPubkey)),
     },
     conversationKey,
   }

@@ -44,7 +44,8 @@ export function calcPaddedLen(length: number): number {
   return chunk * (Math.floor((length - 1) / chunk) + 1)
 }
 
-function pad(plaintext: string): Uint8Array {
+/** The padded plaintext: 2-byte big-endian length, the UTF-8 bytes, zeros to calcPaddedLen. */
+export function pad(plaintext: string): Uint8Array {
   const bytes = encoder.encode(plaintext)
   const length = bytes.length
   if (length < minPlaintextSize || length > maxPlaintextSize) {
@@ -57,7 +58,7 @@ function pad(plaintext: string): Uint8Array {
   return out
 }
 
-function unpad(padded: Uint8Array): string {
+export function unpad(padded: Uint8Array): string {
   const length = (padded[0]! << 8) | padded[1]!
   if (length < minPlaintextSize || length > maxPlaintextSize) throw new Nip44Error('invalid padding length')
   if (padded.length !== 2 + calcPaddedLen(length)) throw new Nip44Error('invalid padding')
@@ -68,7 +69,7 @@ function unpad(padded: Uint8Array): string {
   }
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   let diff = 0
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
@@ -82,21 +83,27 @@ export function encrypt(plaintext: string, conversationKey: Uint8Array, nonce: U
   return base64.encode(concatBytes(new Uint8Array([2]), nonce, ciphertext, mac))
 }
 
-export function decrypt(payload: string, conversationKey: Uint8Array): string {
+/**
+ * A payload's parts after the checks that need no key (version, lengths, base64). `decodeBase64` is injected so a
+ * Node caller can use Buffer's decoder; it must throw on input that is not base64.
+ */
+export function parsePayload(payload: string, decodeBase64: (text: string) => Uint8Array = (t) => base64.decode(t)): { data: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array; mac: Uint8Array } {
   if (typeof payload !== 'string' || payload.length === 0) throw new Nip44Error('empty payload')
   if (payload[0] === '#') throw new Nip44Error('unknown encryption version')
   if (payload.length < 132 || payload.length > 87472) throw new Nip44Error(`invalid payload length ${payload.length}`)
   let data: Uint8Array
   try {
-    data = base64.decode(payload)
+    data = decodeBase64(payload)
   } catch {
     throw new Nip44Error('payload is not valid base64')
   }
   if (data.length < 99 || data.length > 65603) throw new Nip44Error(`invalid decoded length ${data.length}`)
   if (data[0] !== 2) throw new Nip44Error(`unknown encryption version ${data[0]}`)
-  const nonce = data.subarray(1, 33)
-  const ciphertext = data.subarray(33, data.length - 32)
-  const mac = data.subarray(data.length - 32)
+  return { data, nonce: data.subarray(1, 33), ciphertext: data.subarray(33, data.length - 32), mac: data.subarray(data.length - 32) }
+}
+
+export function decrypt(payload: string, conversationKey: Uint8Array): string {
+  const { nonce, ciphertext, mac } = parsePayload(payload)
   const { chachaKey, chachaNonce, hmacKey } = getMessageKeys(conversationKey, nonce)
   if (!equalBytes(hmac(sha256, hmacKey, concatBytes(nonce, ciphertext)), mac)) throw new Nip44Error('invalid MAC')
   return unpad(chacha20(chachaKey, chachaNonce, ciphertext))

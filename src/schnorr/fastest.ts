@@ -7,6 +7,7 @@ import { BaseError } from '../errors/base.ts'
 import { loadSchnorrAddon, type SchnorrAddon } from './addon.ts'
 import type { SchnorrBackend } from './backend.ts'
 import { nativeSchnorr } from './native.ts'
+import { nodeNip44 } from '../crypto/nip44Node.ts'
 import { nobleSchnorr } from './noble.ts'
 import { wasmSchnorr } from './wasm.ts'
 
@@ -50,10 +51,13 @@ export async function loadFastestSchnorr({
   }
 }
 
-/** A local signer on the fastest backend: for processes that sign on a hot path (node chunk events, the gateway). */
+/**
+ * A local signer on the fastest backend: for processes that sign on a hot path (node chunk events, the gateway).
+ * Its NIP-44 runs on node:crypto (src/crypto/nip44Node.ts): a job request or a result costs per byte in pure JS.
+ */
 export async function createFastSigner(secretKey: Uint8Array, options: Omit<LocalSignerOptions, 'schnorr'> & LoadFastestSchnorrParameters = {}): Promise<LocalSigner> {
   const { loadAddon, loadWasm, onFallback, ...rest } = options
-  return createLocalSigner(secretKey, { ...rest, schnorr: await loadFastestSchnorr({ loadAddon, loadWasm, onFallback }) })
+  return createLocalSigner(secretKey, { cipher: nodeNip44, ...rest, schnorr: await loadFastestSchnorr({ loadAddon, loadWasm, onFallback }) })
 }
 
 /** An event verifier on the fastest backend. */

@@ -5,6 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { getPublicKey } from 'nostr-tools/pure'
 import { calcPaddedLen, decrypt, decryptLarge, encrypt, encryptLarge, getConversationKey, getMessageKeys } from '../../src/protocol/nip44.ts'
+import { nodeNip44 } from '../../src/crypto/nip44Node.ts'
 
 // The official vectors live in ../shared/vectors (read-only, shipped beside every checkout).
 const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/nip44.vectors.json', import.meta.url), 'utf8')).v2
@@ -77,4 +78,31 @@ test('encryptLarge splits payloads above 65535 bytes and round-trips multibyte t
   assert.equal(decryptLarge(payload, key), text)
   assert.equal(encryptLarge('short', key).split(' ').length, 1)
   assert.throws(() => decryptLarge(Array(9).fill(encrypt('x', key)).join(' '), key), /at most 8/)
+})
+
+// The node:crypto implementation (src/crypto/nip44Node.ts, what Node processes' signers use) under the same vectors:
+// the same payloads byte for byte, the same refusals, and each side opens the other's payloads.
+test('node:crypto NIP-44: every valid vector byte for byte, every invalid one refused, interchangeable with the pure one', () => {
+  for (const v of vectors.valid.encrypt_decrypt) {
+    const key = hexToBytes(v.conversation_key)
+    assert.equal(nodeNip44.encrypt(v.plaintext, key, hexToBytes(v.nonce)), v.payload)
+    assert.equal(nodeNip44.decrypt(v.payload, key), v.plaintext)
+  }
+  for (const v of vectors.valid.encrypt_decrypt_long_msg) {
+    const plaintext = v.pattern.repeat(v.repeat)
+    const payload = nodeNip44.encrypt(plaintext, hexToBytes(v.conversation_key), hexToBytes(v.nonce))
+    assert.equal(bytesToHex(sha256(new TextEncoder().encode(payload))), v.payload_sha256)
+    assert.equal(nodeNip44.decrypt(payload, hexToBytes(v.conversation_key)), plaintext)
+  }
+  const key = new Uint8Array(32).fill(1)
+  for (const len of vectors.invalid.encrypt_msg_lengths) assert.throws(() => nodeNip44.encrypt('a'.repeat(len), key), /plaintext must be/)
+  for (const v of vectors.invalid.decrypt) {
+    assert.throws(() => nodeNip44.decrypt(v.payload, hexToBytes(v.conversation_key)), /NIP-44 payload rejected/, v.note)
+  }
+  const text = 'héllo wörld 🌍 '.repeat(300)
+  assert.equal(decrypt(nodeNip44.encrypt(text, key), key), text)
+  assert.equal(nodeNip44.decrypt(encrypt(text, key), key), text)
+  // Buffer's base64 decoder would skip these characters; NIP-44 refuses them.
+  const good = encrypt('hello', key)
+  assert.throws(() => nodeNip44.decrypt(`${good.slice(0, 40)}!${good.slice(41)}`, key), /not valid base64/)
 })
