@@ -113,7 +113,13 @@ describe('real engine: llama-server behind a node, through relay, SDK and gatewa
       const r = await client.complete({ model: body.model, messages, params: { max_tokens: body.max_tokens, temperature: body.temperature } })
       assert.equal(r.node, node.pubkey)
       assert.equal(r.text, baseline.choices[0]!.message.content)
-      assert.deepEqual(r.usage, { promptTokens: baseline.usage.prompt_tokens, completionTokens: baseline.usage.completion_tokens })
+      const { cachedPromptTokens, ...counts } = r.usage
+      assert.deepEqual(counts, { promptTokens: baseline.usage.prompt_tokens, completionTokens: baseline.usage.completion_tokens })
+      // llama-server says how much of a prompt its cache served (prompt_tokens_details.cached_tokens): the same prompt
+      // just ran, so most of it; the node's result carries that count to the SDK (nips/job-result.md "Usage details").
+      const engineSays = (baseline.usage as { prompt_tokens_details?: { cached_tokens?: number } }).prompt_tokens_details
+      if (engineSays) assert.ok(cachedPromptTokens !== undefined && cachedPromptTokens > 0 && cachedPromptTokens <= counts.promptTokens, `cached ${cachedPromptTokens} of ${counts.promptTokens}`)
+      else assert.equal(cachedPromptTokens, undefined)
     } finally {
       await client.close()
     }
