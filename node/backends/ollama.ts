@@ -11,7 +11,7 @@
 //   POST /api/pull    -> NDJSON {"status":"pulling manifest"} {"status":"downloading ...","digest","total","completed"} ... {"status":"success"}
 // Model ids: Ollama treats `name` and `name:latest` as one model; the public id drops a `:latest` suffix.
 // continueFinal: Ollama continues a trailing assistant message by itself, so messages are sent as-is.
-import { mergeDeltas, type StructuredDelta } from '../../src/protocol/streamDelta.ts'
+import { appendDelta, type StructuredDelta } from '../../src/protocol/streamDelta.ts'
 import { BackendError, matchBackendReason } from '../errors/backend.ts'
 import { httpRequest } from './httpRequest.ts'
 import { ollamaContextLength, ollamaFeatures, type OllamaShow } from './ollamaShow.ts'
@@ -104,7 +104,7 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
       try {
         // One delta per network read: the lines that arrived together travel on together.
         for await (const batch of res.lineBatches()) {
-          let delta: StructuredDelta = {}
+          const delta: StructuredDelta = {}
           let failure: BackendError | undefined
           for (const line of batch) {
             if (!line.trim()) continue
@@ -131,7 +131,7 @@ export function createOllamaBackend(parameters: HttpBackendParameters = {}): Bac
             if (record.logprobs?.length) piece.logprobs = toLogprobs(record.logprobs)
             if (piece.text || piece.reasoning || piece.tool_calls) counted++
             if (piece.reasoning) countedReasoning++
-            delta = mergeDeltas(delta, piece)
+            appendDelta(delta, piece)
             if (record.done) final = record
           }
           // What came before a failure in the same read is still output.

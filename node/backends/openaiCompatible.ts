@@ -10,7 +10,7 @@ import { fromOpenAIEmbedResponse, toOpenAIEmbedBody } from './openaiEmbed.ts'
 import type { Backend, BackendHealth, BackendKind, ChatChunk, ChatRequest, HttpBackendParameters, ModelInfo, RequestOptions, Usage } from './types.ts'
 import { estimatePromptTokens, normalizeFinishReason, withCountedReasoning } from './usage.ts'
 import { callerOnlyFields } from '../../src/protocol/generationParams.ts'
-import { isEmptyDelta, mergeDeltas, type StructuredDelta, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
+import { appendDelta, isEmptyDelta, type StructuredDelta, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
 
 export type OpenAICompatibleParameters = HttpBackendParameters & {
   kind: BackendKind
@@ -232,14 +232,14 @@ export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParame
       try {
         // One delta per network read: the events that arrived together travel on together.
         for await (const batch of res.lineBatches()) {
-          let delta: StructuredDelta = {}
+          const delta: StructuredDelta = {}
           let failure: unknown
           for (const line of batch) {
             const event = parser.push(line)
             if (!event) continue
             try {
               const d = handle(event)
-              if (d) delta = mergeDeltas(delta, d)
+              if (d) appendDelta(delta, d)
             } catch (err) {
               failure = err
               break

@@ -8,7 +8,7 @@ import type { NostrEvent } from '../../src/protocol/event.ts'
 import type { NodeFrame } from '../../src/protocol/frames.ts'
 import { chunkKey, sealChunk, type ChunkCipher } from '../../src/protocol/chunkCipher.ts'
 import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
-import { assembleOutput, encodeDelta, isEmptyDelta, mergeDeltas, type StructuredDelta, type StructuredOutput } from '../../src/protocol/streamDelta.ts'
+import { appendDelta, assembleOutput, encodeDelta, isEmptyDelta, mergeDeltas, type StructuredDelta, type StructuredOutput } from '../../src/protocol/streamDelta.ts'
 import type { Signer } from '../../src/signer.ts'
 
 /** One direct-channel listener (a WebSocket connection's view of one job, or one SSE response). */
@@ -142,7 +142,7 @@ export class JobOutput {
       else if (!this.#relayTimer) this.#relayTimer = setTimeout(() => void this.#flushRelay(), this.#ctx.relayChunkMs)
     }
     const first = isEmptyDelta(this.#all)
-    this.#all = mergeDeltas(this.#all, delta)
+    appendDelta(this.#all, delta)
     if (this.#sinks.size > 0) {
       this.#pending = mergeDeltas(this.#pending, delta)
       if (first) this.flushDirect()
@@ -151,7 +151,7 @@ export class JobOutput {
         if (this.#ctx.flushMs > 0) setTimeout(() => this.flushDirect(), this.#ctx.flushMs)
         else setImmediate(() => this.flushDirect())
       }
-    } else this.#sent = mergeDeltas(this.#sent, delta)
+    } else appendDelta(this.#sent, delta)
     return first
   }
 
@@ -161,7 +161,7 @@ export class JobOutput {
     if (isEmptyDelta(this.#pending)) return
     const delta = this.#pending
     this.#pending = {}
-    this.#sent = mergeDeltas(this.#sent, delta)
+    appendDelta(this.#sent, delta)
     if (this.#sinks.size === 0) return
     this.#emit(this.#plaintext(delta), [...this.#sinks], (sink, c, state, enc) => {
       this.#accept(sink, state)

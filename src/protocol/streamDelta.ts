@@ -85,6 +85,23 @@ export function mergeDeltas(a: StructuredDelta, b: StructuredDelta): StructuredD
   return out
 }
 
+/**
+ * `mergeDeltas(acc, d)` in place, for an accumulator its owner alone holds (a job's whole output so far): the same
+ * result without copying what came before, so a long stream with logprobs costs linear time, not quadratic. `d` is
+ * not changed, and nothing of it is aliased into `acc`.
+ */
+export function appendDelta(acc: StructuredDelta, d: StructuredDelta): void {
+  if (d.text) acc.text = (acc.text ?? '') + d.text
+  if (d.reasoning) acc.reasoning = (acc.reasoning ?? '') + d.reasoning
+  for (const f of d.tool_calls ?? []) {
+    const calls = (acc.tool_calls ??= [])
+    const last = calls[calls.length - 1]
+    if (last && last.index === f.index && f.id === undefined && f.name === undefined) last.arguments = (last.arguments ?? '') + (f.arguments ?? '')
+    else calls.push({ ...f })
+  }
+  if (d.logprobs?.length) (acc.logprobs ??= []).push(...d.logprobs)
+}
+
 /** Assembles deltas (or one merged delta) into the output: calls by index, the first id and name of each kept. */
 export function assembleOutput(deltas: readonly StructuredDelta[]): StructuredOutput {
   let text = ''

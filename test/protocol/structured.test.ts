@@ -8,7 +8,7 @@ import { jobPayload, decryptJobRequest, payloadVersionFor } from '../../src/prot
 import { decryptJobResult, parseJobResult } from '../../src/protocol/jobResult.ts'
 import { maxImageBytes } from '../../src/protocol/limits.ts'
 import { decryptDelta } from '../../src/protocol/streamChunk.ts'
-import { assembleOutput, canonicalOutput, completingDelta, decodeDelta, fromOutputJson, mergeDeltas, structuredOutputHash, type StructuredDelta } from '../../src/protocol/streamDelta.ts'
+import { appendDelta, assembleOutput, canonicalOutput, completingDelta, decodeDelta, fromOutputJson, mergeDeltas, structuredOutputHash, type StructuredDelta } from '../../src/protocol/streamDelta.ts'
 import { maxCompletionTokens } from '../../src/protocol/usageBounds.ts'
 import { testSigner } from '../helpers/keys.ts'
 
@@ -71,6 +71,22 @@ describe('structured deltas and the v2 result', () => {
     assert.equal(structuredOutputHash(output), vectors.outputHash)
     // Batching does not change what they assemble to.
     assert.deepEqual(assembleOutput([vectors.deltas.reduce(mergeDeltas, {})]), output)
+  })
+  it('appendDelta accumulates in place exactly what mergeDeltas returns, without changing or aliasing its inputs', () => {
+    const deltas: StructuredDelta[] = [
+      ...vectors.deltas,
+      { text: 'a', logprobs: [{ token: 'a', logprob: -0.1, top_logprobs: [{ token: 'a', logprob: -0.1 }] }] },
+      { tool_calls: [{ index: 1, id: 'call_9', name: 'f', arguments: '{' }] },
+      { tool_calls: [{ index: 1, arguments: '}' }], logprobs: [{ token: '}', logprob: -2 }] },
+      { reasoning: 'r', text: 'b' },
+    ]
+    const before = JSON.stringify(deltas)
+    const acc: StructuredDelta = {}
+    for (const d of deltas) appendDelta(acc, d)
+    assert.deepEqual(acc, deltas.reduce(mergeDeltas, {}))
+    assert.equal(JSON.stringify(deltas), before, 'the inputs are unchanged')
+    acc.tool_calls![0]!.arguments += 'changed'
+    assert.equal(JSON.stringify(deltas), before, 'nothing of them is aliased into the accumulator')
   })
   it('the result of a v2 job says so, hashes the structured output and carries it for the relay transport', async () => {
     const parsed = parseJobResult(vectors.jobResultV2)
