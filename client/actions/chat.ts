@@ -10,7 +10,7 @@ import { payloadVersionFor, type ChatMessage, type UnsentJobPayload } from '../.
 import type { ToolCall } from '../../src/protocol/chatMessage.ts'
 import { assembleOutput, type StructuredDelta, type TokenLogprob, type ToolCallFragment } from '../../src/protocol/streamDelta.ts'
 import { maxJobPayloadBytes } from '../../src/protocol/limits.ts'
-import { usageDetails } from '../../src/protocol/jobResult.ts'
+import { usageDetails, type ResultUsage } from '../../src/protocol/jobResult.ts'
 import { amountDue, isFree } from '../../src/protocol/price.ts'
 import type { Price } from '../../src/protocol/schema.ts'
 import type {
@@ -80,7 +80,7 @@ export type ChatResult = {
    * The node's counts (what the amount is for), with `reasoningTokens` (of the completion tokens) and
    * `cachedPromptTokens` (of the prompt tokens) where the node's result says them.
    */
-  usage: { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
+  usage: ResultUsage
   model: string
   /** Pubkey of the node that finished. */
   node: string

@@ -10,7 +10,7 @@ import type { PaymentOutcome } from './chatPayments.ts'
 import { openClient } from './openClient.ts'
 import { chatRequestFromFlags } from './chatRequest.ts'
 import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
-import type { GenerationParams } from '../../src/protocol/generationParams.ts'
+import { choiceParams, type GenerationParams } from '../../src/protocol/generationParams.ts'
 
 /** Streams the answer; returns the exit code (0, or 130 when interrupted). */
 export async function runChat(argv: ChatCommandArguments): Promise<number> {
@@ -27,8 +27,8 @@ export async function runChat(argv: ChatCommandArguments): Promise<number> {
     }
     const choices = argv.n ?? 1
     for (let i = 0; i < choices; i++) {
-      // Each choice its own job: a seed, when given, moves on per choice so that the choices differ.
-      const params = choices > 1 && request.params.seed !== undefined ? { ...request.params, seed: request.params.seed + i } : request.params
+      // Each choice its own job, its seed (when given) shifted by i as the gateway does.
+      const params = choiceParams(request.params, i)
       if (choices > 1 && !argv.json) process.stderr.write(`[choice ${i + 1} of ${choices}]\n`)
       const code = await runOneChoice(client, { model, messages: request.messages, params }, argv, payments, choices > 1 ? i : undefined)
       if (code !== 0) return code

@@ -9,6 +9,7 @@ export type BackendKind = (typeof backendKinds)[number]
 export type { ChatMessage } from '../../src/protocol/chatMessage.ts'
 import type { ChatMessage } from '../../src/protocol/chatMessage.ts'
 import type { StructuredDelta } from '../../src/protocol/streamDelta.ts'
+import type { ResultUsage } from '../../src/protocol/jobResult.ts'
 
 export type ChatRequest = {
   /** Public model id as the network knows it. */
@@ -20,12 +21,8 @@ export type ChatRequest = {
   continueFinal?: boolean | undefined
 }
 
-/**
- * Tokens in and out. The details where the engine says them or the adapter counts them: `reasoningTokens` (part of
- * completionTokens: the reasoning streamed apart from the text) and `cachedPromptTokens` (part of promptTokens: served
- * from the engine's prompt cache).
- */
-export type Usage = { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
+/** Tokens in and out, with the details where the engine says them or the adapter counts them (the result's shape). */
+export type Usage = ResultUsage
 
 /** An embeddings job as the adapter gets it: the texts, in order, and the vector length asked for, if any. */
 export type EmbedRequest = { model: string; input: string[]; dimensions?: number | undefined }

@@ -110,6 +110,14 @@ export function needsStructuredOutput(params: GenerationParams | undefined): boo
   return structuredOutputFields.some((f) => params?.[f] !== undefined)
 }
 
+/**
+ * The parameters of choice `i` of a request for several (OpenAI's `n`, which is that many jobs): the same, the seed
+ * (when given) shifted by i, so seeded choices differ and each is reproducible. Choice 0 is the request's own.
+ */
+export function choiceParams(params: GenerationParams, i: number): GenerationParams {
+  return { ...params, ...(typeof params.seed === 'number' ? { seed: params.seed + i } : {}) }
+}
+
 /** The output bound a job names: the smaller of max_tokens and max_completion_tokens. */
 export function maxOutputTokens(params: GenerationParams | undefined): number | undefined {
   const a = params?.max_tokens

@@ -71,7 +71,10 @@ export type JobResult = {
   createdAt: number
 }
 
-/** Token counts with the details a result may carry (`details` in the content). */
+/**
+ * Token counts with the details a result may carry (`details` in the content): `reasoningTokens` of the completion
+ * tokens, `cachedPromptTokens` of the prompt tokens. The one shape the node's adapters, the SDK and the gateway share.
+ */
 export type ResultUsage = { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
 
 export type BuildJobResultParameters = {

@@ -6,6 +6,7 @@ import type { GenerationFields, GenerationParams } from '../../protocol/generati
 import type { ChatMessage, ToolCall } from '../../protocol/chatMessage.ts'
 import type { ToolCallFragment, TokenLogprob } from '../../protocol/streamDelta.ts'
 import { maxChoices } from '../../protocol/limits.ts'
+import type { ResultUsage } from '../../protocol/jobResult.ts'
 import { CoordinatorHttpError, errors } from '../errors.ts'
 import { checkStructuredFields, fromChatMessages } from './openaiMessages.ts'
 
@@ -23,7 +24,7 @@ export type GatewayChatRequest = Pick<ChatParameters, 'model' | 'messages'> & {
 
 
 /** A result's counts, with the details its node said (reasoning of the completion, cached of the prompt). */
-export type GatewayUsage = { promptTokens: number; completionTokens: number; reasoningTokens?: number | undefined; cachedPromptTokens?: number | undefined }
+export type GatewayUsage = ResultUsage
 export type GatewayResult = {
   text: string
   usage: GatewayUsage
