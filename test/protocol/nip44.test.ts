@@ -7,8 +7,14 @@ import { getPublicKey } from 'nostr-tools/pure'
 import { calcPaddedLen, decrypt, decryptLarge, encrypt, encryptLarge, getConversationKey, getMessageKeys } from '../../src/protocol/nip44.ts'
 import { nodeNip44 } from '../../src/crypto/nip44Node.ts'
 
-// The official vectors live in ../shared/vectors (read-only, shipped beside every checkout).
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/nip44.vectors.json', import.meta.url), 'utf8')).v2
+// The official vectors, carried in the repository so a clone anywhere runs them; the digest is the one NIP-44 publishes,
+// so the copy cannot drift from the NIP unnoticed.
+const vectorsFile = readFileSync(new URL('../vectors/nip44.vectors.json', import.meta.url))
+const vectors = JSON.parse(vectorsFile.toString('utf8')).v2
+
+test('the vectors file is the one NIP-44 publishes', () => {
+  assert.equal(bytesToHex(sha256(vectorsFile)), '269ed0f69e4c192512cc779e78c555090cebc7c785b609e338a62afc3ce25040')
+})
 
 test('get_conversation_key: every valid vector', () => {
   for (const v of vectors.valid.get_conversation_key) {
