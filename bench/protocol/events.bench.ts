@@ -1,16 +1,18 @@
-// Events signed/s and verified/s: the implementation Infernet uses (src/signer.ts, src/protocol/event.ts:
-// one sha256 of the serialized event, then @noble/curves Schnorr) beside plain nostr-tools (finalizeEvent,
-// verifyEvent) and nostr-tools' libsecp256k1 WASM build (nostr-wasm), all in this run on this machine.
+// Events signed/s and verified/s: the implementation Infernet uses (src/signer.ts, src/protocol/event.ts: one sha256
+// of the serialized event, then Schnorr on @noble/curves, or on the fastest backend a Node process has: native
+// libsecp256k1 when built, ids on node:crypto) beside plain nostr-tools (finalizeEvent, verifyEvent) and nostr-tools'
+// libsecp256k1 WASM build (nostr-wasm), all in this run on this machine.
 // Also NIP-44 v2 encrypt+decrypt of a 4 KiB prompt: ours (src/protocol/nip44.ts) beside nostr-tools' nip44.
 // Scale with BENCH_N (default 3000 events).
 import { v2 as ntNip44 } from 'nostr-tools/nip44'
-import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey, getEventHash, getPublicKey, verifyEvent } from 'nostr-tools/pure'
 import * as wasm from 'nostr-tools/wasm'
 import { initNostrWasm } from 'nostr-wasm'
+import { eventHashNode } from '../../src/crypto/eventHashNode.ts'
 import { validateEvent } from '../../src/protocol/event.ts'
 import { decrypt, encrypt, getConversationKey } from '../../src/protocol/nip44.ts'
-import { createEventVerifier, loadWasmEventVerifier } from '../../src/protocol/verify.ts'
-import { createFastSigner } from '../../src/schnorr/fastest.ts'
+import { createEventVerifier } from '../../src/protocol/verify.ts'
+import { createFastEventVerifier, createFastSigner } from '../../src/schnorr/fastest.ts'
 import { createLocalSigner } from '../../src/signer.ts'
 
 const N = Number(process.env.BENCH_N ?? 3000)
@@ -37,7 +39,7 @@ const wasmSign = rate('wasm sign', () => void wasm.finalizeEvent(templates[i++ %
 
 const fastSigner = await createFastSigner(sk)
 i = 0
-const oursFastSign = rate('ours wasm sign', () => void fastSigner.signEvent(templates[i++ % N]!), N)
+const oursFastSign = rate('ours fastest sign', () => void fastSigner.signEvent(templates[i++ % N]!), N)
 
 const signed = templates.map((t) => finalizeEvent(t, sk))
 // Fresh plain copies: nostr-tools caches a verified flag (a symbol key, which spread would copy) on the object.
@@ -49,11 +51,11 @@ const nobleVerifier = createEventVerifier({ cacheSize: 0 })
 const oursVerify = rate('ours verify', () => {
   if (!validateEvent(batch[i++ % N], 1, { verify: nobleVerifier }).ok) throw new Error('verify failed')
 }, N)
-const wasmVerifier = await loadWasmEventVerifier({ cacheSize: 0 })
+const fastVerifier = await createFastEventVerifier({ cacheSize: 0 })
 batch = copies()
 i = 0
-const oursWasmVerify = rate('ours+wasm verify', () => {
-  if (!validateEvent(batch[i++ % N], 1, { verify: wasmVerifier }).ok) throw new Error('verify failed')
+const oursFastVerify = rate('ours fastest verify', () => {
+  if (!validateEvent(batch[i++ % N], 1, { verify: fastVerifier }).ok) throw new Error('verify failed')
 }, N)
 batch = copies()
 i = 0
@@ -77,11 +79,19 @@ const ntNip44Rate = rate('nostr-tools nip44', () => {
   if (ntNip44.decrypt(ntNip44.encrypt(prompt, key), key).length !== 4096) throw new Error('round trip')
 }, M)
 
+// Event ids (NIP-01 sha256 of the serialization): nostr-tools' pure-JS hash beside ours on node:crypto, for a short
+// event and one the size of a job request carrying a tool schema.
+const idRates = [200, 4096].map((size) => {
+  const e = { ...signed[0]!, content: 'c'.repeat(size) }
+  return { size, nt: rate('nostr-tools id', () => void getEventHash(e), N * 4), ours: rate('ours id', () => void eventHashNode(e), N * 4) }
+})
+
 const f = (x: number) => Math.round(x).toLocaleString('en-US')
 const us = (opsPerSec: number) => (1e6 / opsPerSec).toFixed(1)
 console.log(`events: ${N} (BENCH_N), node ${process.version}`)
 console.table([
-  { metric: 'sign events/s', 'ours (noble)': f(oursSign), 'ours (wasm)': f(oursFastSign), 'nostr-tools': f(ntSign), 'nostr-tools/wasm': f(wasmSign), 'best ours / nostr-tools': (oursFastSign / ntSign).toFixed(2) },
-  { metric: 'validate events/s (shape+id+sig+expiry)', 'ours (noble)': f(oursVerify), 'ours (wasm)': f(oursWasmVerify), 'nostr-tools': f(ntVerify), 'nostr-tools/wasm': f(wasmVerify), 'best ours / nostr-tools': (oursWasmVerify / ntVerify).toFixed(2) },
-  { metric: 'NIP-44 4 KiB enc+dec, µs/op (lower is better)', 'ours (noble)': us(oursNip44), 'ours (wasm)': '-', 'nostr-tools': us(ntNip44Rate), 'nostr-tools/wasm': '-', 'best ours / nostr-tools': `${(oursNip44 / ntNip44Rate).toFixed(2)}x faster` },
+  { metric: 'sign events/s', 'ours (noble)': f(oursSign), 'ours (fastest)': f(oursFastSign), 'nostr-tools': f(ntSign), 'nostr-tools/wasm': f(wasmSign), 'best ours / nostr-tools': (oursFastSign / ntSign).toFixed(2) },
+  { metric: 'validate events/s (shape+id+sig+expiry)', 'ours (noble)': f(oursVerify), 'ours (fastest)': f(oursFastVerify), 'nostr-tools': f(ntVerify), 'nostr-tools/wasm': f(wasmVerify), 'best ours / nostr-tools': (oursFastVerify / ntVerify).toFixed(2) },
+  ...idRates.map(({ size, nt, ours }) => ({ metric: `event id, ${size} B content, µs/op`, 'ours (noble)': '-', 'ours (fastest)': us(ours), 'nostr-tools': us(nt), 'nostr-tools/wasm': '-', 'best ours / nostr-tools': `${(ours / nt).toFixed(2)}x faster` })),
+  { metric: 'NIP-44 4 KiB enc+dec, µs/op (lower is better)', 'ours (noble)': us(oursNip44), 'ours (fastest)': '-', 'nostr-tools': us(ntNip44Rate), 'nostr-tools/wasm': '-', 'best ours / nostr-tools': `${(oursNip44 / ntNip44Rate).toFixed(2)}x faster` },
 ])

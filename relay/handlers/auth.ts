@@ -1,6 +1,6 @@
 // AUTH (NIP-42): a kind-22242 event signed over this connection's challenge and naming this relay authenticates
 // its pubkey for the rest of the connection.
-import { getEventHash } from 'nostr-tools/pure'
+import { eventHashNode } from '../../src/crypto/eventHashNode.ts'
 import { checkShape, type NostrEvent } from '../../src/protocol/event.ts'
 import { ClientAuth } from '../../src/protocol/kinds.ts'
 import type { RelayConnection } from '../connection.ts'
@@ -48,7 +48,7 @@ export async function handleAuth(ctx: RelayContext, conn: RelayConnection, input
   if (challenge !== conn.challenge) return fail('invalid: AUTH challenge does not match')
   const relayTag = event.tags.find((t) => t[0] === 'relay')?.[1]
   if (relayTag === undefined || !relayHostMatches(ctx, conn, relayTag)) return fail('invalid: AUTH relay tag does not name this relay')
-  if (getEventHash(event) !== event.id || !(await ctx.verify(event))) return fail('invalid: AUTH event id or signature does not verify')
+  if (eventHashNode(event) !== event.id || !(await ctx.verify(event))) return fail('invalid: AUTH event id or signature does not verify')
   conn.authed.add(event.pubkey)
   ctx.logger.debug(`[conn ${conn.id}] authenticated`, { pubkey: event.pubkey })
   connections.send(conn, okMessage(event.id, true, ''))

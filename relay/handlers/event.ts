@@ -1,6 +1,6 @@
 // EVENT: shape and id, NIP-42 exclusion, rejectEvent hooks, signature (last: it is the costly check), then either
 // fan-out alone (ephemeral) or the storeEvent hooks, the OK, and the onEventSaved hooks.
-import { getEventHash } from 'nostr-tools/pure'
+import { eventHashNode } from '../../src/crypto/eventHashNode.ts'
 import { checkShape, type NostrEvent } from '../../src/protocol/event.ts'
 import { ClientAuth, kindClass } from '../../src/protocol/kinds.ts'
 import type { RelayConnection } from '../connection.ts'
@@ -19,7 +19,7 @@ async function checkEvent(ctx: RelayContext, conn: RelayConnection, input: unkno
   const shape = checkShape(input)
   if (shape) return { type: 'reject', id, reason: shape.reason }
   const event = input as NostrEvent
-  if (getEventHash(event) !== event.id) return { type: 'reject', id: event.id, reason: 'invalid: event id does not match the hash of its content' }
+  if (eventHashNode(event) !== event.id) return { type: 'reject', id: event.id, reason: 'invalid: event id does not match the hash of its content' }
   // NIP-42: AUTH events are never published, stored or broadcast.
   if (event.kind === ClientAuth) return { type: 'reject', id: event.id, reason: `invalid: kind ${ClientAuth} events are only accepted in AUTH messages` }
   const decision = decide(ctx.hooks.rejectEvent, event, { conn, now: ctx.now(), size })

@@ -2,7 +2,6 @@
 // signature. Each failure has its own code and a reason that starts with a NIP-01 machine-readable prefix, so
 // the same string can go straight into a relay's OK message or a node's error status.
 import type { Event as NostrEvent, EventTemplate } from 'nostr-tools/core'
-import { getEventHash } from 'nostr-tools/pure'
 import { maxEventBytes, maxFutureSeconds, maxTags } from './limits.ts'
 import { readExpiration } from './nip40.ts'
 import { defaultEventVerifier, type EventVerifier } from './verify.ts'
@@ -134,7 +133,7 @@ export function validateEvent(input: unknown, kind: number, options: ValidateOpt
   const verifier = options.verify ?? defaultEventVerifier
   if (!options.trusted && !verifier.passed(event)) {
     if (options.deferSignature) {
-      if (getEventHash(event) !== event.id) return badId
+      if (verifier.hashEvent(event) !== event.id) return badId
     } else {
       const failure = checkIdAndSignature(event, verifier)
       if (failure) return failure

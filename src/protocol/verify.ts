@@ -9,6 +9,9 @@ import { hexToBytes } from '@noble/hashes/utils.js'
 import type { Event as NostrEvent } from 'nostr-tools/core'
 import { getEventHash } from 'nostr-tools/pure'
 
+/** A Nostr event's id: sha256 of its NIP-01 serialization, as lowercase hex. */
+export type EventHash = (event: Pick<NostrEvent, 'pubkey' | 'created_at' | 'kind' | 'tags' | 'content'>) => string
+
 /** Schnorr check of sig over an id that was already checked. */
 export type SignatureVerifier = (event: NostrEvent) => boolean
 
@@ -24,6 +27,8 @@ export function verifySignatureNoble(event: Pick<NostrEvent, 'id' | 'pubkey' | '
 export type EventVerifier = {
   /** The Schnorr backend this verifier uses. */
   readonly verifySignature: SignatureVerifier
+  /** The id function this verifier checks ids with. */
+  readonly hashEvent: EventHash
   /** Id (sha256 of the serialized event) then signature; undefined when both hold. What passed is remembered. */
   check(event: NostrEvent): 'bad-id' | 'bad-signature' | undefined
   /** This very event object passed `check` before (events are parsed from JSON and never mutated afterwards). */
@@ -33,6 +38,8 @@ export type EventVerifier = {
 export type CreateEventVerifierParameters = {
   /** Default @noble/curves. */
   verifySignature?: SignatureVerifier | undefined
+  /** Default nostr-tools' getEventHash (pure JS, portable); Node processes take node:crypto's (src/crypto/eventHashNode.ts). */
+  hashEvent?: EventHash | undefined
   /** Verified (id, sig) pairs remembered, oldest dropped first (default 20000; 0 remembers nothing). */
   cacheSize?: number | undefined
 }
@@ -43,14 +50,15 @@ export type CreateEventVerifierParameters = {
  * else, pubkey included, so a matching hash with a signature already verified needs no second Schnorr check (the
  * same event fetched again, say from a coordinator's answer on every request).
  */
-export function createEventVerifier({ verifySignature = verifySignatureNoble, cacheSize = 20_000 }: CreateEventVerifierParameters = {}): EventVerifier {
+export function createEventVerifier({ verifySignature = verifySignatureNoble, hashEvent = getEventHash, cacheSize = 20_000 }: CreateEventVerifierParameters = {}): EventVerifier {
   const remember = cacheSize > 0
   const events = new WeakSet<object>()
   const signatures = new Set<string>()
   return {
     verifySignature,
+    hashEvent,
     check(event) {
-      if (getEventHash(event) !== event.id) return 'bad-id'
+      if (hashEvent(event) !== event.id) return 'bad-id'
       const key = event.id + event.sig
       if (!signatures.has(key)) {
         if (!verifySignature(event)) return 'bad-signature'

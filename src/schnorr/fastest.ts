@@ -7,6 +7,7 @@ import { BaseError } from '../errors/base.ts'
 import { loadSchnorrAddon, type SchnorrAddon } from './addon.ts'
 import type { SchnorrBackend } from './backend.ts'
 import { nativeSchnorr } from './native.ts'
+import { eventHashNode } from '../crypto/eventHashNode.ts'
 import { nodeNip44 } from '../crypto/nip44Node.ts'
 import { nobleSchnorr } from './noble.ts'
 import { wasmSchnorr } from './wasm.ts'
@@ -60,8 +61,8 @@ export async function createFastSigner(secretKey: Uint8Array, options: Omit<Loca
   return createLocalSigner(secretKey, { cipher: nodeNip44, ...rest, schnorr: await loadFastestSchnorr({ loadAddon, loadWasm, onFallback }) })
 }
 
-/** An event verifier on the fastest backend. */
+/** An event verifier on the fastest backend, checking ids with node:crypto's sha256. */
 export async function createFastEventVerifier(options: Omit<CreateEventVerifierParameters, 'verifySignature'> & LoadFastestSchnorrParameters = {}): Promise<EventVerifier> {
   const { loadAddon, loadWasm, onFallback, ...rest } = options
-  return createEventVerifier({ ...rest, verifySignature: (await loadFastestSchnorr({ loadAddon, loadWasm, onFallback })).verify })
+  return createEventVerifier({ hashEvent: eventHashNode, ...rest, verifySignature: (await loadFastestSchnorr({ loadAddon, loadWasm, onFallback })).verify })
 }

@@ -1,6 +1,6 @@
 // libsecp256k1 compiled natively (addon.ts): the keypair is made once per key inside libsecp256k1, and every
 // value crosses into C as the hex the event already holds.
-import { getEventHash } from 'nostr-tools/pure'
+import { eventHashNode } from '../crypto/eventHashNode.ts'
 import type { SchnorrAddon } from './addon.ts'
 import { secureRandomBytes, type RandomBytes, type SchnorrBackend } from './backend.ts'
 
@@ -15,7 +15,7 @@ export function nativeSchnorr(addon: SchnorrAddon, { randomBytes = secureRandomB
       return {
         pubkey: addon.xonly(keypair),
         finalize(event) {
-          event.id = getEventHash(event)
+          event.id = eventHashNode(event)
           event.sig = addon.sign(keypair, event.id, randomBytes(32))
         },
       }

@@ -7,6 +7,9 @@ import { isAuthentic, validateEvent, type NostrEvent } from '../../src/protocol/
 import * as kinds from '../../src/protocol/kinds.ts'
 import { createEventVerifier, defaultEventVerifier, loadWasmEventVerifier, verifySignatureNoble } from '../../src/protocol/verify.ts'
 import { fixedNow } from '../helpers/keys.ts'
+import { getEventHash } from 'nostr-tools/pure'
+import { eventHashNode } from '../../src/crypto/eventHashNode.ts'
+import { createFastEventVerifier } from '../../src/schnorr/fastest.ts'
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/events.json', import.meta.url), 'utf8'))
 const copy = (): NostrEvent => structuredClone(vectors.capability as NostrEvent)
@@ -73,5 +76,26 @@ describe('event verifiers', () => {
     const badSig = { ...copy(), sig: event.sig.slice(0, -2) + (event.sig.endsWith('00') ? '01' : '00') }
     assert.equal(isAuthentic(badSig, wasm), false)
     assert.equal(defaultEventVerifier.passed(event), false)
+  })
+})
+
+describe('event ids on node:crypto', () => {
+  const events = Object.values(vectors).filter((v): v is NostrEvent => typeof v === 'object' && v !== null && typeof (v as NostrEvent).id === 'string')
+
+  test('eventHashNode is nostr-tools getEventHash, byte for byte: every vector, unicode, escapes, large content', () => {
+    assert.ok(events.length > 10, 'the vectors hold signed events')
+    for (const e of events) assert.equal(eventHashNode(e), e.id)
+    const odd = { pubkey: 'a'.repeat(64), created_at: 1_764_000_000, kind: 1, tags: [['t', 'é\u2028"\\'], []], content: `🦀 \u0000\n\t"${'x'.repeat(70_000)}` }
+    assert.equal(eventHashNode(odd), getEventHash(odd))
+  })
+
+  test('a verifier checking ids with it refuses a changed event as bad-id, and passes the original', async () => {
+    const verifier = createEventVerifier({ hashEvent: eventHashNode, cacheSize: 0 })
+    assert.equal(verifier.check(copy()), undefined)
+    assert.equal(verifier.check({ ...copy(), content: `${copy().content} ` }), 'bad-id')
+    assert.equal(verifier.check({ ...copy(), created_at: 'x' as unknown as number }), 'bad-id', 'a wrong type hashes to another id, no throw')
+    const fast = await createFastEventVerifier({ onFallback: () => {} })
+    assert.equal(fast.hashEvent, eventHashNode)
+    assert.equal(validateEvent({ ...copy(), tags: [] }, kinds.Capability, { now: fixedNow, verify: fast, deferSignature: true }).ok, false)
   })
 })

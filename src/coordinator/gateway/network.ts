@@ -7,6 +7,7 @@ import type { Price } from '../../protocol/schema.ts'
 import type { Signer } from '../../signer.ts'
 import { createEventVerifier } from '../../protocol/verify.ts'
 import { tryNativeSchnorr } from '../../schnorr/fastest.ts'
+import { eventHashNode } from '../../crypto/eventHashNode.ts'
 import type { Logger } from '../../log.ts'
 import type { WebSocketConstructor } from '../../net/relayPool.ts'
 import {
@@ -104,7 +105,7 @@ export function createClientNetwork({ relays, signer, WebSocket, market, topK, r
   // the market's reputation counts.
   // Native libsecp256k1 when built (the SDK alone would take the WASM): the gateway checks every result and chunk.
   const native = tryNativeSchnorr()
-  const verifier = native ? createEventVerifier({ verifySignature: native.verify }) : undefined
+  const verifier = native ? createEventVerifier({ verifySignature: native.verify, hashEvent: eventHashNode }) : undefined
   const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger, excludeFailedNodes: 'request', verifier })
   return {
     chat: (params) => client.chat(params),
