@@ -4,9 +4,11 @@
 // body chunks; time the consumer spends between reads is not counted. Failures come out as BackendError.
 import { BackendError, errorText, matchBackendReason, parseRetryAfter } from '../errors/backend.ts'
 import type { BackendErrorReason } from '../errors/backend.ts'
+import { fetchTransport, undiciTransport, type TransportResponse } from './transport.ts'
 
 export type HttpRequestParameters = {
-  fetch: typeof fetch
+  /** A fetch to send through instead of undici's request (transport.ts). */
+  fetch?: typeof fetch | undefined
   url: string
   method?: 'GET' | 'POST' | undefined
   body?: unknown
@@ -16,7 +18,7 @@ export type HttpRequestParameters = {
 }
 
 export type HttpRequestReturnType = {
-  response: Response
+  status: number
   /** Body split into lines (\n or \r\n), each gap between chunks bounded by timeoutMs. */
   lines(): AsyncGenerator<string, void, undefined>
   /**
@@ -111,9 +113,9 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
   }
   signal?.addEventListener('abort', onAbort, { once: true })
   arm()
-  let response: Response
+  let response: TransportResponse
   try {
-    response = await fetch(url, {
+    response = await (fetch ? fetchTransport(fetch) : undiciTransport)(url, {
       method,
       signal: controller.signal,
       ...(payload === undefined ? {} : { body: payload, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' } }),
@@ -121,19 +123,20 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
   } catch (err) {
     throw fail('connect', err)
   }
+  const ok = response.status >= 200 && response.status < 300
 
   async function* lineBatches(): AsyncGenerator<string[], void, undefined> {
-    if (!response.body) return
-    const reader = response.body.getReader()
+    const reader = response.body
+    if (!reader) return
     const decoder = new TextDecoder()
     let buffer = ''
     let finished = false
     try {
       for (;;) {
         arm()
-        let chunk: ReadableStreamReadResult<Uint8Array>
+        let chunk: IteratorResult<Uint8Array>
         try {
-          chunk = await reader.read()
+          chunk = await reader.next()
         } catch (err) {
           throw fail('body', err, response.status)
         }
@@ -172,7 +175,7 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
     return out
   }
 
-  if (!response.ok) {
+  if (!ok) {
     let message = ''
     try {
       message = errorMessageFromBody(await text())
@@ -186,13 +189,13 @@ export async function httpRequest(parameters: HttpRequestParameters): Promise<Ht
       backend,
       url,
       status: response.status,
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      retryAfterMs: parseRetryAfter(response.header('retry-after')),
       details: message || `HTTP ${response.status}`,
     })
   }
 
   return {
-    response,
+    status: response.status,
     lines,
     lineBatches,
     close,

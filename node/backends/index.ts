@@ -59,7 +59,7 @@ const probes: { kind: BackendKind; path: string; check: (body: unknown) => boole
  * the first in probe order that answers like its server wins. The demo backend is never detected.
  */
 export async function detectBackend(params: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<{ kind: BackendKind; baseUrl: string } | undefined> {
-  const { fetch: fetchFn = globalThis.fetch, timeoutMs = 1000 } = params
+  const { fetch: fetchFn, timeoutMs = 1000 } = params
   const results = await Promise.all(
     probes.map(async ({ kind, path, check }) => {
       try {

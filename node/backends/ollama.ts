@@ -39,7 +39,7 @@ type OllamaChatLine = {
 }
 
 export function createOllamaBackend(parameters: HttpBackendParameters = {}): Backend {
-  const { fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const { fetch: fetchFn, timeoutMs = 60_000 } = parameters
   const baseUrl = (parameters.baseUrl ?? 'http://127.0.0.1:11434').replace(/\/+$/, '')
   const request = (path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal | undefined } = {}) =>
     httpRequest({ fetch: fetchFn, url: baseUrl + path, timeoutMs, backend: 'ollama', ...init })

@@ -107,7 +107,7 @@ function errorMessage(err: unknown): string {
 }
 
 export function createOpenAICompatibleBackend(parameters: OpenAICompatibleParameters): Backend {
-  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, adaptBody = (b) => b, fallbackModels, describeModels, engineFeatures, fetch: fetchFn = globalThis.fetch, timeoutMs = 60_000 } = parameters
+  const { kind, defaultBaseUrl, healthPath, versionPath, continueFinalFields = {}, adaptBody = (b) => b, fallbackModels, describeModels, engineFeatures, fetch: fetchFn, timeoutMs = 60_000 } = parameters
   const withEngineFeatures = (info: ModelInfo): ModelInfo => (engineFeatures ? { ...info, features: engineFeatures } : info)
   const baseUrl = (parameters.baseUrl ?? defaultBaseUrl).replace(/\/+$/, '')
   const request = (path: string, init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal | undefined } = {}) =>
