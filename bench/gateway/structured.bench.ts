@@ -7,6 +7,10 @@
 // costs per token, whatever the engine's own speed for that kind) and throughput ratio. The target (the cost of the
 // path): a structured stream's added TTFT and added time per token each at most 10% above plain text's. The
 // fakes stream tool-call arguments, JSON and text one 4-character piece (one token) at a time, paced alike.
+// TTFT is measured on an engine that streams at a finite rate (BENCH_STRUCTURED_TTFT_TPS tokens/s, default 2000, as
+// engines do), tokens/s on one that writes the whole reply at once: with everything in one process, a first token
+// followed at once by the whole reply would have its delivery wait behind the node's work on the rest of the reply
+// (the node sends its result before the gateway reads the first frame), so such a TTFT would count per-token work.
 // Kinds are interleaved request by request, so drift on a shared box hits them alike. The relay, the node and the
 // coordinator run in this process with the load generator. Run: npm run bench -- structured (BENCH_STRUCTURED_REQUESTS,
 // default 150; BENCH_STRUCTURED_KINDS=text,tools to run some kinds only)
@@ -37,9 +41,9 @@ const body = (kind: Kind) => ({
 type Sample = { ttft: number; tps: number }
 
 /** One OpenAI-format stream: time to the first chunk carrying output, and completion tokens per second after it. */
-async function measure(url: string, kind: Kind): Promise<Sample> {
+async function measure(url: string, kind: Kind, model = 'bench-model'): Promise<Sample> {
   const t0 = performance.now()
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(kind)) })
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body(kind), model }) })
   if (!res.ok || !res.body) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`)
   let first = NaN
   let tokens = 0
@@ -64,30 +68,38 @@ async function measure(url: string, kind: Kind): Promise<Sample> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
+const ttftRate = Number(process.env.BENCH_STRUCTURED_TTFT_TPS ?? 2000)
 const relay = await startRelay()
+// Two engines behind two nodes: 'bench-model' writes at once (tokens/s), 'bench-paced' at ttftRate (TTFT).
 const fake = await startFakeOpenAI({ flavor: 'vllm', models: ['bench-model'], reply, tokensPerSecond: 0 })
-const node = await startNode({ relays: [relay.url], backend: { kind: 'vllm', baseUrl: fake.url }, config: { features: ['tools', 'json_schema'] }, maxConcurrency: 8 })
+const paced = await startFakeOpenAI({ flavor: 'vllm', models: ['bench-paced'], reply, tokensPerSecond: ttftRate })
+const nodes = await Promise.all(
+  [fake, paced].map((f) => startNode({ relays: [relay.url], backend: { kind: 'vllm', baseUrl: f.url }, config: { features: ['tools', 'json_schema'] }, maxConcurrency: 8 })),
+)
 const coord = await startCoordinator({ relays: [relay.url], config: { acceptTimeoutMs: 30_000 } })
-await waitFor(() => coord.coordinator.market.nodes.get(node.pubkey)?.heartbeat, 'the node in the market')
+for (const node of nodes) await waitFor(() => coord.coordinator.market.nodes.get(node.pubkey)?.heartbeat, 'the nodes in the market')
 const gateway = `${coord.url}/v1/chat/completions`
 const direct = `${fake.url}/v1/chat/completions`
+const pacedDirect = `${paced.url}/v1/chat/completions`
 
-for (let i = 0; i < 10; i++) for (const kind of kinds) await Promise.all([measure(gateway, kind), measure(direct, kind)])
-const samples = new Map(kinds.map((k) => [k, { gateway: [] as Sample[], direct: [] as Sample[] }]))
+for (let i = 0; i < 10; i++) for (const kind of kinds) await Promise.all([measure(gateway, kind), measure(direct, kind), measure(gateway, kind, 'bench-paced'), measure(pacedDirect, kind, 'bench-paced')])
+const samples = new Map(kinds.map((k) => [k, { gateway: [] as Sample[], direct: [] as Sample[], pacedGateway: [] as Sample[], pacedDirect: [] as Sample[] }]))
 for (let i = 0; i < N; i++) {
   for (const kind of kinds) {
     const s = samples.get(kind)!
     s.direct.push(await measure(direct, kind))
     s.gateway.push(await measure(gateway, kind))
+    s.pacedDirect.push(await measure(pacedDirect, kind, 'bench-paced'))
+    s.pacedGateway.push(await measure(gateway, kind, 'bench-paced'))
   }
 }
 
 const figures = new Map<Kind, { addedTtft: number; ratio: number; perToken: number }>()
-console.log(`structured output on the path: ${N} sequential streams per kind, interleaved; load ${loadavg()[0].toFixed(2)}`)
+console.log(`structured output on the path: ${N} sequential streams per kind and engine, interleaved; TTFT on an engine at ${ttftRate} tokens/s, tokens/s on one writing at once; load ${loadavg()[0].toFixed(2)}`)
 console.log(`${'kind'.padEnd(12)} ${'TTFT p50 direct'.padEnd(16)} ${'via gateway'.padEnd(12)} ${'added'.padEnd(10)} ${'tok/s direct'.padEnd(13)} ${'via gateway'.padEnd(12)} ${'ratio'.padEnd(6)} added µs/token`)
 for (const kind of kinds) {
   const s = samples.get(kind)!
-  const [dT, gT] = [median(s.direct.map((x) => x.ttft)), median(s.gateway.map((x) => x.ttft))]
+  const [dT, gT] = [median(s.pacedDirect.map((x) => x.ttft)), median(s.pacedGateway.map((x) => x.ttft))]
   const [dR, gR] = [median(s.direct.map((x) => x.tps)), median(s.gateway.map((x) => x.tps))]
   const perToken = 1e6 / gR - 1e6 / dR
   figures.set(kind, { addedTtft: gT - dT, ratio: gR / dR, perToken })
@@ -104,6 +116,7 @@ for (const kind of ['tools', 'json_schema'] as const) {
 }
 
 await coord.close()
-await node.stop()
+for (const node of nodes) await node.stop()
 await fake.close()
+await paced.close()
 await relay.close()
