@@ -15,7 +15,7 @@ import { isAuthentic } from '../src/protocol/event.ts'
 import * as kinds from '../src/protocol/kinds.ts'
 import { chunkCipher, chunkKey, openChunk, type ChunkCipher } from '../src/protocol/chunkCipher.ts'
 import { deltaDecrypter, parseStreamChunk } from '../src/protocol/streamChunk.ts'
-import { assembleOutput, completingDelta, decodeDelta, fromOutputJson, mergeDeltas, type StructuredDelta } from '../src/protocol/streamDelta.ts'
+import { appendDelta, assembleOutput, completingDelta, decodeDelta, fromOutputJson, type StructuredDelta } from '../src/protocol/streamDelta.ts'
 import type { NodeFrame } from '../src/protocol/frames.ts'
 import type { EventVerifier } from '../src/protocol/verify.ts'
 import type { Signer } from '../src/signer.ts'
@@ -98,7 +98,7 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
 
   return new Promise<AttemptOutcome>((resolve) => {
     let text = ''
-    let output: StructuredDelta = {}
+    const output: StructuredDelta = {}
     let accepted = false
     let gotToken = false
     let settled = false
@@ -132,7 +132,7 @@ export async function runAttempt(p: RunAttemptParameters): Promise<AttemptOutcom
         gotToken = true
       }
       text += delta.text ?? ''
-      output = mergeDeltas(output, delta)
+      appendDelta(output, delta)
       arm(p.stallTimeoutMs, `no output for ${p.stallTimeoutMs} ms mid-stream`)
       p.onDelta(delta)
     }

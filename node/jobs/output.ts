@@ -8,7 +8,7 @@ import type { NostrEvent } from '../../src/protocol/event.ts'
 import type { NodeFrame } from '../../src/protocol/frames.ts'
 import { chunkKey, sealChunk, type ChunkCipher } from '../../src/protocol/chunkCipher.ts'
 import { buildStreamChunk, encryptDelta } from '../../src/protocol/streamChunk.ts'
-import { appendDelta, assembleOutput, encodeDelta, isEmptyDelta, mergeDeltas, type StructuredDelta, type StructuredOutput } from '../../src/protocol/streamDelta.ts'
+import { appendDelta, assembleOutput, encodeDelta, isEmptyDelta, type StructuredDelta, type StructuredOutput } from '../../src/protocol/streamDelta.ts'
 import type { Signer } from '../../src/signer.ts'
 
 /** One direct-channel listener (a WebSocket connection's view of one job, or one SSE response). */
@@ -137,14 +137,14 @@ export class JobOutput {
     if (isEmptyDelta(delta)) return false
     if (this.#job.transport === 'relay' || this.#sinks.size === 0) {
       // Relay output covers everything from the first token, so a late direct listener is not needed.
-      this.#relayPending = mergeDeltas(this.#relayPending, delta)
+      appendDelta(this.#relayPending, delta)
       if (!this.#relayUsed && this.#relaySeq === 0) void this.#flushRelay()
       else if (!this.#relayTimer) this.#relayTimer = setTimeout(() => void this.#flushRelay(), this.#ctx.relayChunkMs)
     }
     const first = isEmptyDelta(this.#all)
     appendDelta(this.#all, delta)
     if (this.#sinks.size > 0) {
-      this.#pending = mergeDeltas(this.#pending, delta)
+      appendDelta(this.#pending, delta)
       if (first) this.flushDirect()
       else if (!this.#flushScheduled) {
         this.#flushScheduled = true

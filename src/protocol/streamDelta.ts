@@ -67,28 +67,21 @@ export function decodeDelta(plaintext: string): { ok: true; delta: StructuredDel
 
 /** One delta from two consecutive ones, assembling to the same output (batching several engine chunks into one frame). */
 export function mergeDeltas(a: StructuredDelta, b: StructuredDelta): StructuredDelta {
+  // A copy of `a` as it is (its fragments not joined among themselves), then `b` appended to it.
   const out: StructuredDelta = {}
-  const text = (a.text ?? '') + (b.text ?? '')
-  if (text) out.text = text
-  const reasoning = (a.reasoning ?? '') + (b.reasoning ?? '')
-  if (reasoning) out.reasoning = reasoning
-  const calls = [...(a.tool_calls ?? [])]
-  for (const f of b.tool_calls ?? []) {
-    const last = calls[calls.length - 1]
-    // A continuation of the same call (no new id or name) joins its arguments.
-    if (last && last.index === f.index && f.id === undefined && f.name === undefined) calls[calls.length - 1] = { ...last, arguments: (last.arguments ?? '') + (f.arguments ?? '') }
-    else calls.push(f)
-  }
-  if (calls.length) out.tool_calls = calls
-  const logprobs = [...(a.logprobs ?? []), ...(b.logprobs ?? [])]
-  if (logprobs.length) out.logprobs = logprobs
+  if (a.text) out.text = a.text
+  if (a.reasoning) out.reasoning = a.reasoning
+  if (a.tool_calls?.length) out.tool_calls = a.tool_calls.map((f) => ({ ...f }))
+  if (a.logprobs?.length) out.logprobs = [...a.logprobs]
+  appendDelta(out, b)
   return out
 }
 
 /**
- * `mergeDeltas(acc, d)` in place, for an accumulator its owner alone holds (a job's whole output so far): the same
- * result without copying what came before, so a long stream with logprobs costs linear time, not quadratic. `d` is
- * not changed, and nothing of it is aliased into `acc`.
+ * `mergeDeltas(acc, d)` in place, for an accumulator its owner alone holds (a job's whole output so far, a batch
+ * being filled): the same result without copying what came before, so a long stream with logprobs costs linear
+ * time, not quadratic. `d` is not changed; its tool-call fragments are copied, its logprob entries (which nothing
+ * changes) shared.
  */
 export function appendDelta(acc: StructuredDelta, d: StructuredDelta): void {
   if (d.text) acc.text = (acc.text ?? '') + d.text
@@ -96,6 +89,7 @@ export function appendDelta(acc: StructuredDelta, d: StructuredDelta): void {
   for (const f of d.tool_calls ?? []) {
     const calls = (acc.tool_calls ??= [])
     const last = calls[calls.length - 1]
+    // A continuation of the same call (no new id or name) joins its arguments.
     if (last && last.index === f.index && f.id === undefined && f.name === undefined) last.arguments = (last.arguments ?? '') + (f.arguments ?? '')
     else calls.push({ ...f })
   }
