@@ -127,7 +127,8 @@ export function createWalletPaymentGate({
       const waiting = early.get(client) ?? []
       early.delete(client)
       for (const event of waiting) {
-        const decision = await accept(event, false)
+        // Already in this client's turn (the accepted receipt's): checked now, not queued behind it.
+        const decision = await acceptNow(event, false, true)
         if (decision.ok) progress = true
       }
     }
@@ -144,7 +145,26 @@ export function createWalletPaymentGate({
     },
   })
 
-  async function accept(event: NostrEvent, retry = true, queue = true): Promise<GateDecision> {
+  // One receipt of a client at a time. Which jobs a receipt covers is read from the client's newest accepted
+  // receipt, and the wallet checks the increment against the newest it holds when it gets there: two receipts
+  // checked at once both read the one before them, the later is refused wrong-increment just after the earlier is
+  // accepted, and nothing tries it again (seen in e2e/withdrawal.test.ts).
+  const turns = new Map<string, Promise<void>>()
+  function accept(event: NostrEvent, retry = true, queue = true): Promise<GateDecision> {
+    const key = event.pubkey
+    const decision = (turns.get(key) ?? Promise.resolve()).then(() => acceptNow(event, retry, queue))
+    const done = decision.then(
+      () => {},
+      () => {},
+    )
+    turns.set(key, done)
+    void done.then(() => {
+      if (turns.get(key) === done) turns.delete(key)
+    })
+    return decision
+  }
+
+  async function acceptNow(event: NostrEvent, retry: boolean, queue: boolean): Promise<GateDecision> {
     const parsed = parseReceiptEvent(event)
     if (!parsed.ok) return refuse(parsed.reason)
     if (parsed.data.node !== signer.pubkey) return refuse('invalid: receipt is addressed to another node')

@@ -62,4 +62,53 @@ describe('a receipt and its copy through relays', () => {
     const refused = await gate.acceptReceipt(forged)
     assert.equal(refused.ok, false)
   })
+
+  it('two successive receipts of one client checked at once are both taken, whichever the node reads first', async () => {
+    const nodeActor = await chain.actor()
+    const payer = await chain.actor()
+    const nodeSigner = createLocalSigner(hexToBytes(nodeActor.key.slice(2)))
+    const client = createLocalSigner(hexToBytes(payer.key.slice(2)))
+    const ownWallet = createReceiptWallet({ path: join(dir, 'wallet-concurrent.sqlite'), payee: nodeActor.address, domain: chain.domain, client: nodeActor.client })
+    try {
+      const lines: string[] = []
+      // The wallet's check of the third receipt waits until the node has answered the second: the order a slower
+      // chain read for one of them gives.
+      let secondAnswered!: () => void
+      const answered = new Promise<void>((resolve) => (secondAnswered = resolve))
+      const wallet: ReceiptWallet = {
+        ...ownWallet,
+        accept: async (receipt, options) => {
+          if (receipt.jobCount === 3n) await answered
+          return ownWallet.accept(receipt, options)
+        },
+      }
+      const gate = createWalletPaymentGate({ wallet, signer: nodeSigner, token: zeroAddress, creditLimit: 0n, logger: createLogger({ component: 'node', level: 'info', write: (l) => lines.push(l) }) })
+      await deposit(payer.client, { address: chain.settlement, payee: nodeActor.address, amount: 1_000_000n })
+      const book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 1_000_000n })
+      // Each receipt lists the jobs it covers, as the SDK's do while earlier ones are unacknowledged (nips/cpr.md).
+      const receiptFor = async (job: string, amount: bigint) => {
+        await gate.settle(client.pubkey, job, amount)
+        const receipt = await book.pay({ payee: nodeActor.address, jobId: job, amount })
+        return buildReceiptEvent(client, { node: nodeSigner.pubkey, job, voucher: receiptToJson(receipt, chain.domain, { jobs: book.recentJobs(nodeActor.address) }) })
+      }
+      assert.deepEqual(await gate.acceptReceipt(await receiptFor('d'.repeat(64), 62n)), { ok: true })
+      // The second and third jobs' receipts reach the node together (a direct frame and a relay copy racing).
+      const second = await receiptFor('e'.repeat(64), 62n)
+      const third = await receiptFor('f'.repeat(64), 62n)
+      const both = Promise.all([gate.acceptReceipt(second).finally(() => secondAnswered()), gate.acceptReceipt(third)])
+      assert.deepEqual(await both, [{ ok: true }, { ok: true }])
+      // The later one first: it lists the one before it and pays both jobs; the earlier one then finds nothing due.
+      const fourth = await receiptFor('1'.repeat(64), 62n)
+      const fifth = await receiptFor('2'.repeat(64), 62n)
+      const [late, earlier] = await Promise.all([gate.acceptReceipt(fifth), gate.acceptReceipt(fourth)])
+      assert.deepEqual(late, { ok: true })
+      assert.equal(earlier.ok, false)
+      assert.match(earlier.ok ? '' : earlier.reason, /^unknown job 111111111111…: nothing is due/, 'its job was paid by the later receipt')
+      assert.equal(ownWallet.get(payer.address, zeroAddress)?.cumulative, 310n, 'all five jobs paid')
+      assert.equal(ownWallet.get(payer.address, zeroAddress)?.jobCount, 5n)
+      assert.deepEqual(lines.filter((l) => /wrong-increment/.test(l)), [])
+    } finally {
+      ownWallet.close()
+    }
+  })
 })
