@@ -24,6 +24,7 @@ import type { GateDecision, PaymentGate } from './paymentGate.ts'
 import { openPaymentLedger, type PaymentLedger } from './paymentLedger.ts'
 import { createRetryQueue } from './retryQueue.ts'
 import type { ReceiptWallet } from './wallet/receiptWallet.ts'
+import { createKeyedSerial } from '../src/keyedSerial.ts'
 
 export type WalletPaymentGateParameters = {
   wallet: ReceiptWallet
@@ -149,20 +150,8 @@ export function createWalletPaymentGate({
   // receipt, and the wallet checks the increment against the newest it holds when it gets there: two receipts
   // checked at once both read the one before them, the later is refused wrong-increment just after the earlier is
   // accepted, and nothing tries it again (seen in e2e/withdrawal.test.ts).
-  const turns = new Map<string, Promise<void>>()
-  function accept(event: NostrEvent, retry = true, queue = true): Promise<GateDecision> {
-    const key = event.pubkey
-    const decision = (turns.get(key) ?? Promise.resolve()).then(() => acceptNow(event, retry, queue))
-    const done = decision.then(
-      () => {},
-      () => {},
-    )
-    turns.set(key, done)
-    void done.then(() => {
-      if (turns.get(key) === done) turns.delete(key)
-    })
-    return decision
-  }
+  const clientTurn = createKeyedSerial()
+  const accept = (event: NostrEvent, retry = true, queue = true): Promise<GateDecision> => clientTurn(event.pubkey, () => acceptNow(event, retry, queue))
 
   async function acceptNow(event: NostrEvent, retry: boolean, queue: boolean): Promise<GateDecision> {
     const parsed = parseReceiptEvent(event)

@@ -9,6 +9,7 @@ import { ReceiptBudgetExceededError } from '../../src/payments/errors.ts'
 import { initialReceipt, maxCoveredJobs, nextReceipt, signReceipt } from '../../src/payments/voucher.ts'
 import type { SettlementDomain, SignTypedDataFn, SignedReceipt } from '../../src/payments/voucher.ts'
 import type { ChannelStore, StoredChannel } from '../../src/payments/channelStore.ts'
+import { createKeyedSerial } from '../../src/keyedSerial.ts'
 
 export type ReceiptBookParameters = {
   /** The payer: a viem LocalAccount, or its address plus a signTypedData callback. */
@@ -70,7 +71,6 @@ type Update = (state: StoredChannel) => { next: StoredChannel; sign: boolean }
 
 export function createReceiptBook({ account, domain, budget, store }: ReceiptBookParameters): ReceiptBook {
   const book = new Map<string, StoredChannel>()
-  const locks = new Map<string, Promise<unknown>>()
   const keyOf = (payee: Address, token: Address) => `${getAddress(payee)}:${getAddress(token)}`
   const reload = (payee: Address, token: Address) => {
     const stored = store?.load(getAddress(payee), getAddress(token))
@@ -106,12 +106,8 @@ export function createReceiptBook({ account, domain, budget, store }: ReceiptBoo
     }
   }
   // One change at a time per channel, so two results never sign the same cumulative.
-  const serially = <T>(payee: Address, token: Address, run: () => Promise<T>): Promise<T> => {
-    const k = keyOf(payee, token)
-    const next = (locks.get(k) ?? Promise.resolve()).then(run)
-    locks.set(k, next.catch(() => undefined))
-    return next
-  }
+  const channelTurn = createKeyedSerial()
+  const serially = <T>(payee: Address, token: Address, run: () => Promise<T>): Promise<T> => channelTurn(keyOf(payee, token), run)
   const id = (jobId: Hex | string) => String(jobId).replace(/^0x/, '').toLowerCase()
 
   return {
