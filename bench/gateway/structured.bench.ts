@@ -3,8 +3,9 @@
 // run, on the engine directly (the fake vLLM: OpenAI's SSE wire format, tool calls as delta.tool_calls fragments).
 // Per kind: TTFT p50 (first delta of any kind) and output tokens/s (completion tokens over the whole request: the
 // fake writes as fast as it can, so this is what the path's per-token work allows), direct and through the path, and
-// the path's added TTFT, added time per output token (1/tok/s via the path minus 1/tok/s direct: what the path
-// costs per token, whatever the engine's own speed for that kind) and throughput ratio. The target (the cost of the
+// the path's added TTFT, added time per output token (a request's time per token via the path minus that of the
+// direct request made just before it: what the path costs per token, whatever the engine's own speed for that kind;
+// both added figures are medians of such paired differences) and throughput ratio. The target (the cost of the
 // path): a structured stream's added TTFT and added time per token each at most 10% above plain text's. The
 // fakes stream tool-call arguments, JSON and text one 4-character piece (one token) at a time, paced alike.
 // TTFT is measured on an engine that streams at a finite rate (BENCH_STRUCTURED_TTFT_TPS tokens/s, default 2000, as
@@ -17,15 +18,19 @@
 import { loadavg } from 'node:os'
 import { startCoordinator } from '../../test/helpers/coordinator.ts'
 import { startFakeOpenAI } from '../../test/helpers/fakeBackends/openai.ts'
+import { pieces, structuredReply } from '../../test/helpers/fakeBackends/toolReply.ts'
 import { waitFor } from '../../test/helpers/network.ts'
 import { startNode } from '../../test/helpers/node.ts'
 import { startRelay } from '../../test/helpers/relay.ts'
 
 const N = Number(process.env.BENCH_STRUCTURED_REQUESTS ?? 150)
-// 24 string properties: the fakes stream the arguments and the JSON in 4-character pieces, about 110 of them.
+// 24 string properties: the fakes stream the arguments and the JSON in 4-character pieces, about 106 of them.
 const properties = Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`field${i}`, { type: 'string' }]))
 const schema = { type: 'object', properties, required: Object.keys(properties), additionalProperties: false }
-const reply = Array.from({ length: 110 }, (_, i) => `w${i % 10}`).join(' ')
+// The text reply has as many tokens as the JSON (and the tool call's arguments): a per-token figure spreads each
+// request's fixed cost over its tokens, so a longer reply alone would look cheaper per token.
+const structuredTokens = pieces(structuredReply({ type: 'json_schema', json_schema: { name: 'form', schema } })!, 4).length
+const reply = Array.from({ length: structuredTokens }, (_, i) => `w${i % 10}`).join(' ')
 
 type Kind = 'text' | 'tools' | 'json_schema'
 const kinds = (process.env.BENCH_STRUCTURED_KINDS?.split(',') ?? ['text', 'tools', 'json_schema']) as Kind[]
@@ -38,7 +43,8 @@ const body = (kind: Kind) => ({
   ...(kind === 'json_schema' ? { response_format: { type: 'json_schema', json_schema: { name: 'form', schema, strict: true } } } : {}),
 })
 
-type Sample = { ttft: number; tps: number }
+/** One request: TTFT (ms), output tokens per second, and the time (ms) each output token took on average. */
+type Sample = { ttft: number; tps: number; msPerToken: number }
 
 /** One OpenAI-format stream: time to the first chunk carrying output, and completion tokens per second after it. */
 async function measure(url: string, kind: Kind, model = 'bench-model'): Promise<Sample> {
@@ -63,7 +69,7 @@ async function measure(url: string, kind: Kind, model = 'bench-model'): Promise<
   }
   const end = performance.now()
   if (Number.isNaN(first) || tokens === 0) throw new Error(`${kind} stream from ${url} carried no output or no usage`)
-  return { ttft: first - t0, tps: tokens / ((end - t0) / 1000) }
+  return { ttft: first - t0, tps: tokens / ((end - t0) / 1000), msPerToken: (end - t0) / tokens }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -101,9 +107,12 @@ for (const kind of kinds) {
   const s = samples.get(kind)!
   const [dT, gT] = [median(s.pacedDirect.map((x) => x.ttft)), median(s.pacedGateway.map((x) => x.ttft))]
   const [dR, gR] = [median(s.direct.map((x) => x.tps)), median(s.gateway.map((x) => x.tps))]
-  const perToken = 1e6 / gR - 1e6 / dR
-  figures.set(kind, { addedTtft: gT - dT, ratio: gR / dR, perToken })
-  console.log(`${kind.padEnd(12)} ${`${dT.toFixed(2)} ms`.padEnd(16)} ${`${gT.toFixed(2)} ms`.padEnd(12)} ${`${(gT - dT).toFixed(2)} ms`.padEnd(10)} ${dR.toFixed(0).padEnd(13)} ${gR.toFixed(0).padEnd(12)} ${(gR / dR).toFixed(3).padEnd(6)} ${perToken.toFixed(1)}`)
+  // The added figures pair each request through the path with the direct one made just before it (median of the
+  // differences), so drift on the box between rounds cancels instead of landing on one kind.
+  const addedTtft = median(s.pacedGateway.map((g, i) => g.ttft - s.pacedDirect[i]!.ttft))
+  const perToken = median(s.gateway.map((g, i) => 1000 * (g.msPerToken - s.direct[i]!.msPerToken)))
+  figures.set(kind, { addedTtft, ratio: gR / dR, perToken })
+  console.log(`${kind.padEnd(12)} ${`${dT.toFixed(2)} ms`.padEnd(16)} ${`${gT.toFixed(2)} ms`.padEnd(12)} ${`${addedTtft.toFixed(2)} ms`.padEnd(10)} ${dR.toFixed(0).padEnd(13)} ${gR.toFixed(0).padEnd(12)} ${(gR / dR).toFixed(3).padEnd(6)} ${perToken.toFixed(1)}`)
 }
 const plain = figures.get('text')
 for (const kind of ['tools', 'json_schema'] as const) {

@@ -8,7 +8,7 @@ import { jobPayload, decryptJobRequest, payloadVersionFor } from '../../src/prot
 import { decryptJobResult, parseJobResult } from '../../src/protocol/jobResult.ts'
 import { maxImageBytes } from '../../src/protocol/limits.ts'
 import { decryptDelta } from '../../src/protocol/streamChunk.ts'
-import { appendDelta, assembleOutput, canonicalOutput, completingDelta, decodeDelta, fromOutputJson, mergeDeltas, structuredOutputHash, type StructuredDelta } from '../../src/protocol/streamDelta.ts'
+import { appendDelta, assembleOutput, canonicalOutput, completingDelta, decodeDelta, fromOutputJson, isStructuredDelta, mergeDeltas, structuredDelta, structuredOutputHash, type StructuredDelta } from '../../src/protocol/streamDelta.ts'
 import { maxCompletionTokens } from '../../src/protocol/usageBounds.ts'
 import { testSigner } from '../helpers/keys.ts'
 
@@ -63,6 +63,32 @@ describe('structured deltas and the v2 result', () => {
     const plain = decryptDelta(client.conversationKey(node.pubkey), vectors.streamChunkV2.content)
     assert.equal(plain, vectors.chunkPlaintexts[1])
     assert.ok(!decodeDelta('Hello').ok)
+  })
+  it('the hand check of a delta answers as the schema does: valid, malformed and every field mutated', () => {
+    const valid: unknown[] = [
+      ...vectors.deltas,
+      {},
+      { text: '' },
+      { tool_calls: [{ index: 63, id: 'x'.repeat(128), name: 'A_b-9', arguments: '' }] },
+      { logprobs: [{ token: 'a', logprob: -1, top_logprobs: [{ token: 'a', logprob: -1 }] }] },
+    ]
+    const bad: unknown[] = [
+      null, [], 'text', 1, { extra: 1 }, { text: 1 }, { text: null }, { reasoning: [] },
+      { tool_calls: {} }, { tool_calls: [null] }, { tool_calls: [{}] }, { tool_calls: [{ index: -1 }] }, { tool_calls: [{ index: 64 }] },
+      { tool_calls: [{ index: 1.5 }] }, { tool_calls: [{ index: '0' }] }, { tool_calls: [{ index: 0, id: '' }] }, { tool_calls: [{ index: 0, id: 'x'.repeat(129) }] },
+      { tool_calls: [{ index: 0, name: 'a b' }] }, { tool_calls: [{ index: 0, name: 'x'.repeat(65) }] }, { tool_calls: [{ index: 0, arguments: 1 }] },
+      { tool_calls: [{ index: 0, type: 'function' }] }, { tool_calls: Array.from({ length: 257 }, () => ({ index: 0 })) },
+      { logprobs: [{ token: 'a' }] }, { logprobs: [{ token: 'a', logprob: '1' }] }, { logprobs: [{ token: 'a', logprob: 0, bytes: [] }] },
+      { logprobs: [{ token: 'a', logprob: 0, top_logprobs: [{ token: 'a' }] }] }, { logprobs: [{ token: 'a', logprob: 0, top_logprobs: Array.from({ length: 21 }, () => ({ token: 'a', logprob: 0 })) }] },
+      JSON.parse('{"__proto__": {"text": 1}}'),
+    ]
+    for (const raw of [...valid, ...bad]) {
+      const json = JSON.parse(JSON.stringify(raw) ?? 'null') as unknown
+      assert.equal(isStructuredDelta(json), structuredDelta.safeParse(json).success, JSON.stringify(raw)?.slice(0, 80))
+    }
+    for (const raw of valid) assert.equal(isStructuredDelta(raw), true)
+    // A refusal still names the field.
+    assert.deepEqual(decodeDelta('{"tool_calls":[{"index":0,"name":"a b"}]}'), { ok: false, reason: 'bad version 2 chunk: tool_calls.0.name: function names use letters, digits, _ and -, at most 64' })
   })
   it('deltas assemble to the output; its canonical form and hash are fixed', () => {
     const output = assembleOutput(vectors.deltas)

@@ -12,6 +12,7 @@ import {
   anyTokenizer,
   maxCompletionTokens,
   maxPromptTokens,
+  maxTokensByPattern,
   maxTokensFor,
   pretokenize,
   tokenizerFamilies,
@@ -54,6 +55,27 @@ describe('vectors (test/vectors/usageBounds.json)', () => {
     for (const v of vectors.prompts) assert.equal(maxPromptTokens(v), v.maxPromptTokens, v.model)
     for (const v of vectors.structuredCompletions) assert.equal(maxCompletionTokens(v), v.maxCompletionTokens, `${v.model}: ${JSON.stringify(v.output)}`)
     assert.equal(vectors.anyTokenizerIsBytes, true)
+  })
+})
+
+describe('the ASCII scanner', () => {
+  test('cuts and bounds as the pattern does: samples, every family, and 20,000 random ASCII strings', () => {
+    const families = [...tokenizerFamilies, anyTokenizer]
+    const check = (text: string) => {
+      for (const f of families) assert.equal(maxTokensFor(text, f), maxTokensByPattern(text, f), `${f.id}: ${JSON.stringify(text)}`)
+    }
+    for (const text of samples) check(text)
+    for (const v of vectors.pieces) check(v.text)
+    check(JSON.stringify({ type: 'object', properties: { getElementById: { type: 'string' } }, required: ['HTTPServer', 'ABCdef', 'aB', 'A', 'AB c'] }))
+    // A small alphabet hits every class boundary often: capitals before lowercase, blanks, line breaks, digits, marks.
+    const alphabet = 'AZaz09 \t\n\r\v\f_"{}:,.-\x00\x1f\x7f'
+    let seed = 17
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    for (let i = 0; i < 20_000; i++) {
+      let text = ''
+      for (let n = Math.floor(random() * 24); n > 0; n--) text += alphabet[Math.floor(random() * alphabet.length)]
+      check(text)
+    }
   })
 })
 
