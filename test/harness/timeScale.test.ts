@@ -33,6 +33,6 @@ test('the suite runner stretches its file timeout by the factor', async () => {
       err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout + stderr),
     ),
   )
-  assert.match(out, /time scale 3\.0\): file timeout 360 s/)
+  assert.match(out, /time scale 3\.0\): file timeout 720 s/)
   assert.match(out, /# fail 0/)
 })
