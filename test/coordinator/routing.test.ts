@@ -3,6 +3,8 @@ import { describe, it } from 'node:test'
 import { parseCapability } from '../../src/protocol/capability.ts'
 import { parseHeartbeat } from '../../src/protocol/heartbeat.ts'
 import { MarketIndex } from '../../src/coordinator/marketIndex.ts'
+import { marketNodeSource } from '../../src/coordinator/gateway/network.ts'
+import { npubEncode } from 'nostr-tools/nip19'
 import { isCandidate, pickFromRanked, rankNodes } from '../../src/routing/rank.ts'
 import { scoreComponents, type RouteQuery } from '../../src/routing/score.ts'
 import { fakeNode, type FakeNodeOptions } from './fixtures.ts'
@@ -24,6 +26,21 @@ const now = () => Math.floor(Date.now() / 1000)
 const names = (market: MarketIndex, q: RouteQuery) => market.route(q, { now: now() }).map((r) => r.node.capability.name)
 
 describe('routing', () => {
+  it("the gateway's candidates carry each node's npub from the index, and its signed events", async () => {
+    const market = await marketOf([
+      ['a', { name: 'a' }],
+      ['b', { name: 'b' }],
+    ])
+    const source = marketNodeSource({ market, limit: 3, topK: 1, random: () => 0 })
+    const candidates = await source({ model: 'llama3', now: now() })
+    assert.equal(candidates.length, 2)
+    for (const c of candidates) {
+      assert.equal(c.npub, npubEncode(c.pubkey))
+      assert.equal(c.capabilityEvent.pubkey, c.pubkey)
+      assert.equal(c.live, true)
+    }
+  })
+
   it('keeps only fresh, healthy nodes that serve the model, have a free slot or a short queue, and fit the price limit', async () => {
     const market = await marketOf([
       ['ok', { name: 'ok' }],

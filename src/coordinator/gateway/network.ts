@@ -75,6 +75,7 @@ export function marketNodeSource({ market, limit, topK, random, maxPrice }: { ma
     const ranked = model ? market.pick({ model, maxPrice, policy: routing, features }, { now, limit, k: topK, random }) : market.listLive(now, {})
     return ranked.map(({ node, score }) => {
       const entry = {
+        npub: node.npub,
         capability: { data: node.capability, event: node.capabilityEvent },
         ...(node.heartbeat && node.heartbeatEvent ? { heartbeat: { data: node.heartbeat, event: node.heartbeatEvent } } : {}),
       }
