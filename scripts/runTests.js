@@ -4,7 +4,8 @@
 // The file timeout (240 s on an idle machine) stretches with how loaded the machine is when the run starts
 // (test/helpers/timeScale.ts; INFERNET_TEST_TIME_SCALE fixes the factor), and the waits inside the tests stretch
 // the same way when they begin. The load the suite itself makes is not in that measure: test/e2e/cliPayments (22
-// CLI processes in sequence) takes 74 s alone on a 2-core box and went past 120 s beside the other files there. A file stopped by its timeout still stops what it spawned (reapOnExit.ts).
+// CLI processes in sequence) takes 74 s alone on a 2-core box and went past 120 s beside the other files there.
+// A file stopped by its timeout still stops what it spawned (reapOnExit.ts).
 import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
