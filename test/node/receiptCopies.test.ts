@@ -32,21 +32,33 @@ describe('a receipt and its copy through relays', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('the copy shares the first one\'s decision, at once or later, and nothing is logged as refused', async () => {
+  /**
+   * A node's receipt gate over its wallet (`ownWallet`, as `wrap` hands it to the gate) and a funded client paying
+   * it; `receiptFor` settles a job on the gate and signs its receipt, listing the jobs it covers when `listJobs`.
+   */
+  async function paidChannel(walletName: string, { listJobs = false, wrap = (w: ReceiptWallet) => w } = {}) {
     const nodeActor = await chain.actor()
     const payer = await chain.actor()
     const nodeSigner = createLocalSigner(hexToBytes(nodeActor.key.slice(2)))
     const client = createLocalSigner(hexToBytes(payer.key.slice(2)))
-    wallet = createReceiptWallet({ path: join(dir, 'wallet.sqlite'), payee: nodeActor.address, domain: chain.domain, client: nodeActor.client })
+    const ownWallet = createReceiptWallet({ path: join(dir, walletName), payee: nodeActor.address, domain: chain.domain, client: nodeActor.client })
     const lines: string[] = []
-    const gate = createWalletPaymentGate({ wallet, signer: nodeSigner, token: zeroAddress, creditLimit: 0n, logger: createLogger({ component: 'node', level: 'info', write: (l) => lines.push(l) }) })
+    const gate = createWalletPaymentGate({ wallet: wrap(ownWallet), signer: nodeSigner, token: zeroAddress, creditLimit: 0n, logger: createLogger({ component: 'node', level: 'info', write: (l) => lines.push(l) }) })
     await deposit(payer.client, { address: chain.settlement, payee: nodeActor.address, amount: 1_000_000n })
     const book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 1_000_000n })
     const receiptFor = async (job: string, amount: bigint) => {
       await gate.settle(client.pubkey, job, amount)
       const receipt = await book.pay({ payee: nodeActor.address, jobId: job, amount })
-      return buildReceiptEvent(client, { node: nodeSigner.pubkey, job, voucher: receiptToJson(receipt, chain.domain) })
+      const voucher = receiptToJson(receipt, chain.domain, listJobs ? { jobs: book.recentJobs(nodeActor.address) } : undefined)
+      return buildReceiptEvent(client, { node: nodeSigner.pubkey, job, voucher })
     }
+    return { nodeActor, payer, nodeSigner, client, ownWallet, lines, gate, book, receiptFor }
+  }
+
+  it('the copy shares the first one\'s decision, at once or later, and nothing is logged as refused', async () => {
+    const channel = await paidChannel('wallet.sqlite')
+    const { payer, nodeSigner, client, lines, gate, book, nodeActor, receiptFor } = channel
+    wallet = channel.ownWallet
     // Both copies at once, as the SDK sends them.
     const first = await receiptFor('a'.repeat(64), 7n)
     assert.deepEqual(await Promise.all([gate.acceptReceipt(first), gate.acceptReceipt(first)]), [{ ok: true }, { ok: true }])
@@ -64,33 +76,22 @@ describe('a receipt and its copy through relays', () => {
   })
 
   it('two successive receipts of one client checked at once are both taken, whichever the node reads first', async () => {
-    const nodeActor = await chain.actor()
-    const payer = await chain.actor()
-    const nodeSigner = createLocalSigner(hexToBytes(nodeActor.key.slice(2)))
-    const client = createLocalSigner(hexToBytes(payer.key.slice(2)))
-    const ownWallet = createReceiptWallet({ path: join(dir, 'wallet-concurrent.sqlite'), payee: nodeActor.address, domain: chain.domain, client: nodeActor.client })
-    try {
-      const lines: string[] = []
-      // The wallet's check of the third receipt waits until the node has answered the second: the order a slower
-      // chain read for one of them gives.
-      let secondAnswered!: () => void
-      const answered = new Promise<void>((resolve) => (secondAnswered = resolve))
-      const wallet: ReceiptWallet = {
-        ...ownWallet,
+    // The wallet's check of the third receipt waits until the node has answered the second: the order a slower
+    // chain read for one of them gives.
+    let secondAnswered!: () => void
+    const answered = new Promise<void>((resolve) => (secondAnswered = resolve))
+    // Each receipt lists the jobs it covers, as the SDK's do while earlier ones are unacknowledged (nips/cpr.md).
+    const { payer, ownWallet, lines, gate, receiptFor } = await paidChannel('wallet-concurrent.sqlite', {
+      listJobs: true,
+      wrap: (own) => ({
+        ...own,
         accept: async (receipt, options) => {
           if (receipt.jobCount === 3n) await answered
-          return ownWallet.accept(receipt, options)
+          return own.accept(receipt, options)
         },
-      }
-      const gate = createWalletPaymentGate({ wallet, signer: nodeSigner, token: zeroAddress, creditLimit: 0n, logger: createLogger({ component: 'node', level: 'info', write: (l) => lines.push(l) }) })
-      await deposit(payer.client, { address: chain.settlement, payee: nodeActor.address, amount: 1_000_000n })
-      const book = createReceiptBook({ account: payer.account, domain: chain.domain, budget: 1_000_000n })
-      // Each receipt lists the jobs it covers, as the SDK's do while earlier ones are unacknowledged (nips/cpr.md).
-      const receiptFor = async (job: string, amount: bigint) => {
-        await gate.settle(client.pubkey, job, amount)
-        const receipt = await book.pay({ payee: nodeActor.address, jobId: job, amount })
-        return buildReceiptEvent(client, { node: nodeSigner.pubkey, job, voucher: receiptToJson(receipt, chain.domain, { jobs: book.recentJobs(nodeActor.address) }) })
-      }
+      }),
+    })
+    try {
       assert.deepEqual(await gate.acceptReceipt(await receiptFor('d'.repeat(64), 62n)), { ok: true })
       // The second and third jobs' receipts reach the node together (a direct frame and a relay copy racing).
       const second = await receiptFor('e'.repeat(64), 62n)
