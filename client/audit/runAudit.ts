@@ -11,6 +11,14 @@ import type { ChatMessage } from '../../src/protocol/jobRequest.ts'
 
 export type AuditJob = { messages: ChatMessage[] }
 
+/**
+ * Refusals that say nothing of the model: the job was not paid for, the node was full, the bid too low, the request
+ * expired before it started, or the auditor cancelled. An audit job refused so is no sample; the audit is not run
+ * (runAudit throws) rather than failed, or a priced node would fail audits it was never paid for. A runner says so
+ * by throwing an error with `refused` set to the node's code.
+ */
+export const senderRefusals = ['payment', 'busy', 'bid-too-low', 'expired', 'cancelled'] as const
+
 /** Runs one job; `job` is its request id (the verdict names it), absent for a reference engine. */
 /**
  * `tokens`: the output's tokens with their logprobs, when the job asked for them (greedy-logprob);
@@ -43,7 +51,7 @@ export type RunAuditReturnType = { verdict: BuildAuditVerdictParameters; jobs: A
 /**
  * The verdict's score is the mean of the jobs' scores, its samples their sum. Jobs run one after another, as a
  * client's would; a job that fails on the node counts as a complete mismatch (score 1): a node that cannot answer an
- * audit does not pass it.
+ * audit does not pass it. A job the node refuses for the sender's reasons (`senderRefusals`) ends the audit unrun.
  */
 export async function runAudit(p: RunAuditParameters): Promise<RunAuditReturnType> {
   if (p.jobs.length === 0 || p.jobs.length > maxAuditedJobs) throw new RangeError(`an audit runs 1 to ${maxAuditedJobs} jobs, got ${p.jobs.length}`)
@@ -53,6 +61,8 @@ export async function runAudit(p: RunAuditParameters): Promise<RunAuditReturnTyp
     const params = (method === 'greedy-logprob' ? greedyLogprobParams : greedyPrefixParams)({ seed: p.seed + i, maxTokens: p.maxTokens })
     const reference = await p.onReference({ model: p.model, messages, params })
     const audited = await p.onNode({ model: p.model, messages, params }).catch((err: unknown) => ({ job: (err as { job?: string }).job, text: undefined, error: err as Error }))
+    const refused = 'error' in audited ? (audited.error as { refused?: string }).refused : undefined
+    if (refused) throw new Error(`audit job ${i + 1} was refused by the node (${refused}): nothing was compared, so no verdict`)
     if (!audited.job) {
       const why = 'error' in audited ? `: ${audited.error.message.split('\n')[0]}` : ''
       throw new Error(`audit job ${i + 1} never reached the node, so no verdict can name it${why}`)

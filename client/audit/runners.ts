@@ -1,12 +1,13 @@
 // The two sides of an audit job (runAudit.ts): the node, through the SDK from a key made for that one job (so no two
-// audit jobs, and no audit job and its auditor, share a key in public), and the reference, either an engine's
+// audit jobs, and no audit job and its auditor, share a key in public) or through a client that also carries
+// ordinary jobs (the coordinator's gateway: paid, and from its key), and the reference, either an engine's
 // OpenAI-compatible endpoint loaded with the weights under test or another node announcing the same digest.
 import { generateSecretKey } from 'nostr-tools/pure'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import type { Logger } from '../../src/log.ts'
 import { createLocalSigner } from '../../src/signer.ts'
 import { InfernetClient } from '../client.ts'
-import type { AuditRunner } from './runAudit.ts'
+import { senderRefusals, type AuditRunner } from './runAudit.ts'
 
 export type NodeRunnerParameters = {
   relays: string[]
@@ -23,16 +24,35 @@ function jobOfError(err: unknown): string | undefined {
   return e.failures?.findLast((f) => f.job)?.job
 }
 
+/** The node's refusal code when it refused the job for the sender's reasons (runAudit.ts: then the audit is not run). */
+function refusalOfError(err: unknown): string | undefined {
+  const code = (err as { failures?: { job?: string; code?: string }[] }).failures?.findLast((f) => f.job)?.code
+  return code !== undefined && (senderRefusals as readonly string[]).includes(code) ? code : undefined
+}
+
+/**
+ * Each job through `client` (its key, its receipts, its connections), pinned to `node`: the coordinator's auditor
+ * sends its audits through its gateway's client, so they are paid like the gateway's jobs and come from the key all of
+ * them come from. The caller keeps the client open.
+ */
+export function clientRunner({ client, node }: { client: Pick<InfernetClient, 'complete'>; node: string }): AuditRunner {
+  return async ({ model, messages, params }) => {
+    try {
+      const result = await client.complete({ model, messages, params, routing: { pin: node } })
+      return { job: result.jobs.at(-1)?.id, text: result.text, tokens: result.logprobs, completionTokens: result.usage.completionTokens }
+    } catch (err) {
+      throw Object.assign(err as Error, { job: jobOfError(err), refused: refusalOfError(err) })
+    }
+  }
+}
+
 /** Each job from a fresh key, pinned to `node`, one attempt, no resumption elsewhere: the audit is of that node. */
 export function nodeRunner({ relays, node, WebSocket, acceptTimeoutMs, logger }: NodeRunnerParameters): AuditRunner {
-  return async ({ model, messages, params }) => {
+  return async (job) => {
     const client = new InfernetClient({ relays, signer: createLocalSigner(generateSecretKey()), WebSocket, routing: { pin: node }, maxAttempts: 1, resume: false, acceptTimeoutMs, logger })
     try {
       await client.ready()
-      const result = await client.complete({ model, messages, params })
-      return { job: result.jobs.at(-1)?.id, text: result.text, tokens: result.logprobs, completionTokens: result.usage.completionTokens }
-    } catch (err) {
-      throw Object.assign(err as Error, { job: jobOfError(err) })
+      return await clientRunner({ client, node })(job)
     } finally {
       await client.close()
     }

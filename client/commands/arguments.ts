@@ -47,6 +47,7 @@ export type AuditCommandArguments = {
   digest?: string | undefined
   threshold?: number | undefined
   'dry-run'?: boolean | undefined
+  'pay-from'?: string | undefined
   home?: string | undefined
   relay?: string[] | undefined
   json?: boolean | undefined

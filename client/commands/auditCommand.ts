@@ -30,13 +30,18 @@ export const auditCommand: InfernetCommand = {
       .option('model', { type: 'string', demandOption: true, describe: 'The model it announces, to audit' })
       .option('reference-url', { type: 'string', describe: 'OpenAI-compatible engine serving the same weights (http://…; POST /v1/chat/completions)' })
       .option('reference-node', { type: 'string', describe: 'Another node announcing the same digest, as the reference (npub or hex)' })
-      .option('jobs', { type: 'number', default: 3, describe: `Audit jobs (1-${maxAuditedJobs}), each from a key made for it` })
+      .option('jobs', { type: 'number', default: 3, describe: `Audit jobs (1-${maxAuditedJobs}), each from a key made for it (unpaid) unless --pay-from` })
       .option('max-tokens', { type: 'number', default: 32, describe: 'Output tokens per audit job (1-4096)' })
       .option('seed', { type: 'number', describe: 'Seed of the first job (default: random)' })
       .option('method', { choices: ['auto', ...auditMethods], default: 'auto', describe: 'Test statistic (nips/audit-verdict.md); auto: greedy-logprob when the model announces logprobs, else greedy-prefix' })
       .option('digest', { type: 'string', describe: 'Digest of the reference engine\'s weights (sha256:…), for a node that announces none' })
       .option('threshold', { type: 'number', describe: `Fail above this score (0-1, default ${greedyPrefixThreshold})` })
       .option('dry-run', { type: 'boolean', describe: 'Score and print the verdict; publish nothing' })
+      .option('pay-from', {
+        type: 'string',
+        describe:
+          "A client home (INFERNET_HOME) whose key sends the audit jobs and whose deposits pay for them (`infernet deposit --home`), for nodes that serve only paid work. Fund it from an address not linked to this home's, or the node can tell",
+      })
       .option('relay', relayOption)
       .check((argv) => checkAuditFlags(argv as Partial<AuditCommandArguments>))
       .epilogue(describeEnv(clientSchema)),

@@ -19,6 +19,8 @@ import { createClientNetwork, marketPriceCeiling, type GatewayNetwork } from './
 import { toOpenAIError } from './gateway/openai.ts'
 import { registerGateway, type GatewayVariables } from './gateway/routes.ts'
 import { startCoordinatorAuditor } from './auditor.ts'
+import { clientRunner } from '../../client/audit/runners.ts'
+import type { InfernetClient } from '../../client/client.ts'
 import { parseAuditReferences } from './auditSchedule.ts'
 import { createIndexer } from './indexer.ts'
 import { MarketIndex } from './marketIndex.ts'
@@ -120,8 +122,9 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       : undefined
   const candidateLimit = Math.max(1, config.gatewayCandidates)
   let network = parameters.network
+  let gatewayClient: InfernetClient | undefined
   if (!network && config.gateway && parameters.signer && WebSocket && relays.length) {
-    network = createClientNetwork({
+    const made = createClientNetwork({
       relays,
       signer: parameters.signer,
       WebSocket,
@@ -134,6 +137,8 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
       receipts: parameters.receipts,
       logger,
     })
+    network = made
+    gatewayClient = made.client
   }
   if (config.gateway) {
     registerGateway(app, {
@@ -168,6 +173,8 @@ export function createCoordinator(parameters: CreateCoordinatorParameters) {
           signer: parameters.signer,
           WebSocket,
           references: auditReferences,
+          // Through the gateway's client where there is one: paid like its jobs, from the key they all come from.
+          ...(gatewayClient ? { onNode: (node: string) => clientRunner({ client: gatewayClient, node }) } : {}),
           auditEvery: config.auditEvery,
           intervalSeconds: config.auditIntervalSeconds,
           now,

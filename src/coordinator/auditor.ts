@@ -2,12 +2,14 @@
 // operator gives it a reference engine for a digest (INFERNET_AUDIT_REFERENCES), it audits each live node announcing
 // that digest as auditSchedule.ts says, one audit of one job at a time, and publishes the verdict signed with the
 // coordinator's key, which its own routing trusts. The verdict comes back through the indexer like anyone's, so the
-// gateway routes around a failing node exactly as an SDK trusting this key does. The audit jobs are ordinary jobs
-// from keys made for each (client/audit/runners.ts).
+// gateway routes around a failing node exactly as an SDK trusting this key does. The audit jobs are ordinary jobs:
+// through the gateway's client where the coordinator runs one (its key, its receipts), else from keys made for each
+// (client/audit/runners.ts).
 import { randomInt } from 'node:crypto'
 import { auditPrompts } from '../../client/audit/prompts.ts'
 import { runAudit } from '../../client/audit/runAudit.ts'
 import { engineRunner, nodeRunner } from '../../client/audit/runners.ts'
+import type { AuditRunner } from '../../client/audit/runAudit.ts'
 import { silentLogger, type Logger } from '../log.ts'
 import type { RelayPool, WebSocketConstructor } from '../net/relayPool.ts'
 import { buildAuditVerdict } from '../protocol/auditVerdict.ts'
@@ -22,6 +24,11 @@ export type CoordinatorAuditorParameters = {
   relays: string[]
   signer: Signer
   WebSocket: WebSocketConstructor
+  /**
+   * Sends the audit jobs to `node`. Default: each from a key made for it alone (client/audit/runners.ts), which a node
+   * serving only prepaid work refuses; the coordinator passes its gateway's client, which pays.
+   */
+  onNode?: ((node: string) => AuditRunner) | undefined
   /** Reference engine (OpenAI-compatible base URL) by the digest of the weights it serves. */
   references: ReadonlyMap<string, string>
   auditEvery: number
@@ -34,7 +41,8 @@ export type CoordinatorAuditorParameters = {
   logger?: Logger | undefined
 }
 
-export type CoordinatorAuditor = { close(): Promise<void>; readonly audits: number }
+/** `audits`: verdicts published; `notRun`: audits that ended without one (reference or node unreachable, job refused). */
+export type CoordinatorAuditor = { close(): Promise<void>; readonly audits: number; readonly notRun: number }
 
 export function startCoordinatorAuditor(p: CoordinatorAuditorParameters): CoordinatorAuditor {
   const logger = p.logger ?? silentLogger
@@ -43,6 +51,7 @@ export function startCoordinatorAuditor(p: CoordinatorAuditorParameters): Coordi
   let running: Promise<void> | undefined
   let closed = false
   let audits = 0
+  let notRun = 0
 
   // A restart does not audit every node again at once: this key's verdicts on relays count as audits done.
   const remembered = (c: AuditCandidate): void => {
@@ -77,7 +86,7 @@ export function startCoordinatorAuditor(p: CoordinatorAuditorParameters): Coordi
       maxTokens: p.maxTokens ?? 32,
       seed,
       method,
-      onNode: nodeRunner({ relays: p.relays, node: c.node, WebSocket: p.WebSocket, logger: logger.child('[audit-job]') }),
+      onNode: p.onNode?.(c.node) ?? nodeRunner({ relays: p.relays, node: c.node, WebSocket: p.WebSocket, logger: logger.child('[audit-job]') }),
       onReference: engineRunner({ url: p.references.get(c.digest!)!, model: c.model }),
       reference: { kind: 'engine', digest: c.digest! },
     })
@@ -93,7 +102,10 @@ export function startCoordinatorAuditor(p: CoordinatorAuditorParameters): Coordi
     running = auditOne(next)
       // An audit that cannot run (the reference engine down, the node gone) is retried at the next due time, not
       // published: a verdict says what was compared, and nothing was.
-      .catch((err: unknown) => logger.warn('audit not run', { node: next.node.slice(0, 12), model: next.model, error: (err as Error).message.split('\n')[0] }))
+      .catch((err: unknown) => {
+        notRun++
+        logger.warn('audit not run', { node: next.node.slice(0, 12), model: next.model, error: (err as Error).message.split('\n')[0] })
+      })
       .finally(() => {
         running = undefined
       })
@@ -105,6 +117,9 @@ export function startCoordinatorAuditor(p: CoordinatorAuditorParameters): Coordi
   return {
     get audits() {
       return audits
+    },
+    get notRun() {
+      return notRun
     },
     async close() {
       closed = true

@@ -31,7 +31,7 @@ export function prepareQuery(query: RouteQuery): PreparedQuery {
   }
 }
 
-/** Candidate rule: available for the model (with the pinned weights, if any, and the features asked for), not excluded, priced within the limit, and kept by a filter policy. */
+/** Candidate rule: available for the model (with the pinned weights, if any, and the features asked for), not excluded, not failing its audits for it unless pinned, priced within the limit, and kept by a filter policy. */
 export function isCandidate(node: RoutingNode, query: RouteQuery, now: number): boolean {
   return isEligible(node, query, now) && hasCapacity(node)
 }
@@ -46,7 +46,8 @@ export function isEligible(node: RoutingNode, query: RouteQuery, now: number): b
   if (q.pin !== undefined && node.pubkey !== q.pin) return false
   if (q.onlyRegion !== undefined && node.capability.region?.toLowerCase() !== q.onlyRegion) return false
   if (!isLive(node, now, q.model)) return false
-  if (node.auditFailed?.has(q.model)) return false
+  // A pin is the caller's own choice of node, and the way an auditor reaches a node that failed to audit it again.
+  if (q.pin === undefined && node.auditFailed?.has(q.model)) return false
   const entry = q.digest !== undefined || q.features?.length ? node.capability.models.find((m) => m.id === q.model) : undefined
   if (q.digest !== undefined && !digestMatches(entry?.digest, q.digest)) return false
   if (q.features?.length && missingFeatures(entry, q.features).length > 0) return false

@@ -2,16 +2,18 @@
 // node, then 20 `infernet chat` processes one after another (each continues the receipt sequence the one before
 // left in <home>/receipts.sqlite), then the node's `infernet payout`: the chain shows exactly the sum of what the
 // chats printed as paid. Around it: a deposit too small is refused before any job is sent, a home with no settlement
-// contract is told its job went unpaid, and a node that serves only paid work gets a payment hint, not a timeout one.
+// contract is told its job went unpaid, and a node that serves only paid work gets a payment hint, not a timeout one;
+// `infernet audit --pay-from` pays such a node for the audit's jobs from another home.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { bytesToHex, type Address } from 'viem'
 import { npubEncode } from 'nostr-tools/nip19'
-import { identityFromSecretKey, keyPath, saveIdentity } from '../../src/keys/identity.ts'
+import { identityFromSecretKey, keyPath, loadIdentity, saveIdentity } from '../../src/keys/identity.ts'
 import { generateSecretKey } from 'nostr-tools/pure'
 import { tempDir } from '../helpers/coordinator.ts'
-import { model, newMarker, waitFor } from '../helpers/network.ts'
+import { defaultReply, model, newMarker, waitFor } from '../helpers/network.ts'
+import { startFakeOpenAI } from '../helpers/fakeBackends/openai.ts'
 import { claimedOnChain, startPaidNetwork, type PaidNetwork } from './paidNetwork.ts'
 
 const bin = new URL('../../bin/infernet.js', import.meta.url).pathname
@@ -156,6 +158,34 @@ describe(`e2e: infernet chat pays from its channel (${part})`, () => {
     assert.notEqual(run.code, 0)
     assert.match(run.stderr, /A node wants to be paid: fund a channel to it/)
     assert.doesNotMatch(run.stderr, /acceptTimeoutMs/)
+  })
+  only('edges')('infernet audit pays a node that serves only prepaid work with --pay-from; without it the node refuses and nothing is published', async () => {
+    // The reference engine: the same fake answer the node's engine gives.
+    const reference = await startFakeOpenAI({ flavor: 'vllm', models: [model], reply: defaultReply })
+    try {
+      const auditorHome = `${dir.path}/auditor`
+      const { home: payerHome, payer } = await newHome('audit-payer')
+      assert.equal((await cli(payerHome, ['deposit', String(10n ** 15n), '--node', npubOf(1)])).code, 0)
+      const audit = ['audit', '--node', npubOf(1), '--model', model, '--reference-url', reference.url, '--method', 'greedy-prefix', '--jobs', '2', '--json']
+      const unpaid = await cli(auditorHome, audit)
+      assert.notEqual(unpaid.code, 0)
+      assert.match(unpaid.stderr, /audit job 1 was refused by the node \(payment\): nothing was compared, so no verdict/)
+      assert.equal(unpaid.stdout.trim(), '', 'no verdict printed')
+
+      const run = await cli(auditorHome, [...audit, '--pay-from', payerHome])
+      assert.equal(run.code, 0, run.stderr)
+      const out = lastJson<{ verdict: string; score: number; jobs: unknown[]; payment: ChatJson['payment'] & { payee?: string }; event: { pubkey: string } }>(run)
+      assert.equal(out.verdict, 'pass', `score ${out.score}`)
+      assert.equal(out.jobs.length, 2)
+      assert.equal(out.payment.paid, true, out.payment.reason)
+      assert.ok(BigInt(out.payment.cumulative!) > 0n)
+      // Signed by the auditor's home, paid from the other one's channel: the jobs' key is not the auditor's.
+      assert.equal(out.event.pubkey, loadIdentity(keyPath(auditorHome)).pubkey)
+      assert.notEqual(loadIdentity(keyPath(payerHome)).pubkey, out.event.pubkey)
+      await waitFor(async () => (await paid.payout(1, ['--dry-run'])).rows.some((r) => r.payer.toLowerCase() === payer.toLowerCase() && BigInt(r.cumulative) === BigInt(out.payment.cumulative!)), "the node's wallet holds the audit's receipt")
+    } finally {
+      await reference.close()
+    }
   })
 })
 }

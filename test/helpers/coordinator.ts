@@ -14,6 +14,7 @@ import { createLogger } from '../../src/log.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import { createFastSigner } from '../../src/schnorr/fastest.ts'
 import type { Signer } from '../../src/signer.ts'
+import type { ReceiptIssuer } from '../../client/receipts.ts'
 import type { ApiKeySpec } from '../../src/coordinator/apiKeys.ts'
 import { createCoordinator, type Coordinator } from '../../src/coordinator/app.ts'
 import type { CoordinatorConfig } from '../../src/coordinator/config.ts'
@@ -31,6 +32,8 @@ export type StartCoordinatorOptions = {
   home?: string | undefined
   signer?: Signer | undefined
   network?: GatewayNetwork | undefined
+  /** The gateway's voucher signer: without it the gateway pays no receipts (free nodes only). */
+  receipts?: ReceiptIssuer | undefined
   config?: Partial<CoordinatorConfig> | undefined
   random?: (() => number) | undefined
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | undefined
@@ -49,6 +52,7 @@ export async function startCoordinator(options: StartCoordinatorOptions): Promis
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     signer,
     network: options.network,
+    receipts: options.receipts,
     apiKeys: options.apiKeys?.map((k) => (typeof k === 'string' ? { key: k } : k)),
     config: { flushMs: 10, ...options.config },
     random: options.random,

@@ -3,24 +3,16 @@
 // live node serving the model has them all, the shortfall names the features and counts the nodes without.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Capability } from '../../src/protocol/capability.ts'
 import type { ModelFeature } from '../../src/protocol/features.ts'
 import { describeShortfall, featureShortfall } from '../../src/routing/featureShortfall.ts'
 import { isEligible, rankNodes } from '../../src/routing/rank.ts'
 import { saturation } from '../../src/routing/saturation.ts'
-import type { RoutingNode } from '../../src/routing/score.ts'
-import { emptyStats } from '../../src/routing/stats.ts'
 import { fixedNow } from '../helpers/keys.ts'
+import { routingNode } from '../helpers/routingNode.ts'
 
 const now = fixedNow
 
-function node(n: number, features: string[] | undefined, { free = 1, live = true, digest }: { free?: number; live?: boolean; digest?: string } = {}): RoutingNode {
-  const pubkey = String(n).repeat(64).slice(0, 64)
-  const model = { id: 'llama3', ...(features ? { features } : {}), ...(digest ? { digest } : {}) }
-  const capability: Capability = { v: 1, backend: 'fake', models: [model], price: { input: '0', output: '0' }, gpus: [], stream: null, maxConcurrency: 1, maxQueue: 0, maxPromptBytes: 1000, pubkey, createdAt: now - 600, expiresAt: now + 600 }
-  const heartbeat = { v: 1 as const, models: ['llama3'], loaded: [], slots: { free, total: 1 }, queue: 0, tps: null, ttftMs: null, gpus: [], interval: 30, backendHealthy: live, pubkey, createdAt: now - 10, expiresAt: now + 80 }
-  return { pubkey, capability, heartbeat, stats: emptyStats(), inflight: 0 }
-}
+const node = routingNode
 const ask = (features: ModelFeature[], extra: { digest?: string } = {}) => ({ model: 'llama3', features, ...extra })
 
 test('a node is a candidate only when its model announces every feature asked for', () => {

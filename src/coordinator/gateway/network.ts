@@ -98,7 +98,8 @@ export function marketPriceCeiling({ market, limit, topK, maxPrice }: { market: 
     priceCeiling(market.route({ model, maxPrice, policy: 'balanced', features }, { now, limit: Math.max(limit, topK) }).flatMap(({ node }) => node.offers.get(model)?.price ?? []))
 }
 
-export function createClientNetwork({ relays, signer, WebSocket, market, topK, random, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork {
+/** `client`: the SDK client behind it, for the coordinator's other traffic that must look like the gateway's (audits). */
+export function createClientNetwork({ relays, signer, WebSocket, market, topK, random, acceptTimeoutMs, maxPrice, candidateLimit = 3, receipts, logger }: CreateClientNetworkParameters): GatewayNetwork & { client: InfernetClient } {
   const nodeSource = marketNodeSource({ market, limit: candidateLimit, topK, random, maxPrice })
   // The coordinator's own default policy, so the gateway routes as GET /api/v1/nodes?pick=1 does.
   // One client for every caller: a node whose result fails verification is excluded for that request only (a
@@ -109,6 +110,7 @@ export function createClientNetwork({ relays, signer, WebSocket, market, topK, r
   const verifier = native ? createEventVerifier({ verifySignature: native.verify, hashEvent: eventHashNode }) : undefined
   const client = new InfernetClient({ relays, signer, WebSocket, nodeSource, routing: 'balanced', acceptTimeoutMs, maxPrice, receipts, logger, excludeFailedNodes: 'request', verifier })
   return {
+    client,
     chat: (params) => client.chat(params),
     embed: (params) => client.embed(params),
     close: () => client.close(),
