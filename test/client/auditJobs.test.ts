@@ -1,5 +1,5 @@
 // What a node sees of an audit (nips/audit-verdict.md, "How an audit runs"): each audit job comes from a key made
-// for it, not the auditor's, and is the same job event (kind, tag names) and the same engine request as an ordinary
+// for it, not the auditor's (or, through a client that carries ordinary jobs, from that client's key), and is the same job event (kind, tag names) and the same engine request as an ordinary
 // client's job with the same messages and parameters. Recorded where the node receives them: the frames on its
 // direct channel and the requests reaching its engine (the fake Ollama). And a node that fails an audit job is still
 // named in the verdict, with the job it failed, scored a complete mismatch.
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import WebSocket from 'ws'
 import { runAudit, type AuditRunner } from '../../client/audit/runAudit.ts'
-import { nodeRunner } from '../../client/audit/runners.ts'
+import { clientRunner, nodeRunner } from '../../client/audit/runners.ts'
 import type { WebSocketConstructor } from '../../src/net/relayPool.ts'
 import type { NostrEvent } from '../../src/protocol/event.ts'
 import { createTestClient } from '../helpers/client.ts'
@@ -111,6 +111,30 @@ describe('audit jobs look like ordinary jobs to the node', () => {
     assert.equal(bodies.length, 5)
     const firstAudit = bodies[1]!
     assert.deepEqual(bodies[4], firstAudit, 'the engine cannot tell the ordinary job from the audit job')
+  })
+
+  it("through a client's own key (the coordinator's gateway): the audit job is one more job of that key, alike", async () => {
+    const sent: NostrEvent[] = []
+    const client = createTestClient({ relays: [relay.url], name: 'gateway-like', WebSocket: recordingWebSocket(sent) })
+    try {
+      const messages = [{ role: 'user' as const, content: 'Name four seasons.' }]
+      const before = chatBodies(fake).length
+      const first = await client.complete({ model: 'tiny-a', messages, params: { temperature: 0, seed: 9, max_tokens: 16 }, routing: { pin: node.pubkey } })
+      const audit = await runAudit({
+        node: node.pubkey, model: 'tiny-a', digest: undefined, jobs: [{ messages }], maxTokens: 16, seed: 9,
+        onNode: clientRunner({ client, node: node.pubkey }), onReference: async () => ({ text: first.text }), reference: { kind: 'node', pubkey: node.pubkey },
+      })
+      assert.equal(sent.length, 2)
+      const [ordinary, audited] = sent as [NostrEvent, NostrEvent]
+      assert.deepEqual(audit.verdict.jobs, [audited.id])
+      assert.equal(audited.pubkey, ordinary.pubkey, 'the same key as the ordinary job')
+      assert.equal(audited.pubkey, client.signer.pubkey)
+      assert.deepEqual(audited.tags.map((t) => t[0]), ordinary.tags.map((t) => t[0]))
+      const bodies = chatBodies(fake).slice(before)
+      assert.deepEqual(bodies[1], bodies[0], 'the engine cannot tell the audit job from the ordinary one')
+    } finally {
+      await client.close()
+    }
   })
 
   it('a node that fails its audit job is named in the verdict with that job, scored 1', async () => {
